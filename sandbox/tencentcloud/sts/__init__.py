@@ -1,0 +1,1 @@
+"""STS (v20180813) emulation: AssumeRole temporary credentials, GetCallerIdentity."""
