@@ -1,0 +1,123 @@
+"""The verification ("check") steps a DTS task runs before it may start, and how a world makes one fail.
+
+Step ids and names are those DTS reports (`DescribeMigrationCheckJob.StepInfo`). An instance's
+`fail_checks` lists step ids it fails (e.g. `BinlogParamCheck`); `"<StepId>:warning"` makes the step pass
+with a warning instead. The outcome is decided when the check starts, so a test that fixes the instance
+and checks again sees the new result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PASS = "pass"
+FAILED = "failed"
+WARNING = "warning"
+CHECK_HELP = "https://cloud.tencent.com/document/product/571/58685"
+
+# step id -> (name, failure reason, solution)
+STEPS: dict[str, tuple[str, str, str]] = {
+    "ConnectDBCheck": (
+        "连接DB检查",
+        "DTS cannot connect to the source or target database.",
+        "Check the instance status, the account and password, and that the DTS IPs are allowed.",
+    ),
+    "VersionCheck": (
+        "版本检查",
+        "The target database version is lower than the source version.",
+        "Use a target instance whose version is the same as or higher than the source.",
+    ),
+    "SrcPrivilegeCheck": (
+        "源实例权限检查",
+        "The source database account lacks the privileges DTS needs.",
+        "Grant the migration account the privileges listed in the check item documentation.",
+    ),
+    "SimpleParamCheck": (
+        "部分实例参数检查",
+        "Some source and target instance parameters differ (e.g. lower_case_table_names).",
+        "Make the listed parameters identical on both instances.",
+    ),
+    "DstPrivilegeCheck": (
+        "目标实例权限检查",
+        "The target database account lacks the privileges DTS needs.",
+        "Grant the target account the privileges listed in the check item documentation.",
+    ),
+    "DstEmptyCheck": (
+        "目标实例内容冲突检查",
+        "The target instance already has databases or tables with the same names.",
+        "Drop or rename the conflicting objects on the target, or migrate other objects.",
+    ),
+    "DstSpaceCheck": (
+        "目标实例空间检查",
+        "The target instance does not have enough free disk space.",
+        "Scale up the target instance storage.",
+    ),
+    "BinlogParamCheck": (
+        "binlog参数检查",
+        "The source binlog settings do not allow incremental migration (log_bin, binlog_format, ...).",
+        "Set binlog_format=ROW and binlog_row_image=FULL on the source instance, then check again.",
+    ),
+    "ConstraintCheck": (
+        "外键依赖检查",
+        "Migrated tables reference tables that are not migrated (foreign keys).",
+        "Add the referenced tables to the migration objects.",
+    ),
+    "ViewCheck": (
+        "视图检查",
+        "Migrated views reference objects that are not migrated.",
+        "Add the referenced objects to the migration objects.",
+    ),
+    "WarningParamCheck": (
+        "警告项检查",
+        "Some instance parameters are risky for the migration.",
+        "Review the listed parameters.",
+    ),
+}
+
+_MYSQL_FAMILY = {"mysql", "mariadb", "percona", "cynosdbmysql", "tdsqlmysql"}
+_COMMON = ["ConnectDBCheck", "VersionCheck", "SrcPrivilegeCheck", "DstPrivilegeCheck", "DstEmptyCheck",
+           "DstSpaceCheck"]
+
+
+def steps_for(database_type: str) -> list[str]:
+    """The check step ids DTS runs for a source engine (MySQL family adds binlog and constraint checks)."""
+    if database_type in _MYSQL_FAMILY:
+        return _COMMON[:3] + ["SimpleParamCheck"] + _COMMON[3:] + [
+            "BinlogParamCheck", "ConstraintCheck", "ViewCheck", "WarningParamCheck"]
+    return list(_COMMON)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one check step: `status` is pass, failed or warning."""
+
+    step_id: str
+    status: str
+
+    @property
+    def name(self) -> str:
+        return STEPS[self.step_id][0]
+
+    @property
+    def reason(self) -> str:
+        return STEPS[self.step_id][1]
+
+    @property
+    def solution(self) -> str:
+        return STEPS[self.step_id][2]
+
+
+def run_checks(database_type: str, fail_checks: list[str]) -> list[StepResult]:
+    """Decide every step's outcome from the instances' `fail_checks` markers."""
+    failed = {marker for marker in fail_checks if ":" not in marker}
+    warned = {marker.split(":", 1)[0] for marker in fail_checks if marker.endswith(":warning")}
+    results = []
+    for step_id in steps_for(database_type):
+        status = FAILED if step_id in failed else WARNING if step_id in warned else PASS
+        results.append(StepResult(step_id, status))
+    return results
+
+
+def passed(results: list[StepResult]) -> bool:
+    """A check passes when no step failed (warnings still pass)."""
+    return all(result.status != FAILED for result in results)

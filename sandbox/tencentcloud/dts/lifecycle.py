@@ -1,0 +1,95 @@
+"""A DTS job's status as a timeline: actions schedule timed transitions, reads compute the status lazily.
+
+No background threads: `StartMigrateJob` at t appends (t, readyRun), (t+2, running), (t+22, success) and a
+read at any later moment picks the last transition not in the future. Durations are sandbox seconds, so a
+clock with speed 100 runs a whole migration in a fraction of a real second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHECK_SECONDS = 5.0
+READY_RUN_SECONDS = 2.0
+RUN_SECONDS = 20.0
+COMPLETING_SECONDS = 3.0
+STOPPING_SECONDS = 3.0
+
+CREATED = "created"
+CHECKING = "checking"
+CHECK_PASS = "checkPass"
+CHECK_NOT_PASS = "checkNotPass"
+READY_RUN = "readyRun"
+RUNNING = "running"
+READY_COMPLETE = "readyComplete"
+COMPLETING = "completing"
+SUCCESS = "success"
+FAILED = "failed"
+STOPPING = "stopping"
+CANCELED = "canceled"
+
+CONFIGURABLE = frozenset({CREATED, CHECK_PASS, CHECK_NOT_PASS})
+STOPPABLE = frozenset({READY_RUN, RUNNING, READY_COMPLETE})
+FINISHED = frozenset({SUCCESS, FAILED, CANCELED})
+
+ALL_ACTIONS = ["view", "modify", "check", "start", "configure", "stop", "complete", "isolate", "offline"]
+_ALLOWED = {
+    CREATED: ["view", "modify", "configure", "check", "isolate"],
+    CHECKING: ["view"],
+    CHECK_PASS: ["view", "modify", "configure", "check", "start", "isolate"],
+    CHECK_NOT_PASS: ["view", "modify", "configure", "check", "isolate"],
+    READY_RUN: ["view", "stop"],
+    RUNNING: ["view", "stop"],
+    READY_COMPLETE: ["view", "stop", "complete"],
+    COMPLETING: ["view"],
+    STOPPING: ["view"],
+    SUCCESS: ["view", "isolate"],
+    FAILED: ["view", "isolate"],
+    CANCELED: ["view", "isolate"],
+}
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The console actions a job in `status` allows (the API's `MigrateAction.AllowedAction`)."""
+    return list(_ALLOWED.get(status, ["view"]))
+
+
+@dataclass
+class Timeline:
+    """Ordered (at, status) transitions; the status at time t is the last one with at <= t."""
+
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+    def status(self, now: float) -> str:
+        current = self.events[0][1]
+        for at, status in self.events:
+            if at > now:
+                break
+            current = status
+        return current
+
+    def entered(self, status: str, now: float) -> float | None:
+        """When the job last entered `status` (at or before `now`), or None."""
+        found = None
+        for at, name in self.events:
+            if at > now:
+                break
+            if name == status:
+                found = at
+        return found
+
+    def schedule(self, now: float, *steps: tuple[float, str]) -> None:
+        """Drop transitions still in the future, then add `steps` as (delay from now, status)."""
+        self.events = [event for event in self.events if event[0] <= now]
+        self.events.extend((now + delay, status) for delay, status in steps)
+
+    def last_at(self, now: float) -> float:
+        """Time of the last transition that already happened (the job's update time)."""
+        return max(at for at, _ in self.events if at <= now)
+
+
+def fraction(start: float, duration: float, now: float) -> float:
+    """Share of a phase of `duration` seconds begun at `start` that has elapsed at `now`, in [0, 1]."""
+    if duration <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (now - start) / duration))

@@ -1,0 +1,319 @@
+"""DTS state of one sandbox world: migration jobs per root account, their timelines, and lookup indexes.
+
+Pure state (no HTTP): `responses.py` validates the wire parameters and calls this backend. Jobs are indexed
+by owner and by tag, so a `TagFilters` query (the bot finding its task by request id) touches only the
+tagged jobs, however many jobs the world holds; `JobPage.examined` exposes that for tests.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..exceptions import TencentCloudError
+from . import lifecycle as lc
+from .checks import StepResult, passed
+
+JOB_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+@dataclass
+class Endpoint:
+    """A configured source or target (`DBEndpointInfo`), secrets already removed."""
+
+    region: str
+    access_type: str
+    database_type: str
+    node_type: str
+    info: list[dict[str, Any]]
+    supplier: str = ""
+    extra_attr: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def instance_id(self) -> str:
+        return str(self.info[0].get("InstanceId", "")) if self.info else ""
+
+
+@dataclass
+class JobConfig:
+    """What ModifyMigrationJob set: run mode, options and both endpoints."""
+
+    run_mode: str
+    migrate_option: dict[str, Any]
+    src: Endpoint
+    dst: Endpoint
+    expect_run_time: str = ""
+    auto_retry_minutes: int = 0
+
+    @property
+    def migrate_type(self) -> str:
+        return str(self.migrate_option.get("MigrateType") or "fullAndIncrement")
+
+
+@dataclass
+class CheckRun:
+    """One verification run: when it started and the outcome decided at start."""
+
+    started_at: float
+    results: list[StepResult]
+
+
+@dataclass
+class MigrationRun:
+    """One started migration: type, and when (if ever) it fails while running."""
+
+    started_at: float
+    migrate_type: str
+    fails: bool
+
+
+@dataclass
+class Job:
+    """A purchased DTS migration job (`dts-xxxxxxxx`) owned by a root account."""
+
+    job_id: str
+    owner_uin: str
+    name: str
+    src_database_type: str
+    dst_database_type: str
+    src_region: str
+    dst_region: str
+    instance_class: str
+    created_at: float
+    deal_name: str
+    tags: dict[str, str] = field(default_factory=dict)
+    timeline: lc.Timeline = field(default_factory=lc.Timeline)
+    config: JobConfig | None = None
+    check: CheckRun | None = None
+    run: MigrationRun | None = None
+    isolated_at: float | None = None
+
+    def status(self, now: float) -> str:
+        return self.timeline.status(now)
+
+
+@dataclass
+class JobQuery:
+    """DescribeMigrationJobs filters; None/empty means "any"."""
+
+    job_id: str | None = None
+    job_name: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    src_instance_id: str | None = None
+    dst_instance_id: str | None = None
+    src_region: str | None = None
+    dst_region: str | None = None
+    src_database_types: list[str] = field(default_factory=list)
+    dst_database_types: list[str] = field(default_factory=list)
+    src_access_types: list[str] = field(default_factory=list)
+    dst_access_types: list[str] = field(default_factory=list)
+    run_mode: str | None = None
+    tag_filters: list[tuple[str, list[str]]] = field(default_factory=list)
+    ascending: bool = False
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass
+class JobPage:
+    """One page of jobs, the total that matched, and how many jobs the query had to look at."""
+
+    total: int
+    jobs: list[Job]
+    examined: int
+
+
+def _conflict(job: Job, status: str, action: str) -> TencentCloudError:
+    return TencentCloudError(
+        "FailedOperation.StatusInConflict",
+        f"job {job.job_id} is {status}: {action} is not allowed in this status",
+    )
+
+
+class DtsBackend:
+    """All DTS jobs of a world, keyed by job id, with per-owner and per-tag indexes."""
+
+    def __init__(self, clock: Clock, seed: int | None = None) -> None:
+        self.clock = clock
+        self.jobs: dict[str, Job] = {}
+        self._rng = random.Random(seed)
+        self._by_owner: dict[str, dict[str, None]] = {}
+        self._by_tag: dict[tuple[str, str, str], dict[str, None]] = {}
+        self._by_tag_key: dict[tuple[str, str], dict[str, None]] = {}
+
+    # -- purchase and lookup -------------------------------------------------------------------------
+    def create_jobs(self, owner_uin: str, *, src_database_type: str, dst_database_type: str,
+                    src_region: str, dst_region: str, instance_class: str, count: int = 1,
+                    name: str = "", tags: dict[str, str] | None = None) -> list[Job]:
+        """Buy `count` jobs in status created (CreateMigrationService)."""
+        now = self.clock.now()
+        deal_name = "".join(self._rng.choices(string.digits, k=23))
+        jobs = []
+        for _ in range(count):
+            job = Job(
+                job_id=self._new_job_id(), owner_uin=owner_uin, name=name,
+                src_database_type=src_database_type, dst_database_type=dst_database_type,
+                src_region=src_region, dst_region=dst_region, instance_class=instance_class,
+                created_at=now, deal_name=deal_name, timeline=lc.Timeline([(now, lc.CREATED)]),
+            )
+            self.jobs[job.job_id] = job
+            self._by_owner.setdefault(owner_uin, {})[job.job_id] = None
+            self.set_tags(job, dict(tags or {}))
+            jobs.append(job)
+        return jobs
+
+    def get(self, owner_uin: str, job_id: str) -> Job:
+        """The caller's job, or `ResourceNotFound.JobNotExist` (another account's job is not visible)."""
+        job = self.jobs.get(job_id)
+        if job is None or job.owner_uin != owner_uin:
+            raise TencentCloudError("ResourceNotFound.JobNotExist", f"job {job_id} does not exist")
+        return job
+
+    def set_tags(self, job: Job, tags: dict[str, str]) -> None:
+        """Replace a job's tags and keep the tag indexes in step."""
+        self._unindex_tags(job)
+        job.tags = tags
+        for key, value in tags.items():
+            self._by_tag.setdefault((job.owner_uin, key, value), {})[job.job_id] = None
+            self._by_tag_key.setdefault((job.owner_uin, key), {})[job.job_id] = None
+
+    def query(self, owner_uin: str, q: JobQuery) -> JobPage:
+        """DescribeMigrationJobs: narrow by job id or tag index first, then filter the few candidates."""
+        candidates = self._candidates(owner_uin, q)
+        now = self.clock.now()
+        matched = [job for job in candidates if self._matches(job, q, now)]
+        matched.sort(key=lambda job: (job.created_at, job.job_id), reverse=not q.ascending)
+        return JobPage(len(matched), matched[q.offset:q.offset + q.limit], len(candidates))
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def configure(self, job: Job, config: JobConfig) -> None:
+        """ModifyMigrationJob: only before the task runs; a modified task must be checked again."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status not in lc.CONFIGURABLE:
+            raise _conflict(job, status, "ModifyMigrationJob")
+        job.config = config
+        job.check = None
+        if status != lc.CREATED:
+            job.timeline.schedule(now, (0, lc.CREATED))
+
+    def start_check(self, job: Job, results: list[StepResult]) -> None:
+        """CreateMigrateCheckJob: checking for CHECK_SECONDS, then checkPass or checkNotPass."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status not in lc.CONFIGURABLE:
+            raise _conflict(job, status, "CreateMigrateCheckJob")
+        if job.config is None:
+            raise TencentCloudError("OperationDenied.JobOperationDeniedError",
+                                    f"job {job.job_id} is not configured: call ModifyMigrationJob first")
+        job.check = CheckRun(now, results)
+        verdict = lc.CHECK_PASS if passed(results) else lc.CHECK_NOT_PASS
+        job.timeline.schedule(now, (0, lc.CHECKING), (lc.CHECK_SECONDS, verdict))
+
+    def start(self, job: Job, fails: bool = False) -> None:
+        """StartMigrateJob (only after checkPass): readyRun, running, then success, readyComplete or failed."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status != lc.CHECK_PASS or job.config is None:
+            raise _conflict(job, status, "StartMigrateJob")
+        migrate_type = job.config.migrate_type
+        job.run = MigrationRun(now, migrate_type, fails)
+        running_for = lc.RUN_SECONDS / 2 if fails else lc.RUN_SECONDS
+        end = lc.FAILED if fails else lc.READY_COMPLETE if migrate_type == "fullAndIncrement" else lc.SUCCESS
+        job.timeline.schedule(now, (0, lc.READY_RUN), (lc.READY_RUN_SECONDS, lc.RUNNING),
+                              (lc.READY_RUN_SECONDS + running_for, end))
+
+    def complete(self, job: Job) -> None:
+        """CompleteMigrateJob: only in readyComplete; completing, then success."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status != lc.READY_COMPLETE:
+            raise _conflict(job, status, "CompleteMigrateJob")
+        job.timeline.schedule(now, (0, lc.COMPLETING), (lc.COMPLETING_SECONDS, lc.SUCCESS))
+
+    def stop(self, job: Job) -> None:
+        """StopMigrateJob: from readyRun, running or readyComplete; stopping, then canceled."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status not in lc.STOPPABLE:
+            raise _conflict(job, status, "StopMigrateJob")
+        job.timeline.schedule(now, (0, lc.STOPPING), (lc.STOPPING_SECONDS, lc.CANCELED))
+
+    def isolate(self, job: Job) -> None:
+        """IsolateMigrateJob: return a job that is not running; it stays listed as isolated."""
+        now = self.clock.now()
+        status = job.status(now)
+        if "isolate" not in lc.allowed_actions(status) or job.isolated_at is not None:
+            raise _conflict(job, status, "IsolateMigrateJob")
+        job.isolated_at = now
+
+    def destroy(self, job: Job) -> None:
+        """DestroyMigrateJob: only an isolated job goes offline and disappears."""
+        if job.isolated_at is None:
+            raise _conflict(job, job.status(self.clock.now()), "DestroyMigrateJob (isolate it first)")
+        self._unindex_tags(job)
+        del self._by_owner[job.owner_uin][job.job_id]
+        del self.jobs[job.job_id]
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _new_job_id(self) -> str:
+        while True:
+            job_id = "dts-" + "".join(self._rng.choices(JOB_ID_ALPHABET, k=8))
+            if job_id not in self.jobs:
+                return job_id
+
+    def _unindex_tags(self, job: Job) -> None:
+        for key, value in job.tags.items():
+            self._by_tag.get((job.owner_uin, key, value), {}).pop(job.job_id, None)
+            self._by_tag_key.get((job.owner_uin, key), {}).pop(job.job_id, None)
+
+    def _candidates(self, owner_uin: str, q: JobQuery) -> list[Job]:
+        if q.job_id is not None:
+            job = self.jobs.get(q.job_id)
+            return [job] if job is not None and job.owner_uin == owner_uin else []
+        sets = []
+        for key, values in q.tag_filters:
+            if values:
+                ids: dict[str, None] = {}
+                for value in values:
+                    ids.update(self._by_tag.get((owner_uin, key, value), {}))
+            else:
+                ids = self._by_tag_key.get((owner_uin, key), {})
+            sets.append(ids)
+        if not sets:
+            return [self.jobs[job_id] for job_id in self._by_owner.get(owner_uin, {})]
+        sets.sort(key=len)
+        return [self.jobs[job_id] for job_id in sets[0] if all(job_id in other for other in sets[1:])]
+
+    @staticmethod
+    def _matches(job: Job, q: JobQuery, now: float) -> bool:
+        src = job.config.src if job.config else None
+        dst = job.config.dst if job.config else None
+        checks = [
+            q.job_name is None or job.name == q.job_name,
+            not q.statuses or job.status(now) in q.statuses,
+            q.src_region is None or job.src_region == q.src_region,
+            q.dst_region is None or job.dst_region == q.dst_region,
+            not q.src_database_types or job.src_database_type in q.src_database_types,
+            not q.dst_database_types or job.dst_database_type in q.dst_database_types,
+            q.src_instance_id is None or (src is not None and src.instance_id == q.src_instance_id),
+            q.dst_instance_id is None or (dst is not None and dst.instance_id == q.dst_instance_id),
+            not q.src_access_types or (src is not None and src.access_type in q.src_access_types),
+            not q.dst_access_types or (dst is not None and dst.access_type in q.dst_access_types),
+            q.run_mode is None or (job.config is not None and job.config.run_mode == q.run_mode),
+        ]
+        return all(checks)
+
+
+def dts_backend(world: Any) -> DtsBackend:
+    """The world's DTS backend (`world.services["dts"]`), created on first use with the world's clock."""
+    backend = world.services.get("dts")
+    if backend is None:
+        backend = world.services["dts"] = DtsBackend(world.clock)
+    return backend
