@@ -1,0 +1,61 @@
+"""The `dtsbot` command: serve, demo, check, manifest and the local sandboxes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from core.config import ConfigError, load_settings
+
+
+def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(_args: argparse.Namespace) -> int:
+        print(f"dtsbot {name}: not yet available", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    print(f"{args.config}: configuration is valid ({len(settings.accounts)} accounts)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (kept separate so tests can read the help)."""
+    parser = argparse.ArgumentParser(
+        prog="dtsbot", description="Slack bot for cross-account Tencent Cloud DTS migrations."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (HTTP or Socket Mode) and its scheduler")
+    serve.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    serve.set_defaults(run=_not_yet("serve"))
+
+    demo = commands.add_parser("demo", help="play a full cross-account migration against the local sandboxes")
+    demo.set_defaults(run=_not_yet("demo"))
+
+    check = commands.add_parser("check", help="validate the configuration and the accounts it names")
+    check.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    check.set_defaults(run=_check_config)
+
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest for the configured mode")
+    manifest.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    manifest.set_defaults(run=_not_yet("manifest"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"dtsbot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

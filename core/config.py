@@ -1,0 +1,230 @@
+"""Settings from app.yaml: `${ENV_VAR}` substitution, then pydantic validation into typed settings.
+
+The keys are the public contract of DESIGN.md. Every problem is reported as `key.path: what is wrong`,
+all of them at once, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists each one as `key.path: message`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, data: Any) -> Any:
+        """`${VAR:-}` yields ""; for an optional key that means "not set", not an empty value."""
+        if isinstance(data, dict):
+            optional = {name for name, f in cls.model_fields.items() if f.default is None}
+            data = {k: v for k, v in data.items() if not (v == "" and k in optional)}
+        return data
+
+
+class SlackSettings(_Strict):
+    bot_token: SecretStr
+    signing_secret: SecretStr
+    app_token: SecretStr | None = None
+    channel: str
+    api_url: str | None = None
+    port: int = Field(default=3000, ge=0, le=65535)
+    listener_threads: int = Field(default=32, ge=1, le=256)
+    """Bolt's listener executor size; Bolt's default of 5 is too small for bursts of clicks."""
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+            raise ValueError("must be a Slack channel ID such as C0123ABCD (not a #name)")
+        return value
+
+
+class StorageSettings(_Strict):
+    url: str = "sqlite:///dtsbot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+
+class SchedulerSettings(_Strict):
+    poll_seconds: float = Field(default=10.0, gt=0, le=3600)
+    approval_expiry_hours: float = Field(default=72.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+
+
+class TencentCloudSettings(_Strict):
+    endpoint: str | None = None
+    region: str = "ap-guangzhou"
+
+
+class Credentials(_Strict):
+    secret_id: SecretStr
+    secret_key: SecretStr
+
+
+class AccountSettings(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    uin: str
+    approvers: list[str] = Field(min_length=1)
+    credentials: Credentials | None = None
+    """None: the SDK's default provider chain (env, profile, CVM role)."""
+    executor_uin: str | None = None
+    """A sub-account of this account that may execute DTS tasks instead of the root."""
+    executor_credentials: Credentials | None = None
+    """Keys of `executor_uin`; needed when a request names that sub-account as executor."""
+    allow_self_approval: bool = False
+
+    @field_validator("uin", "executor_uin")
+    @classmethod
+    def _uin_digits(cls, value: str | None) -> str | None:
+        if value is not None and not _DIGITS.fullmatch(value):
+            raise ValueError("must be digits")
+        return value
+
+    @field_validator("approvers")
+    @classmethod
+    def _slack_ids(cls, value: list[str]) -> list[str]:
+        for approver in value:
+            if not _SLACK_ID.fullmatch(approver):
+                raise ValueError(f"{approver!r} is not a Slack user (U…/W…) or user-group (S…) ID")
+        return value
+
+    @model_validator(mode="after")
+    def _executor_pair(self) -> AccountSettings:
+        if self.executor_credentials is not None and self.executor_uin is None:
+            raise ValueError("executor_credentials needs executor_uin")
+        return self
+
+
+class DatabaseLogin(_Strict):
+    user: str = Field(min_length=1)
+    password: SecretStr
+
+
+class Settings(_Strict):
+    slack: SlackSettings
+    storage: StorageSettings = StorageSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    tencentcloud: TencentCloudSettings = TencentCloudSettings()
+    accounts: list[AccountSettings] = Field(min_length=2)
+    databases: dict[str, DatabaseLogin] = {}
+
+    @model_validator(mode="after")
+    def _unique_accounts(self) -> Settings:
+        for attr in ("name", "uin"):
+            seen = [getattr(a, attr) for a in self.accounts]
+            dupes = sorted({v for v in seen if seen.count(v) > 1})
+            if dupes:
+                raise ValueError(f"accounts: duplicate {attr} {', '.join(dupes)}")
+        return self
+
+    def account(self, name_or_uin: str) -> AccountSettings:
+        """The configured account with this name or root UIN (KeyError if none)."""
+        for account in self.accounts:
+            if name_or_uin in (account.name, account.uin):
+                return account
+        raise KeyError(name_or_uin)
+
+
+def substitute_env(value: Any, environ: dict[str, str], path: str = "") -> tuple[Any, list[str]]:
+    """Replace `${VAR}` and `${VAR:-default}` in every string; return the new tree and the unset names."""
+    if isinstance(value, dict):
+        out, problems = {}, []
+        for key, item in value.items():
+            out[key], sub = substitute_env(item, environ, f"{path}.{key}" if path else str(key))
+            problems += sub
+        return out, problems
+    if isinstance(value, list):
+        out_list, problems = [], []
+        for index, item in enumerate(value):
+            new, sub = substitute_env(item, environ, f"{path}[{index}]")
+            out_list.append(new)
+            problems += sub
+        return out_list, problems
+    if not isinstance(value, str):
+        return value, []
+    problems: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in environ and environ[name] != "":
+            return environ[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: ${{{name}}} is not set")
+        return ""
+
+    return _ENV_REF.sub(replace, value), problems
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "is required"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def parse_settings(data: Any, environ: dict[str, str] | None = None) -> Settings:
+    """Validate an already-loaded YAML tree (after env substitution) into Settings."""
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): must be a mapping of keys such as slack, accounts"])
+    data, problems = substitute_env(data, dict(os.environ) if environ is None else environ)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([f"{_loc(e['loc']) or '(top level)'}: {_message(e)}" for e in exc.errors()]) from None
+
+
+def load_settings(path: str | Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read app.yaml, substitute env vars, validate; raise ConfigError naming each bad key."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML ({exc})"]) from None
+    return parse_settings(data, environ)

@@ -1,0 +1,96 @@
+"""The request's states and legal transitions, as data.
+
+requested → approved (by both sides) → authorizing_source → [granting_subaccount] → preflight → creating_task
+→ configuring → verifying → starting → running → [ready_to_complete → completing] → revoking_access → succeeded,
+plus rejected, cancelled, expired, failed, and verify_failed → verifying (re-verify).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    AUTHORIZING_SOURCE = "authorizing_source"
+    GRANTING_SUBACCOUNT = "granting_subaccount"
+    PREFLIGHT = "preflight"
+    CREATING_TASK = "creating_task"
+    CONFIGURING = "configuring"
+    VERIFYING = "verifying"
+    VERIFY_FAILED = "verify_failed"
+    STARTING = "starting"
+    RUNNING = "running"
+    READY_TO_COMPLETE = "ready_to_complete"
+    COMPLETING = "completing"
+    REVOKING_ACCESS = "revoking_access"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+S = State
+
+# Steps that a failed request may be retried from (the step it failed in).
+RETRYABLE_STEPS = (
+    S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING, S.VERIFYING,
+    S.STARTING, S.REVOKING_ACCESS,
+)
+
+TRANSITIONS: dict[State, tuple[State, ...]] = {
+    S.REQUESTED: (S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED),
+    S.APPROVED: (S.AUTHORIZING_SOURCE, S.CANCELLED),
+    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLED),
+    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLED),
+    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLED),
+    S.CREATING_TASK: (S.CONFIGURING, S.FAILED),
+    S.CONFIGURING: (S.VERIFYING, S.FAILED),
+    S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED),
+    S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLED, S.FAILED),
+    S.STARTING: (S.RUNNING, S.FAILED),
+    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED),
+    S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED),
+    S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED),
+    S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
+    S.FAILED: (*RETRYABLE_STEPS, S.CANCELLED),
+    S.SUCCEEDED: (),
+    S.REJECTED: (),
+    S.CANCELLED: (),
+    S.EXPIRED: (),
+}
+
+TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
+AWAITING_APPROVAL = frozenset({S.REQUESTED})
+# States in which the scheduler has cloud work to do or a DTS task to watch.
+ACTIVE = frozenset({
+    S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
+    S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS,
+})
+# Before any money is spent the requester or an approver may cancel outright.
+CANCELLABLE = frozenset(state for state, targets in TRANSITIONS.items() if S.CANCELLED in targets)
+
+
+class IllegalTransition(ValueError):
+    """A transition the table does not allow."""
+
+    def __init__(self, current: str, target: str):
+        super().__init__(f"cannot go from {current} to {target}")
+        self.current, self.target = current, target
+
+
+class ConcurrentUpdate(RuntimeError):
+    """Another writer changed the request first (its version moved on); re-read and decide again."""
+
+
+def check_transition(current: str | State, target: str | State) -> State:
+    """Return `target` as a State if the table allows current → target, else raise IllegalTransition."""
+    try:
+        source, goal = State(current), State(target)
+    except ValueError:
+        raise IllegalTransition(str(current), str(target)) from None
+    if goal not in TRANSITIONS[source]:
+        raise IllegalTransition(source, goal)
+    return goal

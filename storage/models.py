@@ -1,0 +1,117 @@
+"""SQLModel tables: migration requests, approvals, the audit log and the Slack outbox.
+
+No secret is ever stored here: API keys and database passwords stay in the configuration, temporary
+credentials live only in memory. The external ID is stored because the bot needs it for every AssumeRole;
+it is masked wherever it is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the one clock every row uses."""
+    return datetime.now(UTC)
+
+
+class MigrationRequest(SQLModel, table=True):
+    """One cross-account migration, from the slash command to a finished DTS task."""
+
+    __tablename__ = "migration_request"
+
+    id: str = Field(primary_key=True, max_length=16)
+    requester: str = Field(max_length=32)
+    source_account: str = Field(max_length=32)
+    source_uin: str = Field(max_length=20)
+    source_region: str = Field(max_length=32)
+    source_instance: str = Field(max_length=64)
+    target_account: str = Field(max_length=32)
+    target_uin: str = Field(max_length=20)
+    target_region: str = Field(max_length=32)
+    target_instance: str = Field(max_length=64)
+    db_type: str = Field(max_length=16)
+    role_name: str = Field(max_length=128)
+    external_id: str | None = Field(default=None, max_length=128)
+    executor: str = Field(default="root", max_length=20)
+    migrate_type: str = Field(max_length=20)
+    objects: str = Field(default="all", max_length=4000)
+
+    state: str = Field(default="requested", max_length=32, index=True)
+    version: int = Field(default=1)
+    """Optimistic concurrency: every write checks and bumps it."""
+    revision: int = Field(default=1)
+    """Plan revision: an edit bumps it and voids approvals of earlier revisions."""
+    dedupe_key: str | None = Field(default=None, max_length=64, unique=True)
+    """Slack's trigger_id of the command that created it: a retried delivery finds this row."""
+
+    channel: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    job_id: str | None = Field(default=None, max_length=64, index=True)
+    progress: int | None = None
+    failed_step: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=4000)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Step outputs needed later (custom policy id, check results); never secrets."""
+
+    next_run_at: datetime | None = Field(default=None, index=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    attempts: int = Field(default=0)
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Approval(SQLModel, table=True):
+    """One side's approval of one plan revision; the unique key makes a click idempotent."""
+
+    __table_args__ = (UniqueConstraint("request_id", "side", "revision", name="uq_approval_side_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="migration_request.id", index=True, max_length=16)
+    side: str = Field(max_length=8)
+    revision: int
+    user_id: str = Field(max_length=32)
+    approved_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of every step, decision and cloud call (codes and ids, no secrets)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str | None = Field(default=None, index=True, max_length=16)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(default="dtsbot", max_length=32)
+    step: str = Field(max_length=32)
+    action: str = Field(default="", max_length=64)
+    account: str = Field(default="", max_length=32)
+    outcome: str = Field(max_length=16)
+    cloud_request_id: str | None = Field(default=None, max_length=64)
+    error_code: str | None = Field(default=None, max_length=128)
+    detail: str = Field(default="", max_length=2000)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A channel notice waiting to reach Slack; `key` makes each notice unique across restarts."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=128)
+    request_id: str = Field(index=True, max_length=16)
+    kind: str = Field(max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    result_ts: str | None = Field(default=None, max_length=32)

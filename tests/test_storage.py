@@ -1,0 +1,151 @@
+"""storage: schema via Alembic, requests, versioned transitions, idempotent approvals, leases — on both backends."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from core.workflow import ConcurrentUpdate, IllegalTransition, State
+from storage import repository as repo
+from storage.db import migrate, session_scope
+from storage.models import utcnow
+
+FIELDS = {
+    "source_account": "shop-prod", "source_uin": "100000000001", "source_region": "ap-guangzhou",
+    "source_instance": "cdb-src00001", "target_account": "analytics", "target_uin": "100000000002",
+    "target_region": "ap-guangzhou", "target_instance": "cdb-dst00001", "db_type": "mysql", "role_name": "DTS-role",
+    "external_id": "ext-123456", "executor": "root", "migrate_type": "fullAndIncrement", "objects": "all",
+}
+
+
+def new_request(engine, **overrides):
+    with session_scope(engine) as session:
+        request, created = repo.create_request(session, {**FIELDS, **overrides}, requester="U0REQUESTER")
+        assert created
+        return request
+
+
+def test_migrations_create_every_table_and_are_repeatable(engine):
+    migrate(engine)  # a second replica starting up applies nothing and does not fail
+    tables = set(inspect(engine).get_table_names())
+    assert {"migration_request", "approval", "audit_entry", "outbox_message", "alembic_version"} <= tables
+
+
+def test_request_round_trip_and_dedupe(engine):
+    with session_scope(engine) as session:
+        first, created = repo.create_request(session, FIELDS, "U0REQUESTER", dedupe_key="trigger-1")
+    with session_scope(engine) as session:
+        again, created_again = repo.create_request(session, FIELDS, "U0REQUESTER", dedupe_key="trigger-1")
+    assert created and not created_again and again.id == first.id
+    with session_scope(engine) as session:
+        stored = repo.get_request(session, first.id)
+        assert stored.state == "requested" and stored.version == 1 and stored.facts == {}
+        assert stored.id.startswith("mr-") and len(stored.id) == 9
+        assert [r.id for r in repo.list_requests(session)] == [first.id]
+
+
+def test_transition_checks_table_and_version(engine):
+    request = new_request(engine)
+    with session_scope(engine) as session:
+        stale = repo.get_request(session, request.id)
+    with session_scope(engine) as session:
+        fresh = repo.transition(session, repo.get_request(session, request.id), "approved")
+        assert fresh.state == "approved" and fresh.version == 2
+    with session_scope(engine) as session, pytest.raises(ConcurrentUpdate):
+        repo.transition(session, stale, "rejected")
+    with session_scope(engine) as session, pytest.raises(IllegalTransition):
+        repo.transition(session, repo.get_request(session, request.id), "running")
+
+
+def test_approval_is_idempotent_per_side_and_revision(engine):
+    request = new_request(engine)
+    with session_scope(engine) as session:
+        assert repo.record_approval(session, request, "source", "U0SRCOWNER")
+        assert not repo.record_approval(session, request, "source", "U0SRCOWNER")
+        assert repo.record_approval(session, request, "target", "U0TGTOWNER")
+    with session_scope(engine) as session:
+        current = repo.get_request(session, request.id)
+        assert set(repo.approvals_for(session, current)) == {"source", "target"}
+        edited = repo.update_request(session, current, revision=current.revision + 1)
+        assert repo.approvals_for(session, edited) == {}  # an edit voids earlier approvals
+
+
+def test_audit_is_append_only_in_order(engine):
+    request = new_request(engine)
+    with session_scope(engine) as session:
+        repo.audit(session, "approve", "refused", request.id, actor="U0STRANGER", detail="not an approver")
+        repo.audit(session, "authorize_source", "ok", request.id, action="CreateRole", cloud_request_id="r-1")
+    with session_scope(engine) as session:
+        trail = repo.audit_trail(session, request.id)
+        assert [(e.step, e.outcome) for e in trail] == [("approve", "refused"), ("authorize_source", "ok")]
+
+
+def test_claim_due_leases_once_until_expiry(engine):
+    request = new_request(engine)
+    with session_scope(engine) as session:
+        repo.transition(session, repo.get_request(session, request.id), "approved")
+    with session_scope(engine) as session:
+        assert [r.id for r in repo.claim_due(session, "replica-a", lease_seconds=30)] == [request.id]
+    with session_scope(engine) as session:
+        assert repo.claim_due(session, "replica-b", lease_seconds=30) == []
+    later = utcnow() + timedelta(seconds=31)
+    with session_scope(engine) as session:
+        taken = repo.claim_due(session, "replica-b", lease_seconds=30, now=later)
+        assert [r.lease_owner for r in taken] == ["replica-b"]
+    with session_scope(engine) as session:
+        current = repo.get_request(session, request.id)
+        assert not repo.release(session, current, "replica-a", None)  # replica-a's lease had expired
+        assert repo.release(session, current, "replica-b", None)
+
+
+def _race(workers: int, work) -> list:
+    barrier = threading.Barrier(workers)
+    results: list = []
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        barrier.wait()
+        outcome = work(index)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_twenty_threads_approving_and_advancing_make_one_transition_per_state(engine):
+    request = new_request(engine)
+
+    def approve_then_advance(index: int) -> list[str]:
+        side = "source" if index % 2 else "target"
+        won: list[str] = []
+        with session_scope(engine) as session:
+            if repo.record_approval(session, request, side, f"U0USER{index}"):
+                won.append(f"approval:{side}")
+        for target in (State.APPROVED, State.AUTHORIZING_SOURCE, State.PREFLIGHT):
+            try:
+                with session_scope(engine) as session:
+                    current = repo.get_request(session, request.id)
+                    if target is State.APPROVED and len(repo.approvals_for(session, current)) < 2:
+                        continue
+                    repo.transition(session, current, target)
+                    won.append(target.value)
+            except (ConcurrentUpdate, IllegalTransition):
+                pass
+        return won
+
+    outcomes = Counter(item for result in _race(20, approve_then_advance) for item in result)
+    assert outcomes == Counter({"approval:source": 1, "approval:target": 1, "approved": 1,
+                                "authorizing_source": 1, "preflight": 1})
+    with session_scope(engine) as session:
+        final = repo.get_request(session, request.id)
+        assert final.state == "preflight" and final.version == 4
+        assert set(repo.approvals_for(session, final)) == {"source", "target"}

@@ -1,0 +1,47 @@
+"""core.workflow: every legal transition is accepted, illegal ones raise."""
+
+import itertools
+
+import pytest
+
+from core.workflow import TERMINAL, TRANSITIONS, IllegalTransition, State, check_transition
+
+LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+ILLEGAL = [(a, b) for a, b in itertools.product(State, State) if b not in TRANSITIONS[a]]
+
+
+def test_every_state_has_an_entry():
+    assert set(TRANSITIONS) == set(State)
+
+
+@pytest.mark.parametrize(("current", "target"), LEGAL)
+def test_legal_transitions(current, target):
+    assert check_transition(current.value, target.value) is target
+
+
+@pytest.mark.parametrize(("current", "target"), ILLEGAL[::7])
+def test_illegal_transitions_raise(current, target):
+    with pytest.raises(IllegalTransition):
+        check_transition(current, target)
+
+
+def test_happy_path_is_legal_end_to_end():
+    path = ["requested", "approved", "authorizing_source", "granting_subaccount", "preflight", "creating_task",
+            "configuring", "verifying", "verify_failed", "verifying", "starting", "running",
+            "ready_to_complete", "completing", "revoking_access", "succeeded"]
+    for current, target in itertools.pairwise(path):
+        check_transition(current, target)
+
+
+def test_terminal_states_go_nowhere_and_unknown_states_raise():
+    assert TERMINAL == {State.SUCCEEDED, State.REJECTED, State.CANCELLED, State.EXPIRED}
+    with pytest.raises(IllegalTransition):
+        check_transition("requested", "teleported")
+    with pytest.raises(IllegalTransition):
+        check_transition("succeeded", "running")
+
+
+def test_nothing_is_bought_twice_by_a_retry_path():
+    """Once a task is being bought, the only way back is a retry of a failed step, never to preflight."""
+    assert State.PREFLIGHT not in TRANSITIONS[State.CREATING_TASK]
+    assert State.CANCELLED not in TRANSITIONS[State.CREATING_TASK]
