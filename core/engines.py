@@ -1,0 +1,90 @@
+"""The database engines a cross-account DTS migration supports, as one table.
+
+Each row says how the engine is named by people and by DTS (`DatabaseType`), what its TencentDB instance IDs
+look like, which read-only CAM policy the source role needs for it (the guide's step 5), which migrate types
+DTS accepts for it, and whether Tencent must allow-list the account first (Redis and Tendis: "Only the last two
+options need to be applied by submitting a ticket").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FULL_AND_INCREMENT = "fullAndIncrement"
+MIGRATE_TYPES = ("structure", "full", FULL_AND_INCREMENT)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One supported source/target engine."""
+
+    name: str  # canonical name used in requests
+    label: str  # how the console and people write it
+    database_type: str  # DTS `DatabaseType` / `SrcDatabaseType` value
+    instance_prefixes: tuple[str, ...]  # TencentDB instance ID prefixes, e.g. ("cdb-",)
+    read_only_policy: str  # preset CAM policy giving the role read access to this service
+    needs_allowlisting: bool  # Tencent must enable cross-account migration by ticket first
+    migrate_types: tuple[str, ...] = MIGRATE_TYPES
+    aliases: tuple[str, ...] = ()
+
+
+ENGINES: tuple[Engine, ...] = (
+    Engine("mysql", "MySQL", "mysql", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
+    Engine("mariadb", "MariaDB", "mariadb", ("tdsql-",), "QcloudMariaDBReadOnlyAccess", False),
+    Engine("percona", "Percona", "percona", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
+    Engine(
+        "postgresql", "PostgreSQL", "postgresql", ("postgres-",), "QcloudPostgreSQLReadOnlyAccess", False,
+        aliases=("postgres", "pg", "pgsql"),
+    ),
+    Engine("mongodb", "MongoDB", "mongodb", ("cmgo-",), "QcloudMongoDBReadOnlyAccess", False, aliases=("mongo",)),
+    Engine(
+        "sqlserver", "SQL Server", "sqlserver", ("mssql-",), "QcloudSQLServerReadOnlyAccess", False,
+        aliases=("mssql",),
+    ),
+    Engine(
+        "redis", "Redis", "redis", ("crs-",), "QcloudRedisReadOnlyAccess", True,
+        migrate_types=(FULL_AND_INCREMENT,),
+    ),
+    # Tendis is managed through the Redis service in CAM; its IDs are tendis- (or crs- for hybrid storage).
+    Engine(
+        "tendis", "Tendis", "tendis", ("tendis-", "crs-"), "QcloudRedisReadOnlyAccess", True,
+        migrate_types=(FULL_AND_INCREMENT,),
+    ),
+)
+
+ENGINE_NAMES: tuple[str, ...] = tuple(e.name for e in ENGINES)
+
+
+def _key(text: str) -> str:
+    """Spelling-insensitive key: `SQL Server`, `sql_server` and `sqlserver` are the same engine."""
+    return re.sub(r"[\s_-]+", "", text).lower()
+
+
+_BY_KEY: dict[str, Engine] = {
+    _key(spelling): e for e in ENGINES for spelling in (e.name, e.label, *e.aliases)
+}
+
+
+def engine(name: str) -> Engine:
+    """The engine named `name` (canonical name, label or alias, any case); KeyError when unknown."""
+    found = _BY_KEY.get(_key(name))
+    if found is None:
+        raise KeyError(name)
+    return found
+
+
+def needs_allowlisting(db_type: str) -> bool:
+    """Whether Tencent must allow-list cross-account migration for this engine (Redis, Tendis)."""
+    return engine(db_type).needs_allowlisting
+
+
+def allowlisting_note(db_type: str) -> str | None:
+    """The note to show with a request for an engine that needs a Tencent ticket first, else None."""
+    e = engine(db_type)
+    if not e.needs_allowlisting:
+        return None
+    return (
+        f"{e.label} cross-account migration must first be enabled by Tencent Cloud: submit a ticket "
+        "(https://console.cloud.tencent.com/workorder/category) before the task can be configured."
+    )

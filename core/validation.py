@@ -1,0 +1,369 @@
+"""Validation of a migration request, one function per field of the `/dts-migrate` form.
+
+Each field function returns the normalized value or raises `FieldError`, whose message starts with the field
+name, says what is allowed, and echoes at most 60 characters of the input (control characters and backticks
+replaced) so it can be shown in Slack as is once escaped. `validate_request` adds the cross-field rules and
+reports every bad field at once; `parse_inline` reads the `key=value` text of the slash command.
+
+Decisions:
+- Accounts are named by their configured `name` or root UIN; both normalize to the name.
+- Regions must match Tencent's `ap-guangzhou` form *and* be in `REGIONS` (the modal's select needs the list,
+  and a typo such as `ap-guangzou` is caught before anything is bought); a new region is one line here.
+- `db_type` accepts the canonical names, the console labels and a few aliases (`pg`, `mongo`, `mssql`, ...).
+- `migrate_type` accepts any case and `full+increment` / `full_and_increment` spellings; the default is
+  `fullAndIncrement`, the guide's usual choice and the only one Redis/Tendis support.
+- `objects` is `all` or a comma list of `db` / `db.table` with MySQL's unquoted identifier rules (1-64 of
+  `[A-Za-z0-9_$]`, no quoting); normalized to a sorted comma string. Redis/Tendis migrate whole instances, so
+  only `all` is accepted for them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from core import engines
+
+DEFAULT_ROLE_NAME = "DTS-role"
+ROOT = "root"
+MAX_ECHO = 60
+MAX_INLINE = 4000  # far above a full request; shlex is slow on megabytes
+
+REGIONS: tuple[str, ...] = (
+    "ap-guangzhou", "ap-shenzhen-fsi", "ap-shanghai", "ap-shanghai-fsi", "ap-nanjing", "ap-beijing",
+    "ap-beijing-fsi", "ap-chengdu", "ap-chongqing", "ap-hongkong", "ap-taipei", "ap-singapore", "ap-jakarta",
+    "ap-bangkok", "ap-seoul", "ap-tokyo", "ap-mumbai", "na-siliconvalley", "na-ashburn", "na-toronto",
+    "sa-saopaulo", "eu-frankfurt", "eu-moscow",
+)
+
+REGION_FORM = r"[a-z]{2,4}-[a-z]+(-[a-z]+)?"
+UIN_FORM = r"[0-9]{1,20}"
+INSTANCE_SUFFIX = r"[a-z0-9]{8}"
+CAM_ROLE_NAME = r"[A-Za-z0-9_+=,.@-]{1,128}"
+DTS_ACCOUNT_ROLE = r"[A-Za-z0-9_-]+"
+EXTERNAL_ID = r"[A-Za-z0-9_+=,.@:/-]{2,128}"
+IDENTIFIER = r"[A-Za-z0-9_$]{1,64}"
+
+REQUIRED = (
+    "source_account", "source_region", "source_instance",
+    "target_account", "target_region", "target_instance", "db_type",
+)
+OPTIONAL_DEFAULTS: dict[str, str | None] = {
+    "role_name": DEFAULT_ROLE_NAME,
+    "external_id": None,
+    "executor": ROOT,
+    "migrate_type": engines.FULL_AND_INCREMENT,
+    "objects": "all",
+}
+FIELDS: tuple[str, ...] = REQUIRED + tuple(OPTIONAL_DEFAULTS)
+_REQUIRED_HINTS = {
+    "source_account": "a configured account name or root UIN",
+    "target_account": "a configured account name or root UIN",
+    "source_region": "e.g. ap-guangzhou",
+    "target_region": "e.g. ap-guangzhou",
+    "source_instance": "e.g. cdb-ab12cd34",
+    "target_instance": "e.g. cdb-ab12cd34",
+    "db_type": "one of " + ", ".join(engines.ENGINE_NAMES),
+}
+
+
+class AccountRef(Protocol):
+    """What validation needs of a configured account (the config's account model satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def uin(self) -> str: ...
+    @property
+    def executor_uin(self) -> str | None: ...
+
+
+class FieldError(ValueError):
+    """A request field a person must fix; `message` starts with the field name and says what is allowed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def shown(value: str) -> str:
+    """User input as it may appear in a message: printable, no backticks, at most MAX_ECHO characters."""
+    clipped = value[:MAX_ECHO]
+    safe = "".join(c if c.isprintable() and c != "`" else "?" for c in clipped)
+    return safe + ("…" if len(value) > MAX_ECHO else "")
+
+
+def _fail(field: str, value: str, problem: str) -> FieldError:
+    return FieldError(field, f"{field}: `{shown(value)}` {problem}")
+
+
+# --- accounts -----------------------------------------------------------------------------------------------
+
+def _account(field: str, value: str, accounts: Sequence[AccountRef]) -> str:
+    text = value.strip()
+    known = ", ".join(f"{a.name} ({a.uin})" for a in accounts) or "none configured"
+    if not text:
+        raise FieldError(field, f"{field}: required; use a configured account name or its root UIN: {known}")
+    for a in accounts:
+        if text == str(a.uin) or text.lower() == a.name.lower():
+            return a.name
+    if text[0].isdigit() and not re.fullmatch(UIN_FORM, text):
+        raise _fail(field, text, f"is not a UIN; a UIN is digits only. Configured accounts: {known}")
+    raise _fail(field, text, f"is not a configured account; use an account name or its root UIN: {known}")
+
+
+def source_account(value: str, accounts: Sequence[AccountRef]) -> str:
+    """The account that owns the source database (it creates the CAM role); returns its name."""
+    return _account("source_account", value, accounts)
+
+
+def target_account(value: str, accounts: Sequence[AccountRef]) -> str:
+    """The account that owns the target database and buys the DTS task; returns its name."""
+    return _account("target_account", value, accounts)
+
+
+# --- regions ------------------------------------------------------------------------------------------------
+
+def _region(field: str, value: str) -> str:
+    text = value.strip().lower()
+    if not re.fullmatch(REGION_FORM, text):
+        raise _fail(field, value, "is not a Tencent Cloud region; expected the form ap-guangzhou")
+    if text not in REGIONS:
+        close = difflib.get_close_matches(text, REGIONS, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise _fail(field, value, f"is not a known region; {hint}known: {', '.join(REGIONS)}")
+    return text
+
+
+def source_region(value: str) -> str:
+    """The source instance's region, e.g. ap-guangzhou."""
+    return _region("source_region", value)
+
+
+def target_region(value: str) -> str:
+    """The target instance's region, e.g. ap-guangzhou."""
+    return _region("target_region", value)
+
+
+# --- engine, instances --------------------------------------------------------------------------------------
+
+def db_type(value: str) -> str:
+    """The engine of both instances; returns its canonical name (see `core.engines`)."""
+    try:
+        return engines.engine(value.strip()).name
+    except KeyError:
+        allowed = ", ".join(engines.ENGINE_NAMES)
+        raise _fail("db_type", value, f"is not a supported engine; allowed: {allowed}") from None
+
+
+def _instance(field: str, value: str, engine_name: str | None) -> str:
+    text = value.strip().lower()
+    if engine_name is None:
+        prefixes = sorted({p for e in engines.ENGINES for p in e.instance_prefixes})
+        what = "a TencentDB instance ID"
+    else:
+        eng = engines.engine(engine_name)
+        prefixes, what = list(eng.instance_prefixes), f"a {eng.label} instance ID"
+    if any(re.fullmatch(re.escape(p) + INSTANCE_SUFFIX, text) for p in prefixes):
+        return text
+    expected = " or ".join(prefixes)
+    raise _fail(
+        field, value,
+        f"is not {what}; expected {expected} followed by 8 lowercase letters or digits, e.g. {prefixes[0]}ab12cd34",
+    )
+
+
+def source_instance(value: str, engine_name: str | None = None) -> str:
+    """The source instance ID; checked against the engine's prefix when the engine is known."""
+    return _instance("source_instance", value, engine_name)
+
+
+def target_instance(value: str, engine_name: str | None = None) -> str:
+    """The target instance ID; checked against the engine's prefix when the engine is known."""
+    return _instance("target_instance", value, engine_name)
+
+
+# --- role, external ID, executor ----------------------------------------------------------------------------
+
+def role_name(value: str) -> str:
+    """The CAM role created in the source account; must satisfy CAM and DTS's stricter `AccountRole`."""
+    text = value.strip()
+    if not text:
+        return DEFAULT_ROLE_NAME
+    dts_rule = "DTS allows letters, digits, - and _ only"
+    if not re.fullmatch(CAM_ROLE_NAME, text):
+        raise _fail(
+            "role_name", value,
+            f"is not a valid CAM role name (1-128 letters, digits or _+=,.@-); also {dts_rule}",
+        )
+    if not re.fullmatch(DTS_ACCOUNT_ROLE, text):
+        raise _fail("role_name", value, f"is allowed by CAM but not by DTS ({dts_rule})")
+    return text
+
+
+def external_id(value: str) -> str | None:
+    """The optional external ID of the role's trust policy; empty means none (the bot may generate one)."""
+    text = value.strip()
+    if not text:
+        return None
+    if not re.fullmatch(EXTERNAL_ID, text):
+        raise _fail("external_id", value, "is not a valid external ID; use 2-128 letters, digits or _+=,.@:/-")
+    return text
+
+
+def executor(value: str, target: AccountRef | None = None) -> str:
+    """Who runs the DTS task: `root` or the target account's configured sub-account UIN (whose keys we hold).
+
+    The target's own root UIN also means `root`. Without a target only the form is checked.
+    """
+    text = value.strip()
+    if not text or text.lower() == ROOT:
+        return ROOT
+    if target is not None and text == str(target.uin):
+        return ROOT
+    allowed = "root"
+    if target is not None and target.executor_uin:
+        allowed += f" or {target.executor_uin} (the configured sub-account of {target.name})"
+    if not re.fullmatch(UIN_FORM, text):
+        raise _fail("executor", value, f"is not root or a sub-account UIN (digits); allowed: {allowed}")
+    if target is not None and text != str(target.executor_uin):
+        raise _fail(
+            "executor", value,
+            f"is not a sub-account the bot holds keys for in {target.name}; allowed: {allowed}",
+        )
+    return text
+
+
+# --- migrate type, objects ----------------------------------------------------------------------------------
+
+_MIGRATE_KEYS = {"structure": "structure", "full": "full", "fullandincrement": engines.FULL_AND_INCREMENT,
+                 "fullincrement": engines.FULL_AND_INCREMENT}
+
+
+def migrate_type(value: str) -> str:
+    """The DTS migrate type: structure, full or fullAndIncrement (default)."""
+    key = re.sub(r"[\s_+-]+", "", value).lower()
+    if not key:
+        return engines.FULL_AND_INCREMENT
+    if key not in _MIGRATE_KEYS:
+        raise _fail("migrate_type", value, f"is not a migrate type; allowed: {', '.join(engines.MIGRATE_TYPES)}")
+    return _MIGRATE_KEYS[key]
+
+
+def objects(value: str) -> str:
+    """What to migrate: `all`, or a comma list of `db` / `db.table`; returns `all` or a sorted comma list."""
+    text = value.strip()
+    if not text or text.lower() == "all":
+        return "all"
+    rule = "use all, or a comma list of db or db.table (1-64 of letters, digits, _ and $ each, no quoting)"
+    items = [item.strip() for item in text.split(",")]
+    seen: set[str] = set()
+    for item in items:
+        if not item:
+            raise _fail("objects", value, f"has an empty item; {rule}")
+        if not re.fullmatch(rf"{IDENTIFIER}(\.{IDENTIFIER})?", item):
+            raise _fail("objects", item, f"is not a db or db.table name; {rule}")
+        if item in seen:
+            raise _fail("objects", item, "is listed twice")
+        seen.add(item)
+    for item in items:
+        db = item.split(".")[0]
+        if "." in item and db in seen:
+            raise _fail("objects", item, f"is already covered by `{shown(db)}`")
+    return ",".join(sorted(items))
+
+
+# --- the whole request --------------------------------------------------------------------------------------
+
+def _by_name(accounts: Sequence[AccountRef], name: str | None) -> AccountRef | None:
+    return next((a for a in accounts if a.name == name), None)
+
+
+def validate_request(
+    fields: Mapping[str, str | None], accounts: Sequence[AccountRef]
+) -> tuple[dict[str, str | None] | None, dict[str, str]]:
+    """Normalize a request: (fields with defaults, {}) when valid, else (None, every error by field name).
+
+    None counts as empty (Slack sends it for a blank modal input).
+    """
+    fields = {name: value or "" for name, value in fields.items()}
+    errors: dict[str, str] = {}
+    out: dict[str, str | None] = {}
+
+    def check(field: str, fn, *args) -> None:
+        try:
+            out[field] = fn(fields.get(field, ""), *args)
+        except FieldError as e:
+            errors[field] = e.message
+
+    for name in fields:
+        if name not in FIELDS:
+            errors[shown(name)] = f"{shown(name)}: unknown field; allowed: {', '.join(FIELDS)}"
+    for name in REQUIRED:
+        if not fields.get(name, "").strip():
+            errors[name] = f"{name}: required, {_REQUIRED_HINTS[name]}"
+    present = [f for f in FIELDS if f not in errors]
+
+    def run(field: str, fn, *args) -> None:
+        if field in present:
+            check(field, fn, *args)
+
+    run("db_type", db_type)
+    engine_name = out.get("db_type")
+    run("source_account", source_account, accounts)
+    run("target_account", target_account, accounts)
+    run("source_region", source_region)
+    run("target_region", target_region)
+    run("source_instance", source_instance, engine_name)
+    run("target_instance", target_instance, engine_name)
+    run("role_name", role_name)
+    run("external_id", external_id)
+    run("executor", executor, _by_name(accounts, out.get("target_account")))
+    run("migrate_type", migrate_type)
+    run("objects", objects)
+
+    if "source_account" in out and out.get("source_account") == out.get("target_account"):
+        errors["target_account"] = (
+            f"target_account: must differ from source_account ({out['source_account']}); "
+            "a cross-account migration needs two accounts"
+        )
+    if engine_name is not None:
+        eng = engines.engine(engine_name)
+        if out.get("migrate_type") and out["migrate_type"] not in eng.migrate_types:
+            errors["migrate_type"] = (
+                f"migrate_type: {eng.label} supports only {', '.join(eng.migrate_types)}"
+            )
+        if eng.migrate_types == (engines.FULL_AND_INCREMENT,) and out.get("objects", "all") != "all":
+            errors["objects"] = f"objects: {eng.label} migrates the whole instance; use all"
+    return (None, errors) if errors else (out, {})
+
+
+# --- inline text --------------------------------------------------------------------------------------------
+
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+
+def parse_inline(text: str) -> tuple[dict[str, str], list[str]]:
+    """Read `key=value key2="value with spaces"` into fields, with a message per token that cannot be read."""
+    if len(text) > MAX_INLINE:
+        return {}, [f"the fields are too long ({len(text)} characters; at most {MAX_INLINE})"]
+    try:
+        tokens = shlex.split(text.translate(_SMART_QUOTES))
+    except ValueError as e:
+        return {}, [f"could not read the fields ({e}); quote values with spaces like key=\"a b\""]
+    fields: dict[str, str] = {}
+    errors: list[str] = []
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        key = key.strip().lower()
+        if not sep or not key:
+            errors.append(f"`{shown(token)}`: expected key=value, e.g. source_region=ap-guangzhou")
+        elif key in fields:
+            errors.append(f"{shown(key)}: given more than once")
+        else:
+            fields[key] = value
+    return fields, errors
