@@ -294,23 +294,20 @@ def validate_request(
     errors: dict[str, str] = {}
     out: dict[str, str | None] = {}
 
-    def check(field: str, fn, *args) -> None:
-        try:
-            out[field] = fn(fields.get(field, ""), *args)
-        except FieldError as e:
-            errors[field] = e.message
-
     for name in fields:
         if name not in FIELDS:
             errors[shown(name)] = f"{shown(name)}: unknown field; allowed: {', '.join(FIELDS)}"
     for name in REQUIRED:
         if not fields.get(name, "").strip():
             errors[name] = f"{name}: required, {_REQUIRED_HINTS[name]}"
-    present = [f for f in FIELDS if f not in errors]
 
     def run(field: str, fn, *args) -> None:
-        if field in present:
-            check(field, fn, *args)
+        if field in errors:  # already reported as missing
+            return
+        try:
+            out[field] = fn(fields.get(field, ""), *args)
+        except FieldError as e:
+            errors[field] = e.message
 
     run("db_type", db_type)
     engine_name = out.get("db_type")
