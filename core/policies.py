@@ -1,0 +1,77 @@
+"""The CAM documents of a cross-account migration: the role's trust policy, its policies, the sub-account grant.
+
+One place builds them so that the plan shown to approvers and the calls the bot makes are the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from core.engines import engine
+
+BASE_READ_ONLY_POLICIES = ("QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
+"""Always attached: DTS reads the task side, and the instance list needs CDB read access (guide, step 5)."""
+
+ASSUME_ROLE_ACTION = "name/sts:AssumeRole"
+
+
+def role_arn(source_uin: str, role_name: str) -> str:
+    """The role's resource name as STS and CAM policies write it."""
+    return f"qcs::cam::uin/{source_uin}:roleName/{role_name}"
+
+
+def trusted_principal(target_uin: str) -> str:
+    """The one principal the role trusts: the target account's root."""
+    return f"qcs::cam::uin/{target_uin}:root"
+
+
+def trust_policy(target_uin: str, external_id: str | None) -> dict[str, Any]:
+    """Trust policy letting only the target root assume the role, with the external ID when set."""
+    statement: dict[str, Any] = {
+        "action": ASSUME_ROLE_ACTION,
+        "effect": "allow",
+        "principal": {"qcs": [trusted_principal(target_uin)]},
+    }
+    if external_id:
+        statement["condition"] = {"string_equal": {"sts:external_id": external_id}}
+    return {"version": "2.0", "statement": [statement]}
+
+
+def source_policies(db_type: str) -> tuple[str, ...]:
+    """Preset read-only policies the role needs for this engine, base ones first, without repeats."""
+    names = (*BASE_READ_ONLY_POLICIES, engine(db_type).read_only_policy)
+    return tuple(dict.fromkeys(names))
+
+
+def subaccount_grant(source_uin: str, role_name: str) -> dict[str, Any]:
+    """Custom policy letting a target sub-account assume exactly this one role (guide, step 7)."""
+    return {
+        "version": "2.0",
+        "statement": [{"effect": "allow", "action": [ASSUME_ROLE_ACTION], "resource": [role_arn(source_uin, role_name)]}],
+    }
+
+
+def grant_policy_name(source_uin: str, role_name: str) -> str:
+    """Deterministic name of the sub-account grant, so a retry finds the policy instead of making another."""
+    return f"dtsbot-assume-{source_uin}-{role_name}"[:128]
+
+
+def document(policy: dict[str, Any]) -> str:
+    """Canonical JSON text of a policy document (stable key order, no spaces) as sent to CAM."""
+    return json.dumps(policy, sort_keys=True, separators=(",", ":"))
+
+
+def generate_external_id() -> str:
+    """A strong external ID for requests that give none: 32 URL-safe characters (~190 bits)."""
+    return "dtsbot-" + secrets.token_urlsafe(24)
+
+
+def mask(secret: str | None) -> str:
+    """Show an external ID the way people recognise it without being able to reuse it: `dtsb…x9Q`."""
+    if not secret:
+        return "(none)"
+    if len(secret) <= 8:
+        return "•" * len(secret)
+    return f"{secret[:4]}…{secret[-3:]}"

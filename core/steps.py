@@ -1,0 +1,42 @@
+"""What a cloud step reports back to the workflow engine.
+
+Steps live in `handlers/` and are plain functions `(request, clients) -> StepResult`; the engine (core) maps
+the outcome to the next state, stores `facts`, and queues `notice` for the channel. Nothing here holds secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # the step's goal holds in the cloud; go to the next state
+    WAIT = "wait"  # the cloud is still working (check running, task migrating): ask again later
+    FAILED = "failed"  # a diagnosed failure; the request goes to failed (retryable by people)
+    CHECK_FAILED = "check_failed"  # DTS verification did not pass: the request goes to verify_failed
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A failure a person can act on: what happened, why, what to do, and the cloud's RequestId."""
+
+    code: str
+    what: str
+    why: str
+    fix: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Outcome of one run of a step; `facts` are merged into the request (e.g. job_id, progress)."""
+
+    outcome: Outcome
+    facts: dict[str, Any] = field(default_factory=dict)
+    notice: str | None = None
+    diagnosis: Diagnosis | None = None
+    next_state: str | None = None
+    """Overrides the default next state (e.g. running → ready_to_complete instead of revoking_access)."""
+    retry_after: float | None = None
