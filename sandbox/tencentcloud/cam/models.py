@@ -7,6 +7,7 @@ take plain values and raise `TencentCloudError` with the real CAM codes.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -32,13 +33,32 @@ PRESET_POLICIES: dict[str, int] = {
     "QcloudMariaDBReadOnlyAccess": 160007,
     "QcloudTDSQLReadOnlyAccess": 160008,
 }
-_ADMIN_DOCUMENT = '{"version":"2.0","statement":[{"effect":"allow","action":["*"],"resource":["*"]}]}'
+# preset policy -> the service whose read (or full) access it grants; "*" is every service
+_PRESET_SCOPE = {
+    "AdministratorAccess": "*", "QcloudCamFullAccess": "cam", "QcloudDTSReadOnlyAccess": "dts",
+    "QcloudCDBReadOnlyAccess": "cdb", "QcloudSQLServerReadOnlyAccess": "sqlserver",
+    "QcloudMongoDBReadOnlyAccess": "mongodb", "QcloudPostgreSQLReadOnlyAccess": "postgres",
+    "QcloudRedisReadOnlyAccess": "redis", "QcloudMariaDBReadOnlyAccess": "mariadb",
+    "QcloudTDSQLReadOnlyAccess": "dcdb",
+}
+
+
+def _preset_document(name: str) -> str:
+    scope = _PRESET_SCOPE[name]
+    if scope == "*":
+        actions = ["*"]
+    elif name.endswith("FullAccess"):
+        actions = [f"name/{scope}:*"]
+    else:
+        actions = [f"name/{scope}:Describe*", f"name/{scope}:Get*", f"name/{scope}:List*"]
+    return json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": actions, "resource": ["*"]}]})
 
 _ids = itertools.count(100_000_001)
 _role_ids = itertools.count(4611686018427397921)
 
 
-def _fmt(ts: float) -> str:
+def fmt_time(ts: float) -> str:
+    """CAM's time format (local time, seconds)."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
 
 
@@ -58,12 +78,11 @@ class Policy:
 
     @property
     def add_time_text(self) -> str:
-        return _fmt(self.add_time)
+        return fmt_time(self.add_time)
 
 
 PRESETS: dict[int, Policy] = {
-    pid: Policy(pid, name, _ADMIN_DOCUMENT if name == "AdministratorAccess" else "{}", f"{name} (preset)",
-                0.0, preset=True)
+    pid: Policy(pid, name, _preset_document(name), f"{name} (preset)", 0.0, preset=True)
     for name, pid in PRESET_POLICIES.items()
 }
 
