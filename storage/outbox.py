@@ -1,0 +1,114 @@
+"""The Slack outbox: channel notices written in the same transaction as the state change they announce.
+
+A notice's `key` is unique (e.g. `mr-7k2p9q:role_created`), so a step re-run after a crash, or on another
+replica, cannot queue it twice; a Slack outage only delays delivery. Kinds (rendered by bot/notifier.py):
+`request` (the top-level request message), `thread` (a reply under it), `refresh` (re-render the top-level
+message from the request's current state; coalesced: one pending per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage, utcnow
+
+KINDS = ("request", "thread", "refresh")
+
+
+def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dict[str, Any] | None = None) -> bool:
+    """Queue a notice once; False when a notice with this key was queued before (sent or not)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    try:
+        with session.begin_nested():
+            session.add(OutboxMessage(key=key, request_id=request_id, kind=kind, payload=payload or {}))
+    except IntegrityError:
+        return False
+    return True
+
+
+def request_refresh(session: Session, request_id: str) -> bool:
+    """Ask for the request message to be re-rendered; coalesces with a refresh that is still pending."""
+    pending = session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request_id, OutboxMessage.kind == "refresh",
+            col(OutboxMessage.sent_at).is_(None),
+        )
+    ).first()
+    if pending is not None:
+        return False
+    return enqueue(session, request_id, f"{request_id}:refresh:{utcnow().timestamp():.6f}", "refresh")
+
+
+def claim_pending(
+    session: Session, owner: str, lease_seconds: float, limit: int = 50, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """Lease unsent notices that are due, oldest first; each request's notices stay in order."""
+    now = now or utcnow()
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.sent_at).is_(None))
+        .where(or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now))
+        .where(or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now))
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list(session.exec(query).all())
+    until = now + timedelta(seconds=lease_seconds)
+    for message in claimed:
+        message.lease_owner, message.lease_until = owner, until
+    session.flush()
+    return claimed
+
+
+def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
+    """Whether an older notice of the same request is still unsent (so this one must wait its turn)."""
+    return session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == message.request_id, col(OutboxMessage.id) < message.id,
+            col(OutboxMessage.sent_at).is_(None),
+        )
+    ).first() is not None
+
+
+def mark_sent(session: Session, message_id: int, owner: str, result_ts: str | None = None) -> bool:
+    """Record delivery; False if the lease had passed to another replica meanwhile."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
+        .values(sent_at=utcnow(), result_ts=result_ts, lease_owner=None, lease_until=None)
+    )
+    return result.rowcount == 1
+
+
+def retry_later(session: Session, message_id: int, owner: str, delay_seconds: float) -> None:
+    """Give the lease back and try again after `delay_seconds` (Slack 429 Retry-After, 5xx, outage)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
+        .values(
+            attempts=OutboxMessage.attempts + 1, lease_owner=None, lease_until=None,
+            next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
+        )
+    )
+
+
+def pending_count(session: Session) -> int:
+    """Notices not yet delivered (for /metrics and tests)."""
+    return len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.sent_at).is_(None))).all())
+
+
+def sent(session: Session, request_id: str) -> Sequence[OutboxMessage]:
+    """Delivered notices of a request in queue order."""
+    return session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.request_id == request_id, col(OutboxMessage.sent_at).is_not(None))
+        .order_by(col(OutboxMessage.id))
+    ).all()
