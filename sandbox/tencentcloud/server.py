@@ -90,7 +90,8 @@ class TencentCloudSandbox:
         handler = type("Handler", (_Handler,), {"sandbox": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="tc-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="tc-sandbox", daemon=True)
         self._thread.start()
         return self.endpoint
 
