@@ -143,7 +143,7 @@ class SlackEmulator:
         times = self.post_times(channel)
         best, start = 0, 0
         for end, at in enumerate(times):
-            while at - times[start] >= window:
+            while start <= end and at - times[start] >= window:
                 start += 1
             best = max(best, end - start + 1)
         return best

@@ -220,7 +220,7 @@ class WebApi:
                 if ephemeral is None:
                     raise SlackError("message_not_found")
                 with self.ws.changed:
-                    ephemeral.update(content)
+                    ephemeral.update({k: v for k, v in content.items() if k in ("text", "blocks", "attachments")})
                     self.ws.changed.notify_all()
             else:
                 self.ws.update_message(original, content, self.ws.bot_user_id)
