@@ -12,9 +12,9 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..exceptions import TencentCloudError
-from . import lifecycle as lc
-from .checks import StepResult, passed
+from sandbox.tencentcloud.dts import lifecycle as lc
+from sandbox.tencentcloud.dts.checks import StepResult, passed
+from sandbox.tencentcloud.exceptions import TencentCloudError
 
 JOB_ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -87,6 +87,7 @@ class Job:
     instance_class: str
     created_at: float
     deal_name: str
+    seq: int = 0  # purchase order, to sort jobs bought in the same second
     tags: dict[str, str] = field(default_factory=dict)
     timeline: lc.Timeline = field(default_factory=lc.Timeline)
     config: JobConfig | None = None
@@ -142,6 +143,7 @@ class DtsBackend:
     def __init__(self, clock: Clock, seed: int | None = None) -> None:
         self.clock = clock
         self.jobs: dict[str, Job] = {}
+        self._bought = 0
         self._rng = random.Random(seed)
         self._by_owner: dict[str, dict[str, None]] = {}
         self._by_tag: dict[tuple[str, str, str], dict[str, None]] = {}
@@ -160,8 +162,9 @@ class DtsBackend:
                 job_id=self._new_job_id(), owner_uin=owner_uin, name=name,
                 src_database_type=src_database_type, dst_database_type=dst_database_type,
                 src_region=src_region, dst_region=dst_region, instance_class=instance_class,
-                created_at=now, deal_name=deal_name, timeline=lc.Timeline([(now, lc.CREATED)]),
+                created_at=now, deal_name=deal_name, seq=self._bought, timeline=lc.Timeline([(now, lc.CREATED)]),
             )
+            self._bought += 1
             self.jobs[job.job_id] = job
             self._by_owner.setdefault(owner_uin, {})[job.job_id] = None
             self.set_tags(job, dict(tags or {}))
@@ -188,7 +191,7 @@ class DtsBackend:
         candidates = self._candidates(owner_uin, q)
         now = self.clock.now()
         matched = [job for job in candidates if self._matches(job, q, now)]
-        matched.sort(key=lambda job: (job.created_at, job.job_id), reverse=not q.ascending)
+        matched.sort(key=lambda job: job.seq, reverse=not q.ascending)
         return JobPage(len(matched), matched[q.offset:q.offset + q.limit], len(candidates))
 
     # -- lifecycle -----------------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""DTS v20211206 on the wire: one method per action, params in (already schema-checked), dict out.
+
+Jobs belong to the caller's root account (a sub-account buys in its owner's account). Semantics follow the
+API reference: the purchase region is the request region, `Limit` is 1..100, a task is configured only
+before it runs, verified before it starts, and a cross-account source is reached through a CAM role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.tencentcloud.dts import lifecycle as lc
+from sandbox.tencentcloud.dts.access import cross_account_owner, invalid, require_read_policies, role_session
+from sandbox.tencentcloud.dts.checks import run_checks
+from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
+from sandbox.tencentcloud.dts.views import check_job, detail, job_item, sanitize_info
+from sandbox.tencentcloud.exceptions import TencentCloudError
+from sandbox.tencentcloud.responder import Responder
+
+DATABASE_TYPES = {"mysql", "mariadb", "percona", "postgresql", "mongodb", "sqlserver", "redis", "tendis",
+                  "cynosdbmysql", "tdsqlmysql", "keewidb", "tdstore", "clickhouse"}
+INSTANCE_CLASSES = {"micro", "small", "medium", "large", "xlarge", "2xlarge"}
+MIGRATE_TYPES = {"structure", "full", "fullAndIncrement"}
+RUNNING_FAILS_MARKER = "running"  # an instance's fail_checks entry: a started migration fails while running
+
+
+def _in_range(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise invalid(f"{name}={value} is out of range [{low}, {high}].")
+    return value
+
+
+def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in items or []:
+        key = str(item.get("TagKey") or "")
+        if not key:
+            raise invalid("TagKey must not be empty.")
+        tags[key] = str(item.get("TagValue") or "")
+    return tags
+
+
+class DtsResponse(Responder):
+    """DTS actions over the world's `DtsBackend`."""
+
+    @property
+    def backend(self) -> DtsBackend:
+        return dts_backend(self.world)
+
+    @property
+    def now(self) -> float:
+        return self.world.clock.now()
+
+    def _job(self, params: dict[str, Any]) -> Job:
+        return self.backend.get(self.caller.owner_uin, str(params.get("JobId") or ""))
+
+    # -- purchase and listing ------------------------------------------------------------------------
+    def CreateMigrationService(self, params: dict[str, Any]) -> dict[str, Any]:
+        for side in ("SrcDatabaseType", "DstDatabaseType"):
+            if params[side] not in DATABASE_TYPES:
+                raise invalid(f"{side}={params[side]} is not a supported database type.")
+        if params["DstRegion"] != self.region:
+            raise invalid(f"DstRegion={params['DstRegion']} must equal the request region {self.region}.")
+        if params["InstanceClass"] not in INSTANCE_CLASSES:
+            raise invalid(f"InstanceClass={params['InstanceClass']} is not one of {sorted(INSTANCE_CLASSES)}.")
+        count = _in_range("Count", int(params.get("Count", 1)), 1, 15)
+        name = str(params.get("JobName") or "")
+        if len(name) > 128:
+            raise invalid("JobName is longer than 128 characters.")
+        if self.world.account(self.caller.owner_uin).balance <= 0:
+            raise TencentCloudError("OperationDenied.NotEnoughMoneyError",
+                                    "The account balance is insufficient; top up and buy again.")
+        jobs = self.backend.create_jobs(
+            self.caller.owner_uin, src_database_type=params["SrcDatabaseType"],
+            dst_database_type=params["DstDatabaseType"], src_region=params["SrcRegion"],
+            dst_region=params["DstRegion"], instance_class=params["InstanceClass"], count=count, name=name,
+            tags=_tags(params.get("Tags")),
+        )
+        return {"JobIds": [job.job_id for job in jobs]}
+
+    def DescribeMigrationJobs(self, params: dict[str, Any]) -> dict[str, Any]:
+        order = params.get("OrderSeq") or "desc"
+        if order not in ("asc", "desc"):
+            raise invalid(f"OrderSeq={order} must be asc or desc.")
+        query = JobQuery(
+            job_id=params.get("JobId"), job_name=params.get("JobName"), statuses=params.get("Status") or [],
+            src_instance_id=params.get("SrcInstanceId"), dst_instance_id=params.get("DstInstanceId"),
+            src_region=params.get("SrcRegion"), dst_region=params.get("DstRegion"),
+            src_database_types=params.get("SrcDatabaseType") or [],
+            dst_database_types=params.get("DstDatabaseType") or [],
+            src_access_types=params.get("SrcAccessType") or [], dst_access_types=params.get("DstAccessType") or [],
+            run_mode=params.get("RunMode"),
+            tag_filters=[(str(f["TagKey"]), list(f.get("TagValue") or [])) for f in params.get("TagFilters") or []],
+            ascending=order == "asc", offset=_in_range("Offset", int(params.get("Offset", 0)), 0, 2**31),
+            limit=_in_range("Limit", int(params.get("Limit", 20)), 1, 100),
+        )
+        page = self.backend.query(self.caller.owner_uin, query)
+        now = self.now
+        return {"TotalCount": page.total, "JobList": [job_item(job, now) for job in page.jobs]}
+
+    def DescribeMigrationDetail(self, params: dict[str, Any]) -> dict[str, Any]:
+        return detail(self._job(params), self.now)
+
+    # -- configuration -------------------------------------------------------------------------------
+    def DescribeMigrateDBInstances(self, params: dict[str, Any]) -> dict[str, Any]:
+        database_type = params["DatabaseType"]
+        owner = self.caller.owner_uin
+        if params.get("AccountMode") == "other":
+            session = role_session(self.world, str(params.get("TmpSecretId") or ""),
+                                   str(params.get("TmpSecretKey") or ""), str(params.get("TmpToken") or ""))
+            require_read_policies(self.world, session, database_type)
+            owner = session.role_owner_uin
+        instances = [inst for inst in self.world.account(owner).instances
+                     if inst.engine == database_type and inst.region == self.region
+                     and params.get("InstanceId") in (None, "", inst.instance_id)
+                     and params.get("InstanceName") in (None, "", inst.instance_id)]
+        offset, limit = int(params.get("Offset", 0)), int(params.get("Limit", 20))
+        return {"TotalCount": len(instances), "Instances": [
+            {"InstanceId": inst.instance_id, "InstanceName": inst.instance_id, "Vip": inst.vip,
+             "Vport": inst.port, "Usable": 1, "Hint": ""}
+            for inst in instances[offset:offset + limit]]}
+
+    def ModifyMigrationJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        status = job.status(self.now)
+        if status not in lc.CONFIGURABLE:
+            raise TencentCloudError("FailedOperation.StatusInConflict",
+                                    f"job {job.job_id} is {status}: it can be configured only before it runs")
+        run_mode = params["RunMode"]
+        if run_mode not in ("immediate", "timed"):
+            raise invalid(f"RunMode={run_mode} must be immediate or timed.")
+        if run_mode == "timed" and not params.get("ExpectRunTime"):
+            raise TencentCloudError("InvalidParameter.InvalidParameterError",
+                                    "ExpectRunTime is required when RunMode is timed.")
+        option = self._migrate_option(job, params["MigrateOption"])
+        src = self._endpoint("SrcInfo", params["SrcInfo"], job.src_region, job.src_database_type)
+        dst = self._endpoint("DstInfo", params["DstInfo"], job.dst_region, job.dst_database_type)
+        same_account = src.info[0].get("AccountMode") != "other"
+        if same_account and src.instance_id and src.instance_id == dst.instance_id:
+            raise invalid(f"The source and the target are the same instance {src.instance_id}.")
+        self.backend.configure(job, JobConfig(
+            run_mode=run_mode, migrate_option=option, src=src, dst=dst,
+            expect_run_time=str(params.get("ExpectRunTime") or ""),
+            auto_retry_minutes=int(params.get("AutoRetryTimeRangeMinutes", 0)),
+        ))
+        if params.get("JobName"):
+            job.name = str(params["JobName"])
+        if "Tags" in params:
+            self.backend.set_tags(job, _tags(params["Tags"]))
+        return {}
+
+    def _migrate_option(self, job: Job, option: dict[str, Any]) -> dict[str, Any]:
+        migrate_type = option.get("MigrateType") or "fullAndIncrement"
+        if migrate_type not in MIGRATE_TYPES:
+            raise invalid(f"MigrateOption.MigrateType={migrate_type} must be one of {sorted(MIGRATE_TYPES)}.")
+        if job.src_database_type in ("redis", "tendis", "keewidb") and migrate_type != "fullAndIncrement":
+            raise invalid(f"{job.src_database_type} supports only MigrateType fullAndIncrement.")
+        table = option["DatabaseTable"]
+        mode = table.get("ObjectMode")
+        if mode not in ("all", "partial"):
+            raise invalid(f"MigrateOption.DatabaseTable.ObjectMode={mode} must be all or partial.")
+        databases = table.get("Databases") or []
+        if mode == "partial" and (not databases or not all(db.get("DbName") for db in databases)):
+            raise TencentCloudError("InvalidParameter.InvalidParameterError",
+                                    "DatabaseTable.Databases with a DbName each is required when ObjectMode "
+                                    "is partial.")
+        return {**option, "MigrateType": migrate_type}
+
+    def _endpoint(self, field: str, info: dict[str, Any], region: str, database_type: str) -> Endpoint:
+        """Check one side against the purchase and the world; return it without secrets."""
+        if info["Region"] != region or info["DatabaseType"] != database_type:
+            raise invalid(f"{field} must be {database_type} in {region}, as purchased; "
+                          f"got {info['DatabaseType']} in {info['Region']}.")
+        nodes = info["Info"]
+        if not nodes:
+            raise TencentCloudError("InvalidParameter.InvalidParameterError", f"{field}.Info must not be empty.")
+        node = nodes[0]
+        if info["AccessType"] == "cdb":
+            self._check_instance(field, node, region, database_type)
+        elif not node.get("Host") or not node.get("Port"):
+            raise TencentCloudError("InvalidParameter.InvalidParameterError",
+                                    f"{field}.Info[0].Host and Port are required for AccessType "
+                                    f"{info['AccessType']}.")
+        needs_user = database_type not in ("redis", "tendis", "keewidb")
+        if not node.get("Password") or (needs_user and not node.get("User")):
+            raise TencentCloudError("InvalidParameter.InvalidParameterError",
+                                    f"{field}.Info[0].User and Password are required.")
+        return Endpoint(region=region, access_type=info["AccessType"], database_type=database_type,
+                        node_type=info["NodeType"], info=[sanitize_info(n) for n in nodes],
+                        supplier=str(info.get("Supplier") or ""), extra_attr=list(info.get("ExtraAttr") or []))
+
+    def _check_instance(self, field: str, node: dict[str, Any], region: str, database_type: str) -> None:
+        mode = node.get("AccountMode") or "self"
+        if mode not in ("self", "other"):
+            raise invalid(f"{field}.Info[0].AccountMode={mode} must be self or other.")
+        if mode == "other" and field == "DstInfo":
+            raise invalid("DstInfo must be an instance of the account that owns the task (AccountMode self).")
+        owner = (cross_account_owner(self.world, node, database_type) if mode == "other"
+                 else self.caller.owner_uin)
+        instance_id = str(node.get("InstanceId") or "")
+        if not instance_id:
+            raise TencentCloudError("InvalidParameter.InvalidParameterError",
+                                    f"{field}.Info[0].InstanceId is required for AccessType cdb.")
+        instance = self.world.instance(owner, region, instance_id)
+        if instance is None or instance.engine != database_type:
+            raise TencentCloudError("InvalidParameter.InstanceNotFound",
+                                    f"{database_type} instance {instance_id} not found in account {owner}, "
+                                    f"region {region}.")
+
+    # -- verification and run ------------------------------------------------------------------------
+    def _instances(self, job: Job) -> list[Any]:
+        """The world instances behind a configured job's source and target (cdb access only)."""
+        assert job.config is not None
+        found = []
+        for ep, default_owner in ((job.config.src, job.owner_uin), (job.config.dst, job.owner_uin)):
+            node = ep.info[0]
+            owner = str(node.get("Account") or default_owner) if node.get("AccountMode") == "other" \
+                else default_owner
+            instance = self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
+            if instance is not None:
+                found.append(instance)
+        return found
+
+    def CreateMigrateCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        markers = [m for inst in self._instances(job) for m in inst.fail_checks] if job.config else []
+        self.backend.start_check(job, run_checks(job.src_database_type, markers))
+        return {}
+
+    def DescribeMigrationCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        return check_job(self._job(params), self.now)
+
+    def StartMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        fails = job.config is not None and any(
+            RUNNING_FAILS_MARKER in inst.fail_checks for inst in self._instances(job))
+        self.backend.start(job, fails=fails)
+        return {}
+
+    def CompleteMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.complete(self._job(params))
+        return {}
+
+    def StopMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.stop(self._job(params))
+        return {}
+
+    def IsolateMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.isolate(self._job(params))
+        return {}
+
+    def DestroyMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.destroy(self._job(params))
+        return {}
