@@ -222,3 +222,20 @@ def test_committed_schema_matches_tccli_api_json():
     generated = subprocess.run([_tccli_python(), str(REPO / "scripts" / "gen_tc_schema.py"), "--stdout"],
                                check=True, capture_output=True, text=True).stdout
     assert json.loads(generated) == json.loads(SCHEMA_PATH.read_text())
+
+
+def test_world_from_yaml_file_serves_its_accounts(tmp_path):
+    from sandbox.tencentcloud.server import TencentCloudSandbox
+    from sandbox.tencentcloud.world import load_world
+
+    path = tmp_path / "world.yaml"
+    path.write_text("speed: 30\naccounts:\n  - {uin: '200000000001', name: solo, secret_id: AKIDSOLO, "
+                    "secret_key: solo-key, instances: [{instance_id: cdb-solo0001, engine: mysql, "
+                    "vip: 10.9.0.1, port: 3306, fail_checks: [BinlogParamCheck]}]}\n")
+    world = load_world(path)
+    assert world.clock.speed == 30
+    assert world.instance("200000000001", "ap-guangzhou", "cdb-solo0001").fail_checks == ["BinlogParamCheck"]
+    with TencentCloudSandbox(world) as sandbox:
+        http = HttpProfile(endpoint=sandbox.endpoint, protocol="http")
+        sts = sts_client.StsClient(Credential("AKIDSOLO", "solo-key"), "ap-guangzhou", ClientProfile(httpProfile=http))
+        assert _identity(sts) == "qcs::cam::uin/200000000001:root"
