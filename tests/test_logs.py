@@ -1,0 +1,70 @@
+"""core.logs: secrets never reach the log output, whatever way they are passed."""
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from core.config import load_settings
+from core.logs import MASK, SecretRedactor, configure_logging, configured_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def logged(monkeypatch):
+    """Configure logging for the shipped app.yaml into a buffer; yield (logger, read_lines)."""
+    buffer = io.StringIO()
+    monkeypatch.setattr("sys.stderr", buffer)
+    settings = load_settings(ROOT / "app.yaml", environ={})
+    redactor = configure_logging(settings, json=True)
+    yield logging.getLogger("dtsbot.test"), redactor, lambda: [json.loads(x) for x in buffer.getvalue().splitlines()]
+    for handler in [h for h in logging.getLogger().handlers if getattr(h, "_dtsbot", False)]:
+        logging.getLogger().removeHandler(handler)
+
+
+def test_configured_secrets_are_masked_in_message_args_and_extra(logged):
+    logger, _, lines = logged
+    logger.info("calling with key %s", "sandbox-source-secret-key-0001", extra={"db": "sandbox-source-db-password"})
+    logger.warning("token xoxb-sandbox-bot-token and signing secret sandbox-signing-secret")
+    text = json.dumps(lines())
+    for secret in ("sandbox-source-secret-key-0001", "sandbox-source-db-password", "xoxb-sandbox-bot-token",
+                   "sandbox-signing-secret"):
+        assert secret not in text
+    assert lines()[0]["db"] == MASK and lines()[0]["level"] == "INFO"
+
+
+def test_temporary_credentials_and_shapes_are_masked_even_unconfigured(logged):
+    logger, redactor, lines = logged
+    params = {"TmpSecretId": "AKIDtmp123", "TmpSecretKey": "tmpkey-abc", "TmpToken": "tok-xyz", "Region": "ap-guangzhou"}
+    logger.info("ModifyMigrationJob %s", json.dumps(params), extra={"params": params})
+    redactor.add("session-secret-42")
+    logger.error("boom: session-secret-42 xapp-1-A0-xyz", extra={"request_id": "mr-abcdef"})
+    text = json.dumps(lines())
+    for secret in ("AKIDtmp123", "tmpkey-abc", "tok-xyz", "session-secret-42", "xapp-1-A0-xyz"):
+        assert secret not in text
+    assert "ap-guangzhou" in text and lines()[1]["request_id"] == "mr-abcdef"
+
+
+def test_exception_tracebacks_are_redacted(logged):
+    logger, _, lines = logged
+    try:
+        raise RuntimeError("password=hunter22 leaked")
+    except RuntimeError:
+        logger.exception("step failed")
+    assert "hunter22" not in json.dumps(lines())
+
+
+def test_redactor_keeps_ordinary_text():
+    redactor = SecretRedactor(["s3cret-value"])
+    assert redactor.redact("role DTS-role in 100000000001") == "role DTS-role in 100000000001"
+    assert redactor.redact("password: s3cret-value") == f"password: {MASK}"
+
+
+def test_every_configured_secret_is_collected():
+    settings = load_settings(ROOT / "app.yaml", environ={})
+    found = configured_secrets(settings)
+    assert "sandbox-target-sub-secret-key-0021" in found and "sandbox-target-db-password" in found
+    assert not any(s.startswith("AKID") for s in found)  # SecretIds identify keys; they are not secrets

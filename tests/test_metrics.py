@@ -1,0 +1,24 @@
+"""core.metrics: the exposition names the issue's series with their labels."""
+
+from core.metrics import Metrics
+
+
+def test_render_has_every_series():
+    metrics = Metrics(count_by_state=lambda: {"running": 3, "requested": 1})
+    metrics.cloud_calls.labels("CreateRole", "ok").inc()
+    metrics.cloud_calls.labels("AssumeRole", "InternalError.GetRoleError").inc(2)
+    metrics.slack_calls.labels("chat.postMessage", "ok").inc()
+    metrics.slack_rate_limited.inc()
+    metrics.poll_cycle.observe(0.2)
+    text = metrics.render().decode()
+    assert 'dtsbot_requests{state="running"} 3.0' in text
+    assert 'dtsbot_cloud_calls_total{action="AssumeRole",outcome="InternalError.GetRoleError"} 2.0' in text
+    assert 'dtsbot_slack_calls_total{method="chat.postMessage",outcome="ok"} 1.0' in text
+    assert "dtsbot_slack_rate_limited_total 1.0" in text
+    assert "dtsbot_poll_cycle_seconds_count 1.0" in text
+
+
+def test_registries_are_independent():
+    first, second = Metrics(), Metrics()
+    first.slack_rate_limited.inc()
+    assert "dtsbot_slack_rate_limited_total 0.0" in second.render().decode()
