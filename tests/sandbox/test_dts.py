@@ -212,7 +212,8 @@ def test_role_without_engine_policy_cannot_list_instances(tc_client: Callable[..
     assert [i.InstanceId for i in listed.Instances] == ["mssql-src00001"]
 
 
-def test_cross_account_source_is_validated(tc_client: Callable[..., Any], dts: Callable[..., Any]) -> None:
+def test_cross_account_source_is_validated(world: World, tc_client: Callable[..., Any],
+                                          dts: Callable[..., Any]) -> None:
     authorize_source(tc_client, ["QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess"])
     creds = assume_role(tc_client)
     client = dts()
@@ -234,6 +235,9 @@ def test_cross_account_source_is_validated(tc_client: Callable[..., Any], dts: C
     no_password = source_node("cdb-dst00003") | {"Password": ""}
     assert error_of(lambda: configure(client, job_id, no_password)).code == "InvalidParameter.InvalidParameterError"
     assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).SrcInfo.Info == []  # nothing stored
+    world.clock.advance(24 * 3600)  # the temporary credentials expire
+    expired = error_of(lambda: configure(client, job_id, cross_account(creds)))
+    assert (expired.code, "expired" in expired.message) == ("InvalidParameterValue.InvalidParameterValue", True)
 
 
 # -- verification ---------------------------------------------------------------------------------------
@@ -252,7 +256,10 @@ def test_failed_check_then_fixed_check_passes(world: World, dts: Callable[..., A
     assert steps["BinlogParamCheck"].StepStatus == "failed"
     assert "binlog" in steps["BinlogParamCheck"].DetailCheckItems[0].Solution.lower()
     assert steps["SrcPrivilegeCheck"].StepStatus == "warning"
-    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "checkNotPass"
+    job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
+    assert job.Status == "checkNotPass" and job.CheckStepInfo.Progress.Status == "failed"
+    binlog = next(s for s in job.CheckStepInfo.Progress.Steps if s.StepId == "BinlogParamCheck")
+    assert binlog.Status == "failed" and binlog.Errors[0].Solution
     assert error_of(lambda: dts_call(client, "StartMigrateJob", JobId=job_id)).code == \
         "FailedOperation.StatusInConflict"
 

@@ -123,7 +123,7 @@ class DtsResponse(Responder):
     def ModifyMigrationJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
         status = job.status(self.now)
-        if status not in lc.CONFIGURABLE:
+        if status not in lc.CONFIGURABLE:  # before validating: a running task reports the conflict, not params
             raise TencentCloudError("FailedOperation.StatusInConflict",
                                     f"job {job.job_id} is {status}: it can be configured only before it runs")
         run_mode = params["RunMode"]
