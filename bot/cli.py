@@ -23,6 +23,19 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    # Imported here: the sandboxes are for demos and tests, never on a production code path.
+    if args.service == "tencentcloud":
+        from sandbox.tencentcloud.server import serve as serve_tencentcloud
+
+        serve_tencentcloud(args.port, args.world, args.speed)
+    else:
+        from sandbox.slack.emulator import serve as serve_slack
+
+        serve_slack(args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (kept separate so tests can read the help)."""
     parser = argparse.ArgumentParser(
@@ -44,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     manifest = commands.add_parser("manifest", help="print the Slack app manifest for the configured mode")
     manifest.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
     manifest.set_defaults(run=_not_yet("manifest"))
+
+    sandbox = commands.add_parser("sandbox", help="run a local Tencent Cloud or Slack emulator in the foreground")
+    sandbox.add_argument("service", choices=["tencentcloud", "slack"])
+    sandbox.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
+    sandbox.add_argument("--world", help="tencentcloud: a YAML/JSON world file (default: app.yaml's accounts)")
+    sandbox.add_argument("--speed", type=float, default=1.0, help="tencentcloud: clock speed factor")
+    sandbox.set_defaults(run=_sandbox)
     return parser
 
 
