@@ -1,0 +1,259 @@
+"""Tencent Cloud clients per configured account: CAM, STS and DTS through the real SDK, with retries that are
+safe, client-side rate limits, an audit record for every call, and cached role sessions.
+
+Retries: every call goes through the SDK's `StandardRetryer` (bounded backoff with jitter), applied here
+around each single attempt rather than through `ClientProfile(retryer=...)`, so that every attempt yields its
+own `CloudCall` record. The SDK's retryer repeats network errors (`ClientNetworkError`, which may hide a
+success: the server applied the action, the answer was lost) and `RequestLimitExceeded` (refused, nothing
+applied). Actions that must not run twice (`NOT_REPEATABLE`: purchases, creations, starts, deletions) repeat
+only on `RequestLimitExceeded`; after a network error the step that called them reads the cloud again
+("look up, then act only if absent") when it is run again.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tencentcloud.cam.v20190116.cam_client import CamClient
+from tencentcloud.common import credential
+from tencentcloud.common.abstract_client import AbstractClient
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.common.retry import StandardRetryer
+from tencentcloud.dts.v20211206.dts_client import DtsClient
+from tencentcloud.sts.v20180813.sts_client import StsClient
+
+from core.config import AccountSettings, Credentials, Settings
+from core.policies import role_arn
+from core.ratelimit import TokenBucket
+
+SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClient, "dts": DtsClient}
+"""The SDK's service clients; calls go through their `call_json` (the SDK's own signed request path)."""
+
+NOT_REPEATABLE = frozenset({
+    "CreateRole", "DeleteRole", "CreatePolicy", "DeletePolicy",
+    "CreateMigrationService", "CreateMigrateCheckJob", "StartMigrateJob", "CompleteMigrateJob", "StopMigrateJob",
+})
+"""Writes whose repetition after a lost answer would buy twice or fail on the first attempt's effect."""
+
+RATE_LIMITS: dict[tuple[str, str], float] = {
+    ("cam", "CreateRole"): 2.0,
+    ("cam", "AttachRolePolicy"): 3.0,
+    ("dts", "*"): 20.0,
+}
+"""Published per-account rates (calls per second); `*` covers every action of the service."""
+
+SESSION_SECONDS = 7200
+SESSION_REFRESH_MARGIN = 300.0
+"""A cached role session is renewed when less than this many seconds of it are left."""
+
+
+class CloudConfigError(Exception):
+    """The configuration cannot serve this call; the message names the app.yaml key to fix."""
+
+
+@dataclass(frozen=True)
+class CloudCall:
+    """One API attempt as the audit log and metrics see it: never parameters, never secrets."""
+
+    account: str
+    service: str
+    action: str
+    request_id: str | None
+    outcome: str  # "ok" or "error"
+    error_code: str | None
+    duration: float
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """Temporary credentials of the source account's role, as STS AssumeRole issued them."""
+
+    tmp_secret_id: str
+    tmp_secret_key: str
+    token: str
+    expires_at: float  # epoch seconds
+
+    def __repr__(self) -> str:
+        return f"RoleSession(expires_at={self.expires_at:.0f}, secrets hidden)"
+
+    def params(self) -> dict[str, str]:
+        """The DTS parameters that carry these credentials (TmpSecretId, TmpSecretKey, TmpToken)."""
+        return {"TmpSecretId": self.tmp_secret_id, "TmpSecretKey": self.tmp_secret_key, "TmpToken": self.token}
+
+
+class _RefusedOnlyRetryer(StandardRetryer):
+    """Repeats only what the server refused (`RequestLimitExceeded*`), never a call that may have run."""
+
+    @staticmethod
+    def should_retry(resp: Any, err: Any) -> bool:
+        return isinstance(err, TencentCloudSDKException) and str(err.get_code()).startswith("RequestLimitExceeded")
+
+
+class Api:
+    """One service as one identity of one account: `call(action, params)` returns the `Response` body."""
+
+    def __init__(self, client: AbstractClient, account: str, service: str, owner: CloudClients) -> None:
+        self._client, self.account, self.service, self._owner = client, account, service, owner
+
+    def call(self, action: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run `action`, retrying only as its repeatability allows; raise TencentCloudSDKException on error."""
+        retryer = self._owner.retryer(repeatable=action not in NOT_REPEATABLE)
+        return retryer.send_request(lambda: self._attempt(action, params or {}))
+
+    def _attempt(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        self._owner.throttle(self.account, self.service, action)
+        started = time.monotonic()
+        try:
+            body = self._client.call_json(action, params)["Response"]
+        except TencentCloudSDKException as exc:
+            self._owner.record(CloudCall(self.account, self.service, action, exc.get_request_id() or None,
+                                         "error", exc.get_code(), time.monotonic() - started))
+            raise
+        self._owner.record(CloudCall(self.account, self.service, action, body.get("RequestId"), "ok", None,
+                                     time.monotonic() - started))
+        return body
+
+
+class CloudClients:
+    """SDK clients per configured account (by name) and identity (root, or the executor sub-account)."""
+
+    def __init__(self, settings: Settings, on_call: Callable[[CloudCall], None] | None = None, *,
+                 backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
+                 timeout: int = 30) -> None:
+        self.settings = settings
+        self._on_call = on_call
+        self._backoff_base, self._backoff_cap, self._max_attempts = backoff_base, backoff_cap, max_attempts
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, str, str], Api] = {}
+        self._credentials: dict[tuple[str, str], Any] = {}
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._sessions: dict[tuple[str, str, str, str, str], RoleSession] = {}
+
+    # -- clients -------------------------------------------------------------------------------------
+    def cam(self, account: str) -> Api:
+        """CAM as the account's root (CAM is global; the configured region signs the request)."""
+        return self._api(account, "root", "cam", self.settings.tencentcloud.region)
+
+    def sts(self, account: str, executor: str = "root") -> Api:
+        """STS as the account's root, or as its executor sub-account."""
+        return self._api(account, executor, "sts", self.settings.tencentcloud.region)
+
+    def dts(self, account: str, region: str, executor: str = "root") -> Api:
+        """DTS in `region` as the account's root, or as its executor sub-account."""
+        return self._api(account, executor, "dts", region)
+
+    def _api(self, account: str, executor: str, service: str, region: str) -> Api:
+        key = (account, executor, service, region)
+        with self._lock:
+            api = self._clients.get(key)
+            if api is None:
+                cred = self._credential(account, executor)
+                label = account if executor == "root" else f"{account}/{executor}"
+                api = Api(SDK_CLIENTS[service](cred, region, self._profile()), label, service, self)
+                self._clients[key] = api
+            return api
+
+    def _profile(self) -> ClientProfile:
+        endpoint = self.settings.tencentcloud.endpoint
+        http = (HttpProfile(endpoint=endpoint, protocol="http", reqTimeout=self._timeout) if endpoint
+                else HttpProfile(reqTimeout=self._timeout))
+        return ClientProfile(httpProfile=http)
+
+    def _credential(self, account: str, executor: str) -> Any:
+        key = (account, executor)
+        if key not in self._credentials:
+            self._credentials[key] = _credential_for(self._account(account), executor)
+        return self._credentials[key]
+
+    def _account(self, name: str) -> AccountSettings:
+        try:
+            return self.settings.account(name)
+        except KeyError:
+            raise CloudConfigError(f"accounts: no account named {name!r} in app.yaml") from None
+
+    # -- retries, limits, records --------------------------------------------------------------------
+    def retryer(self, repeatable: bool) -> StandardRetryer:
+        """The SDK retryer for one call: network errors and rate limits, or rate limits only."""
+        kind = StandardRetryer if repeatable else _RefusedOnlyRetryer
+        return kind(max_attempts=self._max_attempts, backoff_fn=self._backoff)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, bounded by the cap."""
+        return random.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** attempt))
+
+    def throttle(self, account: str, service: str, action: str) -> None:
+        """Wait for the account's token for this action, when a published rate applies."""
+        rate_key = (service, action) if (service, action) in RATE_LIMITS else (service, "*")
+        rate = RATE_LIMITS.get(rate_key)
+        if rate is None:
+            return
+        owner = account.split("/", 1)[0]  # a sub-account shares its root account's rate
+        bucket_key = (owner, *rate_key)
+        with self._lock:
+            bucket = self._buckets.setdefault(bucket_key, TokenBucket(rate))
+        bucket.acquire()
+
+    def record(self, call: CloudCall) -> None:
+        """Hand one call's record to the audit log / metrics callback."""
+        if self._on_call is not None:
+            self._on_call(call)
+
+    # -- role sessions -------------------------------------------------------------------------------
+    def role_session(self, target_account: str, executor: str, source_uin: str, role_name: str,
+                     external_id: str | None, session_name: str) -> RoleSession:
+        """Temporary credentials of the source role, assumed by the target root or its executor sub-account.
+
+        Calls STS AssumeRole directly (the SDK's STSAssumeRoleCredential cannot send an ExternalId); cached
+        per (caller, role ARN, external ID, session name) and renewed when less than 5 minutes are left.
+        """
+        arn = role_arn(source_uin, role_name)
+        key = (target_account, executor, arn, external_id or "", session_name)
+        with self._lock:
+            cached = self._sessions.get(key)
+        if cached is not None and cached.expires_at - time.time() > SESSION_REFRESH_MARGIN:
+            return cached
+        params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": session_name,
+                                  "DurationSeconds": SESSION_SECONDS}
+        if external_id:
+            params["ExternalId"] = external_id
+        body = self.sts(target_account, executor).call("AssumeRole", params)
+        creds = body["Credentials"]
+        session = RoleSession(creds["TmpSecretId"], creds["TmpSecretKey"], creds["Token"],
+                              float(body.get("ExpiredTime") or time.time() + SESSION_SECONDS))
+        with self._lock:
+            self._sessions[key] = session
+        return session
+
+
+def _credential_for(account: AccountSettings, executor: str) -> Any:
+    """Explicit keys when configured, else the SDK's default provider chain (env, profile, CVM role)."""
+    if executor == "root":
+        return _explicit(account.credentials) if account.credentials else _default_chain(account.name)
+    if executor != account.executor_uin:
+        raise CloudConfigError(
+            f"accounts[{account.name}].executor_uin: the request's executor {executor} is not this account's "
+            f"configured executor ({account.executor_uin or 'none'})")
+    if account.executor_credentials is None:
+        raise CloudConfigError(f"accounts[{account.name}].executor_credentials: keys of sub-account {executor} "
+                               "are needed to run the task as that sub-account")
+    return _explicit(account.executor_credentials)
+
+
+def _explicit(keys: Credentials) -> credential.Credential:
+    return credential.Credential(keys.secret_id.get_secret_value(), keys.secret_key.get_secret_value())
+
+
+def _default_chain(account: str) -> Any:
+    try:
+        return credential.DefaultCredentialProvider().get_credentials()
+    except TencentCloudSDKException:
+        raise CloudConfigError(f"accounts[{account}].credentials: not set, and the default provider chain "
+                               "(environment, profile, CVM role) found no credentials") from None
