@@ -1,0 +1,35 @@
+"""Complete the DTS task when it is ready (readyComplete): CompleteMigrateJob, then wait for success."""
+
+from __future__ import annotations
+
+from core.cloud import CloudClients
+from core.steps import Diagnosis, Outcome, StepResult
+from handlers.step import cloud_step, failed, target_dts
+from handlers.task_lookup import job_detail, task_id
+from storage.models import MigrationRequest
+
+STEP = "complete_task"
+POLL_SECONDS = 5.0
+
+
+@cloud_step(STEP)
+def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
+    """CompleteMigrateJob in readyComplete; WAIT while completing; DONE at success."""
+    dts = target_dts(request, clients)
+    job_id = task_id(request, dts)
+    if job_id is None:
+        return failed(Diagnosis("NoTask", f"{STEP}: the request has no DTS task", "create_task has not run.",
+                                "Retry the request from creating_task."))
+    status = job_detail(dts, job_id).get("Status")
+    if status == "success":
+        return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},
+                          notice=f"DTS task `{job_id}` *completed*.")
+    if status == "readyComplete":
+        dts.call("CompleteMigrateJob", {"JobId": job_id})
+        return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={"dts_status": "completing"},
+                          notice=f"Completing DTS task `{job_id}`…")
+    if status == "completing":
+        return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)
+    return failed(Diagnosis(
+        "StatusInConflict", f"{STEP}: DTS task `{job_id}` is `{status}`, not ready to complete",
+        "A task completes only from readyComplete.", "Look at the task in the DTS console."))

@@ -1,0 +1,58 @@
+"""What every cloud step shares: turning cloud errors into outcomes, and the source role's session.
+
+Error policy (one place, so every step behaves the same): a transient error (`core.diagnosis.is_transient`:
+rate limits, network errors, InternalError without a known meaning) is re-raised and the engine runs the step
+again later with backoff — the step reads the cloud first, so the re-run finishes what the first run began.
+Any other Tencent Cloud error, and a configuration gap, ends the step as FAILED with a diagnosis.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from core.cloud import CloudClients, CloudConfigError, RoleSession
+from core.diagnosis import diagnose, is_transient, render
+from core.steps import Diagnosis, Outcome, StepResult
+from storage.models import MigrationRequest
+
+Step = Callable[[MigrationRequest, CloudClients], StepResult]
+
+
+def failed(diagnosis: Diagnosis) -> StepResult:
+    """A FAILED result whose notice is the diagnosis, as the channel shows it."""
+    return StepResult(Outcome.FAILED, diagnosis=diagnosis, notice=render(diagnosis))
+
+
+def cloud_step(name: str) -> Callable[[Step], Step]:
+    """Decorate a step: transient cloud errors propagate (retry later), others become a diagnosed FAILED."""
+
+    def wrap(step: Step) -> Step:
+        @functools.wraps(step)
+        def run(request: MigrationRequest, clients: CloudClients) -> StepResult:
+            try:
+                return step(request, clients)
+            except TencentCloudSDKException as error:
+                if is_transient(error):
+                    raise
+                return failed(diagnose(error, name, executor=request.executor))
+            except CloudConfigError as error:
+                return failed(Diagnosis("Configuration", f"{name}: {error}", "app.yaml lacks what this step needs.",
+                                        "Fix the key named above in app.yaml and restart the bot, then retry."))
+
+        return run
+
+    return wrap
+
+
+def role_session(request: MigrationRequest, clients: CloudClients) -> RoleSession:
+    """The source role's temporary credentials as the request's executor (target root or sub-account)."""
+    return clients.role_session(request.target_account, request.executor, request.source_uin, request.role_name,
+                                request.external_id, f"dtsbot-{request.id}")
+
+
+def target_dts(request: MigrationRequest, clients: CloudClients):
+    """DTS in the target region as the identity that executes the task."""
+    return clients.dts(request.target_account, request.target_region, request.executor)
