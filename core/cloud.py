@@ -1,9 +1,9 @@
 """Tencent Cloud clients per configured account: CAM, STS and DTS through the real SDK, with retries that are
 safe, client-side rate limits, an audit record for every call, and cached role sessions.
 
-Retries: every call goes through the SDK's `StandardRetryer` (bounded backoff with jitter), applied here
-around each single attempt rather than through `ClientProfile(retryer=...)`, so that every attempt yields its
-own `CloudCall` record. The SDK's retryer repeats network errors (`ClientNetworkError`, which may hide a
+Retries: every call goes through the SDK's `StandardRetryer` (bounded backoff with jitter; its loop fixed, see
+`_Retryer`), applied here around each single attempt rather than through `ClientProfile(retryer=...)`, so that
+every attempt yields its own `CloudCall` record. The SDK's retryer repeats network errors (`ClientNetworkError`, which may hide a
 success: the server applied the action, the answer was lost) and `RequestLimitExceeded` (refused, nothing
 applied). Actions that must not run twice (`NOT_REPEATABLE`: purchases, creations, starts, deletions) repeat
 only on `RequestLimitExceeded`; after a network error the step that called them reads the cloud again
@@ -88,12 +88,35 @@ class RoleSession:
         return {"TmpSecretId": self.tmp_secret_id, "TmpSecretKey": self.tmp_secret_key, "TmpToken": self.token}
 
 
-class _RefusedOnlyRetryer(StandardRetryer):
-    """Repeats only what the server refused (`RequestLimitExceeded*`), never a call that may have run."""
+class _Retryer(StandardRetryer):
+    """The SDK's StandardRetryer (same retryable codes, backoff, hook) with two changes.
 
-    @staticmethod
-    def should_retry(resp: Any, err: Any) -> bool:
-        return isinstance(err, TencentCloudSDKException) and str(err.get_code()).startswith("RequestLimitExceeded")
+    - `send_request` forgets the previous attempt's error once an attempt succeeds: the SDK's own loop
+      (tencentcloud-sdk-python-common 3.1.x) keeps it, so a network error followed by a success makes it
+      call again until `max_attempts` and then raise the stale error;
+    - with `network=False` only refusals (`RequestLimitExceeded*`) are repeated, never a call that may have run.
+    """
+
+    def __init__(self, max_attempts: int, backoff_fn: Callable[[int], float], network: bool) -> None:
+        super().__init__(max_attempts=max_attempts, backoff_fn=backoff_fn)
+        self._network = network
+
+    def send_request(self, fn: Callable[[], Any]) -> Any:
+        for attempt in range(self._max_attempts):
+            try:
+                return fn()
+            except TencentCloudSDKException as error:
+                if attempt + 1 >= self._max_attempts or not self._repeatable(error):
+                    raise
+                sleep = self._backoff_fn(attempt)
+                self.on_retry(attempt, sleep, None, error)
+                time.sleep(sleep)
+        raise AssertionError("unreachable: max_attempts < 1")
+
+    def _repeatable(self, error: TencentCloudSDKException) -> bool:
+        if self._network:
+            return self.should_retry(None, error)
+        return str(error.get_code()).startswith("RequestLimitExceeded")
 
 
 class Api:
@@ -181,9 +204,8 @@ class CloudClients:
 
     # -- retries, limits, records --------------------------------------------------------------------
     def retryer(self, repeatable: bool) -> StandardRetryer:
-        """The SDK retryer for one call: network errors and rate limits, or rate limits only."""
-        kind = StandardRetryer if repeatable else _RefusedOnlyRetryer
-        return kind(max_attempts=self._max_attempts, backoff_fn=self._backoff)
+        """The retryer for one call: network errors and rate limits, or rate limits only."""
+        return _Retryer(max(1, self._max_attempts), self._backoff, network=repeatable)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter, bounded by the cap."""
