@@ -1,0 +1,280 @@
+"""The workflow engine: claims due requests, runs the step of each one's state, records the outcome atomically.
+
+A tick leases due requests in the database (`repository.claim_due`), runs their steps on a small thread pool
+outside any transaction, then writes each outcome in ONE transaction under the version read at claim time:
+the transition, the step's facts, the audit entries (the step, and every cloud call it made), the channel
+notice (outbox, unique key) and a refresh of the request message, and the lease's release with the next run
+time. A crash anywhere before that commit leaves the request leased until the lease expires; then this or
+another replica runs the (idempotent) step again and queues the notice once. `core` never imports `handlers`
+or `bot`: the steps, the cloud clients and the wakeup are handed in when the app is wired.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from core.cloud import CloudCall
+from core.config import Settings
+from core.diagnosis import diagnose, is_transient
+from core.notices import error_text, transition_notice, wait_notice
+from core.steps import Diagnosis, Outcome, StepResult
+from core.workflow import ConcurrentUpdate, State
+from storage import outbox, repository
+from storage.db import session_scope
+from storage.models import MigrationRequest, utcnow
+
+log = logging.getLogger(__name__)
+S = State
+
+WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING})
+"""States whose DTS task the watcher (core/watcher.py) polls in batches; their steps run when it changes."""
+
+_NEXT: dict[State, State] = {
+    S.APPROVED: S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT: S.PREFLIGHT, S.PREFLIGHT: S.CREATING_TASK,
+    S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
+    S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
+}
+_COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
+
+Step = Callable[[MigrationRequest, Any], StepResult]
+_step_calls: ContextVar[list[CloudCall] | None] = ContextVar("dtsbot_step_calls", default=None)
+
+
+def record_cloud_call(call: CloudCall) -> None:
+    """`CloudClients(on_call=...)`: keep the call for the audit entries of the step running in this context."""
+    calls = _step_calls.get()
+    if calls is not None:
+        calls.append(call)
+
+
+def next_state(request: MigrationRequest, result: StepResult) -> State:
+    """Where a DONE step leads: the step's override, else the table (the grant only for a sub-account)."""
+    if result.next_state:
+        return State(result.next_state)
+    state = State(request.state)
+    if state is S.AUTHORIZING_SOURCE:
+        return S.PREFLIGHT if request.executor == "root" else S.GRANTING_SUBACCOUNT
+    return _NEXT[state]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for transient cloud errors: exponential with jitter, capped; FAILED after `max_attempts`."""
+
+    base: float = 2.0
+    cap: float = 300.0
+    max_attempts: int = 8
+
+    def delay(self, attempts: int) -> float:
+        return random.uniform(0.5, 1.0) * min(self.cap, self.base * 2 ** max(0, attempts - 1))
+
+
+class WorkflowEngine:
+    """Moves requests through the cloud steps; one replica per request at a time (the lease)."""
+
+    def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
+                 owner: str, *, workers: int = 4, retry: RetryPolicy | None = None,
+                 watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None) -> None:
+        """`watched_fallback`: when a watcher runs, a waiting watched step runs again only after this many
+        seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`."""
+        self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
+        self.retry = retry or RetryPolicy()
+        self.watched_fallback = watched_fallback
+        self.wakeup = wakeup
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"dtsbot-{owner}")
+        self._tick_lock = threading.Lock()
+
+    # -- driving ---------------------------------------------------------------------------------------
+    def tick(self, limit: int = 20) -> int:
+        """Claim up to `limit` due requests, run their steps (in parallel, one per request), record each."""
+        with self._tick_lock:
+            with session_scope(self.db) as session:
+                claimed = repository.claim_due(session, self.owner, self.settings.scheduler.lease_seconds, limit)
+            for future in [self._pool.submit(self.advance, request) for request in claimed]:
+                future.result()
+        return len(claimed)
+
+    def advance(self, claimed: MigrationRequest) -> None:
+        """Run the step of a leased request's state and record its outcome; never raises."""
+        state = State(claimed.state)
+        calls: list[CloudCall] = []
+        result: StepResult | None = None
+        error: Exception | None = None
+        if state is S.APPROVED:
+            result = StepResult(Outcome.DONE)
+        else:
+            token = _step_calls.set(calls)
+            try:
+                step = self.steps[state.value]
+                result = step(claimed, self.clients)
+            except Exception as exc:  # noqa: BLE001 - a step's error is an outcome to record
+                error = exc
+            finally:
+                _step_calls.reset(token)
+        try:
+            self._record(claimed, state, result, error, calls)
+        except ConcurrentUpdate:
+            log.info("request %s changed while its %s step ran; dropping this outcome", claimed.id, state)
+            self._release(claimed.id, utcnow())
+        except Exception:
+            log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
+
+    def kick(self, request_id: str) -> None:
+        """Run the request now (a person approved, retried, re-verified): make it due and wake the ticker."""
+        now = utcnow()
+        with session_scope(self.db) as session:
+            session.execute(
+                update(MigrationRequest)
+                .where(col(MigrationRequest.id) == request_id, col(MigrationRequest.next_run_at) > now,
+                       or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) < now))
+                .values(next_run_at=now, version=MigrationRequest.version + 1)
+            )
+        if self.wakeup is not None:
+            self.wakeup()
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the step pool (after the running steps finish when `wait`)."""
+        self._pool.shutdown(wait=wait)
+
+    # -- people's decisions (Slack buttons) ------------------------------------------------------------
+    def request_reverify(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """verify_failed → verifying: verification runs again as a new round; runs after the commit."""
+        return self._decided(session, request, S.VERIFYING, user, new_round=True)
+
+    def request_complete(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """ready_to_complete → completing: CompleteMigrateJob runs after the commit."""
+        return self._decided(session, request, S.COMPLETING, user, new_round=False)
+
+    def request_retry(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """failed → the step that failed, as a new round; runs after the commit."""
+        if not request.failed_step:
+            raise ValueError(f"request {request.id} has no failed step to retry")
+        return self._decided(session, request, State(request.failed_step), user, new_round=True)
+
+    def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
+                 new_round: bool) -> MigrationRequest:
+        source = request.state
+        facts = dict(request.facts)
+        if new_round:
+            facts["round"] = int(facts.get("round", 0) or 0) + 1
+        repository.transition(session, request, target, facts=facts, attempts=0, next_run_at=None,
+                              failed_step=None, last_error=None)
+        repository.audit(session, target.value, "requested", request.id, actor=user[:32],
+                         detail=f"{source} → {target.value}")
+        outbox.request_refresh(session, request.id)
+        event.listen(session, "after_commit", lambda _s: self.kick(request.id), once=True)
+        return request
+
+    # -- recording -------------------------------------------------------------------------------------
+    def _record(self, claimed: MigrationRequest, state: State, result: StepResult | None,
+                error: Exception | None, calls: list[CloudCall]) -> None:
+        now = utcnow()
+        with session_scope(self.db) as session:
+            request = session.get(MigrationRequest, claimed.id)
+            if request is None or request.version != claimed.version or request.lease_owner != self.owner:
+                raise ConcurrentUpdate(f"request {claimed.id} is no longer leased by {self.owner} as read")
+            for call in calls:
+                repository.audit(session, state.value, call.outcome, request.id, action=call.action,
+                                 account=call.account, cloud_request_id=call.request_id,
+                                 error_code=call.error_code, detail=f"{call.service} {call.duration * 1000:.0f} ms")
+            if error is not None:
+                result = self._retry_later(session, request, state, error, now)
+                if result is None:
+                    return
+            assert result is not None
+            repository.audit(session, state.value, result.outcome.value, request.id,
+                             error_code=result.diagnosis.code if result.diagnosis else None,
+                             detail=(result.notice or "")[:2000])
+            if result.outcome is Outcome.WAIT:
+                self._wait(session, request, state, result, now)
+            else:
+                self._transition(session, request, state, result)
+
+    def _retry_later(self, session: Session, request: MigrationRequest, state: State, error: Exception,
+                     now: datetime) -> StepResult | None:
+        """Back off a transient error (None: released for later); else the FAILED result it amounts to."""
+        if isinstance(error, TencentCloudSDKException):
+            diagnosis = diagnose(error, state.value, executor=request.executor)
+            attempts = request.attempts + 1
+            if is_transient(error) and attempts < self.retry.max_attempts:
+                delay = self.retry.delay(attempts)
+                repository.update_request(session, request, attempts=attempts, last_error=diagnosis.what[:4000])
+                repository.audit(session, state.value, "retry", request.id, error_code=diagnosis.code,
+                                 cloud_request_id=diagnosis.request_id,
+                                 detail=f"attempt {attempts}, next in {delay:.1f} s")
+                repository.release(session, request, self.owner, now + timedelta(seconds=delay))
+                return None
+            if is_transient(error):
+                diagnosis = replace(diagnosis, what=f"{diagnosis.what} (after {attempts} attempts)")
+        else:
+            log.exception("step %s of request %s raised", state, request.id, exc_info=error)
+            diagnosis = Diagnosis("InternalError", f"{state.value}: {type(error).__name__}: {str(error)[:300]}",
+                                  "dtsbot hit an unexpected error in this step.",
+                                  "Retry; if it fails again, look at the bot's log for this request id.")
+        return StepResult(Outcome.FAILED, diagnosis=diagnosis)
+
+    def _wait(self, session: Session, request: MigrationRequest, state: State, result: StepResult,
+              now: datetime) -> None:
+        changes = _fact_changes(request, result.facts)
+        if changes or request.attempts:
+            repository.update_request(session, request, attempts=0, **changes)
+        if result.notice:
+            key, payload = wait_notice(request, state, result.notice)
+            outbox.enqueue(session, request.id, key, "thread", payload)
+        if result.notice or "progress" in changes:
+            outbox.request_refresh(session, request.id)
+        delay = result.retry_after or self.settings.scheduler.poll_seconds
+        if state in WATCHED and self.watched_fallback is not None:
+            delay = max(delay, self.watched_fallback)
+        repository.release(session, request, self.owner, now + timedelta(seconds=delay))
+
+    def _transition(self, session: Session, request: MigrationRequest, state: State, result: StepResult) -> None:
+        if result.outcome is Outcome.DONE:
+            target = next_state(request, result)
+        elif result.outcome is Outcome.CHECK_FAILED:
+            target = S.VERIFY_FAILED
+        else:
+            target = S.FAILED
+        changes = _fact_changes(request, result.facts)
+        if target is S.FAILED:
+            changes.update(failed_step=state.value, last_error=error_text(result))
+        repository.transition(session, request, target, attempts=0, **changes)
+        key, payload = transition_notice(request, state, target, result)
+        outbox.enqueue(session, request.id, key, "thread", payload)
+        outbox.request_refresh(session, request.id)
+        repository.release(session, request, self.owner, None)
+
+    def _release(self, request_id: str, next_run_at: datetime) -> None:
+        """Give back a lease whose outcome was dropped, so the request is looked at again."""
+        try:
+            with session_scope(self.db) as session:
+                request = session.get(MigrationRequest, request_id)
+                if request is not None:
+                    repository.release(session, request, self.owner, next_run_at)
+        except Exception:
+            log.exception("releasing request %s failed; the lease will expire", request_id)
+
+
+def _fact_changes(request: MigrationRequest, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Column changes for a step's facts: job_id/progress to their columns, the rest merged into `facts`."""
+    changes: dict[str, Any] = {}
+    for name in _COLUMNS:
+        if name in facts and facts[name] != getattr(request, name):
+            changes[name] = facts[name]
+    rest = {k: v for k, v in facts.items() if k not in _COLUMNS}
+    if any(request.facts.get(k) != v for k, v in rest.items()):
+        changes["facts"] = {**request.facts, **rest}
+    return changes

@@ -1,0 +1,94 @@
+"""The channel notices the workflow engine queues in the outbox: `{"event", "text", "actions"}` payloads.
+
+One notice per transition, keyed `<request id>:<state>:<event>` (plus `:<round>` after a person's re-verify or
+retry started another round), so a step re-run after a crash or on another replica cannot queue it twice.
+`actions` are the buttons the notifier renders under the notice: `{"action_id", "text", "value"}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from core.diagnosis import render
+from core.steps import StepResult
+from core.workflow import State
+from storage.models import MigrationRequest
+
+S = State
+
+RETRY, REVERIFY, COMPLETE = "retry", "reverify", "complete"
+_BUTTON_TEXT = {RETRY: "Retry", REVERIFY: "Re-verify", COMPLETE: "Complete"}
+
+# (state the step ran in, state it moved to) -> event name; the default text when the step gave none.
+_EVENTS: dict[tuple[State, State], tuple[str, str]] = {
+    (S.APPROVED, S.AUTHORIZING_SOURCE): ("approved", "Approved by both owners: creating the source role."),
+    (S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT): ("role_created", "Role created in the source account."),
+    (S.AUTHORIZING_SOURCE, S.PREFLIGHT): ("role_created", "Role created in the source account."),
+    (S.GRANTING_SUBACCOUNT, S.PREFLIGHT): ("subaccount_granted", "Sub-account granted sts:AssumeRole on the role."),
+    (S.PREFLIGHT, S.CREATING_TASK): ("preflight_passed", "Preflight passed: the target can read the source."),
+    (S.CREATING_TASK, S.CONFIGURING): ("task_bought", "DTS task bought."),
+    (S.CONFIGURING, S.VERIFYING): ("configured", "DTS task configured: verification running."),
+    (S.VERIFYING, S.STARTING): ("verification_passed", "Verification passed: starting the migration."),
+    (S.VERIFYING, S.VERIFY_FAILED): ("verification_failed", "Verification failed."),
+    (S.STARTING, S.RUNNING): ("running", "Running."),
+    (S.RUNNING, S.READY_TO_COMPLETE): ("ready_to_complete", "Ready to complete: incremental sync running."),
+    (S.RUNNING, S.REVOKING_ACCESS): ("task_succeeded", "Migration succeeded: revoking the cross-account role."),
+    (S.COMPLETING, S.REVOKING_ACCESS): ("task_succeeded", "Migration completed: revoking the cross-account role."),
+    (S.REVOKING_ACCESS, S.SUCCEEDED): ("succeeded", "Access revoked. Migration succeeded."),
+}
+_ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY]}
+
+
+def notice_key(request: MigrationRequest, state: str, event: str) -> str:
+    """The outbox key of one notice; unique per request, state, event and round."""
+    round_ = int(request.facts.get("round", 0) or 0)
+    return f"{request.id}:{state}:{event}" + (f":{round_}" if round_ else "")
+
+
+def _payload(request: MigrationRequest, event: str, text: str, actions: list[str]) -> dict[str, Any]:
+    return {"event": event, "text": text,
+            "actions": [{"action_id": a, "text": _BUTTON_TEXT[a], "value": request.id} for a in actions]}
+
+
+def transition_notice(request: MigrationRequest, source: State, target: State,
+                      result: StepResult) -> tuple[str, dict[str, Any]]:
+    """(key, payload) announcing `source → target` after `result`; the step's own text wins when it gave one."""
+    if target is S.FAILED:
+        return failure_notice(request, source, result)
+    event, default = _EVENTS.get((source, target), (target.value, f"Now {target.value}."))
+    text = result.notice or default
+    if target is S.VERIFY_FAILED and not result.notice:
+        text = _failed_checks_text(result.facts.get("failed_checks") or [])
+    if target is S.RUNNING and request.progress is not None:
+        text += f" Progress {request.progress}%."
+    return notice_key(request, source.value, event), _payload(request, event, text, _ACTIONS.get(target, []))
+
+
+def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str, dict[str, Any]]:
+    """(key, payload) of a step's news while it waits (check started, progress crossed a quarter)."""
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+    return notice_key(request, state.value, f"progress-{digest}"), _payload(request, "progress", text, [])
+
+
+def failure_notice(request: MigrationRequest, step: State, result: StepResult) -> tuple[str, dict[str, Any]]:
+    """The *failed* notice of `step`: the diagnosis (what, why, fix, RequestId) and a Retry button."""
+    text = result.notice or (render(result.diagnosis) if result.diagnosis else f"{step.value} failed.")
+    return notice_key(request, step.value, "failed"), _payload(request, "failed", text, [RETRY])
+
+
+def _failed_checks_text(checks: list[dict[str, Any]]) -> str:
+    lines = ["Verification failed:"]
+    for check in checks:
+        name = check.get("name") or check.get("step") or "check"
+        lines.append(f"• *{name}*: {check.get('message', '')} — fix: {check.get('fix', '')}")
+    return "\n".join(lines)
+
+
+def error_text(result: StepResult) -> str:
+    """`last_error` of a failed request: the diagnosis in one line (what; why; fix; RequestId)."""
+    d = result.diagnosis
+    if d is None:
+        return (result.notice or "failed")[:4000]
+    rid = f"; RequestId {d.request_id}" if d.request_id else ""
+    return f"{d.what}; {d.why}; fix: {d.fix}{rid}"[:4000]

@@ -1,0 +1,110 @@
+"""The periodic jobs of one `dtsbot serve` replica, on APScheduler 3's BackgroundScheduler.
+
+Jobs: the engine's tick and the DTS watcher every `scheduler.poll_seconds`, the notifier's flush about every
+0.7 s, the approval-expiry sweep every minute. Job stores stay in memory (APScheduler's stores are not safe to
+share between processes); replicas coordinate through the database leases. Each job runs one instance at a
+time and coalesces missed runs. `kick` runs the tick now, and once more if a tick is already running.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+
+from core.config import Settings
+from core.engine import RetryPolicy, Step, WorkflowEngine
+from core.watcher import StatusWatcher
+
+log = logging.getLogger(__name__)
+
+NOTIFY_SECONDS = 0.7
+EXPIRE_SECONDS = 60.0
+TICK_LIMIT = 20
+
+
+class Scheduler:
+    """Drives the workflow engine, the DTS watcher, the notifier and the expiry sweep of one replica."""
+
+    def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
+                 notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
+                 workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
+                 watch_rate: float | None = None) -> None:
+        self.settings, self.owner = settings, owner
+        self.poll_seconds = settings.scheduler.poll_seconds
+        self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
+                                     watched_fallback=watched_fallback, wakeup=self._wake)
+        watcher_options = {} if watch_rate is None else {"rate": watch_rate}
+        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
+        self._notify, self._expire = notify, expire
+        self._kicked = threading.Event()
+        self.last_tick: float | None = None
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def start(self) -> None:
+        """Add the jobs and start; the first tick runs at once."""
+        now = datetime.now(UTC)
+        add = self._scheduler.add_job
+        add(self._tick, "interval", seconds=self.poll_seconds, id="tick", next_run_time=now)
+        add(self._guarded(self.watcher.cycle), "interval", seconds=self.poll_seconds, id="watch",
+            next_run_time=now)
+        add(self._guarded(self._notify), "interval", seconds=NOTIFY_SECONDS, id="notify", next_run_time=now)
+        if self._expire is not None:
+            add(self._guarded(self._expire), "interval", seconds=EXPIRE_SECONDS, id="expire")
+        self._scheduler.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the jobs, then the step pool (letting running steps finish when `wait`)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+        self.engine.close(wait=wait)
+
+    def kick(self, request_id: str) -> None:
+        """Run `request_id` now (both approvals landed, or a person retried it)."""
+        self.engine.kick(request_id)
+
+    def alive(self) -> bool:
+        """For /healthz: the scheduler runs and a tick finished within three poll intervals (or started)."""
+        if not self._scheduler.running:
+            return False
+        return self.last_tick is None or time.monotonic() - self.last_tick < 3 * self.poll_seconds + 30
+
+    def _wake(self) -> None:
+        self._kicked.set()
+        if self._scheduler.running:
+            self._scheduler.modify_job("tick", next_run_time=datetime.now(UTC))
+
+    def _tick(self) -> None:
+        """Tick until a pass claims nothing (a finished step makes its request due again at once)."""
+        try:
+            while True:
+                self._kicked.clear()
+                claimed = self.engine.tick(TICK_LIMIT)
+                self.last_tick = time.monotonic()
+                if claimed == 0 and not self._kicked.is_set():
+                    break
+        except Exception:
+            log.exception("workflow tick failed")
+
+    @staticmethod
+    def _guarded(job: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                log.exception("scheduled job %s failed", getattr(job, "__qualname__", job))
+
+        return run

@@ -1,0 +1,249 @@
+"""WorkflowEngine.tick with scripted steps: transitions, facts, audit, notices, waits, retries and failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from engineflow import ScriptedSteps, add_approved, events, load, notices
+from sqlalchemy.engine import Engine
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from core.config import Settings
+from core.engine import RetryPolicy, WorkflowEngine
+from core.steps import Diagnosis, Outcome, StepResult
+from storage import outbox, repository
+from storage.db import session_scope
+from storage.models import utcnow
+
+FAST_RETRY = RetryPolicy(base=0.01, cap=0.05, max_attempts=3)
+
+
+@pytest.fixture
+def make_engine(engine: Engine, settings: Settings) -> Iterator:
+    made: list[WorkflowEngine] = []
+
+    def make(steps: ScriptedSteps, owner: str = "a", **options) -> WorkflowEngine:
+        workflow = WorkflowEngine(engine, settings, steps.table, None, owner,
+                                  retry=options.pop("retry", FAST_RETRY), **options)
+        made.append(workflow)
+        return workflow
+
+    yield make
+    for workflow in made:
+        workflow.close()
+
+
+def drive(workflow: WorkflowEngine, db: Engine, request_id: str, until: str, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while load(db, request_id).state != until:
+        assert time.monotonic() < deadline, f"stuck in {load(db, request_id).state}"
+        if workflow.tick() == 0:
+            time.sleep(0.01)
+
+
+def test_approved_request_runs_every_step_once_to_succeeded(engine, make_engine, steps):
+    [rid] = add_approved(engine)
+    drive(make_engine(steps), engine, rid, "succeeded")
+
+    request = load(engine, rid)
+    assert request.progress == 100 and request.facts["task_name"] == f"t-{rid}"
+    assert request.facts["lag_seconds"] == 3 and request.lease_owner is None and request.attempts == 0
+    ran = {state for (r, state) in steps.runs if r == rid}
+    assert "granting_subaccount" not in ran and "completing" not in ran  # root executor, full migration
+    assert all(count == 1 for (r, state), count in steps.runs.items() if state != "running")
+    assert steps.runs[(rid, "running")] == 2
+    assert events(engine, rid) == [
+        "approved", "role_created", "preflight_passed", "task_bought", "configured", "verification_passed",
+        "running", "task_succeeded", "succeeded"]
+    with session_scope(engine) as session:
+        trail = [(e.step, e.outcome) for e in repository.audit_trail(session, rid)]
+    assert ("running", "wait") in trail and trail[-1] == ("revoking_access", "done")
+
+
+def test_subaccount_executor_goes_through_the_grant(engine, make_engine, steps):
+    [rid] = add_approved(engine, executor="100000000021")
+    drive(make_engine(steps), engine, rid, "succeeded")
+    assert steps.runs[(rid, "granting_subaccount")] == 1
+    assert events(engine, rid)[1:3] == ["role_created", "subaccount_granted"]
+
+
+def test_wait_releases_until_retry_after(engine, make_engine):
+    steps = ScriptedSteps(preflight=lambda r, n: StepResult(Outcome.WAIT, retry_after=30))
+    [rid] = add_approved(engine)
+    workflow = make_engine(steps)
+    drive(workflow, engine, rid, "preflight")
+    before = utcnow()
+    while steps.runs[(rid, "preflight")] == 0:
+        workflow.tick()
+    request = load(engine, rid)
+    assert request.state == "preflight" and request.lease_owner is None
+    assert before + timedelta(seconds=29) < request.next_run_at < utcnow() + timedelta(seconds=31)
+    assert workflow.tick() == 0 and steps.runs[(rid, "preflight")] == 1
+
+
+def test_transient_error_backs_off_then_succeeds(engine, make_engine):
+    def limited(request, run):
+        if run <= 2:
+            raise TencentCloudSDKException("RequestLimitExceeded", "too many calls", f"req-{run}")
+        return StepResult(Outcome.DONE)
+
+    steps = ScriptedSteps(preflight=limited)
+    [rid] = add_approved(engine)
+    workflow = make_engine(steps, retry=RetryPolicy(base=0.2, cap=1.0, max_attempts=5))
+    drive(workflow, engine, rid, "preflight")
+    while steps.runs[(rid, "preflight")] == 0:
+        workflow.tick()
+    first = load(engine, rid)
+    assert first.state == "preflight" and first.attempts == 1
+    assert "RequestLimitExceeded" in first.last_error
+    assert utcnow() + timedelta(seconds=0.05) < first.next_run_at < utcnow() + timedelta(seconds=0.25)
+    assert workflow.tick() == 0  # not due yet: backing off
+    drive(workflow, engine, rid, "creating_task")
+    assert steps.runs[(rid, "preflight")] == 3 and load(engine, rid).attempts == 0
+    with session_scope(engine) as session:
+        retries = [e for e in repository.audit_trail(session, rid) if e.outcome == "retry"]
+    assert [e.cloud_request_id for e in retries] == ["req-1", "req-2"]
+
+
+def test_transient_error_fails_after_max_attempts(engine, make_engine):
+    def down(request, run):
+        raise TencentCloudSDKException("InternalError", "backend unavailable", f"req-{run}")
+
+    [rid] = add_approved(engine)
+    steps = ScriptedSteps(preflight=down)
+    drive(make_engine(steps), engine, rid, "failed")
+    request = load(engine, rid)
+    assert steps.runs[(rid, "preflight")] == FAST_RETRY.max_attempts
+    assert request.failed_step == "preflight" and "after 3 attempts" in request.last_error
+    assert "RequestId req-3" in request.last_error
+    assert notices(engine, rid)[-1].payload["actions"][0]["action_id"] == "retry"
+
+
+def test_failed_then_retry_resumes_the_failed_step(engine, make_engine):
+    diagnosis = Diagnosis("InternalError.GetRoleError", "preflight: role not exist", "wrong role name",
+                          "check the role name", "req-42")
+
+    def role_missing_once(request, run):
+        if run == 1:
+            return StepResult(Outcome.FAILED, diagnosis=diagnosis)
+        return StepResult(Outcome.DONE)
+
+    steps = ScriptedSteps(preflight=role_missing_once)
+    [rid] = add_approved(engine)
+    workflow = make_engine(steps)
+    drive(workflow, engine, rid, "failed")
+    request = load(engine, rid)
+    assert request.failed_step == "preflight"
+    assert request.last_error == "preflight: role not exist; wrong role name; fix: check the role name; RequestId req-42"
+    failure = notices(engine, rid)[-1].payload
+    assert failure["event"] == "failed" and "check the role name" in failure["text"] and "req-42" in failure["text"]
+    assert failure["actions"] == [{"action_id": "retry", "text": "Retry", "value": rid}]
+
+    with session_scope(engine) as session:
+        workflow.request_retry(session, repository.get_request(session, rid), "U0REQUESTER")
+    assert load(engine, rid).state == "preflight" and load(engine, rid).last_error is None
+    drive(workflow, engine, rid, "succeeded")
+    assert steps.runs[(rid, "preflight")] == 2
+
+
+def test_check_failed_then_reverify_reaches_starting(engine, make_engine):
+    checks = [{"step": "BinlogParamCheck", "message": "binlog_format is STATEMENT", "fix": "set binlog_format=ROW"}]
+
+    def verify(request, run):
+        if run == 1:
+            return StepResult(Outcome.CHECK_FAILED, facts={"failed_checks": checks})
+        return StepResult(Outcome.DONE)
+
+    steps = ScriptedSteps(verifying=verify)
+    [rid] = add_approved(engine)
+    workflow = make_engine(steps)
+    drive(workflow, engine, rid, "verify_failed")
+    failed = notices(engine, rid)[-1].payload
+    assert failed["event"] == "verification_failed"
+    assert "BinlogParamCheck" in failed["text"] and "set binlog_format=ROW" in failed["text"]
+    assert failed["actions"][0]["action_id"] == "reverify"
+    assert workflow.tick() == 0  # verify_failed waits for a person
+
+    kicked: list[str] = []
+    workflow.wakeup = lambda: kicked.append("wake")
+    with session_scope(engine) as session:
+        workflow.request_reverify(session, repository.get_request(session, rid), "U0TGTOWNER")
+    assert kicked == ["wake"]  # after the commit
+    drive(workflow, engine, rid, "starting")
+    assert events(engine, rid)[-2:] == ["verification_failed", "verification_passed"]
+    keys = [m.key for m in notices(engine, rid)]
+    assert f"{rid}:verifying:verification_passed:1" in keys
+
+
+def test_crash_after_a_side_effect_reruns_the_step_and_notices_once(engine, settings):
+    class Crash(BaseException):
+        """The process dies here: nothing after the cloud call is recorded."""
+
+    roles: dict[str, int] = {}
+
+    def authorize(request, run):
+        roles.setdefault(request.id, 0)
+        if roles[request.id] == 0:
+            roles[request.id] += 1  # the role is created in the cloud ...
+        if run == 1:
+            raise Crash()  # ... and the bot dies before recording it
+        return StepResult(Outcome.DONE, notice=f"Role DTS-role created ({roles[request.id]})")
+
+    steps = ScriptedSteps(authorizing_source=authorize)
+    [rid] = add_approved(engine)
+    dying = WorkflowEngine(engine, settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
+        update={"lease_seconds": 0.3})}), steps.table, None, "dying", retry=FAST_RETRY)
+    drive(dying, engine, rid, "authorizing_source")
+    with pytest.raises(Crash):
+        dying.tick()
+    dying.close()
+    assert load(engine, rid).lease_owner == "dying"
+
+    survivor = WorkflowEngine(engine, settings, steps.table, None, "survivor", retry=FAST_RETRY)
+    assert survivor.tick() == 0  # the lease is still live
+    time.sleep(0.35)
+    drive(survivor, engine, rid, "succeeded")
+    survivor.close()
+    assert roles == {rid: 1} and steps.runs[(rid, "authorizing_source")] == 2
+    assert events(engine, rid).count("role_created") == 1
+    assert notices(engine, rid)[1].payload["text"] == "Role DTS-role created (1)"
+
+
+def test_crash_while_recording_leaves_nothing_half_written(engine, settings, monkeypatch):
+    steps = ScriptedSteps()
+    [rid] = add_approved(engine)
+    short = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"lease_seconds": 0.2})})
+    workflow = WorkflowEngine(engine, short, steps.table, None, "a", retry=FAST_RETRY)
+    drive(workflow, engine, rid, "preflight")
+    real_refresh = outbox.request_refresh
+
+    def refresh_then_die(session, request_id):
+        monkeypatch.setattr(outbox, "request_refresh", real_refresh)
+        real_refresh(session, request_id)
+        raise OSError("database connection lost")
+
+    monkeypatch.setattr(outbox, "request_refresh", refresh_then_die)
+    workflow.tick()  # preflight ran; recording its outcome failed and rolled back
+    request = load(engine, rid)
+    assert request.state == "preflight" and request.lease_owner == "a"
+    assert events(engine, rid).count("preflight_passed") == 0
+    time.sleep(0.25)
+    drive(workflow, engine, rid, "succeeded")
+    workflow.close()
+    assert steps.runs[(rid, "preflight")] == 2 and events(engine, rid).count("preflight_passed") == 1
+
+
+def test_a_cancel_while_the_step_runs_wins(engine, make_engine):
+    def cancelled_meanwhile(request, run):
+        with session_scope(engine) as session:
+            repository.transition(session, repository.get_request(session, request.id), "cancelled")
+        return StepResult(Outcome.DONE)
+
+    steps = ScriptedSteps(preflight=cancelled_meanwhile)
+    [rid] = add_approved(engine)
+    drive(make_engine(steps), engine, rid, "cancelled")
+    assert "preflight_passed" not in events(engine, rid)
+    assert load(engine, rid).lease_owner is None
