@@ -1,0 +1,61 @@
+"""The Bolt app: signature-checked requests in, listeners registered by kind, dependencies in the context.
+
+`process_before_response=False`: Bolt answers Slack as soon as a listener acks and lets the listener finish in
+its executor, so Web API calls (views.open, respond) never hold the 3-second ack. The executor is sized from
+`slack.listener_threads` (Bolt's default of 5 threads queues a burst of clicks behind each other).
+Slack retries (X-Slack-Retry-Num) run the listener again: every domain operation is idempotent (dedupe keys,
+one approval per side and revision, transitions under the row's version), so a retry repeats nothing, and
+a retry whose first delivery was lost still does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.listeners import register_listeners
+from bot.services import SERVICES, Services, SlackUserGroups
+from core.approvals import MembersOf
+from core.config import Settings
+from core.requests import MigrationRequests, Resumer
+
+
+def build_app(
+    settings: Settings,
+    db_engine: Engine,
+    web_client: WebClient,
+    on_approved: Callable[[str], None] = lambda _request_id: None,
+    *,
+    resumers: Mapping[str, Resumer] | None = None,
+    wake: Callable[[], None] = lambda: None,
+    members_of: MembersOf | None = None,
+    token_verification_enabled: bool = True,
+) -> App:
+    """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
+    `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
+    (default: Slack's usergroups.users.list)."""
+    requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
+                                 resumers)
+    services = Services(settings=settings, db=db_engine, requests=requests, wake=wake)
+    app = App(
+        client=web_client,
+        signing_secret=settings.slack.signing_secret.get_secret_value(),
+        process_before_response=False,
+        request_verification_enabled=True,
+        token_verification_enabled=token_verification_enabled,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.slack.listener_threads,
+                                             thread_name_prefix="dtsbot-listener"),
+    )
+
+    @app.middleware
+    def provide_services(context: BoltContext, next: Callable[[], Any]) -> None:
+        context[SERVICES] = services
+        next()
+
+    register_listeners(app)
+    return app

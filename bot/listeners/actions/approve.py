@@ -1,0 +1,24 @@
+"""*Approve (source owner)* / *Approve (target owner)*: record one side's approval of the plan shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+
+from bot import blocks
+from bot.services import from_context
+
+
+def approve(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond,
+            context: dict[str, Any]) -> None:
+    """The button's value is `<request id>:<plan revision>`: an approval binds to the revision on screen."""
+    ack()
+    services = from_context(context)
+    side = action["action_id"].removeprefix("approve_")
+    request_id, _, revision = action.get("value", "").partition(":")
+    decision = services.requests.approve(request_id, side, body["user"]["id"],
+                                         int(revision) if revision.isdigit() else None)
+    if decision.changed:
+        services.wake()
+    respond(response_type="ephemeral", replace_original=False, **blocks.reply(decision.message))

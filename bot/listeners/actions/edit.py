@@ -1,0 +1,28 @@
+"""*Edit*: the requester reopens the form prefilled; saving it voids the approvals so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, modals
+from bot.services import from_context
+from core.requests import EDITABLE_FIELDS
+
+
+def edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient,
+         context: dict[str, Any]) -> None:
+    """Only the requester, only until both sides approved; the external ID is not shown (empty keeps it)."""
+    ack()
+    services = from_context(context)
+    request_id = action.get("value", "").partition(":")[0]
+    decision = services.requests.may_edit(request_id, body["user"]["id"])
+    if not decision.ok or decision.request is None:
+        respond(response_type="ephemeral", replace_original=False, **blocks.reply(decision.message))
+        return
+    request = decision.request
+    initial = {f: getattr(request, f) for f in EDITABLE_FIELDS if f != "external_id"}
+    view = modals.request_modal(services.settings, initial, {"request_id": request.id})
+    client.views_open(trigger_id=body["trigger_id"], view=view)

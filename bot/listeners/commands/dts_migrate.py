@@ -1,0 +1,65 @@
+"""`/dts-migrate`: the form, an inline request, or help | list | status ID | cancel ID."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, modals
+from bot.services import Services, from_context
+from core import validation
+
+
+def dts_migrate(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
+                context: dict[str, Any]) -> None:
+    """Ack at once; then open the form, create the request, or answer the sub-command ephemerally."""
+    ack()
+    services = from_context(context)
+    text = (command.get("text") or "").strip()
+    word, _, argument = text.partition(" ")
+    sub = word.lower()
+    if not text:
+        client.views_open(trigger_id=command["trigger_id"], view=modals.request_modal(services.settings))
+    elif sub == "help":
+        respond(**blocks.help_message())
+    elif sub == "list":
+        respond(**blocks.request_list(services.requests.open_requests()))
+    elif sub in ("status", "cancel"):
+        _about_one(services, sub, argument.strip(), respond)
+    else:
+        _inline(services, command, text, respond, client)
+
+
+def _about_one(services: Services, sub: str, request_id: str, respond: Respond) -> None:
+    if not request_id:
+        respond(**blocks.reply(f"Usage: /dts-migrate {sub} ID (see /dts-migrate list)"))
+        return
+    request = services.requests.get(request_id)
+    if request is None:
+        respond(**blocks.reply(f"No request {validation.shown(request_id)}; see /dts-migrate list."))
+    elif sub == "status":
+        respond(**services.request_status(request))
+    else:
+        respond(**blocks.cancel_confirm(request))
+
+
+def _inline(services: Services, command: dict[str, Any], text: str, respond: Respond, client: WebClient) -> None:
+    """All valid: create now. Only required fields missing: the form, prefilled. Anything invalid: say what."""
+    fields, unreadable = validation.parse_inline(text)
+    request_fields, errors = validation.validate_request(fields, services.settings.accounts)
+    if request_fields is not None and not unreadable:
+        decision = services.requests.open(request_fields, command["user_id"], dedupe_key=f"cmd:{command['trigger_id']}")
+        services.wake()
+        respond(**blocks.reply(f"{decision.message} It is posted for approval in the channel."))
+        return
+    invalid = unreadable + [
+        message for field, message in errors.items()
+        if field not in validation.REQUIRED or (fields.get(field) or "").strip()
+    ]
+    if invalid:
+        respond(**blocks.errors_reply(invalid))
+        return
+    client.views_open(trigger_id=command["trigger_id"],
+                      view=modals.request_modal(services.settings, modals.prefill(fields, services.settings)))

@@ -1,0 +1,34 @@
+"""The request form submitted: errors back on their fields, else a new request (or the edit saved)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot import blocks, modals
+from bot.services import from_context
+from core import validation
+
+
+def request_form(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                 context: dict[str, Any]) -> None:
+    """Validation runs before the ack because its errors are the ack; storing the request comes after."""
+    services = from_context(context)
+    fields, errors = validation.validate_request(modals.submitted_fields(view), services.settings.accounts)
+    if fields is None:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    user = body["user"]["id"]
+    request_id = modals.metadata(view).get("request_id")
+    if request_id:
+        decision = services.requests.edit(request_id, user, fields)
+    else:
+        decision = services.requests.open(fields, user, dedupe_key=f"view:{view['id']}")
+    if decision.changed:
+        services.wake()
+    if not decision.ok:
+        client.chat_postEphemeral(channel=services.settings.slack.channel, user=user,
+                                  **blocks.reply(decision.message))

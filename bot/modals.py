@@ -1,0 +1,145 @@
+"""Block Kit for modals: the request form (new or edit, optionally prefilled) and the reject-reason form.
+
+Each input's block_id is the request field's name, so validation errors map straight onto the field
+(`response_action: errors`). Pure functions, built with slack_sdk's models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks import clip, escape, section
+from core import engines, validation
+from core.config import Settings
+from core.validation import FieldError
+
+REQUEST_FORM = "request_form"
+REJECT_FORM = "reject_reason"
+VALUE = "value"  # the action_id of every input
+
+_LABELS = {
+    "source_account": "Source account", "source_region": "Source region", "source_instance": "Source instance ID",
+    "target_account": "Target account", "target_region": "Target region", "target_instance": "Target instance ID",
+    "db_type": "Database engine", "migrate_type": "Migrate type", "role_name": "CAM role name (source account)",
+    "external_id": "External ID", "executor": "Executor (target account)", "objects": "Objects",
+}
+_HINTS = {
+    "source_instance": "e.g. cdb-ab12cd34", "target_instance": "e.g. cdb-ef56gh78",
+    "external_id": "Leave empty and the bot generates a strong one",
+    "executor": "root, or the UIN of the target sub-account that runs the task",
+    "objects": "all, or a comma list of db or db.table",
+}
+
+
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, text=PlainTextObject(text=clip(label, 75)))
+
+
+def choices(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    """The static selects' (value, label) options: accounts from the config, regions, engines, migrate types."""
+    accounts = [(a.name, f"{a.name} ({a.uin})") for a in settings.accounts]
+    regions = [(r, r) for r in validation.REGIONS]
+    return {
+        "source_account": accounts, "target_account": accounts, "source_region": regions,
+        "target_region": regions, "db_type": [(e.name, e.label) for e in engines.ENGINES],
+        "migrate_type": [(m, m) for m in engines.MIGRATE_TYPES],
+    }
+
+
+def _input(field: str, initial: str | None, options: list[tuple[str, str]] | None) -> InputBlock:
+    optional = field not in validation.REQUIRED
+    if options is not None:
+        opts = [_option(v, label) for v, label in options]
+        chosen = next((o for o in opts if o.value == initial), None)
+        element: Any = StaticSelectElement(action_id=VALUE, options=opts, initial_option=chosen,
+                                           placeholder=PlainTextObject(text="Choose"))
+    else:
+        element = PlainTextInputElement(action_id=VALUE, initial_value=clip(initial, 3000) if initial else None,
+                                        max_length=4000 if field == "objects" else 150,
+                                        multiline=field == "objects")
+    hint = _HINTS.get(field)
+    return InputBlock(block_id=field, label=PlainTextObject(text=_LABELS[field]), element=element,
+                      optional=optional, hint=PlainTextObject(text=hint) if hint else None)
+
+
+def request_modal(settings: Settings, initial: Mapping[str, str | None] | None = None,
+                  metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The request form; `initial` prefills it, `metadata` (request id when editing) rides in private_metadata."""
+    values = {**validation.OPTIONAL_DEFAULTS, **(initial or {})}
+    options = choices(settings)
+    editing = bool(metadata and metadata.get("request_id"))
+    blocks = [_input(field, values.get(field), options.get(field)) for field in validation.FIELDS]
+    view = View(
+        type="modal", callback_id=REQUEST_FORM,
+        title=PlainTextObject(text="Edit migration" if editing else "New DTS migration"),
+        submit=PlainTextObject(text="Save" if editing else "Request"), close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps(dict(metadata or {})), blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def submitted_fields(view: Mapping[str, Any]) -> dict[str, str | None]:
+    """The request fields of a submitted form: option values and texts by field name."""
+    fields: dict[str, str | None] = {}
+    for block_id, actions in view["state"]["values"].items():
+        state = actions.get(VALUE, {})
+        if state.get("type") == "static_select":
+            option = state.get("selected_option")
+            fields[block_id] = option["value"] if option else None
+        else:
+            fields[block_id] = state.get("value")
+    return fields
+
+
+def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """The view's private_metadata as a dict ({} when empty)."""
+    raw = view.get("private_metadata") or ""
+    return json.loads(raw) if raw else {}
+
+
+_NORMALIZERS: dict[str, Callable[[str, Settings], str | None]] = {
+    "source_account": lambda v, s: validation.source_account(v, s.accounts),
+    "target_account": lambda v, s: validation.target_account(v, s.accounts),
+    "source_region": lambda v, _s: validation.source_region(v),
+    "target_region": lambda v, _s: validation.target_region(v),
+    "db_type": lambda v, _s: validation.db_type(v),
+    "migrate_type": lambda v, _s: validation.migrate_type(v),
+}
+
+
+def prefill(fields: Mapping[str, str], settings: Settings) -> dict[str, str]:
+    """Inline fields as the form's initial values: selects get their option's value, texts stay as typed."""
+    out: dict[str, str] = {}
+    for name, value in fields.items():
+        normalize = _NORMALIZERS.get(name)
+        try:
+            out[name] = (normalize(value, settings) if normalize else value) or value
+        except FieldError:
+            continue
+    return out
+
+
+def reject_modal(request_id: str) -> dict[str, Any]:
+    """Asks an approver why the request is rejected; the reason is posted in the request's thread."""
+    view = View(
+        type="modal", callback_id=REJECT_FORM, title=PlainTextObject(text="Reject migration"),
+        submit=PlainTextObject(text="Reject"), close=PlainTextObject(text="Back"),
+        private_metadata=json.dumps({"request_id": request_id}),
+        blocks=[
+            section(f"Reject *{escape(request_id)}*? The requester and the channel see the reason."),
+            InputBlock(block_id="reason", label=PlainTextObject(text="Reason"),
+                       element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=2000)),
+        ],
+    )
+    return view.to_dict()

@@ -1,0 +1,209 @@
+"""Delivers the Slack outbox: the request message, thread notices under it, and in-place refreshes.
+
+Notices are written by core in the same transaction as the change they announce (storage.outbox); this is
+the only place that posts them. Guarantees: per-request order (a notice waits while an older one of its
+request is unsent), at most one post per second per channel sustained (a token bucket; refreshes are
+chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx retry handlers enabled, and on any
+failure the notice is retried later (Retry-After honoured): an outage delays notices, never loses them.
+A notice is marked sent in the database right after Slack accepted it, and the request message's ts is
+stored with it, so a restart does not post it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.error
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
+from sqlalchemy.engine import Engine
+
+from bot import blocks
+from bot.services import Services
+from core.config import Settings
+from core.metrics import Metrics
+from core.ratelimit import TokenBucket
+from core.requests import MigrationRequests
+from core.workflow import ConcurrentUpdate
+from storage import outbox, repository
+from storage.db import session_scope
+from storage.models import MigrationRequest, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+POSTS_PER_SECOND = 1.0  # Slack: about one message per second per channel, sustained
+WAIT_FOR_PARENT = 1.0  # a thread notice whose request message is not posted yet waits this long
+
+
+def web_client(settings: Settings, timeout: int = 10) -> WebClient:
+    """The bot's WebClient: `slack.api_url` as base URL, 429 and 5xx retry handlers enabled (they are opt-in)."""
+    client = WebClient(
+        token=settings.slack.bot_token.get_secret_value(), timeout=timeout,
+        **({"base_url": settings.slack.api_url} if settings.slack.api_url else {}),
+    )
+    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2),
+                                  ServerErrorRetryHandler(max_retry_count=2)])
+    return client
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` failures: 1, 2, 4 … capped at 60."""
+    return float(min(60, 2 ** attempts))
+
+
+class Notifier:
+    """Sends pending outbox notices to Slack; `flush()` once, or `start()` a background loop."""
+
+    def __init__(self, web_client: WebClient, db_engine: Engine, settings: Settings, owner: str, *,
+                 posts_per_second: float = POSTS_PER_SECOND, lease_seconds: float = 60.0, batch: int = 20,
+                 metrics: Metrics | None = None) -> None:
+        self.client = web_client
+        self.db = db_engine
+        self.settings = settings
+        self.owner = owner
+        self.services = Services(settings=settings, db=db_engine, requests=MigrationRequests(db_engine, settings))
+        self.posts_per_second = posts_per_second
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+        self.metrics = metrics
+        self._buckets: dict[str, TokenBucket] = {}
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._flush_lock = threading.Lock()
+
+    # -- the loop --------------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Deliver the notices that are due; returns how many reached Slack."""
+        with self._flush_lock:
+            with session_scope(self.db) as session:
+                claimed = outbox.claim_pending(session, self.owner, self.lease_seconds, self.batch)
+            return sum(1 for message in claimed if self._deliver(message))
+
+    def wake(self) -> None:
+        """New notices are queued: deliver now rather than at the next interval."""
+        self._wakeup.set()
+
+    def start(self, interval: float = 1.0) -> None:
+        """Flush in a background thread every `interval` seconds, or at once when woken."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, args=(interval,), name="dtsbot-notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the current flush and stop the loop."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            try:
+                delivered = self.flush()
+            except Exception:  # the loop must outlive a database hiccup; the notices stay queued
+                log.exception("outbox flush failed")
+                delivered = 0
+            if not delivered:
+                self._wakeup.wait(interval)
+            self._wakeup.clear()
+
+    # -- one notice ------------------------------------------------------------------------------------
+    def _deliver(self, message: OutboxMessage) -> bool:
+        with session_scope(self.db) as session:
+            if outbox.earlier_unsent(session, message):
+                outbox.retry_later(session, message.id, self.owner, 0)
+                return False
+            request = repository.get_request(session, message.request_id)
+        try:
+            result_ts = self._send(message, request)
+        except SlackApiError as error:
+            self._failed(message, error.response.status_code, error.response.headers, error.response.get("error"))
+            return False
+        except (urllib.error.URLError, OSError) as error:
+            self._failed(message, None, {}, type(error).__name__)
+            return False
+        except _NotYet:
+            with session_scope(self.db) as session:
+                outbox.retry_later(session, message.id, self.owner, WAIT_FOR_PARENT)
+            return False
+        except Exception:  # a bug in one notice must not hold the others' leases
+            log.exception("delivering %s notice %s failed", message.kind, message.key)
+            with session_scope(self.db) as session:
+                outbox.retry_later(session, message.id, self.owner, backoff(message.attempts))
+            return False
+        with session_scope(self.db) as session:
+            outbox.mark_sent(session, message.id, self.owner, result_ts)
+        return True
+
+    def _send(self, message: OutboxMessage, request: MigrationRequest | None) -> str | None:
+        if request is None:
+            return None  # nothing to announce about: a notice for an unknown request is dropped
+        if message.kind == "request":
+            if request.message_ts:  # posted before a crash, not yet marked: do not post twice
+                return request.message_ts
+            channel = self.settings.slack.channel
+            answer = self._post(channel, **self.services.request_message(request))
+            self._store_message(request.id, channel, answer["ts"])
+            return answer["ts"]
+        if not (request.channel and request.message_ts):
+            raise _NotYet
+        if message.kind == "thread":
+            answer = self._post(request.channel, thread_ts=request.message_ts,
+                                **blocks.notice(request.id, message.payload))
+            return answer["ts"]
+        self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
+                   **self.services.request_message(request))
+        return request.message_ts
+
+    def _post(self, channel: str, **content: Any) -> Any:
+        bucket = self._buckets.setdefault(channel, TokenBucket(self.posts_per_second, burst=1))
+        bucket.acquire()
+        return self._call("chat.postMessage", self.client.chat_postMessage, channel=channel, **content)
+
+    def _call(self, method: str, call: Any, **args: Any) -> Any:
+        try:
+            answer = call(**args)
+        except SlackApiError as error:
+            self._count(method, "429" if error.response.status_code == 429 else "error")
+            raise
+        self._count(method, "ok")
+        return answer
+
+    def _store_message(self, request_id: str, channel: str, ts: str) -> None:
+        """Remember where the request message is; retried if another writer moved the version meanwhile."""
+        for _ in range(10):
+            with session_scope(self.db) as session:
+                request = repository.get_request(session, request_id)
+                if request is None:
+                    return
+                try:
+                    repository.update_request(session, request, channel=channel, message_ts=ts)
+                    return
+                except ConcurrentUpdate:
+                    session.rollback()
+        raise ConcurrentUpdate(f"could not store the message ts of {request_id}")
+
+    def _failed(self, message: OutboxMessage, status: int | None, headers: Any, error: Any) -> None:
+        retry_after = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+        if isinstance(retry_after, list):
+            retry_after = retry_after[0]
+        delay = float(retry_after) if retry_after else backoff(message.attempts)
+        log.warning("Slack refused %s notice %s (HTTP %s, %s); retrying in %.0f s",
+                    message.kind, message.key, status, error, delay)
+        if status == 429 and self.metrics is not None:
+            self.metrics.slack_rate_limited.inc()
+        with session_scope(self.db) as session:
+            outbox.retry_later(session, message.id, self.owner, delay)
+
+    def _count(self, method: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.slack_calls.labels(method=method, outcome=outcome).inc()
+
+
+class _NotYet(Exception):
+    """The request message is not posted yet; a thread notice or refresh waits for it."""

@@ -1,0 +1,121 @@
+"""The plan of a request: exactly what the bot will create and buy once both owners approve.
+
+Built from `core.policies` and `core.engines`, the same functions the cloud steps call, so the plan shown to
+approvers and the calls the bot makes cannot drift apart. Nothing here is secret: the external ID is masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core import engines, policies
+from core.config import Settings
+from core.validation import ROOT
+
+
+class PlannedRequest(Protocol):
+    """The request fields a plan needs (storage.models.MigrationRequest satisfies it)."""
+
+    source_account: str
+    source_uin: str
+    source_region: str
+    source_instance: str
+    target_account: str
+    target_uin: str
+    target_region: str
+    target_instance: str
+    db_type: str
+    role_name: str
+    external_id: str | None
+    executor: str
+    migrate_type: str
+    objects: str
+
+
+@dataclass(frozen=True)
+class SubaccountGrant:
+    """Step 4: the custom policy letting the executing target sub-account assume the role."""
+
+    subaccount_uin: str
+    policy_name: str
+    resource: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Step 6: the DTS task bought and configured in the target account."""
+
+    database_type: str
+    engine_label: str
+    source_region: str
+    source_instance: str
+    target_region: str
+    target_instance: str
+    migrate_type: str
+    objects: str
+    instance_class: str
+    executor: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What approvers approve: the role in the source account, the grant, the DTS task."""
+
+    source_account: str
+    source_uin: str
+    target_account: str
+    target_uin: str
+    role_name: str
+    role_arn: str
+    trusted_principal: str
+    external_id_masked: str
+    """The trust policy's `sts:external_id` condition, masked; "(none)" when the role has no condition."""
+    policies: tuple[str, ...]
+    grant: SubaccountGrant | None
+    task: TaskSpec
+    allowlisting_note: str | None
+
+
+DTS_INSTANCE_CLASS = "small"
+"""The DTS task size bought (CreateMigrationService InstanceClass); the guide's smallest, enough to verify."""
+
+
+def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
+    """The plan for `request`: role, trust principal, policies, optional sub-account grant, DTS task spec."""
+    engine = engines.engine(request.db_type)
+    target = settings.account(request.target_account)
+    grant = None
+    if request.executor != ROOT:
+        grant = SubaccountGrant(
+            subaccount_uin=request.executor,
+            policy_name=policies.grant_policy_name(request.source_uin, request.role_name),
+            resource=policies.role_arn(request.source_uin, request.role_name),
+            document=policies.subaccount_grant(request.source_uin, request.role_name),
+        )
+    return Plan(
+        source_account=request.source_account,
+        source_uin=request.source_uin,
+        target_account=target.name,
+        target_uin=request.target_uin,
+        role_name=request.role_name,
+        role_arn=policies.role_arn(request.source_uin, request.role_name),
+        trusted_principal=policies.trusted_principal(request.target_uin),
+        external_id_masked=policies.mask(request.external_id),
+        policies=policies.source_policies(request.db_type),
+        grant=grant,
+        task=TaskSpec(
+            database_type=engine.database_type,
+            engine_label=engine.label,
+            source_region=request.source_region,
+            source_instance=request.source_instance,
+            target_region=request.target_region,
+            target_instance=request.target_instance,
+            migrate_type=request.migrate_type,
+            objects=request.objects,
+            instance_class=DTS_INSTANCE_CLASS,
+            executor=request.executor,
+        ),
+        allowlisting_note=engines.allowlisting_note(request.db_type),
+    )
