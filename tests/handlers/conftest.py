@@ -60,3 +60,11 @@ def make_request() -> Callable[..., MigrationRequest]:
 @pytest.fixture
 def request_(make_request: Callable[..., MigrationRequest]) -> MigrationRequest:
     return make_request()
+
+
+@pytest.fixture
+def slow() -> Iterator[tuple[TencentCloudSandbox, CloudClients]]:
+    """A sandbox whose clock moves only as fast as real time (speed 1) unless the test advances it."""
+    with TencentCloudSandbox(default_world(1.0)) as sb:
+        settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sb.endpoint})
+        yield sb, CloudClients(settings, backoff_base=0.01, timeout=5)
