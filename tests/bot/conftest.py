@@ -21,7 +21,7 @@ from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from storage import repository
 from storage.db import make_engine, migrate, session_scope
-from storage.models import MigrationRequest
+from storage.models import Approval, AuditEntry, MigrationRequest
 
 T = TypeVar("T")
 CHANNEL = "C0DTSBOT01"
@@ -99,6 +99,27 @@ class Bot:
     def ephemeral_after(self, user: str, count: int) -> dict:
         """The next ephemeral shown to `user` once there are more than `count`."""
         return self.slack.wait_for(lambda: self.slack.ephemerals(user)[count:])[0]
+
+
+def approvals(bot: Bot, request_id: str) -> list[tuple[str, int, str]]:
+    with bot.db.connect() as connection:
+        rows = connection.execute(select(Approval.side, Approval.revision, Approval.user_id)
+                                  .where(Approval.request_id == request_id)).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def refusals(bot: Bot, request_id: str) -> list[tuple[str, str]]:
+    with bot.db.connect() as connection:
+        rows = connection.execute(select(AuditEntry.actor, AuditEntry.action).where(
+            AuditEntry.request_id == request_id, AuditEntry.outcome == "refused")).all()
+    return [tuple(r) for r in rows]
+
+
+def click(bot: Bot, user: str, message: dict, action_id: str, **delivery) -> dict:
+    """Click and wait for the ephemeral answer."""
+    count = len(bot.slack.ephemerals(user))
+    assert bot.driver.click(user, message, action_id, **delivery).status == 200
+    return bot.ephemeral_after(user, count)
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.blocks import escape
 from core import validation
-from tests.bot.conftest import INLINE, REQUESTER, Bot
+from tests.bot.conftest import INLINE, REQUESTER, STRANGER, Bot, eventually
 
 
 def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot) -> None:
@@ -40,7 +43,6 @@ def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot
 
 
 def eventually_requests(bot: Bot, count: int) -> list:
-    from tests.bot.conftest import eventually
     return eventually(lambda: (found := bot.all_requests()) and len(found) == count and found)
 
 
@@ -68,3 +70,102 @@ def _slash_body(bot: Bot, text: str) -> bytes:
         "response_url": bot.slack.new_response_url("C0DTSBOT01", REQUESTER),
         "trigger_id": bot.slack.new_trigger_id(REQUESTER),
     }).encode()
+
+
+BAD_VALUES = {
+    "source_account": "nosuch", "target_account": "shop-prod", "source_region": "ap-guangzou",
+    "target_region": "mars-1", "source_instance": "cdb-BAD", "target_instance": "mssql-dst00001",
+    "db_type": "oracle", "role_name": "DTS.role", "external_id": "x", "executor": "999",
+    "migrate_type": "incremental", "objects": "db1,,db2", "colour": "blue",
+}
+
+
+def _fields_with(field: str, value: str) -> dict[str, str]:
+    fields = dict(token.split("=", 1) for token in INLINE.split())
+    if field == "db_type":  # keep the instances consistent with any engine
+        fields.update(source_instance="cdb-src00001", target_instance="cdb-dst00001")
+    fields[field] = value
+    return fields
+
+
+@pytest.mark.parametrize("field", sorted(BAD_VALUES))
+def test_every_validation_message_reaches_the_ephemeral_reply(bot: Bot, field: str) -> None:
+    fields = _fields_with(field, BAD_VALUES[field])
+    _, errors = validation.validate_request(fields, bot.settings.accounts)
+    assert errors, f"{field}={BAD_VALUES[field]} should be invalid"
+    before = len(bot.slack.ephemerals(REQUESTER))
+    bot.driver.slash(REQUESTER, " ".join(f"{k}={v}" for k, v in fields.items()))
+    reply = bot.ephemeral_after(REQUESTER, before)
+    for message in errors.values():
+        assert escape(message) in reply["blocks"][0]["text"]["text"]
+    assert bot.all_requests() == []
+
+
+def test_unreadable_tokens_are_named(bot: Bot) -> None:
+    bot.driver.slash(REQUESTER, INLINE + " source_region=ap-beijing oops")
+    reply = bot.ephemeral_after(REQUESTER, 0)["blocks"][0]["text"]["text"]
+    assert "source_region: given more than once" in reply and "`oops`: expected key=value" in reply
+
+
+def test_missing_required_fields_open_the_form_prefilled(bot: Bot) -> None:
+    bot.driver.slash(REQUESTER, "source_account=100000000001 db_type=MySQL objects=shop.orders")
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    blocks = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert blocks["source_account"]["initial_option"]["value"] == "shop-prod"  # a UIN selects its account
+    assert blocks["db_type"]["initial_option"]["value"] == "mysql"
+    assert blocks["objects"]["initial_value"] == "shop.orders"
+    assert "initial_option" not in blocks["target_account"]
+    assert bot.all_requests() == []
+
+
+def test_channel_pings_in_fields_are_escaped_in_the_reply(bot: Bot) -> None:
+    bot.driver.slash(REQUESTER, INLINE + ' objects="<!channel>" role_name="<@U0STRANGER>"')
+    text = bot.ephemeral_after(REQUESTER, 0)["blocks"][0]["text"]["text"]
+    assert "&lt;!channel&gt;" in text and "&lt;@U0STRANGER&gt;" in text
+    assert "<!channel>" not in text and "<@U0STRANGER>" not in text
+
+
+def test_help_list_and_status(bot: Bot) -> None:
+    bot.driver.slash(REQUESTER, "help")
+    assert "/dts-migrate" in bot.ephemeral_after(REQUESTER, 0)["text"]
+    first, second = bot.create(), bot.create()
+    count = len(bot.slack.ephemerals(REQUESTER))
+    bot.driver.slash(REQUESTER, "list")
+    listing = bot.ephemeral_after(REQUESTER, count)
+    text = str(listing["blocks"])
+    assert text.index(second) < text.index(first)  # newest first
+    bot.driver.slash(REQUESTER, f"status {first.upper()}")
+    status = bot.ephemeral_after(REQUESTER, count + 1)
+    assert status["blocks"][0]["text"]["text"] == f"DTS migration {first}"
+    assert all(b["type"] != "actions" for b in status["blocks"])
+    bot.driver.slash(REQUESTER, "status mr-zzzzzz")
+    assert "No request mr-zzzzzz" in bot.ephemeral_after(REQUESTER, count + 2)["text"]
+
+
+def test_cancel_asks_for_confirmation_then_cancels(bot: Bot) -> None:
+    request_id = bot.create()
+    count = len(bot.slack.ephemerals(REQUESTER))
+    bot.driver.slash(REQUESTER, f"cancel {request_id}")
+    confirm = bot.ephemeral_after(REQUESTER, count)
+    button = confirm["blocks"][1]["elements"][0]
+    assert button["action_id"] == "cancel" and button["confirm"]["style"] == "danger"
+    assert bot.request(request_id).state == "requested"  # nothing before the confirmation
+
+    bot.driver.click(REQUESTER, confirm, "cancel")
+    eventually(lambda: bot.request(request_id).state == "cancelled")
+    replaced = bot.slack.wait_for(lambda: [e for e in bot.slack.ephemerals(REQUESTER)
+                                           if e["ts"] == confirm["ts"] and "cancelled" in e["text"]])
+    assert replaced
+    bot.notifier.flush()
+    message = bot.slack.message(bot.request(request_id).message_ts)
+    assert "Cancelled" in str(message["blocks"]) and all(b["type"] != "actions" for b in message["blocks"])
+    assert "Cancelled." in bot.slack.thread("C0DTSBOT01", message["ts"])[0]["text"]
+
+
+def test_a_stranger_cannot_cancel(bot: Bot) -> None:
+    request_id = bot.create()
+    bot.driver.slash(STRANGER, f"cancel {request_id}")
+    confirm = bot.ephemeral_after(STRANGER, 0)
+    bot.driver.click(STRANGER, confirm, "cancel")
+    bot.slack.wait_for(lambda: "Only the requester or an approver" in str(bot.slack.ephemerals(STRANGER)))
+    assert bot.request(request_id).state == "requested"

@@ -1,0 +1,27 @@
+"""Reject asks an approver for a reason in a modal; the reason reaches the thread, escaped."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import STRANGER, TARGET_OWNER, Bot, click, eventually, refusals
+
+
+def test_reject_with_a_reason(bot: Bot) -> None:
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    bot.driver.click(TARGET_OWNER, message, "reject")
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    assert view["callback_id"] == "reject_reason"
+    bot.driver.submit_view(TARGET_OWNER, view, {"reason": "too big for Friday <!channel>"})
+    eventually(lambda: bot.request(request_id).state == "rejected")
+    bot.notifier.flush()
+    [notice] = bot.slack.thread("C0DTSBOT01", message["ts"])
+    assert notice["text"] == f"Rejected: too big for Friday &lt;!channel&gt; (<@{TARGET_OWNER}>)"
+    assert "too big for Friday &lt;!channel&gt;" in str(bot.slack.message(message["ts"])["blocks"])
+
+
+def test_a_stranger_cannot_reject(bot: Bot) -> None:
+    request_id = bot.create()
+    answer = click(bot, STRANGER, bot.posted(request_id), "reject")
+    assert "Only an approver" in answer["text"] and bot.slack.views == []
+    assert refusals(bot, request_id) == [(STRANGER, "reject")]
+    assert bot.request(request_id).state == "requested"

@@ -1,0 +1,51 @@
+"""The request form submitted: errors on their fields; an edit saved voids the approvals so far."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, Bot, approvals, click, eventually, refusals
+
+
+def test_submission_errors_come_back_on_the_fields(bot: Bot) -> None:
+    bot.driver.slash(REQUESTER, "")
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    answer = bot.driver.submit_view(REQUESTER, view, {
+        "source_account": "shop-prod", "target_account": "shop-prod", "source_region": "ap-guangzhou",
+        "source_instance": "cdb-nope", "db_type": "mysql", "objects": "<!channel>",
+    })
+    assert answer.status == 200 and answer.body["response_action"] == "errors"
+    errors = answer.body["errors"]
+    assert set(errors) == {"target_account", "target_region", "source_instance", "target_instance", "objects"}
+    assert errors["target_account"].startswith("target_account: must differ from source_account")
+    assert errors["target_region"] == "target_region: required, e.g. ap-guangzhou"
+    assert bot.all_requests() == []
+
+
+def test_edit_reopens_the_form_prefilled_and_voids_approvals(bot: Bot) -> None:
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    click(bot, SOURCE_OWNER, message, "approve_source")
+    external_id = bot.request(request_id).external_id
+
+    bot.driver.click(REQUESTER, message, "edit")
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    initial = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert initial["source_instance"]["initial_value"] == "cdb-src00001"
+    assert initial["target_account"]["initial_option"]["value"] == "analytics"
+    assert "initial_value" not in initial["external_id"]  # never shown in clear
+
+    assert bot.driver.submit_view(REQUESTER, view, {"objects": "shop,crm.users"}).status == 200
+    edited = eventually(lambda: (r := bot.request(request_id)).revision == 2 and r)
+    assert edited.objects == "crm.users,shop" and edited.external_id == external_id
+    assert approvals(bot, request_id) == [("source", 1, SOURCE_OWNER)]  # kept for the record, but void:
+    bot.notifier.flush()
+    refreshed = bot.slack.message(message["ts"])
+    assert f"approved by <@{SOURCE_OWNER}>" not in str(refreshed["blocks"])
+    assert "Plan revision 2" in str(refreshed["blocks"])
+    assert "earlier approvals are void" in bot.slack.thread("C0DTSBOT01", message["ts"])[-1]["text"]
+
+
+def test_only_the_requester_may_edit(bot: Bot) -> None:
+    request_id = bot.create()
+    answer = click(bot, STRANGER, bot.posted(request_id), "edit")
+    assert "Only the requester" in answer["text"] and bot.slack.views == []
+    assert refusals(bot, request_id) == [(STRANGER, "edit")]
