@@ -1,0 +1,76 @@
+"""The notifier: request message first, notices in order under it, ≤ 1 post/s per channel, 429/5xx survived."""
+
+from __future__ import annotations
+
+import time
+
+from bot.notifier import Notifier
+from core import validation
+from storage import outbox
+from storage.db import session_scope
+from storage.models import OutboxMessage
+from tests.bot.conftest import INLINE, REQUESTER, Bot
+
+
+def open_request(bot: Bot) -> str:
+    fields, errors = validation.validate_request(dict(t.split("=", 1) for t in INLINE.split()),
+                                                 bot.settings.accounts)
+    assert not errors
+    return bot.requests.open(fields, REQUESTER).request.id
+
+
+def queue(bot: Bot, request_id: str, *texts: str) -> None:
+    with session_scope(bot.db) as session:
+        for text in texts:
+            outbox.enqueue(session, request_id, f"{request_id}:{text}", "thread", {"event": "test", "text": text})
+
+
+def test_notices_wait_for_the_request_message_and_keep_their_order(bot: Bot) -> None:
+    request_id = open_request(bot)
+    queue(bot, request_id, "one", "two")
+    bot.slack.faults.rate_limit("chat.postMessage", count=3, retry_after=0)  # beyond the client's 2 retries
+    assert bot.notifier.flush() == 0
+    assert bot.slack.messages() == [] and bot.request(request_id).message_ts is None
+    assert bot.notifier.flush() == 3
+    [message] = bot.slack.messages()
+    assert [m["text"] for m in bot.slack.thread("C0DTSBOT01", message["ts"])] == ["one", "two"]
+    assert bot.notifier.flush() == 0  # each once
+
+
+def test_server_errors_are_retried_by_the_client_and_nothing_is_duplicated(bot: Bot) -> None:
+    request_id = open_request(bot)
+    queue(bot, request_id, "one")
+    bot.slack.faults.server_error("chat.postMessage", count=2)
+    assert bot.notifier.flush() == 2
+    assert len(bot.slack.messages()) == 1
+    assert [c.status for c in bot.slack.calls if c.method == "chat.postMessage"] == [500, 500, 200, 200]
+
+
+def test_at_most_one_post_per_second_per_channel(bot: Bot) -> None:
+    request_id = open_request(bot)
+    queue(bot, request_id, "one", "two")
+    notifier = Notifier(bot.notifier.client, bot.db, bot.settings, owner="paced")
+    started = time.monotonic()
+    assert notifier.flush() == 3
+    assert time.monotonic() - started >= 1.9
+    assert bot.slack.max_posts_in_window("C0DTSBOT01", window=0.95) == 1
+
+
+def test_refreshes_update_the_message_in_place(bot: Bot) -> None:
+    request_id = open_request(bot)
+    bot.notifier.flush()
+    ts = bot.request(request_id).message_ts
+    bot.requests.cancel(request_id, REQUESTER)
+    bot.notifier.flush()
+    assert len(bot.slack.messages()) == 1 and len(bot.slack.history(ts)) == 1
+    assert "Cancelled" in str(bot.slack.message(ts)["blocks"])
+
+
+def test_a_posted_request_message_is_not_posted_again(bot: Bot) -> None:
+    """A crash after Slack accepted the post but before the outbox row was marked: the ts on the request wins."""
+    open_request(bot)
+    bot.notifier.flush()
+    with session_scope(bot.db) as session:
+        session.execute(OutboxMessage.__table__.update().values(sent_at=None))
+    bot.notifier.flush()
+    assert len(bot.slack.messages()) == 1
