@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core.cloud import CloudClients, CloudConfigError, RoleSession
+from core.cloud import Api, CloudClients, CloudConfigError, RoleSession
 from core.diagnosis import diagnose, is_transient, render
 from core.steps import Diagnosis, Outcome, StepResult
 from storage.models import MigrationRequest
@@ -53,6 +53,6 @@ def role_session(request: MigrationRequest, clients: CloudClients) -> RoleSessio
                                 request.external_id, f"dtsbot-{request.id}")
 
 
-def target_dts(request: MigrationRequest, clients: CloudClients):
+def target_dts(request: MigrationRequest, clients: CloudClients) -> Api:
     """DTS in the target region as the identity that executes the task."""
     return clients.dts(request.target_account, request.target_region, request.executor)

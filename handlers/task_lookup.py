@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import Api
+from storage.models import MigrationRequest
 
 REQUEST_TAG = "dtsbot-request"
 """Tag on every task the bot buys; its value is the request id, so a retry finds the task instead of buying."""
@@ -19,7 +20,7 @@ def tagged_task(dts: Api, request_id: str) -> str | None:
     return jobs[0]["JobId"] if jobs else None
 
 
-def task_id(request: Any, dts: Api) -> str | None:
+def task_id(request: MigrationRequest, dts: Api) -> str | None:
     """The request's job id: the stored one, else the task found by tag (a crash before it was stored)."""
     return request.job_id or tagged_task(dts, request.id)
 
