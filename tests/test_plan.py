@@ -1,0 +1,94 @@
+"""The plan approvers see is what the cloud steps do: same role, principal, policies, grant and task spec."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from bot.blocks import plan_text
+from core import policies
+from core.cloud import CloudClients
+from core.config import Settings, parse_settings
+from core.plan import plan_for
+from handlers.authorize_source import authorize_source
+from handlers.create_task import INSTANCE_CLASS
+from handlers.grant_subaccount import grant_subaccount
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+from storage.models import MigrationRequest
+
+SOURCE, TARGET = "100000000001", "100000000002"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[TencentCloudSandbox]:
+    with TencentCloudSandbox(default_world()) as running:
+        yield running
+
+
+def settings_for(endpoint: str) -> Settings:
+    return parse_settings({
+        "slack": {"bot_token": "xoxb-sandbox-bot-token", "signing_secret": "sandbox-signing-secret",
+                  "channel": "C0DTSBOT01"},
+        "tencentcloud": {"endpoint": endpoint, "region": "ap-guangzhou"},
+        "accounts": [
+            {"name": "shop-prod", "uin": SOURCE, "approvers": ["U0SRCOWNER"],
+             "credentials": {"secret_id": "AKIDSANDBOXSOURCE0000000000000001",
+                             "secret_key": "sandbox-source-secret-key-0001"}},
+            {"name": "analytics", "uin": TARGET, "approvers": ["U0TGTOWNER"], "executor_uin": "100000000021",
+             "credentials": {"secret_id": "AKIDSANDBOXTARGET0000000000000002",
+                             "secret_key": "sandbox-target-secret-key-0002"},
+             "executor_credentials": {"secret_id": "AKIDSANDBOXTARGETSUB0000000000021",
+                                      "secret_key": "sandbox-target-sub-secret-key-0021"}},
+        ],
+    }, environ={})
+
+
+def request(db_type: str = "sqlserver", executor: str = "100000000021") -> MigrationRequest:
+    return MigrationRequest(
+        id="mr-plan22", requester="U0REQUESTER", source_account="shop-prod", source_uin=SOURCE,
+        source_region="ap-guangzhou", source_instance="mssql-src00001", target_account="analytics",
+        target_uin=TARGET, target_region="ap-guangzhou", target_instance="mssql-dst00001", db_type=db_type,
+        role_name="DTS-role", external_id="dtsbot-abcdefghijklmnop", executor=executor,
+        migrate_type="fullAndIncrement", objects="all",
+    )
+
+
+def test_the_plan_is_what_the_cloud_steps_create(sandbox: TencentCloudSandbox) -> None:
+    settings = settings_for(sandbox.endpoint)
+    migration = request()
+    plan = plan_for(migration, settings)
+    clients = CloudClients(settings)
+    assert authorize_source(migration, clients).outcome == "done"
+    assert grant_subaccount(migration, clients).outcome == "done"
+
+    source_cam = sandbox.world.cam(SOURCE)
+    role = source_cam.find_role(plan.role_name)
+    trust = json.loads(role.document)["statement"][0]
+    assert trust["principal"]["qcs"] == [plan.trusted_principal]
+    assert source_cam.role_policy_names(plan.role_name) == set(plan.policies)
+    assert "QcloudSQLServerReadOnlyAccess" in plan.policies
+
+    grant = sandbox.world.cam(TARGET).policy_by_name(plan.grant.policy_name)
+    assert json.loads(grant.document)["statement"][0]["resource"] == [plan.grant.resource]
+    assert [p.name for p, _ in sandbox.world.cam(TARGET).user_policies_of("100000000021")] == [
+        plan.grant.policy_name]
+    assert plan.task.instance_class == INSTANCE_CLASS and plan.task.database_type == "sqlserver"
+
+    text = plan_text(plan)
+    for shown in (plan.role_name, plan.role_arn, plan.trusted_principal, *plan.policies, plan.grant.policy_name,
+                  "dtsb…nop"):
+        assert shown in text
+    assert migration.external_id not in text
+
+
+def test_root_executor_has_no_grant_and_engine_policies_follow_core_policies() -> None:
+    settings = settings_for("127.0.0.1:1")
+    for db_type in ("mysql", "redis", "postgresql"):
+        plan = plan_for(request(db_type, executor="root"), settings)
+        assert plan.grant is None
+        assert plan.policies == policies.source_policies(db_type)
+        assert plan.role_arn == policies.role_arn(SOURCE, "DTS-role")
+    assert plan_for(request("redis", "root"), settings).allowlisting_note
