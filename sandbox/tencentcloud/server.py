@@ -13,7 +13,8 @@ Admin endpoint (no auth; the server binds 127.0.0.1 only):
     POST   /_sandbox/clock    {"advance": seconds} -> {"now": sandbox epoch seconds}
     POST   /_sandbox/reset    -> clears calls and faults (the world keeps its state)
 
-In code: `with TencentCloudSandbox(world) as sb: endpoint = sb.endpoint; sb.faults.add(...); sb.calls.records`.
+In code: `with TencentCloudSandbox(world) as sb: endpoint = sb.endpoint; sb.faults.add(...); sb.calls.records`;
+`sb.hooks.before(action, callback)` changes the world right before an action runs (hooks.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sandbox.tencentcloud.exceptions import (
     TencentCloudError,
 )
 from sandbox.tencentcloud.faults import Faults
+from sandbox.tencentcloud.hooks import Hooks
 from sandbox.tencentcloud.world import Caller, World, default_world, load_world
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class TencentCloudSandbox:
     def __init__(self, world: World | None = None, faults: Faults | None = None) -> None:
         self.world = world or default_world()
         self.faults = faults or Faults()
+        self.hooks = Hooks()
         self.calls = CallLog()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -116,9 +119,10 @@ class TencentCloudSandbox:
         self.stop()
 
     def reset(self) -> None:
-        """Forget recorded calls and injected faults."""
+        """Forget recorded calls, injected faults and hooks."""
         self.calls.clear()
         self.faults.clear()
+        self.hooks.clear()
 
     # one API request
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Outcome:
@@ -179,6 +183,7 @@ class TencentCloudSandbox:
             raise InvalidAction(f"The requested action `{action}` is not implemented by this sandbox.")
         with self.world.lock:
             try:
+                self.hooks.fire(service, action, params)
                 return method(params)
             except TencentCloudError:
                 raise
