@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
+
+import yaml
 
 from core.config import ConfigError, load_settings
 
@@ -15,6 +19,30 @@ def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
         return 2
 
     return run
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.runtime import build_runtime
+    from core.logs import configure_logging
+
+    settings = load_settings(args.config)
+    configure_logging(settings)
+    runtime = build_runtime(settings)
+    runtime.start()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    runtime.stop()
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import manifest
+
+    settings = load_settings(args.config)
+    print(yaml.safe_dump(manifest(settings, args.url), sort_keys=False, allow_unicode=True), end="")
+    return 0
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -45,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the bot (HTTP or Socket Mode) and its scheduler")
     serve.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
-    serve.set_defaults(run=_not_yet("serve"))
+    serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="play a full cross-account migration against the local sandboxes")
     demo.set_defaults(run=_not_yet("demo"))
@@ -56,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest for the configured mode")
     manifest.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
-    manifest.set_defaults(run=_not_yet("manifest"))
+    manifest.add_argument("--url", default="https://dtsbot.example.com",
+                          help="public base URL Slack posts to in HTTP mode (default: %(default)s)")
+    manifest.set_defaults(run=_manifest)
 
     sandbox = commands.add_parser("sandbox", help="run a local Tencent Cloud or Slack emulator in the foreground")
     sandbox.add_argument("service", choices=["tencentcloud", "slack"])

@@ -81,7 +81,15 @@ class Notifier:
         with self._flush_lock:
             with session_scope(self.db) as session:
                 claimed = outbox.claim_pending(session, self.owner, self.lease_seconds, self.batch)
-            return sum(1 for message in claimed if self._deliver(message))
+            delivered = 0
+            for index, message in enumerate(claimed):
+                if self._stopping.is_set():  # hand the rest back now instead of when the leases expire
+                    with session_scope(self.db) as session:
+                        for rest in claimed[index:]:
+                            outbox.retry_later(session, rest.id, self.owner, 0)
+                    break
+                delivered += self._deliver(message)
+            return delivered
 
     def wake(self) -> None:
         """New notices are queued: deliver now rather than at the next interval."""
@@ -89,12 +97,11 @@ class Notifier:
 
     def start(self, interval: float = 1.0) -> None:
         """Flush in a background thread every `interval` seconds, or at once when woken."""
-        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, args=(interval,), name="dtsbot-notifier", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Finish the current flush and stop the loop."""
+        """Stop after the notice being sent (the others are handed back) and end the loop."""
         self._stopping.set()
         self._wakeup.set()
         if self._thread is not None:

@@ -28,21 +28,23 @@ def sandbox() -> Iterator[TencentCloudSandbox]:
         yield running
 
 
+ACCOUNTS = [
+    {"name": "shop-prod", "uin": SOURCE, "approvers": ["U0SRCOWNER"],
+     "credentials": {"secret_id": "AKIDSANDBOXSOURCE0000000000000001", "secret_key": "sandbox-source-secret-key-0001"}},
+    {"name": "analytics", "uin": TARGET, "approvers": ["U0TGTOWNER"], "executor_uin": "100000000021",
+     "credentials": {"secret_id": "AKIDSANDBOXTARGET0000000000000002", "secret_key": "sandbox-target-secret-key-0002"},
+     "executor_credentials": {"secret_id": "AKIDSANDBOXTARGETSUB0000000000021",
+                              "secret_key": "sandbox-target-sub-secret-key-0021"}},
+]
+"""The sandbox's default world as configured accounts (common constants)."""
+
+
 def settings_for(endpoint: str) -> Settings:
     return parse_settings({
         "slack": {"bot_token": "xoxb-sandbox-bot-token", "signing_secret": "sandbox-signing-secret",
                   "channel": "C0DTSBOT01"},
         "tencentcloud": {"endpoint": endpoint, "region": "ap-guangzhou"},
-        "accounts": [
-            {"name": "shop-prod", "uin": SOURCE, "approvers": ["U0SRCOWNER"],
-             "credentials": {"secret_id": "AKIDSANDBOXSOURCE0000000000000001",
-                             "secret_key": "sandbox-source-secret-key-0001"}},
-            {"name": "analytics", "uin": TARGET, "approvers": ["U0TGTOWNER"], "executor_uin": "100000000021",
-             "credentials": {"secret_id": "AKIDSANDBOXTARGET0000000000000002",
-                             "secret_key": "sandbox-target-secret-key-0002"},
-             "executor_credentials": {"secret_id": "AKIDSANDBOXTARGETSUB0000000000021",
-                                      "secret_key": "sandbox-target-sub-secret-key-0021"}},
-        ],
+        "accounts": ACCOUNTS,
     }, environ={})
 
 

@@ -1,0 +1,144 @@
+"""One running `dtsbot serve` replica, wired in one place: database, Slack client, notifier, Bolt app, scheduler,
+HTTP server (or Socket Mode).
+
+The scheduler is made by a factory so the workflow engine (core/scheduler.py with handlers.STEPS) plugs in
+here and tests can run the Slack side without it. Without a scheduler the notifier runs its own loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from bot.app import build_app
+from bot.notifier import Notifier, web_client
+from bot.server import HttpServer, socket_mode, wsgi_app
+from core.cloud import CloudCall, CloudClients
+from core.config import Settings
+from core.engine import record_cloud_call
+from core.metrics import CONTENT_TYPE, Metrics
+from core.requests import MigrationRequests, Resumer
+from core.scheduler import Scheduler
+from handlers import STEPS
+from storage.db import make_engine, migrate
+from storage.models import MigrationRequest
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerLike(Protocol):
+    """What the runtime needs of core.scheduler.Scheduler."""
+
+    def start(self) -> None: ...
+    def shutdown(self, wait: bool = True) -> None: ...
+    def kick(self, request_id: str) -> None: ...
+    def alive(self) -> bool: ...
+
+
+SchedulerFactory = Callable[[Settings, Engine, Notifier, MigrationRequests, str, Metrics], SchedulerLike]
+
+
+def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, requests: MigrationRequests,
+                       owner: str, metrics: Metrics) -> SchedulerLike:
+    """The workflow engine's APScheduler scheduler with the cloud steps, the notifier and the expiry sweep."""
+    def on_call(call: CloudCall) -> None:
+        record_cloud_call(call)
+        metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
+
+    return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
+                     expire=requests.expire_overdue)
+
+
+def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:
+    engine = getattr(scheduler, "engine", None)
+    if engine is None:
+        return {}
+    return {"reverify": engine.request_reverify, "complete": engine.request_complete, "retry": engine.request_retry}
+
+
+@dataclass
+class Runtime:
+    """The parts of one replica; `start()` serves Slack and runs the scheduler, `stop()` ends both."""
+
+    settings: Settings
+    db: Engine
+    client: WebClient
+    notifier: Notifier
+    app: App
+    metrics: Metrics
+    scheduler: SchedulerLike | None
+    http: HttpServer | None
+    socket_mode: SocketModeHandler | None
+
+    def start(self) -> None:
+        """Start the scheduler (or the notifier's own loop), then accept Slack's requests."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+        else:
+            self.notifier.start()
+        if self.socket_mode is not None:
+            self.socket_mode.connect()
+            log.info("Socket Mode connected")
+        elif self.http is not None:
+            log.info("serving Slack at %s/slack/events", self.http.start())
+
+    def stop(self) -> None:
+        """Stop taking requests, then stop the scheduler and the notifier."""
+        if self.socket_mode is not None:
+            self.socket_mode.close()
+        if self.http is not None:
+            self.http.stop()
+        self.notifier.stop()  # first: a flush running inside the scheduler stops after its current notice
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+
+    def health(self) -> tuple[bool, str]:
+        """/healthz: the database answers and the scheduler ticks."""
+        try:
+            with Session(self.db) as session:
+                session.exec(select(1)).one()
+        except SQLAlchemyError as error:
+            return False, f"database: {type(error).__name__}"
+        if self.scheduler is not None and not self.scheduler.alive():
+            return False, "scheduler: not ticking"
+        return True, "ok"
+
+
+def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | None = workflow_scheduler,
+                  host: str = "0.0.0.0", owner: str | None = None) -> Runtime:
+    """Wire a replica from the settings: migrate the schema, build every part, start nothing yet."""
+    owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+    db = make_engine(settings.storage.url)
+    migrate(db)
+    client = web_client(settings)
+    metrics = Metrics(lambda: _count_by_state(db))
+    notifier = Notifier(client, db, settings, owner, metrics=metrics)
+    requests = MigrationRequests(db, settings)
+    scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
+    kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
+    app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake)
+    runtime = Runtime(settings, db, client, notifier, app, metrics, scheduler, None, None)
+    if settings.slack.app_token is not None:
+        runtime.socket_mode = socket_mode(app, settings)
+    else:
+        runtime.http = HttpServer(wsgi_app(app, runtime.health, lambda: (metrics.render(), CONTENT_TYPE)),
+                                  settings.slack.port, host)
+    return runtime
+
+
+def _count_by_state(db: Engine) -> dict[str, Any]:
+    with Session(db) as session:
+        rows = session.exec(select(MigrationRequest.state, func.count()).group_by(MigrationRequest.state)).all()
+    return dict(rows)

@@ -1,0 +1,103 @@
+"""`dtsbot serve` wiring: one replica on real HTTP with the notifier loop, the scheduler and the cloud sandbox."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from bot.cli import main
+from bot.manifest import manifest
+from bot.runtime import Runtime, build_runtime
+from core.config import Settings, parse_settings
+from sandbox.slack.driver import SlackDriver
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+from tests.bot.conftest import INLINE, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER, eventually
+from tests.test_plan import ACCOUNTS
+
+
+def runtime_settings(slack: SlackEmulator, tc_endpoint: str, db_url: str, **slack_overrides: str) -> Settings:
+    return parse_settings({
+        "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
+                  "api_url": slack.base_url, "port": 0, **slack_overrides},
+        "storage": {"url": db_url},
+        "scheduler": {"poll_seconds": 0.5},
+        "tencentcloud": {"endpoint": tc_endpoint, "region": "ap-guangzhou"},
+        "accounts": ACCOUNTS,
+        "databases": {"cdb-src00001": {"user": "dts_reader", "password": "sandbox-source-db-password"},
+                      "cdb-dst00001": {"user": "dts_writer", "password": "sandbox-target-db-password"}},
+    }, environ={})
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def tencentcloud() -> Iterator[TencentCloudSandbox]:
+    with TencentCloudSandbox(default_world()) as sandbox:
+        yield sandbox
+
+
+@contextmanager
+def serve(runtime: Runtime) -> Iterator[str]:
+    runtime.start()
+    try:
+        yield runtime.http.url
+    finally:
+        runtime.stop()
+
+
+def test_serve_without_scheduler_posts_through_the_notifier_loop(slack, tmp_path) -> None:
+    settings = runtime_settings(slack, "127.0.0.1:1", f"sqlite:///{tmp_path / 'r.db'}")
+    runtime = build_runtime(settings, scheduler_factory=None, host="127.0.0.1")
+    with serve(runtime) as url:
+        with urllib.request.urlopen(url + "/healthz") as answer:
+            assert answer.read() == b"ok"
+        driver = SlackDriver(url, SIGNING_SECRET, slack)
+        assert driver.slash(REQUESTER, INLINE).status == 200
+        [message] = slack.wait_for(lambda: slack.messages())  # no flush() by hand: the loop delivered it
+        assert message["blocks"][0]["text"]["text"].startswith("DTS migration mr-")
+        with urllib.request.urlopen(url + "/metrics") as answer:
+            assert 'dtsbot_requests{state="requested"} 1.0' in answer.read().decode()
+
+
+def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, tencentcloud, tmp_path) -> None:
+    settings = runtime_settings(slack, tencentcloud.endpoint, f"sqlite:///{tmp_path / 'r.db'}")
+    runtime = build_runtime(settings, host="127.0.0.1")
+    with serve(runtime) as url:
+        driver = SlackDriver(url, SIGNING_SECRET, slack)
+        driver.slash(REQUESTER, INLINE)
+        [message] = slack.wait_for(lambda: slack.messages())
+        driver.click(SOURCE_OWNER, message, "approve_source")
+        driver.click(TARGET_OWNER, message, "approve_target")
+        source_cam = tencentcloud.world.cam("100000000001")
+        eventually(lambda: source_cam.find_role("DTS-role") is not None, timeout=10)
+        ts = message["ts"]  # the notices follow at one post per second
+        thread = slack.wait_for(lambda: [m for m in slack.thread("C0DTSBOT01", ts)
+                                         if "Role `DTS-role` created" in m.get("text", "")], timeout=10)
+        assert "shop-prod" in thread[0]["text"]
+
+
+def test_manifest_for_each_mode(slack, tmp_path, capsys) -> None:
+    http = runtime_settings(slack, "127.0.0.1:1", "sqlite:///x.db")
+    built = manifest(http, "https://bot.example.org/")
+    command = built["features"]["slash_commands"][0]
+    assert command["command"] == "/dts-migrate" and command["url"] == "https://bot.example.org/slack/events"
+    assert built["settings"]["interactivity"]["request_url"] == "https://bot.example.org/slack/events"
+    assert {"commands", "chat:write", "usergroups:read"} <= set(built["oauth_config"]["scopes"]["bot"])
+    assert built["settings"]["socket_mode_enabled"] is False
+
+    socket = runtime_settings(slack, "127.0.0.1:1", "sqlite:///x.db", app_token="xapp-1-sandbox")
+    built = manifest(socket)
+    assert built["settings"]["socket_mode_enabled"] is True and "url" not in built["features"]["slash_commands"][0]
+
+    assert main(["manifest", "--config", "app.yaml"]) == 0
+    printed = capsys.readouterr().out
+    assert "/dts-migrate" in printed and "socket_mode_enabled: false" in printed
