@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, or_, update
+from sqlalchemy import event, func, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.cloud import CloudCall
@@ -31,7 +32,7 @@ from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
 from core.steps import Diagnosis, Outcome, StepResult
-from core.workflow import ConcurrentUpdate, State
+from core.workflow import ACTIVE, ConcurrentUpdate, State
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
@@ -87,25 +88,51 @@ class WorkflowEngine:
 
     def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
                  owner: str, *, workers: int = 4, retry: RetryPolicy | None = None,
-                 watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None) -> None:
+                 watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None,
+                 max_step_seconds: float | None = None) -> None:
         """`watched_fallback`: when a watcher runs, a waiting watched step runs again only after this many
         seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`."""
         self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
         self.retry = retry or RetryPolicy()
         self.watched_fallback = watched_fallback
         self.wakeup = wakeup
+        self.workers = workers
+        self.max_step_seconds = max_step_seconds or 5 * settings.scheduler.lease_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"dtsbot-{owner}")
         self._tick_lock = threading.Lock()
 
     # -- driving ---------------------------------------------------------------------------------------
     def tick(self, limit: int = 20) -> int:
-        """Claim up to `limit` due requests, run their steps (in parallel, one per request), record each."""
+        """Claim up to `limit` (at most `workers`) due requests, run their steps in parallel, record each.
+
+        Leases of steps still running are renewed every third of `lease_seconds`, for at most
+        `max_step_seconds`: a request is taken over by another replica when this one died or its step hangs.
+        """
+        lease = self.settings.scheduler.lease_seconds
         with self._tick_lock:
             with session_scope(self.db) as session:
-                claimed = repository.claim_due(session, self.owner, self.settings.scheduler.lease_seconds, limit)
-            for future in [self._pool.submit(self.advance, request) for request in claimed]:
-                future.result()
+                claimed = repository.claim_due(session, self.owner, lease, min(limit, self.workers))
+            running = {self._pool.submit(self.advance, request): request.id for request in claimed}
+            give_up = time.monotonic() + self.max_step_seconds
+            while running:
+                finished, _ = wait(running, timeout=lease / 3)
+                for future in finished:
+                    del running[future]
+                    future.result()
+                if time.monotonic() < give_up:
+                    self._renew(list(running.values()), lease)
         return len(claimed)
+
+    def _renew(self, request_ids: list[str], lease: float) -> None:
+        """Extend the leases of steps still running, so a slow step is not taken over while it runs."""
+        if not request_ids:
+            return
+        with session_scope(self.db) as session:
+            session.execute(
+                update(MigrationRequest)
+                .where(col(MigrationRequest.id).in_(request_ids), col(MigrationRequest.lease_owner) == self.owner)
+                .values(lease_until=utcnow() + timedelta(seconds=lease))
+            )
 
     def advance(self, claimed: MigrationRequest) -> None:
         """Run the step of a leased request's state and record its outcome; never raises."""
@@ -131,6 +158,14 @@ class WorkflowEngine:
             self._release(claimed.id, utcnow())
         except Exception:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""
+        with session_scope(self.db) as session:
+            return session.exec(
+                select(func.min(MigrationRequest.next_run_at))
+                .where(col(MigrationRequest.state).in_([s.value for s in ACTIVE]))
+            ).one()
 
     def kick(self, request_id: str) -> None:
         """Run the request now (a person approved, retried, re-verified): make it due and wake the ticker."""

@@ -96,8 +96,17 @@ class Scheduler:
                 self.last_tick = time.monotonic()
                 if claimed == 0 and not self._kicked.is_set():
                     break
+            self._tick_again_at(self.engine.next_due())
         except Exception:
             log.exception("workflow tick failed")
+
+    def _tick_again_at(self, due: datetime | None) -> None:
+        """Bring the next tick forward when a request is due before the next poll (short waits, backoff)."""
+        if due is None or not self._scheduler.running:
+            return
+        job = self._scheduler.get_job("tick")
+        if job is not None and job.next_run_time is not None and due < job.next_run_time:
+            self._scheduler.modify_job("tick", next_run_time=max(due, datetime.now(UTC)))
 
     @staticmethod
     def _guarded(job: Callable[[], Any]) -> Callable[[], None]:

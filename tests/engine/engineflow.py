@@ -52,6 +52,7 @@ class ScriptedSteps:
 
     def __init__(self, **behaviours: Behaviour) -> None:
         self.runs: Counter[tuple[str, str]] = Counter()
+        self.owners: Counter[str] = Counter()  # step runs per engine owner (its pool's threads are dtsbot-<owner>_n)
         self._lock = threading.Lock()
         self.behaviours: dict[str, Behaviour] = {state: done for state in STATES}
         self.behaviours["creating_task"] = lambda r, n: StepResult(Outcome.DONE, facts={"task_name": f"t-{r.id}"})
@@ -63,6 +64,7 @@ class ScriptedSteps:
             with self._lock:
                 self.runs[(request.id, state)] += 1
                 count = self.runs[(request.id, state)]
+                self.owners[threading.current_thread().name.removeprefix("dtsbot-").rsplit("_", 1)[0]] += 1
             return self.behaviours[state](request, count)
 
         run.__name__ = state

@@ -1,0 +1,136 @@
+"""The engine under a real APScheduler: one replica end to end, two replicas sharing 50 requests, and a replica
+that dies mid-way while the other finishes its work."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from engineflow import ScriptedSteps, add_approved, events, load
+
+from core.scheduler import Scheduler
+from storage import outbox
+from storage.db import session_scope
+
+HAPPY_EVENTS = ["approved", "role_created", "preflight_passed", "task_bought", "configured",
+                "verification_passed", "running", "task_succeeded", "succeeded"]
+
+
+class Crash(BaseException):
+    """The replica is gone: nothing after this point runs or is recorded."""
+
+
+def delivered(db, owner: str) -> Callable[[], int]:
+    """A stand-in for the notifier's flush: marks due notices sent, in order (no Slack in these tests)."""
+
+    def flush() -> int:
+        with session_scope(db) as session:
+            claimed = outbox.claim_pending(session, owner, 10)
+            for message in claimed:
+                outbox.mark_sent(session, message.id, owner)
+        return len(claimed)
+
+    return flush
+
+
+def pending(db) -> int:
+    with session_scope(db) as session:
+        return outbox.pending_count(session)
+
+
+def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def make_scheduler(engine, settings, steps, owner, **options) -> Scheduler:
+    return Scheduler(settings, engine, steps, None, delivered(engine, owner), owner, watched_fallback=0.05,
+                     **options)
+
+
+def test_one_replica_drives_a_request_to_succeeded_and_delivers_its_notices(engine, settings, steps):
+    scheduler = make_scheduler(engine, settings, steps.table, "a")
+    scheduler.start()
+    try:
+        assert scheduler.alive()
+        [rid] = add_approved(engine)
+        scheduler.kick(rid)
+        wait_until(lambda: load(engine, rid).state == "succeeded", 10, "succeeded")
+        wait_until(lambda: pending(engine) == 0, 5, "delivery")
+        with session_scope(engine) as session:
+            sent = outbox.sent(session, rid)
+        assert [m.payload["event"] for m in sent if m.kind == "thread"] == HAPPY_EVENTS
+        assert any(m.kind == "refresh" for m in sent)
+        assert scheduler.last_tick is not None
+    finally:
+        scheduler.shutdown()
+    assert not scheduler.alive()
+
+
+def test_kick_runs_a_request_that_was_scheduled_for_later(engine, settings, steps):
+    slow = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"poll_seconds": 30})})
+    scheduler = make_scheduler(engine, slow, steps.table, "a")
+    scheduler.start()
+    try:
+        wait_until(lambda: scheduler.last_tick is not None, 5, "first tick")
+        [rid] = add_approved(engine)
+        started = time.monotonic()
+        scheduler.kick(rid)
+        wait_until(lambda: load(engine, rid).state == "succeeded", 5, "succeeded after a kick")
+        assert time.monotonic() - started < 5  # not the 30 s poll
+    finally:
+        scheduler.shutdown()
+
+
+def test_two_replicas_share_fifty_requests_each_step_and_notice_once(engine, settings):
+    steps = ScriptedSteps()
+    ids = add_approved(engine, 50)
+    replicas = [make_scheduler(engine, settings, steps.table, owner) for owner in ("a", "b")]
+    for replica in replicas:
+        replica.start()
+    try:
+        wait_until(lambda: all(load(engine, rid).state == "succeeded" for rid in ids), 60, "all 50 succeeded")
+    finally:
+        for replica in replicas:
+            replica.shutdown()
+    for rid in ids:
+        assert events(engine, rid) == HAPPY_EVENTS
+    assert {count for (_, state), count in steps.runs.items() if state != "running"} == {1}
+    assert {count for (_, state), count in steps.runs.items() if state == "running"} == {2}
+    assert set(steps.owners) == {"a", "b"}
+
+
+def test_a_replica_that_dies_midway_loses_its_leases_and_the_other_finishes(engine, settings):
+    steps = ScriptedSteps()
+    short = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"lease_seconds": 1.0})})
+    dead, buried = threading.Event(), threading.Event()
+
+    def dying(step):
+        def run(request, clients):
+            if dead.is_set():
+                buried.wait(30)
+                raise Crash()
+            return step(request, clients)
+
+        return run
+
+    ids = add_approved(engine, 50)
+    a = make_scheduler(engine, short, {state: dying(step) for state, step in steps.table.items()}, "a")
+    b = make_scheduler(engine, short, steps.table, "b")
+    a.start()
+    b.start()
+    try:
+        wait_until(lambda: sum(steps.runs.values()) >= 100, 30, "work under way")
+        dead.set()
+        wait_until(lambda: all(load(engine, rid).state == "succeeded" for rid in ids), 60, "b finishing all 50")
+    finally:
+        buried.set()
+        a.shutdown(wait=False)
+        b.shutdown()
+    for rid in ids:
+        assert events(engine, rid) == HAPPY_EVENTS
+    assert {count for (_, state), count in steps.runs.items() if state != "running"} == {1}
+    assert steps.owners["a"] > 0 and steps.owners["b"] > 0
