@@ -97,6 +97,14 @@ def shown(value: str) -> str:
     return safe + ("…" if len(value) > MAX_ECHO else "")
 
 
+def named(value: str) -> str:
+    """A name the user typed (a key, a request id) as it may appear outside a code span: bare when it is
+    letters/digits inside, with `_ . -` only between them (it cannot format), else `shown` in a code span."""
+    if re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,58}[A-Za-z0-9])?", value):
+        return value
+    return f"`{shown(value)}`"
+
+
 def _fail(field: str, value: str, problem: str) -> FieldError:
     return FieldError(field, f"{field}: `{shown(value)}` {problem}")
 
@@ -296,7 +304,7 @@ def validate_request(
 
     for name in fields:
         if name not in FIELDS:
-            errors[shown(name)] = f"{shown(name)}: unknown field; allowed: {', '.join(FIELDS)}"
+            errors[shown(name)] = f"{named(name)}: unknown field; allowed: {', '.join(FIELDS)}"
     for name in REQUIRED:
         if not fields.get(name, "").strip():
             errors[name] = f"{name}: required, {_REQUIRED_HINTS[name]}"
@@ -360,7 +368,7 @@ def parse_inline(text: str) -> tuple[dict[str, str], list[str]]:
         if not sep or not key:
             errors.append(f"`{shown(token)}`: expected key=value, e.g. source_region=ap-guangzhou")
         elif key in fields:
-            errors.append(f"{shown(key)}: given more than once")
+            errors.append(f"{named(key)}: given more than once")
         else:
             fields[key] = value
     return fields, errors

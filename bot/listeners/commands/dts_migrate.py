@@ -38,7 +38,7 @@ def _about_one(services: Services, sub: str, request_id: str, respond: Respond) 
         return
     request = services.requests.get(request_id)
     if request is None:
-        respond(**blocks.reply(f"No request {validation.shown(request_id)}; see /dts-migrate list."))
+        respond(**blocks.reply(f"No request {validation.named(request_id)}; see /dts-migrate list."))
     elif sub == "status":
         respond(**services.request_status(request))
     else:
