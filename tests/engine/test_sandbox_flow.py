@@ -1,0 +1,69 @@
+"""The scheduler with the real cloud steps (handlers.STEPS) and CloudClients against the Tencent Cloud sandbox:
+approved → running → ready to complete → (Complete clicked) → succeeded, with the batch watcher driving the
+DTS phases and every cloud call in the audit log."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from engineflow import add_approved, events, fast_settings, load
+
+from core.cloud import CloudClients
+from core.engine import record_cloud_call
+from core.scheduler import Scheduler
+from handlers import STEPS
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+from storage import repository
+from storage.db import session_scope
+
+
+@pytest.fixture
+def sandbox():
+    with TencentCloudSandbox(default_world(speed=100.0)) as sb:
+        yield sb
+
+
+def wait_for(engine, rid: str, state: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while load(engine, rid).state != state:
+        current = load(engine, rid)
+        assert current.state not in ("failed", "verify_failed"), current.last_error
+        assert time.monotonic() < deadline, f"stuck in {current.state}"
+        time.sleep(0.05)
+
+
+def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engine, sandbox):
+    settings = fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
+    clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
+    scheduler = Scheduler(settings, engine, STEPS, clients, lambda: 0, "a", watched_fallback=30.0)
+    [rid] = add_approved(engine, migrate_type="fullAndIncrement")
+    scheduler.start()
+    try:
+        wait_for(engine, rid, "ready_to_complete")
+        assert "running" in events(engine, rid)
+        with session_scope(engine) as session:
+            scheduler.engine.request_complete(session, repository.get_request(session, rid), "U0TGTOWNER")
+        wait_for(engine, rid, "succeeded")
+    finally:
+        scheduler.shutdown()
+
+    request = load(engine, rid)
+    assert request.job_id and request.job_id.startswith("dts-") and request.progress == 100
+    assert events(engine, rid)[:7] == ["approved", "role_created", "preflight_passed", "task_bought",
+                                       "configured", "progress", "verification_passed"]  # progress: check began
+    later = events(engine, rid)[7:]
+    assert later.index("running") < later.index("ready_to_complete") < later.index("task_succeeded")
+    assert later[-2:] == ["task_succeeded", "succeeded"]
+    actions = Counter(record.action for record in sandbox.calls.records)
+    assert actions["CreateRole"] == 1 and actions["CreateMigrationService"] == 1
+    assert actions["StartMigrateJob"] == 1 and actions["CompleteMigrateJob"] == 1
+    watched = [r for r in sandbox.calls.of("DescribeMigrationJobs") if r.params.get("Limit") == 100]
+    assert watched and all(r.params["TagFilters"] == [{"TagKey": "dtsbot-request", "TagValue": [rid]}]
+                           for r in watched)  # the watcher's batch listing; 30 s waits otherwise
+    with session_scope(engine) as session:
+        audited = Counter(e.action for e in repository.audit_trail(session, rid) if e.action)
+    assert audited["CreateRole"] == 1 and audited["StartMigrateJob"] == 1
+    assert audited["DescribeMigrationJobs"] >= 1  # create_task's lookup by tag, recorded for the request
