@@ -210,7 +210,18 @@ class WorkflowEngine:
         repository.audit(session, target.value, "requested", request.id, actor=user[:32],
                          detail=f"{source} → {target.value}")
         outbox.request_refresh(session, request.id)
-        event.listen(session, "after_commit", lambda _s: self.kick(request.id), once=True)
+        kicked = False
+
+        def kick_after_commit(committed: Session) -> None:
+            # SQLAlchemy 2.1 also fires after_commit when a SAVEPOINT (begin_nested) is released: kicking then
+            # would open a second SQLite write transaction while this one still holds the lock.
+            nonlocal kicked
+            if kicked or committed.in_nested_transaction():
+                return
+            kicked = True
+            self.kick(request.id)
+
+        event.listen(session, "after_commit", kick_after_commit)
         return request
 
     # -- recording -------------------------------------------------------------------------------------
