@@ -73,6 +73,13 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def verbatim(text: str) -> str:
+    """User text that must neither ping nor format (a reject reason): escaped, each line in a code span
+    (backticks in it replaced, so it cannot close the span)."""
+    lines = [line.strip() for line in str(text).replace("`", "'").splitlines()]
+    return "\n".join(f"`{escape(line)}`" for line in lines if line)
+
+
 def clip(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with an ellipsis when it was longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -153,7 +160,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
     if request.progress is not None and request.state == State.RUNNING:
         lines.append(f"*Progress:* {request.progress}%")
     if request.state == State.REJECTED and request.facts.get("reject_reason"):
-        lines.append(f"*Reason:* {escape(request.facts['reject_reason'])}")
+        lines.append(f"*Reason:* {verbatim(request.facts['reject_reason'])}")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(f"DTS migration {request.id}", 150))),
         section(
@@ -181,8 +188,13 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
 
 def notice(request_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A thread reply from an outbox payload `{"event", "text", "user"?, "actions"?}`; text is escaped."""
+    """A thread reply from an outbox payload `{"event", "text", "detail"?, "user"?, "actions"?}`.
+
+    `text` is escaped (it may carry the bot's own formatting); `detail` is a person's words, shown verbatim.
+    """
     text = escape(payload.get("text") or payload.get("event", "update"))
+    if payload.get("detail"):
+        text += "\n" + verbatim(payload["detail"])
     user = payload.get("user")
     line = f"{text} ({mention(user)})" if isinstance(user, str) and user[:1] in "UW" else text
     blocks: list[Block] = [section(line)]

@@ -47,8 +47,10 @@ class Decision:
 
 
 def _notice(session: Session, request: MigrationRequest, key: str, event: str, text: str,
-            user: str | None = None, actions: Sequence[str] = ()) -> None:
+            user: str | None = None, actions: Sequence[str] = (), detail: str | None = None) -> None:
     payload: dict[str, Any] = {"event": event, "text": text}
+    if detail:
+        payload["detail"] = detail  # a person's own words, shown verbatim
     if user:
         payload["user"] = user
     if actions:
@@ -206,7 +208,7 @@ class MigrationRequests:
     def reject(self, request_id: str, user: str, reason: str) -> Decision:
         """An approver of either side turns the request down, with a reason everyone sees."""
         return self._close(request_id, user, State.REJECTED, "reject", frozenset({State.REQUESTED}),
-                           f"Rejected: {reason.strip() or '(no reason given)'}", requester_may=False,
+                           "Rejected. Reason:", requester_may=False, detail=reason.strip()[:2000] or "(none given)",
                            facts={"reject_reason": reason.strip()[:2000]})
 
     def cancel(self, request_id: str, user: str) -> Decision:
@@ -252,7 +254,8 @@ class MigrationRequests:
         return Decision(True, f"{action.capitalize()} of {request.id} requested.", request, changed=True)
 
     def _close(self, request_id: str, user: str, goal: State, action: str, allowed: frozenset[State],
-               text: str, requester_may: bool, facts: dict[str, Any] | None = None) -> Decision:
+               text: str, requester_may: bool, facts: dict[str, Any] | None = None,
+               detail: str | None = None) -> Decision:
         current = self.get(request_id)
         if current is None:
             return Decision(False, "No such request.")
@@ -273,8 +276,8 @@ class MigrationRequests:
             changes = {"facts": {**request.facts, **facts}} if facts else {}
             repository.transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
-                             detail=text[:2000])
-            _notice(session, request, str(goal), str(goal), text, user=user)
+                             detail=(detail or text)[:2000])
+            _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
         return Decision(True, f"{request.id} {goal}.", request, changed=True)
 
     def _refuse(self, session: Session, request_id: str, user: str, action: str, why: str,

@@ -11,12 +11,13 @@ def test_reject_with_a_reason(bot: Bot) -> None:
     bot.driver.click(TARGET_OWNER, message, "reject")
     [view] = bot.slack.wait_for(lambda: bot.slack.views)
     assert view["callback_id"] == "reject_reason"
-    bot.driver.submit_view(TARGET_OWNER, view, {"reason": "too big for Friday <!channel>"})
+    bot.driver.submit_view(TARGET_OWNER, view, {"reason": "too *big* for `Friday`\n<!channel>"})
     eventually(lambda: bot.request(request_id).state == "rejected")
     bot.notifier.flush()
     [notice] = bot.slack.thread("C0DTSBOT01", message["ts"])
-    assert notice["text"] == f"Rejected: too big for Friday &lt;!channel&gt; (<@{TARGET_OWNER}>)"
-    assert "too big for Friday &lt;!channel&gt;" in str(bot.slack.message(message["ts"])["blocks"])
+    shown = "`too *big* for 'Friday'`\n`&lt;!channel&gt;`"  # inert: escaped, each line a code span
+    assert notice["text"] == f"Rejected. Reason:\n{shown} (<@{TARGET_OWNER}>)"
+    assert f"*Reason:* {shown}" in bot.slack.message(message["ts"])["blocks"][3]["text"]["text"]
 
 
 def test_a_stranger_cannot_reject(bot: Bot) -> None:
