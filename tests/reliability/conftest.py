@@ -1,0 +1,37 @@
+"""Reliability fixtures: the Bolt app in-process on SQLite (per test, or per module for hypothesis), and the
+Slack emulator with the sandbox's people. Process-level helpers (sandboxes, `dtsbot serve` children) live in
+serveproc.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from inprocess import USERS, InProcessBot, in_process_bot
+
+from sandbox.slack.emulator import SlackEmulator
+from storage.db import make_engine, migrate
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator(users=USERS) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, tmp_path) -> Iterator[InProcessBot]:
+    db = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    migrate(db)
+    yield in_process_bot(slack, db)
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_bot(tmp_path_factory) -> Iterator[InProcessBot]:
+    """One bot for a whole module (hypothesis runs thousands of examples against it)."""
+    db = make_engine(f"sqlite:///{tmp_path_factory.mktemp('bot') / 'bot.db'}")
+    migrate(db)
+    with SlackEmulator(users=USERS) as slack:
+        yield in_process_bot(slack, db)
+    db.dispose()
