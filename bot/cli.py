@@ -6,19 +6,12 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import yaml
 
+from bot.scenarios import SCENARIOS
 from core.config import ConfigError, load_settings
-
-
-def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(_args: argparse.Namespace) -> int:
-        print(f"dtsbot {name}: not yet available", file=sys.stderr)
-        return 2
-
-    return run
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -45,10 +38,30 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_config(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    print(f"{args.config}: configuration is valid ({len(settings.accounts)} accounts)")
-    return 0
+def _demo(args: argparse.Namespace) -> int:
+    # Imported here: the demo runs the sandboxes, which no production code path imports.
+    from bot.demo import run
+
+    speed = {"speed": args.speed} if args.speed else {}
+    return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, **speed)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.check import check, table
+    from bot.notifier import web_client
+    from core.cloud import CloudClients
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as error:
+        print(f"✗ {args.config}: invalid configuration")
+        for problem in error.problems:
+            print(f"  {problem}")
+        return 2
+    print(f"✓ {args.config}: configuration is valid ({len(settings.accounts)} accounts)")
+    items = check(settings, CloudClients(settings, max_attempts=2, timeout=10), web_client(settings))
+    print("\n".join(table(items)))
+    return 0 if all(item.ready for item in items) else 1
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -76,11 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="play a full cross-account migration against the local sandboxes")
-    demo.set_defaults(run=_not_yet("demo"))
+    demo.add_argument("--scenario", default="happy",
+                      choices=list(SCENARIOS),
+                      help="the happy path, or one of the guide's FAQ failures (default: %(default)s)")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="leave the sandboxes and the bot up afterwards and take typed commands")
+    demo.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+    demo.add_argument("--speed", type=float, help="sandbox clock speed factor (default: 10)")
+    demo.set_defaults(run=_demo)
 
     check = commands.add_parser("check", help="validate the configuration and the accounts it names")
     check.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
-    check.set_defaults(run=_check_config)
+    check.set_defaults(run=_check)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest for the configured mode")
     manifest.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")

@@ -1,0 +1,129 @@
+"""`dtsbot check`: is this configuration ready to run? Each account's keys and the Slack side, asked live.
+
+For every account: STS GetCallerIdentity with its keys must answer `AccountId == uin` (the bot acts as that
+account), and with the executor sub-account's keys `UserId == executor_uin` within that account. For Slack:
+`auth.test` must accept the bot token, and the bot must be a member of `slack.channel`. Each item is ready
+(✓) or not (✗, with the reason and the fix); nothing is created or changed anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from core.cloud import CloudClients, CloudConfigError
+from core.config import AccountSettings, Settings
+from core.diagnosis import diagnose
+
+SLACK_FIXES = {
+    "invalid_auth": "Set SLACK_BOT_TOKEN (slack.bot_token) to the app's Bot User OAuth Token (xoxb-…).",
+    "not_authed": "Set SLACK_BOT_TOKEN (slack.bot_token); it is empty.",
+    "account_inactive": "The token's app or workspace was deactivated: reinstall the app and use its new token.",
+    "token_revoked": "The token was revoked: reinstall the app and use its new Bot User OAuth Token.",
+    "channel_not_found": "Check slack.channel (a channel ID such as C0123ABCD); for a private channel, invite the "
+                         "bot first.",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing that is ready or not, with why and what to do."""
+
+    what: str
+    ready: bool
+    detail: str
+    fix: str = ""
+
+
+def _identity(what: str, call: Callable[[], dict], expect: Callable[[dict], str | None],
+              ok: Callable[[dict], str]) -> Item:
+    """Run GetCallerIdentity; `expect(answer)` returns the mismatch, if any."""
+    try:
+        answer = call()
+    except CloudConfigError as error:
+        return Item(what, False, str(error), "Configure the keys named above in app.yaml.")
+    except TencentCloudSDKException as error:
+        diagnosis = diagnose(error, "GetCallerIdentity")
+        return Item(what, False, diagnosis.what, diagnosis.fix)
+    mismatch = expect(answer)
+    return Item(what, mismatch is None, mismatch or ok(answer),
+                "" if mismatch is None else "Use the keys of that account, or fix the UIN in app.yaml.")
+
+
+def account_items(account: AccountSettings, clients: CloudClients) -> list[Item]:
+    """The account's own keys, and its executor sub-account's keys when configured."""
+    items = [_identity(
+        f"accounts[{account.name}] keys", lambda: clients.sts(account.name).call("GetCallerIdentity"),
+        lambda a: None if str(a.get("AccountId")) == account.uin else
+        f"the keys belong to account {a.get('AccountId')}, not to the configured uin {account.uin}",
+        lambda a: f"keys of account {a.get('AccountId')} ({a.get('Type', 'identity')})",
+    )]
+    if account.executor_uin is not None and account.executor_credentials is not None:
+        executor = account.executor_uin
+        items.append(_identity(
+            f"accounts[{account.name}] executor {executor}",
+            lambda: clients.sts(account.name, executor).call("GetCallerIdentity"),
+            lambda a: None if (str(a.get("UserId")), str(a.get("AccountId"))) == (executor, account.uin) else
+            f"the executor keys belong to {a.get('UserId')} of account {a.get('AccountId')}, not to sub-account "
+            f"{executor} of {account.uin}",
+            lambda a: f"keys of sub-account {a.get('UserId')} of account {a.get('AccountId')}",
+        ))
+    return items
+
+
+def slack_items(settings: Settings, client: WebClient) -> list[Item]:
+    """The bot token works, and the bot is in the configured channel."""
+    channel = settings.slack.channel
+    try:
+        auth = client.auth_test()
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        return [Item("slack.bot_token", False, f"auth.test answered {code}", SLACK_FIXES.get(code, "")),
+                Item(f"slack.channel {channel}", False, "not checked: the token does not work")]
+    items = [Item("slack.bot_token", True, f"bot @{auth.get('user')} ({auth.get('user_id')}) in {auth.get('team')}")]
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+        member = info["is_member"] if "is_member" in info else _listed(client, channel, str(auth.get("user_id")))
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        return [*items, Item(f"slack.channel {channel}", False, f"conversations.info answered {code}",
+                             SLACK_FIXES.get(code, ""))]
+    name = f"#{info.get('name', channel)}"
+    if member:
+        return [*items, Item(f"slack.channel {channel}", True, f"the bot is a member of {name}")]
+    return [*items, Item(f"slack.channel {channel}", False, f"the bot is not a member of {name}",
+                         f"Invite it: type `/invite @{auth.get('user')}` in {name}.")]
+
+
+def _listed(client: WebClient, channel: str, user_id: str) -> bool:
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel, cursor=cursor, limit=200)
+        if user_id in page["members"]:
+            return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return False
+
+
+def check(settings: Settings, clients: CloudClients, client: WebClient) -> list[Item]:
+    """Every item of the configuration, asked live; nothing is changed."""
+    items = [item for account in settings.accounts for item in account_items(account, clients)]
+    return items + slack_items(settings, client)
+
+
+def table(items: list[Item]) -> list[str]:
+    """The items as aligned lines: ✓/✗, what, detail, and on its own line the fix of what is not ready."""
+    width = max((len(i.what) for i in items), default=0)
+    lines = []
+    for item in items:
+        lines.append(f"{'✓' if item.ready else '✗'} {item.what.ljust(width)}  {item.detail}")
+        if not item.ready and item.fix:
+            lines.append(f"  {' ' * width}  fix: {item.fix}")
+    ready = sum(i.ready for i in items)
+    lines.append(f"{ready}/{len(items)} ready" + ("" if ready == len(items) else "; fix the ✗ items above"))
+    return lines

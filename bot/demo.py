@@ -1,0 +1,240 @@
+"""`dtsbot demo`: the public guide's story, played against the local sandboxes by the bot `dtsbot serve` runs.
+
+The stage: the Tencent Cloud sandbox (default world, sped-up clock), the Slack emulator, and the bot built by
+`bot.runtime.build_runtime` from the shipped app.yaml with the sandboxes' URLs, a temporary SQLite database and a
+short poll as environment overrides. The story is told by the Slack driver (signed slash commands and clicks,
+as Slack sends them) and the channel is printed as a person reads it while it happens. A `--scenario` makes one
+of the guide's FAQ misconfigurations really happen in the sandbox world, right before the preflight runs, and
+succeeds when the bot's diagnosis appears in the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.progress import Progress
+from bot.runtime import Runtime, build_runtime
+from bot.scenarios import SCENARIOS, Scenario
+from bot.transcript import ChannelFollower
+from core.config import Settings, load_settings
+from core.logs import configure_logging
+from sandbox.slack.driver import SlackDriver
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+from storage import repository
+from storage.db import session_scope
+
+T = TypeVar("T")
+APP_YAML = Path(__file__).resolve().parents[1] / "app.yaml"
+REQUESTER, SOURCE_OWNER, TARGET_OWNER, STRANGER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER", "U0STRANGER"
+COMMAND = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
+           "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
+SPEED = 10.0  # sandbox seconds per real second: the DTS task's ~30 s timeline takes ~3 s
+POLL_SECONDS = 0.5
+_REQUEST_ID = re.compile(r"\bmr-[a-z0-9]+")
+
+
+class StoryFailed(Exception):
+    """The story did not reach its end; the message says where it stopped."""
+
+
+class Stage:
+    """The sandboxes and the bot on free ports of 127.0.0.1, started and stopped together."""
+
+    def __init__(self, config: Path = APP_YAML, speed: float = SPEED, poll_seconds: float = POLL_SECONDS) -> None:
+        self.config, self.speed, self.poll_seconds = config, speed, poll_seconds
+        self.cloud = TencentCloudSandbox(default_world(speed))
+        self.slack = SlackEmulator()
+        self._tmp = tempfile.TemporaryDirectory(prefix="dtsbot-demo-")
+        self.settings: Settings | None = None
+        self.runtime: Runtime | None = None
+
+    def start(self) -> None:
+        """Start both sandboxes, then the bot pointed at them, as `dtsbot serve` runs it."""
+        endpoint = self.cloud.start()
+        self.slack.start()
+        overrides = {
+            "TENCENTCLOUD_ENDPOINT": endpoint, "SLACK_API_URL": self.slack.base_url,
+            "DTSBOT_DATABASE_URL": f"sqlite:///{Path(self._tmp.name) / 'dtsbot.db'}", "DTSBOT_PORT": "0",
+            "DTSBOT_POLL_SECONDS": str(self.poll_seconds),
+        }
+        # Only these overrides: the shipped defaults are the sandbox's keys, whatever this shell exports.
+        self.settings = load_settings(self.config, environ=overrides)
+        configure_logging(self.settings, level="WARNING")
+        # A story of a few seconds keeps every job busy; APScheduler's "skipped: already running" is noise here.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        self.runtime = build_runtime(self.settings, host="127.0.0.1", owner="demo")
+        self.runtime.start()
+
+    @property
+    def bot_url(self) -> str:
+        assert self.runtime is not None and self.runtime.http is not None, "the bot runs in HTTP mode"
+        return self.runtime.http.url
+
+    def driver(self) -> SlackDriver:
+        """Sends what Slack sends when people use the bot, signed with the configured secret."""
+        assert self.settings is not None
+        return SlackDriver(self.bot_url, self.settings.slack.signing_secret.get_secret_value(), self.slack)
+
+    def stop(self) -> None:
+        """Stop the bot first (it calls the sandboxes), then the sandboxes."""
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime.db.dispose()
+        self.slack.stop()
+        self.cloud.stop()
+        self._tmp.cleanup()
+
+
+class Story:
+    """The people of the guide's story acting through the driver, and waits on what the channel shows."""
+
+    def __init__(self, stage: Stage, follower: ChannelFollower, progress: Progress, timeout: float) -> None:
+        self.stage, self.follower, self.progress = stage, follower, progress
+        self.slack, self.driver = stage.slack, stage.driver()
+        self.deadline = time.monotonic() + timeout
+        self.request_id = ""
+
+    def wait(self, what: str, found: Callable[[], T | None]) -> T:
+        """Follow the channel until `found()` returns something; StoryFailed at the deadline."""
+        started = time.monotonic()
+        while True:
+            self.follower.poll()
+            value = found()
+            if value:
+                self.progress.waiting(None)
+                return value
+            now = time.monotonic()
+            if now > self.deadline:
+                raise StoryFailed(f"timed out waiting for {what}")
+            if now - started > 1.0:  # a quick answer needs no indicator
+                self.progress.waiting(what)
+            time.sleep(0.1)
+
+    def slash(self, user: str, text: str) -> dict[str, Any]:
+        """`user` types `/dts-migrate text`; returns the bot's ephemeral answer."""
+        self.follower.person(user, f"/dts-migrate {text}")
+        return self._answered(user, lambda: self.driver.slash(user, text))
+
+    def click(self, user: str, message: dict[str, Any], action_id: str) -> dict[str, Any]:
+        """`user` clicks a button of `message`; returns the bot's ephemeral answer."""
+        label = next((b for b in message.get("blocks", []) for b in b.get("elements", [])
+                      if b.get("action_id") == action_id), {}).get("text", {}).get("text", action_id)
+        self.follower.person(user, f"clicks [{label}]")
+        return self._answered(user, lambda: self.driver.click(user, message, action_id))
+
+    def _answered(self, user: str, send: Callable[[], Any]) -> dict[str, Any]:
+        seen = len(self.slack.ephemerals(user))
+        response = send()
+        if response.status != 200:
+            raise StoryFailed(f"the bot answered HTTP {response.status} to {user}")
+        return self.wait(f"the bot's answer to {user}", lambda: self.slack.ephemerals(user)[seen:])[0]
+
+    def request_message(self) -> dict[str, Any] | None:
+        """The request message as the channel shows it now."""
+        return next((m for m in self.slack.messages() if self.request_id and self.request_id in m.get("text", "")),
+                    None)
+
+    def reply(self, matches: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+        """The first thread reply under the request message that `matches`."""
+        message = self.request_message()
+        replies = self.slack.thread("C0DTSBOT01", message["ts"]) if message else []
+        return next((r for r in replies if matches(r)), None)
+
+
+def play(story: Story, scenario: Scenario) -> str:
+    """The guide's story up to its end; returns how it ended, or raises StoryFailed."""
+    answer = story.slash(REQUESTER, " ".join(filter(None, [COMMAND, scenario.fields])))
+    found = _REQUEST_ID.search(answer.get("text", ""))
+    if found is None:
+        raise StoryFailed(f"the request was not accepted: {answer.get('text', '')}")
+    story.request_id = found.group(0)
+    message = story.wait("the request message in the channel", story.request_message)
+    refusal = story.click(STRANGER, message, "approve_source")
+    if "approve" not in refusal.get("text", "").lower():
+        raise StoryFailed(f"the stranger's click was not refused: {refusal.get('text')}")
+    story.click(SOURCE_OWNER, story.request_message() or message, "approve_source")
+    story.click(TARGET_OWNER, story.request_message() or message, "approve_target")
+    if scenario.expect:
+        story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
+        story.wait("the request message to say Failed", lambda: "Failed" in (story.request_message() or {})
+                   .get("text", ""))
+        return f"diagnosed in the channel ({scenario.expect})"
+    ready = story.wait("the migration to be ready to complete (incremental sync)",
+                       lambda: story.reply(lambda r: any(a.get("action_id") == "complete" for b in r.get("blocks", [])
+                                                         for a in b.get("elements", []))))
+    story.click(REQUESTER, ready, "complete")
+    story.wait("the migration to succeed and access to be revoked",
+               lambda: "Succeeded" in (story.request_message() or {}).get("text", "")
+               and story.reply(lambda r: r.get("text", "").startswith("Access revoked")))
+    role = story.stage.cloud.world.cam("100000000001").find_role("DTS-role")
+    return "succeeded; access revoked: " + ("role DTS-role still exists in shop-prod!" if role else
+                                            "role DTS-role no longer exists in shop-prod")
+
+
+def summary(stage: Stage, request_id: str, ending: str, seconds: float) -> list[str]:
+    """The closing lines: request, DTS job, how it ended, cloud calls by action, time taken."""
+    assert stage.runtime is not None
+    with session_scope(stage.runtime.db) as session:
+        request = repository.get_request(session, request_id)
+        job_id, state = (request.job_id, request.state) if request else (None, "unknown")
+    calls = Counter(f"{r.service}.{r.action}" + ("" if r.outcome == "ok" else f" ({r.error_code or r.outcome})")
+                    for r in stage.cloud.calls.records)
+    lines = ["", "Summary",
+             f"  request      {request_id} ({state})",
+             f"  DTS job      {job_id or '- (none bought)'}",
+             f"  outcome      {ending}",
+             f"  cloud calls  {sum(calls.values())}"]
+    lines += [f"    {count:3d} × {action}" for action, count in sorted(calls.items())]
+    lines.append(f"  time taken   {seconds:.1f} s")
+    return lines
+
+
+@contextmanager
+def staged(config: Path, speed: float) -> Iterator[Stage]:
+    """A started stage, stopped on the way out."""
+    stage = Stage(config, speed)
+    try:
+        stage.start()
+        yield stage
+    finally:
+        stage.stop()
+
+
+def run(scenario: str = "happy", *, keep_running: bool = False, timeout: float = 120.0, speed: float = SPEED,
+        config: Path = APP_YAML, progress: Progress | None = None) -> int:
+    """Play the story; 0 when it ended as the scenario expects, 1 otherwise (with the reason printed)."""
+    chosen = SCENARIOS[scenario]
+    progress = progress or Progress()
+    with progress, staged(config, speed) as stage:
+        follower = ChannelFollower(stage.slack, "C0DTSBOT01", progress.line, stage.slack.workspace.users)
+        progress.line(f"dtsbot demo — {chosen.title}")
+        progress.line(f"  Tencent Cloud sandbox http://{stage.cloud.endpoint} · Slack emulator {stage.slack.url} · "
+                      f"bot {stage.bot_url}")
+        progress.line("")
+        chosen.arrange(stage.cloud, follower.person)
+        story = Story(stage, follower, progress, timeout)
+        try:
+            ending = play(story, chosen)
+        except StoryFailed as failure:
+            follower.poll()
+            progress.line(f"\ndtsbot demo: the story did not complete: {failure}")
+            return 1
+        time.sleep(0.3)
+        follower.poll()
+        for line in summary(stage, story.request_id, ending, progress.elapsed()):
+            progress.line(line)
+        if keep_running:
+            from bot.playground import keep_running as serve_forever
+
+            serve_forever(stage, story, progress)
+    return 0
