@@ -1,0 +1,138 @@
+"""`dtsbot check` against the sandboxes: a good configuration is all ✓; bad keys, UINs, Slack token and channel
+membership are each ✗ with the reason and the fix; an invalid file lists its problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+
+APP_YAML = Path(__file__).resolve().parents[1] / "app.yaml"
+
+
+@pytest.fixture
+def cloud() -> Iterator[TencentCloudSandbox]:
+    with TencentCloudSandbox(default_world()) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch, cloud: TencentCloudSandbox, slack: SlackEmulator) -> pytest.MonkeyPatch:
+    """The shipped app.yaml's environment pointed at the sandboxes (and nothing else from this shell)."""
+    for name in ("SOURCE_SECRET_ID", "SOURCE_SECRET_KEY", "TARGET_SECRET_ID", "TARGET_SECRET_KEY",
+                 "TARGET_EXECUTOR_SECRET_ID", "TARGET_EXECUTOR_SECRET_KEY", "SLACK_BOT_TOKEN", "DTSBOT_CHANNEL",
+                 "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TENCENTCLOUD_ENDPOINT", cloud.endpoint)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    return monkeypatch
+
+
+def check(capsys: pytest.CaptureFixture[str], config: Path = APP_YAML) -> tuple[int, list[str]]:
+    code = main(["check", "--config", str(config)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def row(lines: list[str], what: str) -> str:
+    return next(line for line in lines if what in line and line[:1] in "✓✗")
+
+
+def edited(tmp_path: Path, old: str, new: str) -> Path:
+    text = APP_YAML.read_text()
+    assert old in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_the_shipped_config_against_the_sandboxes_is_ready(environ, cloud, capsys):
+    code, lines = check(capsys)
+    assert code == 0, "\n".join(lines)
+    assert row(lines, "configuration is valid").startswith("✓")
+    assert row(lines, "accounts[shop-prod] keys").split() == [
+        "✓", "accounts[shop-prod]", "keys", "keys", "of", "account", "100000000001", "(RootAccount)"]
+    assert "keys of account 100000000002" in row(lines, "accounts[analytics] keys")
+    assert "keys of sub-account 100000000021 of account 100000000002" in row(lines, "executor 100000000021")
+    assert "bot @dtsbot (U0DTSBOT)" in row(lines, "slack.bot_token")
+    assert "the bot is a member of #dts-migrations" in row(lines, "slack.channel C0DTSBOT01")
+    assert lines[-1] == "5/5 ready"
+    assert {r.action for r in cloud.calls.records} == {"GetCallerIdentity"}  # nothing created or changed
+
+
+def test_an_invalid_config_lists_every_problem(environ, tmp_path, capsys):
+    path = tmp_path / "app.yaml"
+    path.write_text("slack:\n  bot_token: x\n  signing_secret: y\n  channel: '#general'\naccounts: []\n")
+    code, lines = check(capsys, path)
+    assert code == 2
+    assert lines[0] == f"✗ {path}: invalid configuration"
+    assert "  slack.channel: must be a Slack channel ID such as C0123ABCD (not a #name)" in lines
+    assert any(line.startswith("  accounts:") for line in lines)
+
+
+def test_keys_of_another_account_than_the_uin_are_not_ready(environ, tmp_path, capsys):
+    code, lines = check(capsys, edited(tmp_path, 'uin: "100000000001"', 'uin: "100000000009"'))
+    assert code == 1
+    assert row(lines, "accounts[shop-prod] keys").endswith(
+        "the keys belong to account 100000000001, not to the configured uin 100000000009")
+    assert any(line.strip() == "fix: Use the keys of that account, or fix the UIN in app.yaml." for line in lines)
+    assert row(lines, "accounts[analytics] keys").startswith("✓")
+    assert lines[-1] == "4/5 ready; fix the ✗ items above"
+
+
+def test_executor_keys_of_another_sub_account_are_not_ready(environ, tmp_path, capsys):
+    path = edited(tmp_path, 'executor_uin: "100000000021"', 'executor_uin: "100000000022"')
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "executor 100000000022").endswith(
+        "the executor keys belong to 100000000021 of account 100000000002, not to sub-account 100000000022 of "
+        "100000000002")
+
+
+def test_wrong_secret_key_is_diagnosed(environ, capsys):
+    environ.setenv("TARGET_SECRET_KEY", "not-the-key")
+    code, lines = check(capsys)
+    assert code == 1
+    failed = row(lines, "accounts[analytics] keys")
+    assert failed.startswith("✗") and "AuthFailure" in failed
+    assert any("fix: Check `accounts[].credentials`" in line for line in lines)
+    assert "not-the-key" not in "\n".join(lines)
+
+
+def test_bad_slack_token_is_not_ready(environ, capsys):
+    environ.setenv("SLACK_BOT_TOKEN", "xoxb-not-the-token")
+    code, lines = check(capsys)
+    assert code == 1
+    assert row(lines, "slack.bot_token").endswith("auth.test answered invalid_auth")
+    assert any("fix: Set SLACK_BOT_TOKEN (slack.bot_token) to the app's Bot User OAuth Token" in line
+               for line in lines)
+    assert row(lines, "slack.channel").endswith("not checked: the token does not work")
+    assert "xoxb-not-the-token" not in "\n".join(lines)
+
+
+def test_bot_not_in_the_channel_is_not_ready(environ, capsys):
+    with SlackEmulator(members={"C0DTSBOT01": ["U0REQUESTER", "U0SRCOWNER"]}) as outsider:
+        environ.setenv("SLACK_API_URL", outsider.base_url)
+        code, lines = check(capsys)
+    assert code == 1
+    assert row(lines, "slack.bot_token").startswith("✓")
+    assert row(lines, "slack.channel C0DTSBOT01").endswith("the bot is not a member of #dts-migrations")
+    assert any("fix: Invite it: type `/invite @dtsbot` in #dts-migrations." in line for line in lines)
+
+
+def test_unknown_channel_is_not_ready(environ, capsys):
+    environ.setenv("DTSBOT_CHANNEL", "C0NOSUCH01")
+    code, lines = check(capsys)
+    assert code == 1
+    assert row(lines, "slack.channel C0NOSUCH01").endswith("conversations.info answered channel_not_found")
