@@ -168,7 +168,7 @@ def play(story: Story, scenario: Scenario) -> str:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
         story.wait("the request message to say Failed", lambda: "Failed" in (story.request_message() or {})
                    .get("text", ""))
-        return f"diagnosed in the channel ({scenario.expect})"
+        return f"diagnosed in the channel: {scenario.expect}"
     ready = story.wait("the migration to be ready to complete (incremental sync)",
                        lambda: story.reply(lambda r: any(a.get("action_id") == "complete" for b in r.get("blocks", [])
                                                          for a in b.get("elements", []))))

@@ -1,0 +1,166 @@
+"""`dtsbot demo` as a person runs it (a child process, its stdout read back): the guide's story from the
+request to revoked access, each FAQ scenario's diagnosis in the channel, and a clear failure on timeout.
+Also the transcript's rendering of Slack messages, unit by unit."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from io import StringIO
+
+import pytest
+
+from bot.progress import Progress
+from bot.transcript import plain, render_message
+
+NAMES = {"U0SRCOWNER": "Sam Source-Owner", "U0REQUESTER": "Riley Requester"}
+
+
+def demo(*args: str, timeout: float = 150) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "demo", *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def in_order(text: str, *parts: str) -> None:
+    """Every part appears in `text`, each after the previous one."""
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        assert found >= 0, f"{part!r} missing after position {at} in:\n{text}"
+        at = found + len(part)
+
+
+def test_happy_story_from_request_to_revoked_access():
+    code, out, err = demo()
+    assert code == 0, out + err
+    in_order(
+        out,
+        "Riley Requester: /dts-migrate source_account=shop-prod source_region=ap-guangzhou "
+        "source_instance=cdb-src00001 target_account=analytics",
+        "dtsbot → Riley Requester (only visible to you): Request mr-",
+        "== DTS migration mr-",
+        "[Approve (source owner)]  [Approve (target owner)]  [Reject]  [Edit]",
+        "Stan Stranger: clicks [Approve (source owner)]",
+        "dtsbot → Stan Stranger (only visible to you): Only the approvers of shop-prod (100000000001) may "
+        "approve the source side: U0SRCOWNER.",
+        "Sam Source-Owner: clicks [Approve (source owner)]",
+        "dtsbot → Sam Source-Owner (only visible to you): Approved the source side of mr-",
+        "Tara Target-Owner: clicks [Approve (target owner)]",
+        "dtsbot → Tara Target-Owner (only visible to you): Approved the target side of mr-",
+    )
+    in_order(
+        out,
+        "    ↳ dtsbot:\n      Role `DTS-role` created in shop-prod (100000000001), trusting analytics root",
+        "Preflight passed: analytics assumed `qcs::cam::uin/100000000001:roleName/DTS-role`",
+        "bought in analytics",
+        "Verification of `dts-",
+        "started: Running.",
+        "is ready to complete",
+        "Riley Requester: clicks [Complete]",
+        "Complete of mr-",
+        "Access revoked: role `DTS-role` deleted in shop-prod.",
+    )
+    assert "Status: 🎉 Succeeded" in out
+    summary = out[out.index("\nSummary\n"):]
+    request_id = re.search(r"request +(mr-[a-z0-9]+) \(succeeded\)", summary)
+    assert request_id and f"== DTS migration {request_id.group(1)} ==" in out
+    job_id = re.search(r"DTS job +(dts-[a-z0-9]+)", summary)
+    assert job_id and f"DTS task `{job_id.group(1)}` completed." in out
+    assert "outcome      succeeded; access revoked: role DTS-role no longer exists in shop-prod" in summary
+    for call in ("1 × cam.CreateRole", "1 × cam.DeleteRole", "1 × dts.CreateMigrationService",
+                 "1 × dts.StartMigrateJob", "1 × dts.CompleteMigrateJob", "1 × sts.AssumeRole"):
+        assert call in summary
+    seconds = float(re.search(r"time taken +([0-9.]+) s", summary).group(1))
+    assert 0 < seconds < 60
+    for secret in ("sandbox-source-secret-key-0001", "sandbox-target-secret-key-0002", "sandbox-signing-secret",
+                   "sandbox-source-db-password", "xoxb-sandbox-bot-token"):
+        assert secret not in out + err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "change", "diagnosis"), [
+    ("wrong-role-name",
+     "Sam Source-Owner: (in the CAM console of shop-prod) re-creates role DTS-role as DTS_role and deletes DTS-role",
+     ["❌ preflight: role not exist: qcs::cam::uin/100000000001:roleName/DTS-role [InternalError.GetRoleError]",
+      ("Why: The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
+       "is not correctly configured"),
+      "Fix: Check the source root UIN and the role name"]),
+    ("missing-policy",
+     "Sam Source-Owner: (in the CAM console of shop-prod) detaches QcloudCDBReadOnlyAccess from DTS-role",
+     ["[InternalError.InternalInnerCommonError]",
+      ("Why: The policy of the Tencent Cloud service to which the source database belongs hasn't been granted "
+       "to the role."),
+      "Fix: Attach the read-only and list policies to the role in the source account"]),
+    ("subaccount-no-assumerole",
+     ("Tara Target-Owner: (in the CAM console of analytics) detaches dtsbot-assume-100000000001-DTS-role from "
+      "sub-account 100000000021"),
+     [("Policy `dtsbot-assume-100000000001-DTS-role` (sts:AssumeRole on `DTS-role` of 100000000001) created and "
+       "attached to sub-account 100000000021"),
+      ("❌ preflight: you are not authorized to perform operation (sts:AssumeRole)\n"
+       "      resource (qcs::cam::uin/100000000001:roleName/DTS-role) has no permission"),
+      ("Fix: Use the root account to create the migration task (executor=root), or ask the target root account to "
+       "authorize the sub-account with `resource` set to `qcs::cam::uin/100000000001:roleName/DTS-role`")]),
+])
+def test_each_faq_scenario_shows_its_diagnosis(scenario, change, diagnosis):
+    code, out, err = demo("--scenario", scenario)
+    assert code == 0, out + err
+    in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", change)
+    in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", *diagnosis, "RequestId:", "[Retry]")
+    assert "Status: 🚨 Failed" in out
+    summary = out[out.index("\nSummary\n"):]
+    assert "DTS job      - (none bought)" in summary
+    assert "outcome      diagnosed in the channel: " in summary
+    assert "dts.CreateMigrationService" not in summary
+
+
+def test_a_story_that_does_not_complete_in_time_exits_non_zero_and_says_where_it_stopped():
+    code, out, _err = demo("--timeout", "0")
+    assert code == 1
+    assert "dtsbot demo: the story did not complete: timed out waiting for " in out
+    assert "Summary" not in out
+
+
+def test_message_rendering_shows_names_buttons_and_plain_text():
+    message = {"blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "DTS migration mr-1"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "<@U0REQUESTER> asks *twice* &lt;!channel&gt;\n"
+                                                                ":white_check_mark: ok `DTS-role`"}},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": "approve_source", "text": {"type": "plain_text",
+                                                                        "text": "Approve (source owner)"}},
+            {"type": "button", "action_id": "reject", "text": {"type": "plain_text", "text": "Reject"}}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "job `-`"}]},
+    ]}
+    assert render_message(message, NAMES) == [
+        "== DTS migration mr-1 ==", "@Riley Requester asks twice <!channel>", "✅ ok `DTS-role`", "job `-`",
+        "[Approve (source owner)]  [Reject]",
+    ]
+    assert render_message({"text": "plain *fallback*"}, NAMES) == ["plain fallback"]
+    assert plain("<!subteam^S0TGT|tgt-owners> and <@U0NOBODY>", NAMES) == "@tgt-owners and @U0NOBODY"
+
+
+def test_progress_off_a_terminal_prints_each_new_wait_once():
+    out = StringIO()
+    with Progress(out, tty=False) as progress:
+        progress.waiting("approvals")
+        progress.waiting("approvals")
+        progress.line("a line")
+        progress.waiting(None)
+        progress.waiting("approvals")
+    assert out.getvalue() == "… approvals\na line\n… approvals\n"
+
+
+def test_progress_on_a_terminal_spins_and_erases_before_lines():
+    out = StringIO()
+    with Progress(out, tty=True, interval=0.01) as progress:
+        progress.waiting("the bot")
+        deadline = time.monotonic() + 2
+        while "the bot (" not in out.getvalue() and time.monotonic() < deadline:
+            pass
+        progress.line("said")
+    text = out.getvalue()
+    assert re.search(r"\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] the bot \(\d+s\)", text)
+    assert "\r\x1b[2Ksaid\n" in text
