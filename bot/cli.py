@@ -43,7 +43,11 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run
 
     speed = {"speed": args.speed} if args.speed else {}
-    return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, **speed)
+    try:
+        return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, **speed)
+    except KeyboardInterrupt:
+        print("dtsbot demo: interrupted", file=sys.stderr)
+        return 130
 
 
 def _check(args: argparse.Namespace) -> int:
