@@ -26,6 +26,7 @@ Health = Callable[[], tuple[bool, str]]
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's listen backlog of 5 resets connections in a burst of clicks
 
 
 class _QuietHandler(WSGIRequestHandler):
