@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flow import Cluster
 from inprocess import USERS, InProcessBot, in_process_bot
 
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
 from storage.db import make_engine, migrate
 
 
@@ -35,3 +38,17 @@ def module_bot(tmp_path_factory) -> Iterator[InProcessBot]:
     with SlackEmulator(users=USERS) as slack:
         yield in_process_bot(slack, db)
     db.dispose()
+
+
+@pytest.fixture
+def tencentcloud() -> Iterator[TencentCloudSandbox]:
+    """The default world, its clock at 5x so a DTS check takes a second."""
+    with TencentCloudSandbox(default_world(speed=5)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def cluster(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_path) -> Iterator[Cluster]:
+    """Sandboxes + a config for `dtsbot serve` replicas on SQLite; replicas are stopped afterwards."""
+    with Cluster(tencentcloud, slack, tmp_path, f"sqlite:///{tmp_path / 'dtsbot.db'}") as running:
+        yield running

@@ -1,0 +1,133 @@
+"""A whole migration against `dtsbot serve` replicas, and what "each change once" means in the sandboxes.
+
+`Cluster` holds the sandboxes, the database and the replicas; `open_request` / `approve` play the people over
+signed HTTP; `cloud_changes` counts the cloud writes that took effect, from the sandbox's call log (a write
+whose answer was lost still took effect: `committed-dropped`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from serveproc import Replica, bot_env, wait_until, write_config
+from sqlmodel import select
+
+from sandbox.slack.driver import SlackDriver
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from storage.db import make_engine, session_scope
+from storage.models import MigrationRequest, OutboxMessage
+
+SIGNING_SECRET = "sandbox-signing-secret"
+REQUESTER, SOURCE_OWNER, TARGET_OWNER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER"
+CHANNEL = "C0DTSBOT01"
+SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "100000000021"
+INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
+          "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
+REACHED_RUNNING = ("running", "ready_to_complete", "completing", "revoking_access", "succeeded")
+WRITES = ("CreateRole", "AttachRolePolicy", "CreatePolicy", "AttachUserPolicy", "CreateMigrationService",
+          "ModifyMigrationJob", "CreateMigrateCheckJob", "StartMigrateJob", "TagResources")
+
+
+@dataclass
+class Cluster:
+    """The sandboxes, one database and the `dtsbot serve` replicas started on them."""
+
+    tencentcloud: TencentCloudSandbox
+    slack: SlackEmulator
+    directory: Path
+    database_url: str
+    replicas: list[Replica] = field(default_factory=list)
+
+    def __enter__(self) -> Self:
+        self.config = write_config(self.directory)
+        self.db = make_engine(self.database_url)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for replica in self.replicas:
+            replica.kill()
+        self.db.dispose()
+
+    # -- replicas --------------------------------------------------------------------------------------
+    def replica(self, name: str = "bot", start: bool = True) -> Replica:
+        """A new replica process (logs in `<name>.log`), started and healthy unless `start=False`."""
+        env = bot_env(self.tencentcloud.endpoint, self.slack.base_url, self.database_url)
+        replica = Replica(self.config, env, self.directory / f"{name}.log")
+        self.replicas.append(replica)
+        return replica.start() if start else replica
+
+    def logs(self) -> str:
+        return "".join(r.log_path.read_text(errors="replace") for r in self.replicas if r.log_path.exists())
+
+    def driver(self, replica: Replica) -> SlackDriver:
+        return SlackDriver(replica.url, SIGNING_SECRET, self.slack)
+
+    # -- people ----------------------------------------------------------------------------------------
+    def open_request(self, replica: Replica, extra: str = "") -> str:
+        """An inline request; returns its id once the bot confirmed it."""
+        before = len(self.slack.ephemerals(REQUESTER))
+        assert self.driver(replica).slash(REQUESTER, f"{INLINE} {extra}".strip()).status == 200
+        reply = self.slack.wait_for(lambda: self.slack.ephemerals(REQUESTER)[before:], timeout=15)[0]
+        return next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
+
+    def request_message(self, request_id: str, timeout: float = 30) -> dict:
+        ts = wait_until(lambda: self.request(request_id).message_ts, timeout, f"{request_id}'s message")
+        return self.slack.message(ts)
+
+    def approve(self, replica: Replica, request_id: str) -> None:
+        message = self.request_message(request_id)
+        driver = self.driver(replica)
+        assert driver.click(SOURCE_OWNER, message, "approve_source").status == 200
+        assert driver.click(TARGET_OWNER, message, "approve_target").status == 200
+
+    # -- observing -------------------------------------------------------------------------------------
+    def request(self, request_id: str) -> MigrationRequest:
+        with session_scope(self.db) as session:
+            found = session.get(MigrationRequest, request_id)
+        assert found is not None
+        return found
+
+    def wait_running(self, request_ids: list[str], timeout: float = 60) -> None:
+        def reached() -> bool:
+            states = [self.request(rid).state for rid in request_ids]
+            assert "failed" not in states, [(rid, self.request(rid).last_error) for rid in request_ids]
+            return all(state in REACHED_RUNNING for state in states)
+
+        wait_until(reached, timeout, f"{len(request_ids)} requests to reach Running", interval=0.2)
+
+    def thread(self, request_id: str) -> list[str]:
+        """The texts of the request's thread replies, as Slack shows them."""
+        return [m.get("text") or "" for m in self.slack.thread(CHANNEL, self.request(request_id).message_ts)]
+
+    def wait_delivered(self, timeout: float = 30) -> None:
+        """Every queued notice reached Slack."""
+        def drained() -> bool:
+            with session_scope(self.db) as session:
+                return not session.exec(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).first()
+
+        wait_until(drained, timeout, "the outbox to drain", interval=0.2)
+
+    def cloud_changes(self) -> Counter[tuple[str, str]]:
+        """Writes that took effect, by (action, what they changed)."""
+        changes: Counter[tuple[str, str]] = Counter()
+        for record in self.tencentcloud.calls.records:
+            if record.action in WRITES and record.outcome in ("ok", "committed-dropped"):
+                p = record.params
+                key = p.get("RoleName") or p.get("PolicyName") or p.get("JobId") or ""
+                if record.action in ("AttachRolePolicy", "AttachUserPolicy"):
+                    key = f"{p.get('AttachRoleName') or p.get('AttachUin')}:{p.get('PolicyName') or p.get('PolicyId')}"
+                changes[(record.action, str(key))] += 1
+        return changes
+
+    def jobs_of(self, request_id: str) -> list[str]:
+        """DTS jobs the target account holds for this request (by the bot's tag)."""
+        backend = self.tencentcloud.world.services.get("dts")
+        if backend is None:
+            return []
+        return [j.job_id for j in backend.jobs.values() if j.tags.get("dtsbot-request") == request_id]

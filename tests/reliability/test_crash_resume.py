@@ -1,0 +1,77 @@
+"""Crash at every step: `dtsbot serve` is SIGKILLed at each point of a migration and restarted.
+
+Kill points are the actions of the flow in the order a clean run calls them (the sandbox's call log): for a
+write the sandbox applies it and holds the answer (`slow`), so the kill lands between the cloud change and the
+bot's database write; for a read it lands between two cloud calls. After each kill a new process takes over
+(the dead one's lease expires) and the last one must bring the request to Running with every cloud change made
+once, one DTS task, and each channel notice posted once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from flow import Cluster
+from serveproc import wait_until
+
+HOLD = 3.0  # seconds the sandbox holds an answer: the kill comes first, the record after
+# GetRole is not a point: the first one answers ResourceNotFound, and the sandbox holds only answers that succeed
+ROOT_POINTS = ("CreateRole", "ListAttachedRolePolicies", "AttachRolePolicy", "AssumeRole",
+               "DescribeMigrateDBInstances", "DescribeMigrationJobs", "CreateMigrationService",
+               "DescribeMigrationDetail", "ModifyMigrationJob", "DescribeMigrationCheckJob",
+               "CreateMigrateCheckJob", "StartMigrateJob")
+GRANT_POINTS = ("ListPolicies", "CreatePolicy", "AttachUserPolicy")
+
+
+def crash_through(cluster: Cluster, points: tuple[str, ...], extra: str = "") -> str:
+    """Open and approve a request, then kill the serving process at each point in turn; returns its id."""
+    bot = cluster.replica("bot-0")
+    request_id = cluster.open_request(bot, extra)
+    cluster.approve(bot, request_id)
+    for number, action in enumerate(points, start=1):
+        fault = cluster.tencentcloud.faults.add(action, "slow", count=1, delay=HOLD)
+        if bot is None:
+            bot = cluster.replica(f"bot-{number}")
+        wait_until(lambda: fault not in cluster.tencentcloud.faults.active(), 30,
+                   f"a call of {action} after {[r.action for r in cluster.tencentcloud.calls.records][-5:]} "
+                   f"(state {cluster.request(request_id).state})")
+        time.sleep(0.3)  # the sandbox has applied it and holds the answer
+        bot.kill()
+        bot = None
+    cluster.replica("bot-last")
+    cluster.wait_running([request_id], timeout=90)
+    cluster.wait_delivered()
+    time.sleep(HOLD)  # the held answers are recorded once their hold ends
+    return request_id
+
+
+def assert_once(cluster: Cluster, request_id: str, expected_changes: set[str]) -> None:
+    changes = cluster.cloud_changes()
+    assert {action for action, _ in changes} >= expected_changes
+    assert {k: n for k, n in changes.items() if n != 1} == {}
+    assert len(cluster.jobs_of(request_id)) == 1
+    texts = Counter(cluster.thread(request_id))
+    assert {t: n for t, n in texts.items() if n != 1} == {}
+    assert any("started: *Running*" in t for t in texts)
+
+
+def test_a_kill_while_the_task_is_being_bought_buys_one_task(cluster: Cluster) -> None:
+    request_id = crash_through(cluster, ("CreateMigrationService",))
+    assert_once(cluster, request_id, {"CreateRole", "CreateMigrationService", "StartMigrateJob"})
+
+
+@pytest.mark.slow
+def test_killed_at_every_step_as_root(cluster: Cluster) -> None:
+    request_id = crash_through(cluster, ROOT_POINTS)
+    assert_once(cluster, request_id, {"CreateRole", "AttachRolePolicy", "CreateMigrationService",
+                                      "ModifyMigrationJob", "CreateMigrateCheckJob", "StartMigrateJob"})
+
+
+@pytest.mark.slow
+def test_killed_at_every_step_with_the_sub_account_executor(cluster: Cluster) -> None:
+    points = ROOT_POINTS[:3] + GRANT_POINTS + ROOT_POINTS[3:]
+    request_id = crash_through(cluster, points, "executor=100000000021")
+    assert_once(cluster, request_id, {"CreateRole", "AttachRolePolicy", "CreatePolicy", "AttachUserPolicy",
+                                      "CreateMigrationService", "StartMigrateJob"})
