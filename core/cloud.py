@@ -46,8 +46,12 @@ RATE_LIMITS: dict[tuple[str, str], float] = {
     ("cam", "CreateRole"): 2.0,
     ("cam", "AttachRolePolicy"): 3.0,
     ("dts", "*"): 20.0,
+    ("dts", "DescribeMigrationJobs"): 2.0,
+    ("dts", "DescribeMigrationDetail"): 2.0,
+    ("dts", "DescribeMigrationCheckJob"): 2.0,
 }
-"""Published per-account rates (calls per second); `*` covers every action of the service."""
+"""Calls per second per account and region: Tencent's published rates (CreateRole, AttachRolePolicy, DTS's 20/s
+per action), and for DTS's status reads a tenth of that, leaving room for people and other tools."""
 
 SESSION_SECONDS = 7200
 SESSION_REFRESH_MARGIN = 300.0
@@ -122,8 +126,8 @@ class _Retryer(StandardRetryer):
 class Api:
     """One service as one identity of one account: `call(action, params)` returns the `Response` body."""
 
-    def __init__(self, client: AbstractClient, account: str, service: str, owner: CloudClients) -> None:
-        self._client, self.account, self.service, self._owner = client, account, service, owner
+    def __init__(self, client: AbstractClient, account: str, service: str, region: str, owner: CloudClients) -> None:
+        self._client, self.account, self.service, self.region, self._owner = client, account, service, region, owner
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run `action`, retrying only as its repeatability allows; raise TencentCloudSDKException on error."""
@@ -131,7 +135,7 @@ class Api:
         return retryer.send_request(lambda: self._attempt(action, params or {}))
 
     def _attempt(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        self._owner.throttle(self.account, self.service, action)
+        self._owner.throttle(self.account, self.region, self.service, action)
         started = time.monotonic()
         try:
             body = self._client.call_json(action, params)["Response"]
@@ -157,7 +161,7 @@ class CloudClients:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str, str], Api] = {}
         self._credentials: dict[tuple[str, str], Any] = {}
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
         self._sessions: dict[tuple[str, str, str, str, str], RoleSession] = {}
 
     # -- clients -------------------------------------------------------------------------------------
@@ -180,7 +184,7 @@ class CloudClients:
             if api is None:
                 cred = self._credential(account, executor)
                 label = account if executor == "root" else f"{account}/{executor}"
-                api = Api(SDK_CLIENTS[service](cred, region, self._profile()), label, service, self)
+                api = Api(SDK_CLIENTS[service](cred, region, self._profile()), label, service, region, self)
                 self._clients[key] = api
             return api
 
@@ -211,14 +215,14 @@ class CloudClients:
         """Exponential backoff with full jitter, bounded by the cap."""
         return random.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** attempt))
 
-    def throttle(self, account: str, service: str, action: str) -> None:
-        """Wait for the account's token for this action, when a published rate applies."""
+    def throttle(self, account: str, region: str, service: str, action: str) -> None:
+        """Wait for the account's token for this action in this region, when a rate applies."""
         rate_key = (service, action) if (service, action) in RATE_LIMITS else (service, "*")
         rate = RATE_LIMITS.get(rate_key)
         if rate is None:
             return
         owner = account.split("/", 1)[0]  # a sub-account shares its root account's rate
-        bucket_key = (owner, *rate_key)
+        bucket_key = (owner, region, *rate_key)
         with self._lock:
             bucket = self._buckets.setdefault(bucket_key, TokenBucket(rate))
         bucket.acquire()

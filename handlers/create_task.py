@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from core.cloud import CloudClients
 from core.engines import engine
+from core.plan import DTS_INSTANCE_CLASS
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import REQUEST_TAG, tagged_task
 from storage.models import MigrationRequest
 
 STEP = "create_task"
-INSTANCE_CLASS = "small"
 
 
 @cloud_step(STEP)
@@ -28,10 +28,10 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     body = dts.call("CreateMigrationService", {
         "SrcDatabaseType": db, "DstDatabaseType": db,
         "SrcRegion": request.source_region, "DstRegion": request.target_region,
-        "InstanceClass": INSTANCE_CLASS, "Count": 1, "JobName": f"dtsbot-{request.id}",
+        "InstanceClass": DTS_INSTANCE_CLASS, "Count": 1, "JobName": f"dtsbot-{request.id}",
         "Tags": [{"TagKey": REQUEST_TAG, "TagValue": request.id}],
     })
     job_id = body["JobIds"][0]
     return StepResult(Outcome.DONE, facts={"job_id": job_id},
                       notice=f"DTS task `{job_id}` bought in {request.target_account} "
-                             f"({engine(request.db_type).label}, {INSTANCE_CLASS}, {request.target_region}).")
+                             f"({engine(request.db_type).label}, {DTS_INSTANCE_CLASS}, {request.target_region}).")

@@ -13,8 +13,9 @@ from core.cloud import CloudClients
 from core.config import Settings, parse_settings
 from core.plan import plan_for
 from handlers.authorize_source import authorize_source
-from handlers.create_task import INSTANCE_CLASS
+from handlers.create_task import create_task
 from handlers.grant_subaccount import grant_subaccount
+from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from storage.models import MigrationRequest
@@ -77,7 +78,10 @@ def test_the_plan_is_what_the_cloud_steps_create(sandbox: TencentCloudSandbox) -
     assert json.loads(grant.document)["statement"][0]["resource"] == [plan.grant.resource]
     assert [p.name for p, _ in sandbox.world.cam(TARGET).user_policies_of("100000000021")] == [
         plan.grant.policy_name]
-    assert plan.task.instance_class == INSTANCE_CLASS and plan.task.database_type == "sqlserver"
+    bought = create_task(migration, clients)
+    job = dts_backend(sandbox.world).get(TARGET, bought.facts["job_id"])
+    assert (job.instance_class, job.src_database_type) == (plan.task.instance_class, plan.task.database_type)
+    assert plan.task.database_type == "sqlserver"
 
     text = plan_text(plan)
     for shown in (plan.role_name, plan.role_arn, plan.trusted_principal, *plan.policies, plan.grant.policy_name,

@@ -64,7 +64,10 @@ def request_(make_request: Callable[..., MigrationRequest]) -> MigrationRequest:
 
 @pytest.fixture
 def slow() -> Iterator[tuple[TencentCloudSandbox, CloudClients]]:
-    """A sandbox whose clock moves only as fast as real time (speed 1) unless the test advances it."""
-    with TencentCloudSandbox(default_world(1.0)) as sb:
+    """A sandbox whose clock all but stands still (1 ms per real second) unless the test advances it.
+
+    The client's own rate limits make real time pass between calls; a frozen clock keeps the DTS timeline where
+    the test puts it."""
+    with TencentCloudSandbox(default_world(0.001)) as sb:
         settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sb.endpoint})
         yield sb, CloudClients(settings, backoff_base=0.01, timeout=5)
