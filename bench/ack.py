@@ -26,13 +26,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-from flow import INLINE, REQUESTER, SIGNING_SECRET  # noqa: E402
-from serveproc import Replica, bot_env, wait_until, write_config  # noqa: E402
+from flow import INLINE, REQUESTER, SIGNING_SECRET
+from serveproc import Replica, bot_env, wait_until, write_config
 
-from bot.server import HttpServer, wsgi_app  # noqa: E402
-from sandbox.slack.driver import SlackDriver  # noqa: E402
-from sandbox.slack.emulator import SlackEmulator  # noqa: E402
-from sandbox.tencentcloud.server import TencentCloudSandbox  # noqa: E402
+from bot.server import HttpServer, wsgi_app
+from sandbox.slack.driver import SlackDriver
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
 
 STRANGER = "U0STRANGER"
 

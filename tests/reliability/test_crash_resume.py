@@ -34,7 +34,7 @@ def crash_through(cluster: Cluster, points: tuple[str, ...], extra: str = "") ->
         fault = cluster.tencentcloud.faults.add(action, "slow", count=1, delay=HOLD)
         if bot is None:
             bot = cluster.replica(f"bot-{number}")
-        wait_until(lambda: fault not in cluster.tencentcloud.faults.active(), 30,
+        wait_until(lambda fault=fault: fault not in cluster.tencentcloud.faults.active(), 30,
                    f"a call of {action} after {[r.action for r in cluster.tencentcloud.calls.records][-5:]} "
                    f"(state {cluster.request(request_id).state})")
         time.sleep(0.3)  # the sandbox has applied it and holds the answer

@@ -33,7 +33,7 @@ def test_every_command_and_click_delivered_several_times_counts_once(bot: InProc
         before = len(bot.slack.ephemerals(REQUESTER))
         assert bot.driver.slash(REQUESTER, f"{INLINE} role_name=role-{round_number}").status == 200
         deliver_again(bot, copies, concurrent)
-        bot.slack.wait_for(lambda: len(bot.slack.ephemerals(REQUESTER)) >= before + copies)
+        bot.slack.wait_for(lambda n=before + copies: len(bot.slack.ephemerals(REQUESTER)) >= n)
         created = [r for r in bot.requests() if r.role_name == f"role-{round_number}"]
         assert len(created) == 1
         ids.append(created[0].id)
