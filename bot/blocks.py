@@ -50,6 +50,7 @@ STATUS = {
     State.SUCCEEDED: ":tada: Succeeded",
     State.FAILED: ":rotating_light: Failed",
     State.REJECTED: ":no_entry: Rejected",
+    State.CANCELLING: ":no_entry_sign: Cancelling: revoking access",
     State.CANCELLED: ":no_entry_sign: Cancelled",
     State.EXPIRED: ":alarm_clock: Expired (not approved in time)",
 }

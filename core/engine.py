@@ -47,7 +47,11 @@ _NEXT: dict[State, State] = {
     S.APPROVED: S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT: S.PREFLIGHT, S.PREFLIGHT: S.CREATING_TASK,
     S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
     S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
+    S.CANCELLING: S.CANCELLED,
 }
+REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
+USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED}
+"""States of a request whose cross-account role exists or may be created: its access must stay."""
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
 Step = Callable[[MigrationRequest, Any], StepResult]
@@ -142,6 +146,9 @@ class WorkflowEngine:
         error: Exception | None = None
         if state is S.APPROVED:
             result = StepResult(Outcome.DONE)
+        elif state in REVOKING and (sharer := self._role_still_used(claimed)) is not None:
+            result = StepResult(Outcome.DONE, notice=f"Access kept: request {sharer} still uses role "
+                                                     f"`{claimed.role_name}`; it revokes the access when it ends.")
         else:
             token = _step_calls.set(calls)
             try:
@@ -158,6 +165,17 @@ class WorkflowEngine:
             self._release(claimed.id, utcnow())
         except Exception:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
+
+    def _role_still_used(self, request: MigrationRequest) -> str | None:
+        """Another unfinished request that relies on the same source role (it revokes it when it ends)."""
+        with session_scope(self.db) as session:
+            return session.exec(
+                select(MigrationRequest.id).where(
+                    MigrationRequest.id != request.id, MigrationRequest.source_uin == request.source_uin,
+                    MigrationRequest.role_name == request.role_name,
+                    col(MigrationRequest.state).in_([s.value for s in USES_ROLE]),
+                )
+            ).first()
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""

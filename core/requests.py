@@ -20,7 +20,7 @@ from core import approvals
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.policies import generate_external_id
-from core.workflow import CANCELLABLE, ConcurrentUpdate, State
+from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
@@ -212,9 +212,18 @@ class MigrationRequests:
                            facts={"reject_reason": reason.strip()[:2000]})
 
     def cancel(self, request_id: str, user: str) -> Decision:
-        """The requester or an approver cancels before any money is spent (workflow.CANCELLABLE)."""
-        return self._close(request_id, user, State.CANCELLED, "cancel", CANCELLABLE, "Cancelled.",
-                           requester_may=True)
+        """The requester or an approver cancels before the task runs (workflow.CANCELLABLE).
+
+        Once the bot has touched the cloud, the request goes to `cancelling` and the engine revokes access.
+        """
+        current = self.get(request_id)
+        goal = cancel_target(current.state) if current and current.state in CANCELLABLE else State.CANCELLED
+        text = "Cancelled." if goal is State.CANCELLED else "Cancelled: revoking the cross-account access."
+        decision = self._close(request_id, user, goal, "cancel", frozenset(
+            s for s in CANCELLABLE if cancel_target(s) is goal), text, requester_may=True)
+        if decision.changed and goal is State.CANCELLING:
+            self.on_approved(request_id)  # the engine's kick: revoke now, not at the next poll
+        return decision
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
         """Re-verify, complete or retry: move the request back into the engine's hands and kick it.

@@ -3,6 +3,8 @@
 requested → approved (by both sides) → authorizing_source → [granting_subaccount] → preflight → creating_task
 → configuring → verifying → starting → running → [ready_to_complete → completing] → revoking_access → succeeded,
 plus rejected, cancelled, expired, failed, and verify_failed → verifying (re-verify).
+A request cancelled after the bot touched the cloud goes through cancelling (access revoked) to cancelled, so
+no cancelled request leaves the cross-account door open.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class State(StrEnum):
     READY_TO_COMPLETE = "ready_to_complete"
     COMPLETING = "completing"
     REVOKING_ACCESS = "revoking_access"
+    CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REJECTED = "rejected"
@@ -37,25 +40,26 @@ S = State
 # Steps that a failed request may be retried from (the step it failed in).
 RETRYABLE_STEPS = (
     S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING, S.VERIFYING,
-    S.STARTING, S.REVOKING_ACCESS,
+    S.STARTING, S.REVOKING_ACCESS, S.CANCELLING,
 )
 
 TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.REQUESTED: (S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED),
     S.APPROVED: (S.AUTHORIZING_SOURCE, S.CANCELLED),
-    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLED),
-    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLED),
-    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLED),
+    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING),
+    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING),
+    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING),
     S.CREATING_TASK: (S.CONFIGURING, S.FAILED),
     S.CONFIGURING: (S.VERIFYING, S.FAILED),
     S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED),
-    S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLED, S.FAILED),
+    S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLING, S.FAILED),
     S.STARTING: (S.RUNNING, S.FAILED),
     S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED),
     S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED),
     S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
-    S.FAILED: (*RETRYABLE_STEPS, S.CANCELLED),
+    S.CANCELLING: (S.CANCELLED, S.FAILED),
+    S.FAILED: (*RETRYABLE_STEPS, S.CANCELLING),
     S.SUCCEEDED: (),
     S.REJECTED: (),
     S.CANCELLED: (),
@@ -67,10 +71,18 @@ AWAITING_APPROVAL = frozenset({S.REQUESTED})
 # States in which the scheduler has cloud work to do or a DTS task to watch.
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
-    S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS,
+    S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.CANCELLING,
 })
-# Before any money is spent the requester or an approver may cancel outright.
-CANCELLABLE = frozenset(state for state, targets in TRANSITIONS.items() if S.CANCELLED in targets)
+# The requester or an approver may cancel before the task runs: outright while nothing exists in the cloud,
+# through `cancelling` (revoke access) once the bot has started its cloud work.
+CANCELLABLE = frozenset(
+    state for state, targets in TRANSITIONS.items() if S.CANCELLED in targets or S.CANCELLING in targets
+)
+
+
+def cancel_target(current: str | State) -> State:
+    """Where a cancel leads from `current`: straight to cancelled, or through revoking access first."""
+    return S.CANCELLED if S.CANCELLED in TRANSITIONS[State(current)] else S.CANCELLING
 
 
 class IllegalTransition(ValueError):

@@ -26,6 +26,7 @@ STEPS: dict[str, Step] = {
     "running": track_task,
     "completing": complete_task,
     "revoking_access": revoke_access,
+    "cancelling": revoke_access,
 }
 
 __all__ = ["STEPS", "stop_task"]

@@ -247,3 +247,18 @@ def test_a_cancel_while_the_step_runs_wins(engine, make_engine):
     drive(make_engine(steps), engine, rid, "cancelled")
     assert "preflight_passed" not in events(engine, rid)
     assert load(engine, rid).lease_owner is None
+
+
+def test_access_shared_with_an_unfinished_request_is_kept_until_the_last_one_ends(engine, make_engine):
+    """Two requests through the same source role: the first to finish must not cut the other's access."""
+    holding = {"on": True}
+    steps = ScriptedSteps(running=lambda r, n: StepResult(Outcome.WAIT, retry_after=0.01) if r.id == second and
+                          holding["on"] else StepResult(Outcome.DONE, facts={"progress": 100}))
+    first, second = add_approved(engine, count=2)
+    workflow = make_engine(steps)
+    drive(workflow, engine, first, "succeeded")
+    assert steps.runs[(first, "revoking_access")] == 0
+    assert any("still uses role `DTS-role`" in n.payload["text"] for n in notices(engine, first))
+    holding["on"] = False
+    drive(workflow, engine, second, "succeeded")
+    assert steps.runs[(second, "revoking_access")] == 1

@@ -12,6 +12,7 @@ from engineflow import add_approved, events, fast_settings, load
 
 from core.cloud import CloudClients
 from core.engine import record_cloud_call
+from core.requests import MigrationRequests
 from core.scheduler import Scheduler
 from handlers import STEPS
 from sandbox.tencentcloud.server import TencentCloudSandbox
@@ -67,3 +68,26 @@ def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engin
         audited = Counter(e.action for e in repository.audit_trail(session, rid) if e.action)
     assert audited["CreateRole"] == 1 and audited["StartMigrateJob"] == 1
     assert audited["DescribeMigrationJobs"] >= 1  # create_task's lookup by tag, recorded for the request
+
+
+def test_a_request_cancelled_after_its_role_was_created_revokes_the_access(engine, sandbox):
+    """Cancelling mid-way must not leave the cross-account door open: cancelling → role deleted → cancelled."""
+    settings = fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
+    clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
+    scheduler = Scheduler(settings, engine, STEPS, clients, lambda: 0, "a", watched_fallback=30.0)
+    requests = MigrationRequests(engine, settings, on_approved=scheduler.kick)
+    [rid] = add_approved(engine)
+    decisions = []
+    # The source owner cancels while the preflight's AssumeRole is on its way: the role exists by then.
+    sandbox.hooks.before("AssumeRole", lambda _params: decisions.append(requests.cancel(rid, "U0SRCOWNER")))
+    scheduler.start()
+    try:
+        wait_for(engine, rid, "cancelled")
+    finally:
+        scheduler.shutdown()
+
+    assert [(d.ok, d.request.state) for d in decisions] == [(True, "cancelling")]
+    assert sandbox.world.cam("100000000001").find_role("DTS-role") is None
+    actions = Counter(record.action for record in sandbox.calls.records)
+    assert actions["CreateRole"] == 1 and actions["DeleteRole"] == 1 and actions["CreateMigrationService"] == 0
+    assert events(engine, rid)[-1] == "cancelled"
