@@ -58,7 +58,7 @@ class Notifier:
     """Sends pending outbox notices to Slack; `flush()` once, or `start()` a background loop."""
 
     def __init__(self, web_client: WebClient, db_engine: Engine, settings: Settings, owner: str, *,
-                 posts_per_second: float = POSTS_PER_SECOND, lease_seconds: float = 60.0, batch: int = 20,
+                 posts_per_second: float = POSTS_PER_SECOND, lease_seconds: float | None = None, batch: int = 20,
                  metrics: Metrics | None = None) -> None:
         self.client = web_client
         self.db = db_engine
@@ -66,7 +66,9 @@ class Notifier:
         self.owner = owner
         self.services = Services(settings=settings, db=db_engine, requests=MigrationRequests(db_engine, settings))
         self.posts_per_second = posts_per_second
-        self.lease_seconds = lease_seconds
+        # as short as the workflow's leases (scheduler.lease_seconds): a replica's notices wait no longer than
+        # its requests when it dies; each notice's lease is renewed right before it is sent
+        self.lease_seconds = settings.scheduler.lease_seconds if lease_seconds is None else lease_seconds
         self.batch = batch
         self.metrics = metrics
         self._buckets: dict[str, TokenBucket] = {}
@@ -122,6 +124,8 @@ class Notifier:
     # -- one notice ------------------------------------------------------------------------------------
     def _deliver(self, message: OutboxMessage) -> bool:
         with session_scope(self.db) as session:
+            if not outbox.renew(session, message.id, self.owner, self.lease_seconds):
+                return False  # held past its lease while earlier notices went out; another replica has it
             if outbox.earlier_unsent(session, message):
                 outbox.retry_later(session, message.id, self.owner, 0)
                 return False

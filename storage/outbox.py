@@ -68,6 +68,16 @@ def claim_pending(
     return claimed
 
 
+def renew(session: Session, message_id: int, owner: str, lease_seconds: float) -> bool:
+    """Extend `owner`'s lease on one notice before delivering it; False if another replica has claimed it."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
+        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount == 1
+
+
 def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
     """Whether an older notice of the same request is still unsent (so this one must wait its turn)."""
     return session.exec(
