@@ -58,7 +58,7 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
         metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
 
     return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
-                     expire=requests.expire_overdue)
+                     expire=requests.expire_overdue, on_cycle=metrics.poll_cycle.observe)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:

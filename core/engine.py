@@ -250,15 +250,23 @@ class WorkflowEngine:
             request = session.get(MigrationRequest, claimed.id)
             if request is None or request.version != claimed.version or request.lease_owner != self.owner:
                 raise ConcurrentUpdate(f"request {claimed.id} is no longer leased by {self.owner} as read")
+            context = {"request_id": request.id, "job_id": request.job_id, "step": state.value}
             for call in calls:
                 repository.audit(session, state.value, call.outcome, request.id, action=call.action,
                                  account=call.account, cloud_request_id=call.request_id,
                                  error_code=call.error_code, detail=f"{call.service} {call.duration * 1000:.0f} ms")
+                log.info("cloud call %s.%s %s", call.service, call.action, call.outcome, extra={
+                    **context, "account": call.account, "cloud_request_id": call.request_id,
+                    "error_code": call.error_code, "duration_ms": round(call.duration * 1000)})
             if error is not None:
                 result = self._retry_later(session, request, state, error, now)
                 if result is None:
                     return
             assert result is not None
+            log.info("step %s %s", state.value, result.outcome.value, extra={
+                **context, "outcome": result.outcome.value,
+                "error_code": result.diagnosis.code if result.diagnosis else None,
+                "cloud_request_id": result.diagnosis.request_id if result.diagnosis else None})
             repository.audit(session, state.value, result.outcome.value, request.id,
                              error_code=result.diagnosis.code if result.diagnosis else None,
                              detail=(result.notice or "")[:2000])

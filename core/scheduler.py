@@ -37,14 +37,15 @@ class Scheduler:
     def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
                  workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
-                 watch_rate: float | None = None) -> None:
+                 watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None) -> None:
+        """`on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
                                      watched_fallback=watched_fallback, wakeup=self._wake)
         watcher_options = {} if watch_rate is None else {"rate": watch_rate}
         self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
-        self._notify, self._expire = notify, expire
+        self._notify, self._expire, self._on_cycle = notify, expire, on_cycle
         self._kicked = threading.Event()
         self.last_tick: float | None = None
         self._scheduler = BackgroundScheduler(
@@ -59,7 +60,7 @@ class Scheduler:
         now = datetime.now(UTC)
         add = self._scheduler.add_job
         add(self._tick, "interval", seconds=self.poll_seconds, id="tick", next_run_time=now)
-        add(self._guarded(self.watcher.cycle), "interval", seconds=self.poll_seconds, id="watch",
+        add(self._guarded(self._watch), "interval", seconds=self.poll_seconds, id="watch",
             next_run_time=now)
         add(self._guarded(self._notify), "interval", seconds=NOTIFY_SECONDS, id="notify", next_run_time=now)
         if self._expire is not None:
@@ -81,6 +82,12 @@ class Scheduler:
         if not self._scheduler.running:
             return False
         return self.last_tick is None or time.monotonic() - self.last_tick < 3 * self.poll_seconds + 30
+
+    def _watch(self) -> None:
+        started = time.monotonic()
+        self.watcher.cycle()
+        if self._on_cycle is not None:
+            self._on_cycle(time.monotonic() - started)
 
     def _wake(self) -> None:
         self._kicked.set()

@@ -239,13 +239,14 @@ def test_crash_while_recording_leaves_nothing_half_written(engine, settings, mon
 def test_a_cancel_while_the_step_runs_wins(engine, make_engine):
     def cancelled_meanwhile(request, run):
         with session_scope(engine) as session:
-            repository.transition(session, repository.get_request(session, request.id), "cancelled")
+            repository.transition(session, repository.get_request(session, request.id), "cancelling")
         return StepResult(Outcome.DONE)
 
     steps = ScriptedSteps(preflight=cancelled_meanwhile)
     [rid] = add_approved(engine)
     drive(make_engine(steps), engine, rid, "cancelled")
     assert "preflight_passed" not in events(engine, rid)
+    assert steps.runs[(rid, "cancelling")] == 1 and events(engine, rid)[-1] == "cancelled"
     assert load(engine, rid).lease_owner is None
 
 

@@ -4,6 +4,7 @@ DTS phases and every cloud call in the audit log."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 
@@ -36,7 +37,8 @@ def wait_for(engine, rid: str, state: str, seconds: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engine, sandbox):
+def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engine, sandbox, caplog):
+    caplog.set_level(logging.INFO, logger="core.engine")
     settings = fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
     clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
     scheduler = Scheduler(settings, engine, STEPS, clients, lambda: 0, "a", watched_fallback=30.0)
@@ -68,6 +70,11 @@ def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engin
         audited = Counter(e.action for e in repository.audit_trail(session, rid) if e.action)
     assert audited["CreateRole"] == 1 and audited["StartMigrateJob"] == 1
     assert audited["DescribeMigrationJobs"] >= 1  # create_task's lookup by tag, recorded for the request
+    # One log line per cloud call and per step, each with the request id, job id and cloud RequestId.
+    create = next(r for r in caplog.records if r.getMessage() == "cloud call dts.CreateMigrationService ok")
+    assert create.request_id == rid and create.step == "creating_task" and create.cloud_request_id
+    started = next(r for r in caplog.records if r.getMessage() == "step starting done")
+    assert started.request_id == rid and started.job_id == request.job_id
 
 
 def test_a_request_cancelled_after_its_role_was_created_revokes_the_access(engine, sandbox):
