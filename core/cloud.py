@@ -153,11 +153,11 @@ class CloudClients:
 
     def __init__(self, settings: Settings, on_call: Callable[[CloudCall], None] | None = None, *,
                  backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
-                 timeout: int = 30) -> None:
+                 timeout: float | None = None) -> None:
         self.settings = settings
         self._on_call = on_call
         self._backoff_base, self._backoff_cap, self._max_attempts = backoff_base, backoff_cap, max_attempts
-        self._timeout = timeout
+        self._timeout = settings.tencentcloud.timeout_seconds if timeout is None else timeout
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str, str], Api] = {}
         self._credentials: dict[tuple[str, str], Any] = {}

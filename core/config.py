@@ -88,6 +88,8 @@ class SchedulerSettings(_Strict):
 class TencentCloudSettings(_Strict):
     endpoint: str | None = None
     region: str = "ap-guangzhou"
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """How long one API call may take before the SDK gives up on its answer (a network error)."""
 
 
 class Credentials(_Strict):
