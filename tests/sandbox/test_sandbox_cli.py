@@ -1,0 +1,60 @@
+"""`dtsbot sandbox tencentcloud|slack --port N`: each emulator runs alone and answers the real SDKs."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from slack_sdk import WebClient
+from tencentcloud.common.credential import Credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sts.v20180813 import models, sts_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running(*args: str) -> Iterator[int]:
+    """Start `dtsbot sandbox …` on a free port; yield the port once it accepts connections."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "sandbox", *args, "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the sandbox did not start"
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_tencentcloud_sandbox_serves_the_default_world():
+    with running("tencentcloud", "--speed", "10") as port:
+        profile = ClientProfile(httpProfile=HttpProfile(endpoint=f"127.0.0.1:{port}", protocol="http"))
+        client = sts_client.StsClient(
+            Credential("AKIDSANDBOXTARGET0000000000000002", "sandbox-target-secret-key-0002"), "ap-guangzhou",
+            profile)
+        identity = client.GetCallerIdentity(models.GetCallerIdentityRequest())
+    assert identity.AccountId == "100000000002"
+
+
+def test_slack_emulator_answers_the_web_client():
+    with running("slack") as port:
+        answer = WebClient(token="xoxb-sandbox-bot-token", base_url=f"http://127.0.0.1:{port}/api/").auth_test()
+    assert answer["ok"] and answer["user_id"] == "U0DTSBOT"
