@@ -2,9 +2,10 @@
 
 Notices are written by core in the same transaction as the change they announce (storage.outbox); this is
 the only place that posts them. Guarantees: per-request order (a notice waits while an older one of its
-request is unsent), at most one post per second per channel sustained (a token bucket; refreshes are
-chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx retry handlers enabled, and on any
-failure the notice is retried later (Retry-After honoured): an outage delays notices, never loses them.
+request is unsent), at most `slack.posts_per_second` posts per channel sustained (default one, as Slack
+allows; a token bucket; refreshes are chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx
+retry handlers enabled, and on any failure the notice is retried later (Retry-After honoured): an outage
+delays notices, never loses them.
 A notice is marked sent in the database right after Slack accepted it, and the request message's ts is
 stored with it, so a restart does not post it twice.
 """
@@ -34,7 +35,6 @@ from storage.models import MigrationRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-POSTS_PER_SECOND = 1.0  # Slack: about one message per second per channel, sustained
 WAIT_FOR_PARENT = 1.0  # a thread notice whose request message is not posted yet waits this long
 
 
@@ -58,14 +58,14 @@ class Notifier:
     """Sends pending outbox notices to Slack; `flush()` once, or `start()` a background loop."""
 
     def __init__(self, web_client: WebClient, db_engine: Engine, settings: Settings, owner: str, *,
-                 posts_per_second: float = POSTS_PER_SECOND, lease_seconds: float | None = None, batch: int = 20,
+                 posts_per_second: float | None = None, lease_seconds: float | None = None, batch: int = 20,
                  metrics: Metrics | None = None) -> None:
         self.client = web_client
         self.db = db_engine
         self.settings = settings
         self.owner = owner
         self.services = Services(settings=settings, db=db_engine, requests=MigrationRequests(db_engine, settings))
-        self.posts_per_second = posts_per_second
+        self.posts_per_second = settings.slack.posts_per_second if posts_per_second is None else posts_per_second
         # as short as the workflow's leases (scheduler.lease_seconds): a replica's notices wait no longer than
         # its requests when it dies; each notice's lease is renewed right before it is sent
         self.lease_seconds = settings.scheduler.lease_seconds if lease_seconds is None else lease_seconds

@@ -57,6 +57,8 @@ class SlackSettings(_Strict):
     port: int = Field(default=3000, ge=0, le=65535)
     listener_threads: int = Field(default=32, ge=1, le=256)
     """Bolt's listener executor size; Bolt's default of 5 is too small for bursts of clicks."""
+    posts_per_second: float = Field(default=1.0, gt=0, le=100)
+    """Channel posts per second, sustained: Slack allows about one (a test workspace may allow more)."""
 
     @field_validator("channel")
     @classmethod
