@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.cloud import CloudClients
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, target_dts
-from handlers.task_lookup import job_detail, task_id
+from handlers.task_lookup import job_detail, no_task, task_id
 from storage.models import MigrationRequest
 
 STEP = "complete_task"
@@ -18,8 +18,7 @@ def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResul
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return failed(Diagnosis("NoTask", f"{STEP}: the request has no DTS task", "create_task has not run.",
-                                "Retry the request from creating_task."))
+        return no_task(STEP)
     status = job_detail(dts, job_id).get("Status")
     if status == "success":
         return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},

@@ -11,7 +11,7 @@ from core.cloud import CloudClients
 from core.engines import engine
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session, target_dts
-from handlers.task_lookup import job_detail, task_id
+from handlers.task_lookup import job_detail, no_task, task_id
 from storage.models import MigrationRequest
 
 STEP = "configure_task"
@@ -54,8 +54,7 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return failed(Diagnosis("NoTask", f"{STEP}: the request has no DTS task", "create_task has not run.",
-                                "Retry the request from creating_task."))
+        return no_task(STEP)
     logins = clients.settings.databases
     for instance in (request.source_instance, request.target_instance):
         if instance not in logins:

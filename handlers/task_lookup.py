@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import Api
+from core.steps import Diagnosis, StepResult
+from handlers.step import failed
 from storage.models import MigrationRequest
 
 REQUEST_TAG = "dtsbot-request"
@@ -23,6 +25,12 @@ def tagged_task(dts: Api, request_id: str) -> str | None:
 def task_id(request: MigrationRequest, dts: Api) -> str | None:
     """The request's job id: the stored one, else the task found by tag (a crash before it was stored)."""
     return request.job_id or tagged_task(dts, request.id)
+
+
+def no_task(step: str) -> StepResult:
+    """The failure of a task step run for a request that has no DTS task yet."""
+    return failed(Diagnosis("NoTask", f"{step}: the request has no DTS task", "create_task has not run.",
+                            "Retry the request from creating_task."))
 
 
 def job_detail(dts: Api, job_id: str) -> dict[str, Any]:

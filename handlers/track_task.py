@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from core.cloud import CloudClients
 from core.steps import Diagnosis, Outcome, StepResult
-from handlers.step import cloud_step, failed, target_dts
-from handlers.task_lookup import job_detail, step_progress, task_id
+from handlers.step import cloud_step, target_dts
+from handlers.task_lookup import job_detail, no_task, step_progress, task_id
 from storage.models import MigrationRequest
 
 STEP = "track_task"
@@ -21,8 +21,7 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return failed(Diagnosis("NoTask", f"{STEP}: the request has no DTS task", "create_task has not run.",
-                                "Retry the request from creating_task."))
+        return no_task(STEP)
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
     lag = int((detail.get("StepInfo") or {}).get("SecondsBehindMaster") or 0)

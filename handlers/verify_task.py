@@ -14,9 +14,9 @@ from typing import Any
 
 from core.cloud import CloudClients
 from core.diagnosis import check_fix
-from core.steps import Diagnosis, Outcome, StepResult
-from handlers.step import cloud_step, failed, target_dts
-from handlers.task_lookup import task_id
+from core.steps import Outcome, StepResult
+from handlers.step import cloud_step, target_dts
+from handlers.task_lookup import no_task, task_id
 from storage.models import MigrationRequest
 
 STEP = "verify_task"
@@ -53,8 +53,7 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return failed(Diagnosis("NoTask", f"{STEP}: the request has no DTS task", "create_task has not run.",
-                                "Retry the request from creating_task."))
+        return no_task(STEP)
     check = dts.call("DescribeMigrationCheckJob", {"JobId": job_id})
     status = check.get("Status")
     if status == "notStarted" or (status == "failed" and request.facts.get("check_reported")):
