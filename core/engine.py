@@ -32,7 +32,7 @@ from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
 from core.steps import Diagnosis, Outcome, StepResult
-from core.workflow import ACTIVE, ConcurrentUpdate, State
+from core.workflow import ACTIVE, ConcurrentUpdate, State, retry_target
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
@@ -212,10 +212,10 @@ class WorkflowEngine:
         return self._decided(session, request, S.COMPLETING, user, new_round=False)
 
     def request_retry(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
-        """failed → the step that failed, as a new round; runs after the commit."""
+        """failed → workflow.retry_target of the failed step, as a new round; runs after the commit."""
         if not request.failed_step:
             raise ValueError(f"request {request.id} has no failed step to retry")
-        return self._decided(session, request, State(request.failed_step), user, new_round=True)
+        return self._decided(session, request, retry_target(request.failed_step), user, new_round=True)
 
     def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
                  new_round: bool) -> MigrationRequest:

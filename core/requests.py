@@ -20,7 +20,7 @@ from core import approvals
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.policies import generate_external_id
-from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target
+from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target, retry_target
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
@@ -246,7 +246,8 @@ class MigrationRequests:
                 return self._refuse(session, request.id, user, action,
                                     f"{request.id} is {request.state}; {action} applies only when it is "
                                     f"{RESUME_FROM[action]}.", request)
-            goal = request.failed_step if action == "retry" else RESUME_TO[action]
+            goal = (retry_target(request.failed_step) if request.failed_step else None) if action == "retry" \
+                else RESUME_TO[action]
             if goal is None:
                 return self._refuse(session, request.id, user, action,
                                     f"{request.id} does not say which step failed; it cannot be retried.", request)

@@ -80,6 +80,21 @@ CANCELLABLE = frozenset(
 )
 
 
+ACCESS_STEPS = frozenset({S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT})
+"""Steps that set up and prove the cross-account access."""
+
+
+def retry_target(failed_step: str | State) -> State:
+    """Where a retry of a failed request starts: its failed step, or the source role when access failed.
+
+    A failure up to the preflight is usually a role, policy or grant someone changed (the guide's FAQ);
+    authorize_source and grant_subaccount are idempotent and repair exactly what is missing, so a retry starts
+    there instead of repeating a preflight that would fail the same way.
+    """
+    step = State(failed_step)
+    return S.AUTHORIZING_SOURCE if step in ACCESS_STEPS else step
+
+
 def cancel_target(current: str | State) -> State:
     """Where a cancel leads from `current`: straight to cancelled, or through revoking access first."""
     return S.CANCELLED if S.CANCELLED in TRANSITIONS[State(current)] else S.CANCELLING

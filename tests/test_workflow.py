@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from core.workflow import TERMINAL, TRANSITIONS, IllegalTransition, State, check_transition
+from core.workflow import TERMINAL, TRANSITIONS, IllegalTransition, State, check_transition, retry_target
 
 LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
 ILLEGAL = [(a, b) for a, b in itertools.product(State, State) if b not in TRANSITIONS[a]]
@@ -45,3 +45,12 @@ def test_nothing_is_bought_twice_by_a_retry_path():
     """Once a task is being bought, the only way back is a retry of a failed step, never to preflight."""
     assert State.PREFLIGHT not in TRANSITIONS[State.CREATING_TASK]
     assert State.CANCELLED not in TRANSITIONS[State.CREATING_TASK]
+
+
+def test_retry_restarts_access_steps_from_the_source_role_and_later_steps_in_place():
+    for step in ("authorizing_source", "granting_subaccount", "preflight"):
+        assert retry_target(step) is State.AUTHORIZING_SOURCE
+    for step in ("creating_task", "configuring", "verifying", "starting", "revoking_access"):
+        assert retry_target(step) is State(step)
+    assert all(retry_target(step) in TRANSITIONS[State.FAILED] for step in TRANSITIONS[State.FAILED]
+               if step is not State.CANCELLING)

@@ -50,7 +50,8 @@ def put_in_state(bot: Bot, request_id: str, state: str, **changes) -> dict:
 @pytest.mark.parametrize(("state", "action_id", "goal", "extra"), [
     ("verify_failed", "reverify", "verifying", {"last_error": "check failed"}),
     ("ready_to_complete", "complete", "completing", {}),
-    ("failed", "retry", "preflight", {"failed_step": "preflight", "last_error": "AssumeRole denied"}),
+    ("failed", "retry", "authorizing_source", {"failed_step": "preflight", "last_error": "AssumeRole denied"}),
+    ("failed", "retry", "starting", {"failed_step": "starting", "last_error": "StatusInConflict"}),
 ])
 def test_resume_buttons_hand_the_request_back_to_the_engine(bot: Bot, state: str, action_id: str, goal: str,
                                                             extra: dict) -> None:

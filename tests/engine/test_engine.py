@@ -122,7 +122,7 @@ def test_transient_error_fails_after_max_attempts(engine, make_engine):
     assert notices(engine, rid)[-1].payload["actions"][0]["action_id"] == "retry"
 
 
-def test_failed_then_retry_resumes_the_failed_step(engine, make_engine):
+def test_failed_preflight_then_retry_repairs_access_from_the_source_role(engine, make_engine):
     diagnosis = Diagnosis("InternalError.GetRoleError", "preflight: role not exist", "wrong role name",
                           "check the role name", "req-42")
 
@@ -144,9 +144,23 @@ def test_failed_then_retry_resumes_the_failed_step(engine, make_engine):
 
     with session_scope(engine) as session:
         workflow.request_retry(session, repository.get_request(session, rid), "U0REQUESTER")
-    assert load(engine, rid).state == "preflight" and load(engine, rid).last_error is None
+    assert load(engine, rid).state == "authorizing_source" and load(engine, rid).last_error is None
     drive(workflow, engine, rid, "succeeded")
-    assert steps.runs[(rid, "preflight")] == 2
+    assert steps.runs[(rid, "authorizing_source")] == 2 and steps.runs[(rid, "preflight")] == 2
+
+
+def test_retry_after_the_task_was_bought_resumes_the_failed_step(engine, make_engine):
+    diagnosis = Diagnosis("FailedOperation.StatusInConflict", "starting: conflict", "busy", "wait", "req-43")
+    steps = ScriptedSteps(starting=lambda r, n: StepResult(Outcome.FAILED, diagnosis=diagnosis) if n == 1
+                          else StepResult(Outcome.DONE))
+    [rid] = add_approved(engine)
+    workflow = make_engine(steps)
+    drive(workflow, engine, rid, "failed")
+    with session_scope(engine) as session:
+        workflow.request_retry(session, repository.get_request(session, rid), "U0REQUESTER")
+    assert load(engine, rid).state == "starting"
+    drive(workflow, engine, rid, "succeeded")
+    assert steps.runs[(rid, "creating_task")] == 1 and steps.runs[(rid, "starting")] == 2
 
 
 def test_check_failed_then_reverify_reaches_starting(engine, make_engine):
