@@ -1,67 +1,141 @@
 """Acknowledgement latency of `dtsbot serve` against a bare Bolt app, measured in the same run (prints, never asserts).
 
-    .venv/bin/python bench/ack.py [--requests 2000] [--clients 32] [--postgres postgresql+psycopg://...]
+    .venv/bin/python bench/ack.py [--requests 2000] [--clients 32] [--rate 50] [--postgres postgresql+psycopg://...]
 
 Signed slash commands (`/dts-migrate list`, half) and approval clicks (the other half; a stranger's click, so
 each is refused and audited — a write per click without ever approving) go over HTTP to a `dtsbot serve`
-child process on SQLite and, with --postgres, on PostgreSQL; the bare app is a Bolt App with the same server
-adapter (bot/server.py's wsgi_app and HttpServer) whose listeners only ack. Each target gets the same mix from
-`--clients` concurrent clients. Targets: p99 < 100 ms on a 2-core machine, and at most 1.5x the bare app.
+child process on SQLite and, with --postgres, on PostgreSQL. The bare app (bench/bare_app.py) is a child
+process too: the same Bolt configuration and HTTP server, listeners that only ack. Each target gets the same
+mix, first closed-loop from `--clients` concurrent clients (each sends its next request when the last is
+acked), then, with --rate, open-loop at that many requests per second (Slack's traffic does not wait for us).
+
+`ack` is the HTTP answer (what Slack's 3-second limit applies to); `answer` is when the bot's reply reached
+the response_url (the work after the ack: database, audit, respond()). Targets: ack p99 < 100 ms on a 2-core
+machine, and at most 1.5x the bare app.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from slack_bolt import App
-from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent / "tests" / "reliability"))
 from flow import INLINE, REQUESTER, SIGNING_SECRET
-from serveproc import Replica, bot_env, wait_until, write_config
+from serveproc import Replica, bot_env, free_port, wait_until, write_config
 
-from bot.server import HttpServer, wsgi_app
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
 
 STRANGER = "U0STRANGER"
+WARM_UP = 50
 
 
-def bare_app(slack: SlackEmulator) -> HttpServer:
-    """A Bolt app that only acks, behind the same WSGI adapter and threaded server as `dtsbot serve`."""
-    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token=slack.token, base_url=slack.base_url))
-    app.command("/dts-migrate")(lambda ack: ack())
-    app.action("approve_source")(lambda ack: ack())
-    server = HttpServer(wsgi_app(app), port=0, host="127.0.0.1")
-    server.start()
-    return server
+class TimedSlack(SlackEmulator):
+    """The Slack emulator noting when each response_url was issued (the request sent) and first answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.issued: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
+
+    def new_response_url(self, channel: str, user: str, message_ts: str | None = None,
+                         is_ephemeral: bool = False) -> str:
+        url = super().new_response_url(channel, user, message_ts, is_ephemeral)
+        self.issued[url.rpartition("/")[2]] = time.monotonic()
+        return url
+
+    def handle_response_url(self, response_id: str, body: dict) -> tuple[int, dict, dict]:
+        self.answered.setdefault(response_id, time.monotonic())
+        return super().handle_response_url(response_id, body)
+
+    def answer_delays(self, since: float) -> list[float]:
+        """Seconds from sending to the bot's answer, for requests sent after `since` (monotonic)."""
+        return sorted(self.answered[i] - t for i, t in list(self.issued.items()) if t >= since and i in self.answered)
 
 
-def measure(driver: SlackDriver, message: dict, requests: int, clients: int) -> dict[str, float]:
-    """Send the mix; per-request latency until the HTTP answer (the ack)."""
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {"p50": statistics.median(ordered) * 1000, "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+            "max": ordered[-1] * 1000}
+
+
+def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int, clients: int,
+            rate: float | None, answers: bool) -> dict[str, float]:
+    """Send the mix (closed loop, or open loop at `rate`/s); ack latency, and answer latency when `answers`."""
     def one(i: int) -> float:
         answer = (driver.slash(REQUESTER, "list") if i % 2 else driver.click(STRANGER, message, "approve_source"))
         assert answer.status == 200, answer
         return answer.elapsed
 
-    for i in range(50):  # warm-up: connections, caches, JIT-less but lazy imports
+    warm_up = time.monotonic()
+    for i in range(WARM_UP):  # connections, caches, lazy imports
         one(i)
+    if answers:
+        wait_until(lambda: len(slack.answer_delays(warm_up)) >= WARM_UP, 30, "the warm-up's answers")
     started = time.monotonic()
-    with ThreadPoolExecutor(clients) as pool:
-        latencies = sorted(pool.map(one, range(requests)))
+    if rate is None:
+        with ThreadPoolExecutor(clients) as pool:
+            acks = list(pool.map(one, range(requests)))
+    else:
+        acks = open_loop(one, requests, rate)
     wall = time.monotonic() - started
-    return {"p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-            "max": latencies[-1] * 1000, "rps": requests / wall}
+    result = {**percentiles(acks), "rps": requests / wall}
+    if answers:
+        delays = wait_until(lambda: (d := slack.answer_delays(started)) and len(d) >= requests and d, 60,
+                            f"{requests} answers")
+        result |= {f"answer_{k}": v for k, v in percentiles(delays).items()}
+        result["answer_rps"] = requests / (max(slack.answered.values()) - started)
+    return result
+
+
+def open_loop(one: Callable[[int], float], requests: int, rate: float) -> list[float]:
+    """Request i is sent at i/rate seconds whether or not earlier ones were answered (enough sender threads)."""
+    acks: list[float] = []
+    lock = threading.Lock()
+
+    def send(i: int) -> None:
+        elapsed = one(i)
+        with lock:
+            acks.append(elapsed)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max(16, int(rate))) as pool:
+        for i in range(requests):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, i)
+    return acks
+
+
+class BareApp:
+    """bench/bare_app.py as a child process on a free port."""
+
+    def __init__(self, slack_api_url: str) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen([sys.executable, str(BENCH / "bare_app.py"), str(port), slack_api_url],
+                                        cwd=BENCH.parent, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "bare Bolt app at ...": listening
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(15)
 
 
 def bot_target(slack: SlackEmulator, tencentcloud: TencentCloudSandbox, database_url: str,
@@ -76,7 +150,7 @@ def bot_target(slack: SlackEmulator, tencentcloud: TencentCloudSandbox, database
     return replica, message
 
 
-def fresh_postgres(url: str) -> tuple[str, object]:
+def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
     name = f"dtsbot_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -90,28 +164,47 @@ def fresh_postgres(url: str) -> tuple[str, object]:
     return make_url(url).set(database=name).render_as_string(hide_password=False), drop
 
 
+def report(title: str, rows: list[tuple[str, dict[str, float]]]) -> None:
+    bare_p99 = rows[0][1]["p99"]
+    print(title)
+    print(f"{'target':<26} {'ack p50':>8} {'p99':>7} {'max':>7} {'req/s':>6} {'p99/bare':>8}"
+          f" {'answer p50':>10} {'p99':>7} {'answers/s':>9}")
+    for label, r in rows:
+        answer = (f" {r['answer_p50']:>10.1f} {r['answer_p99']:>7.1f} {r['answer_rps']:>9.0f}"
+                  if "answer_p50" in r else f" {'-':>10} {'-':>7} {'-':>9}")
+        print(f"{label:<26} {r['p50']:>8.1f} {r['p99']:>7.1f} {r['max']:>7.1f} {r['rps']:>6.0f}"
+              f" {r['p99'] / bare_p99:>7.2f}x" + answer)
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rate", type=float, help="also run open-loop at this many requests per second")
     parser.add_argument("--postgres", help="PostgreSQL admin URL; a scratch database is created and dropped")
     args = parser.parse_args()
+    loads: list[tuple[str, float | None]] = [(f"closed loop, {args.clients} clients", None)]
+    if args.rate:
+        loads.append((f"open loop, {args.rate:g} requests/s", args.rate))
+    results: dict[str, list[tuple[str, dict[str, float]]]] = {title: [] for title, _ in loads}
 
-    rows: list[tuple[str, dict[str, float]]] = []
-    with SlackEmulator() as slack, TencentCloudSandbox() as tencentcloud:
-        bare = bare_app(slack)
+    with TimedSlack() as slack, TencentCloudSandbox() as tencentcloud:
+        fake_message = {"ts": "1.000001", "channel": "C0DTSBOT01", "blocks": [{
+            "type": "actions", "block_id": "b", "elements": [
+                {"type": "button", "action_id": "approve_source", "value": "mr-x:1",
+                 "text": {"type": "plain_text", "text": "Approve"}}]}]}
+        slack.workspace.by_ts[fake_message["ts"]] = ("C0DTSBOT01", fake_message)
+        bare = BareApp(slack.base_url)
         try:
-            fake_message = {"ts": "1.000001", "channel": "C0DTSBOT01", "blocks": [{
-                "type": "actions", "block_id": "b", "elements": [
-                    {"type": "button", "action_id": "approve_source", "value": "mr-x:1",
-                     "text": {"type": "plain_text", "text": "Approve"}}]}]}
-            slack.workspace.by_ts[fake_message["ts"]] = ("C0DTSBOT01", fake_message)
-            rows.append(("bare Bolt app (ack only)",
-                         measure(SlackDriver(bare.url, SIGNING_SECRET, slack), fake_message, args.requests,
-                                 args.clients)))
+            for title, rate in loads:
+                results[title].append(("bare Bolt app (ack only)", measure(
+                    SlackDriver(bare.url, SIGNING_SECRET, slack), slack, fake_message, args.requests, args.clients,
+                    rate, answers=False)))
         finally:
             bare.stop()
-        targets = [("dtsbot serve, SQLite", lambda d: f"sqlite:///{d / 'bench.db'}", None)]
+        targets: list[tuple[str, Callable[[Path], str], Callable[[], None] | None]] = [
+            ("dtsbot serve, SQLite", lambda d: f"sqlite:///{d / 'bench.db'}", None)]
         if args.postgres:
             url, drop = fresh_postgres(args.postgres)
             targets.append(("dtsbot serve, PostgreSQL", lambda _d: url, drop))
@@ -119,19 +212,18 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as scratch:
                 replica, message = bot_target(slack, tencentcloud, database(Path(scratch)), Path(scratch))
                 try:
-                    rows.append((label, measure(SlackDriver(replica.url, SIGNING_SECRET, slack), message,
-                                                args.requests, args.clients)))
+                    for title, rate in loads:
+                        results[title].append((label, measure(
+                            SlackDriver(replica.url, SIGNING_SECRET, slack), slack, message, args.requests,
+                            args.clients, rate, answers=True)))
                 finally:
                     replica.stop()
                     if cleanup:
                         cleanup()
 
-    bare_p99 = rows[0][1]["p99"]
-    print(f"{args.requests} requests (half /dts-migrate list, half approval clicks), {args.clients} clients")
-    print(f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} {'p99 / bare':>11}")
-    for label, r in rows:
-        print(f"{label:<28} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} {r['rps']:>8.0f} "
-              f"{r['p99'] / bare_p99:>10.2f}x")
+    print(f"{args.requests} requests per run (half /dts-migrate list, half approval clicks); latencies in ms")
+    for title, rows in results.items():
+        report(title, rows)
 
 
 if __name__ == "__main__":

@@ -42,15 +42,8 @@ def build_app(
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
                                  resumers)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake)
-    app = App(
-        client=web_client,
-        signing_secret=settings.slack.signing_secret.get_secret_value(),
-        process_before_response=False,
-        request_verification_enabled=True,
-        token_verification_enabled=token_verification_enabled,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.slack.listener_threads,
-                                             thread_name_prefix="dtsbot-listener"),
-    )
+    app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,
+                   token_verification_enabled=token_verification_enabled)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Callable[[], Any]) -> None:
@@ -59,3 +52,16 @@ def build_app(
 
     register_listeners(app)
     return app
+
+
+def bolt_app(signing_secret: str, web_client: WebClient, listener_threads: int, *,
+             token_verification_enabled: bool = True) -> App:
+    """A Bolt App configured as dtsbot runs it, without listeners (bench/ack.py's bare app is this too)."""
+    return App(
+        client=web_client,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        request_verification_enabled=True,
+        token_verification_enabled=token_verification_enabled,
+        listener_executor=ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="dtsbot-listener"),
+    )
