@@ -3,8 +3,9 @@
     with SlackEmulator() as slack:
         client = WebClient(token=slack.token, base_url=slack.base_url)
 
-Routes: `/api/<method>` (form or JSON body, bearer token), `/response/<id>` (response_url), and the admin
-endpoints `/_emulator/{faults,messages,calls,reset,triggers}` for tests and demos in other processes.
+Routes: `/api/<method>` (form or JSON body, bearer token), `/response/<id>` (response_url), `/link/` (the
+Socket Mode WebSocket, see socket_mode.py), and the admin endpoints `/_emulator/{faults,messages,calls,reset,
+triggers}` for tests and demos in other processes.
 """
 
 import json
@@ -17,9 +18,12 @@ from urllib.parse import parse_qsl, urlsplit
 from sandbox.slack.faults import Faults
 from sandbox.slack.models import DEFAULT_CHANNELS, DEFAULT_USERS, Call, ResponseUrl, Workspace
 from sandbox.slack.responses import WebApi
+from sandbox.slack.socket_mode import LINK_PATH, SocketMode
 
 T = TypeVar("T")
 DEFAULT_TOKEN = "xoxb-sandbox-bot-token"
+DEFAULT_APP_TOKEN = "xapp-1-sandbox"
+CONNECTIONS_OPEN = "apps.connections.open"
 REDACTED = "[redacted]"
 
 
@@ -31,15 +35,17 @@ class SlackEmulator:
         channels: dict[str, str] | None = None, users: dict[str, str] | None = None,
         usergroups: dict[str, list[str]] | None = None, members: dict[str, list[str]] | None = None,
         team_id: str = "T0DTSBOT", bot_id: str = "B0DTSBOT", app_id: str = "A0DTSBOT",
-        trigger_ttl: float = 3.0,
+        trigger_ttl: float = 3.0, app_token: str = DEFAULT_APP_TOKEN,
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.workspace = Workspace(
             bot_user_id, DEFAULT_CHANNELS if channels is None else channels,
             DEFAULT_USERS if users is None else users, usergroups or {}, members, team_id,
         )
         self.api = WebApi(self.workspace, trigger_ttl, bot_id, app_id)
         self.faults = Faults()
+        self.socket_mode = SocketMode(app_id)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -54,7 +60,8 @@ class SlackEmulator:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (Socket Mode connections are closed first)."""
+        self.socket_mode.close_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -84,9 +91,10 @@ class SlackEmulator:
         return f"{self.url}/api/"
 
     def reset(self) -> None:
-        """Forget messages, views, triggers, calls and faults (between tests)."""
+        """Forget messages, views, triggers, calls, faults and Socket Mode acks (between tests)."""
         self.faults.clear()
         self.workspace.reset()
+        self.socket_mode.reset()
 
     # -- issuing, as Slack does when a person interacts --------------------------------------------
     def new_trigger_id(self, user: str | None = None) -> str:
@@ -155,16 +163,18 @@ class SlackEmulator:
     # -- the wire ----------------------------------------------------------------------------------
     def handle_api(self, method: str, args: dict, bearer: str | None) -> tuple[int, dict, dict]:
         """One Web API call: faults, token check, method; recorded. Returns (status, headers, body)."""
-        token = bearer or args.get("token")
         recorded = {k: (REDACTED if k == "token" else v) for k, v in args.items()}
-        status, headers, body = self._answer(method, args, token)
+        status, headers, body = self._answer(method, args, bearer)
         self.workspace.record_call(Call(method=method, args=recorded, status=status, response=body))
         return status, headers, body
 
-    def _answer(self, method: str, args: dict, token: str | None) -> tuple[int, dict, dict]:
+    def _answer(self, method: str, args: dict, bearer: str | None) -> tuple[int, dict, dict]:
         fault = self.faults.take(method)
         if fault is not None:
             return _fault_answer(fault.status, fault.retry_after)
+        if method == CONNECTIONS_OPEN:
+            return 200, {}, self._connections_open(bearer)
+        token = bearer or args.get("token")
         if method not in self.api.methods:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
@@ -173,6 +183,16 @@ class SlackEmulator:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         args = {k: v for k, v in args.items() if k != "token"}
         return 200, {}, self.api.call(method, args)
+
+    def _connections_open(self, bearer: str | None) -> dict:
+        """apps.connections.open: the app-level token, in the Authorization header only, buys a WebSocket URL."""
+        if not bearer:
+            return {"ok": False, "error": "not_authed"}
+        if bearer == self.token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if bearer != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode.issue_url(self.url)}
 
     def handle_response_url(self, response_id: str, body: dict) -> tuple[int, dict, dict]:
         """A POST to a response_url (faults apply under the method name "response_url")."""
@@ -228,6 +248,11 @@ def _parse_body(content_type: str, raw: bytes) -> dict:
 def _handler_for(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path.startswith(LINK_PATH):
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                emulator.socket_mode.serve(self.path, headers, self.connection, self.rfile, self.wfile)
+                self.close_connection = True
+                return
             self._dispatch("GET")
 
         def do_POST(self) -> None:
