@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from serveproc import Replica, bot_env, wait_until, write_config
 from sqlmodel import select
@@ -41,10 +41,12 @@ class Cluster:
     slack: SlackEmulator
     directory: Path
     database_url: str
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """app.yaml keys per section for this cluster (see serveproc.write_config)."""
     replicas: list[Replica] = field(default_factory=list)
 
     def __enter__(self) -> Self:
-        self.config = write_config(self.directory)
+        self.config = write_config(self.directory, overrides=self.overrides)
         self.db = make_engine(self.database_url)
         return self
 
@@ -119,7 +121,7 @@ class Cluster:
         for record in self.tencentcloud.calls.records:
             if record.action in WRITES and record.outcome in ("ok", "committed-dropped"):
                 p = record.params
-                key = p.get("RoleName") or p.get("PolicyName") or p.get("JobId") or ""
+                key = p.get("RoleName") or p.get("PolicyName") or p.get("JobId") or p.get("JobName") or ""
                 if record.action in ("AttachRolePolicy", "AttachUserPolicy"):
                     key = f"{p.get('AttachRoleName') or p.get('AttachUin')}:{p.get('PolicyName') or p.get('PolicyId')}"
                 changes[(record.action, str(key))] += 1

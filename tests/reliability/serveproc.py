@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -32,10 +32,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def write_config(directory: Path, poll_seconds: float = 0.3, lease_seconds: float = 2.0) -> Path:
-    """app.yaml as shipped (secrets still `${VAR:-sandbox default}`) with a fast scheduler."""
+def write_config(directory: Path, poll_seconds: float = 0.3, lease_seconds: float = 2.0,
+                 overrides: dict[str, dict[str, Any]] | None = None) -> Path:
+    """app.yaml as shipped (secrets still `${VAR:-sandbox default}`) with a fast scheduler; `overrides` are
+    keys to set per section, e.g. `{"tencentcloud": {"timeout_seconds": 1}}`."""
     config = yaml.safe_load(APP_YAML.read_text())
     config["scheduler"] = {**config["scheduler"], "poll_seconds": poll_seconds, "lease_seconds": lease_seconds}
+    for section, keys in (overrides or {}).items():
+        config[section] = {**config.get(section, {}), **keys}
     path = directory / "app.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

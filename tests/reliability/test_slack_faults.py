@@ -1,0 +1,66 @@
+"""Slack faults: the Web API answers 429 with Retry-After for a window, then 5xx for another, while requests run
+through `dtsbot serve`. No notice is lost or duplicated: each request's thread in the emulator is exactly its
+outbox's thread notices, once each and in queue order, and there is one request message per request.
+
+Requests: `DTSBOT_SLACK_FAULT_REQUESTS` (default 6).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from flow import CHANNEL, Cluster
+from sqlmodel import col, select
+
+from bot import blocks
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from storage.db import session_scope
+from storage.models import OutboxMessage
+
+REQUESTS = int(os.environ.get("DTSBOT_SLACK_FAULT_REQUESTS", "6"))
+POSTING = ("chat.postMessage", "chat.update")
+
+
+@pytest.fixture
+def fast_posting(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_path) -> Iterator[Cluster]:
+    """One replica's cluster whose notifier may post 20 a second (so the windows, not the pace, decide)."""
+    overrides = {"slack": {"posts_per_second": 20}}
+    with Cluster(tencentcloud, slack, tmp_path, f"sqlite:///{tmp_path / 'dtsbot.db'}", overrides) as cluster:
+        yield cluster
+
+
+def expected_thread(cluster: Cluster, request_id: str) -> list[str]:
+    """The thread notices of the request's outbox, in queue order, as the notifier renders them."""
+    with session_scope(cluster.db) as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.request_id == request_id,
+                                                        OutboxMessage.kind == "thread")
+                            .order_by(col(OutboxMessage.id))).all()
+        return [blocks.notice(request_id, row.payload)["text"] for row in rows]
+
+
+@pytest.mark.slow
+def test_rate_limits_and_outages_delay_notices_but_never_lose_or_repeat_them(fast_posting: Cluster) -> None:
+    cluster, slack = fast_posting, fast_posting.slack
+    bot = cluster.replica("bot")
+    request_ids = [cluster.open_request(bot, f"role_name=DTS-role-{n}") for n in range(REQUESTS)]
+    for request_id in request_ids:
+        cluster.request_message(request_id)
+    for method in POSTING:
+        slack.faults.rate_limit(method, seconds=4, retry_after=2)
+    for request_id in request_ids:
+        cluster.approve(bot, request_id)
+    time.sleep(4)
+    for method in POSTING:
+        slack.faults.server_error(method, seconds=3, status=503)
+    cluster.wait_running(request_ids, timeout=90)
+    cluster.wait_delivered(timeout=60)
+
+    refused = {call.status for call in slack.calls if call.method in POSTING and call.status != 200}
+    assert refused == {429, 503}
+    assert len(slack.messages(CHANNEL)) == len(request_ids)  # one request message each
+    for request_id in request_ids:
+        assert cluster.thread(request_id) == expected_thread(cluster, request_id), request_id
