@@ -151,6 +151,12 @@ class Story:
         return next((r for r in replies if matches(r)), None)
 
 
+def _has_button(action_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches a thread reply that carries the button `action_id` (Retry, Complete)."""
+    return lambda reply: any(element.get("action_id") == action_id for block in reply.get("blocks", [])
+                             for element in block.get("elements", []))
+
+
 def play(story: Story, scenario: Scenario) -> str:
     """The guide's story up to its end; returns how it ended, or raises StoryFailed."""
     answer = story.slash(REQUESTER, " ".join(filter(None, [COMMAND, scenario.fields])))
@@ -166,12 +172,14 @@ def play(story: Story, scenario: Scenario) -> str:
     story.click(TARGET_OWNER, story.request_message() or message, "approve_target")
     if scenario.expect:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
-        story.wait("the request message to say Failed", lambda: "Failed" in (story.request_message() or {})
-                   .get("text", ""))
-        return f"diagnosed in the channel: {scenario.expect}"
+        failure = story.wait("the request message to say Failed", lambda: "Failed" in (
+            story.request_message() or {}).get("text", "") and story.reply(_has_button("retry")))
+        story.click(REQUESTER, failure, "retry")  # the bot repairs the role, policy or grant it manages
+        story.wait("the repaired migration to run", lambda: story.reply(
+            lambda r: "started: *Running*" in r.get("text", "") or "started: Running" in r.get("text", "")))
+        return f"diagnosed in the channel: {scenario.expect}; after Retry the bot repaired the access: Running"
     ready = story.wait("the migration to be ready to complete (incremental sync)",
-                       lambda: story.reply(lambda r: any(a.get("action_id") == "complete" for b in r.get("blocks", [])
-                                                         for a in b.get("elements", []))))
+                       lambda: story.reply(_has_button("complete")))
     story.click(REQUESTER, ready, "complete")
     story.wait("the migration to succeed and access to be revoked",
                lambda: "Succeeded" in (story.request_message() or {}).get("text", "")

@@ -104,16 +104,16 @@ def test_happy_story_from_request_to_revoked_access():
       ("Fix: Use the root account to create the migration task (executor=root), or ask the target root account to "
        "authorize the sub-account with `resource` set to `qcs::cam::uin/100000000001:roleName/DTS-role`")]),
 ])
-def test_each_faq_scenario_shows_its_diagnosis(scenario, change, diagnosis):
+def test_each_faq_scenario_shows_its_diagnosis_and_retry_repairs_it(scenario, change, diagnosis):
     code, out, err = demo("--scenario", scenario)
     assert code == 0, out + err
     in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", change)
-    in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", *diagnosis, "RequestId:", "[Retry]")
+    in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", *diagnosis, "RequestId:", "[Retry]",
+             "Riley Requester: clicks [Retry]", "Preflight passed", "started: Running")
     assert "Status: 🚨 Failed" in out
     summary = out[out.index("\nSummary\n"):]
-    assert "DTS job      - (none bought)" in summary
-    assert "outcome      diagnosed in the channel: " in summary
-    assert "dts.CreateMigrationService" not in summary
+    assert "outcome      diagnosed in the channel: " in summary and "after Retry the bot repaired the access" in summary
+    assert "1 × dts.CreateMigrationService" in summary  # bought only once the repaired chain was proven
 
 
 def test_a_story_that_does_not_complete_in_time_exits_non_zero_and_says_where_it_stopped():
