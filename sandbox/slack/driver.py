@@ -1,8 +1,10 @@
 """Plays the Slack side of a conversation with the bot: signed slash commands, clicks and modal submissions.
 
-Requests go to the bot's `POST /slack/events` in Slack's documented shapes, signed with the v0 HMAC-SHA256
-scheme; each call can forge, omit or age the signature and add Slack's retry headers, to test refusals
-and idempotency. trigger_ids and response_urls come from the emulator, so the bot's answers land there.
+`SlackPayloads` builds them in Slack's documented shapes; `SlackDriver` posts them to the bot's
+`POST /slack/events`, signed with the v0 HMAC-SHA256 scheme (each call can forge, omit or age the signature and
+add Slack's retry headers, to test refusals and idempotency); `SocketModeDriver` delivers the same payloads as
+Socket Mode envelopes and waits for the app's ack. trigger_ids and response_urls come from the emulator, so the
+bot's answers land there.
 """
 
 import hashlib
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.slack.forms import state_values
+from sandbox.slack.socket_mode import Ack
 
 
 @dataclass
@@ -29,23 +32,19 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackDriver:
-    """Sends what Slack would send when people use the bot."""
+class SlackPayloads:
+    """What Slack sends when people use the bot, whatever the transport (HTTP or Socket Mode)."""
 
-    def __init__(self, app_url: str, signing_secret: str, emulator: SlackEmulator,
-                 team_id: str = "T0DTSBOT", api_app_id: str = "A0DTSBOT") -> None:
-        self.app_url = app_url.rstrip("/") + ("" if app_url.endswith("/slack/events") else "/slack/events")
-        self.signing_secret = signing_secret
+    def __init__(self, emulator: SlackEmulator, team_id: str = "T0DTSBOT", api_app_id: str = "A0DTSBOT") -> None:
         self.emulator = emulator
         self.team_id = team_id
         self.api_app_id = api_app_id
         self.verification_token = "sandbox-verification-token"
 
-    # -- the three interactions --------------------------------------------------------------------
-    def slash(self, user: str, text: str, command: str = "/dts-migrate", channel: str = "C0DTSBOT01",
-              **delivery: Any) -> Response:
-        """A slash command, form-encoded as Slack posts it."""
-        form = {
+    def slash_command(self, user: str, text: str, command: str = "/dts-migrate",
+                      channel: str = "C0DTSBOT01") -> dict[str, str]:
+        """A slash command's fields (Slack form-encodes them over HTTP, sends them as an object in Socket Mode)."""
+        return {
             "token": self.verification_token, "team_id": self.team_id, "team_domain": "dtsbot-sandbox",
             "channel_id": channel, "channel_name": self.emulator.workspace.channels.get(channel, "unknown"),
             "user_id": user, "user_name": self._user(user)["username"], "command": command, "text": text,
@@ -53,10 +52,9 @@ class SlackDriver:
             "response_url": self.emulator.new_response_url(channel, user),
             "trigger_id": self.emulator.new_trigger_id(user),
         }
-        return self.send(urlencode(form).encode(), "application/x-www-form-urlencoded", **delivery)
 
-    def click(self, user: str, message: dict, action_id: str, value: str | None = None,
-              block_id: str | None = None, **delivery: Any) -> Response:
+    def block_actions(self, user: str, message: dict, action_id: str, value: str | None = None,
+                      block_id: str | None = None) -> dict:
         """A button click (block_actions) on a message, an ephemeral message or an open view.
 
         `message` is what the emulator recorded (messages(), ephemerals(), views); the button is found in
@@ -79,47 +77,18 @@ class SlackDriver:
             payload.update(container={"type": "view", "view_id": message["id"]}, view=message)
         else:
             payload.update(self._message_context(user, message))
-        return self._send_payload(payload, **delivery)
+        return payload
 
-    def submit_view(self, user: str, view: dict, values: dict | None = None, **delivery: Any) -> Response:
-        """Submit a modal (view_submission). `values` maps block_id to either Slack's state value dicts
+    def view_submission(self, user: str, view: dict, values: dict | None = None) -> dict:
+        """A modal submission. `values` maps block_id to either Slack's state value dicts
         ({action_id: {...}}) or plain values (text, an option value, a list); unset inputs keep their
         initial value, as when a person leaves a prefilled field alone."""
         current = self._current_view(view)
         submitted = {**current, "state": {"values": state_values(current, values or {})}}
-        payload = {
+        return {
             **self._envelope("view_submission", user), "view": submitted, "response_urls": [],
             "trigger_id": self.emulator.new_trigger_id(user),
         }
-        return self._send_payload(payload, **delivery)
-
-    # -- the wire ----------------------------------------------------------------------------------
-    def send(self, body: bytes, content_type: str, *, signed: bool = True, forged: bool = False,
-             skew_seconds: int = 0, retry_num: int | None = None, retry_reason: str = "http_timeout",
-             timeout: float = 10.0) -> Response:
-        """POST a body to the bot as Slack does; the keyword options break the delivery on purpose."""
-        headers = {"Content-Type": content_type}
-        if signed:
-            timestamp = str(int(time.time()) + skew_seconds)
-            secret = "forged-" + self.signing_secret if forged else self.signing_secret
-            headers["X-Slack-Request-Timestamp"] = timestamp
-            headers["X-Slack-Signature"] = sign(secret, timestamp, body)
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = retry_reason
-        request = urllib.request.Request(self.app_url, data=body, headers=headers, method="POST")
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                status, raw, answer_headers = answer.status, answer.read(), dict(answer.headers)
-        except urllib.error.HTTPError as error:
-            status, raw, answer_headers = error.code, error.read(), dict(error.headers)
-        elapsed = time.monotonic() - started
-        return Response(status=status, body=_parse(raw, answer_headers), elapsed=elapsed, headers=answer_headers)
-
-    def _send_payload(self, payload: dict, **delivery: Any) -> Response:
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.send(body, "application/x-www-form-urlencoded", **delivery)
 
     def _envelope(self, kind: str, user: str) -> dict:
         return {
@@ -149,6 +118,85 @@ class SlackDriver:
     def _user(self, user: str) -> dict:
         name = self.emulator.workspace.users.get(user, user).split()[0].lower()
         return {"id": user, "username": name, "name": name, "team_id": self.team_id}
+
+
+class SlackDriver(SlackPayloads):
+    """Sends what Slack would send when people use the bot, over HTTP to `POST /slack/events`."""
+
+    def __init__(self, app_url: str, signing_secret: str, emulator: SlackEmulator,
+                 team_id: str = "T0DTSBOT", api_app_id: str = "A0DTSBOT") -> None:
+        super().__init__(emulator, team_id, api_app_id)
+        self.app_url = app_url.rstrip("/") + ("" if app_url.endswith("/slack/events") else "/slack/events")
+        self.signing_secret = signing_secret
+
+    # -- the three interactions --------------------------------------------------------------------
+    def slash(self, user: str, text: str, command: str = "/dts-migrate", channel: str = "C0DTSBOT01",
+              **delivery: Any) -> Response:
+        """A slash command, form-encoded as Slack posts it."""
+        form = self.slash_command(user, text, command, channel)
+        return self.send(urlencode(form).encode(), "application/x-www-form-urlencoded", **delivery)
+
+    def click(self, user: str, message: dict, action_id: str, value: str | None = None,
+              block_id: str | None = None, **delivery: Any) -> Response:
+        """A button click on a message, an ephemeral message or an open view (see `block_actions`)."""
+        return self._send_payload(self.block_actions(user, message, action_id, value, block_id), **delivery)
+
+    def submit_view(self, user: str, view: dict, values: dict | None = None, **delivery: Any) -> Response:
+        """Submit a modal (see `view_submission`)."""
+        return self._send_payload(self.view_submission(user, view, values), **delivery)
+
+    # -- the wire ----------------------------------------------------------------------------------
+    def send(self, body: bytes, content_type: str, *, signed: bool = True, forged: bool = False,
+             skew_seconds: int = 0, retry_num: int | None = None, retry_reason: str = "http_timeout",
+             timeout: float = 10.0) -> Response:
+        """POST a body to the bot as Slack does; the keyword options break the delivery on purpose."""
+        headers = {"Content-Type": content_type}
+        if signed:
+            timestamp = str(int(time.time()) + skew_seconds)
+            secret = "forged-" + self.signing_secret if forged else self.signing_secret
+            headers["X-Slack-Request-Timestamp"] = timestamp
+            headers["X-Slack-Signature"] = sign(secret, timestamp, body)
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = retry_reason
+        request = urllib.request.Request(self.app_url, data=body, headers=headers, method="POST")
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, raw, answer_headers = answer.status, answer.read(), dict(answer.headers)
+        except urllib.error.HTTPError as error:
+            status, raw, answer_headers = error.code, error.read(), dict(error.headers)
+        elapsed = time.monotonic() - started
+        return Response(status=status, body=_parse(raw, answer_headers), elapsed=elapsed, headers=answer_headers)
+
+    def _send_payload(self, payload: dict, **delivery: Any) -> Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.send(body, "application/x-www-form-urlencoded", **delivery)
+
+
+class SocketModeDriver(SlackPayloads):
+    """Sends the same payloads as Socket Mode envelopes through the emulator's WebSocket link and waits for
+    the app's ack (Slack expects it within 3 s). `accepts_response_payload` is as Slack sets it: true for
+    slash commands and view submissions, false for block_actions."""
+
+    def slash(self, user: str, text: str, command: str = "/dts-migrate", channel: str = "C0DTSBOT01",
+              timeout: float = 3.0) -> Ack:
+        """A slash command envelope (`slash_commands`); returns the app's ack."""
+        return self._deliver("slash_commands", self.slash_command(user, text, command, channel), True, timeout)
+
+    def click(self, user: str, message: dict, action_id: str, value: str | None = None,
+              block_id: str | None = None, timeout: float = 3.0) -> Ack:
+        """A button click envelope (`interactive`, block_actions); returns the app's ack."""
+        payload = self.block_actions(user, message, action_id, value, block_id)
+        return self._deliver("interactive", payload, False, timeout)
+
+    def submit_view(self, user: str, view: dict, values: dict | None = None, timeout: float = 3.0) -> Ack:
+        """A modal submission envelope (`interactive`, view_submission); returns the app's ack."""
+        return self._deliver("interactive", self.view_submission(user, view, values), True, timeout)
+
+    def _deliver(self, kind: str, payload: dict, accepts_response_payload: bool, timeout: float) -> Ack:
+        link = self.emulator.socket_mode
+        return link.wait_for_ack(link.deliver(kind, payload, accepts_response_payload, timeout), timeout)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

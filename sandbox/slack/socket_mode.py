@@ -122,6 +122,7 @@ class SocketMode:
         self._changed = threading.Condition()
         self._tickets: set[str] = set()
         self._links: list[_Link] = []
+        self._refreshing: list[_Link] = []
         self._sent: dict[str, float] = {}
         self._acks: dict[str, Ack] = {}
 
@@ -155,7 +156,10 @@ class SocketMode:
         with self._changed:
             self._links.append(link)
             count = len(self._links)
+            replaced, self._refreshing = self._refreshing, []
             self._changed.notify_all()
+        for old in replaced:  # the app reconnected after a refresh: Slack ends the old connection
+            old.close(CLOSE_NORMAL, "refreshed")
         try:
             link.send_json(self.hello(count))
             self._receive(link, rfile)
@@ -166,6 +170,8 @@ class SocketMode:
         finally:
             with self._changed:
                 self._links.remove(link)
+                if link in self._refreshing:
+                    self._refreshing.remove(link)
                 self._changed.notify_all()
 
     def hello(self, num_connections: int) -> dict:
@@ -247,9 +253,11 @@ class SocketMode:
             return len(self._links)
 
     def request_refresh(self) -> None:
-        """Tell every connected app to reconnect, as Slack does before it recycles a connection."""
+        """Tell every connected app to reconnect, as Slack does before it recycles a connection; the old
+        connections close once a new one is open."""
         with self._changed:
             links = list(self._links)
+            self._refreshing.extend(links)
         for link in links:
             link.send_json({"type": "disconnect", "reason": "refresh_requested",
                             "debug_info": {"host": "applink-sandbox"}})
