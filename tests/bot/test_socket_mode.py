@@ -1,0 +1,127 @@
+"""`dtsbot serve` in Socket Mode: the real runtime connects to the Slack emulator's WebSocket with the app-level
+token, acks envelopes within Slack's 3 s and does what it does over HTTP. No HTTP port is opened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+
+from bot.runtime import Runtime, build_runtime
+from core.config import parse_settings
+from sandbox.slack.driver import SocketModeDriver
+from sandbox.slack.emulator import SlackEmulator
+from storage.db import session_scope
+from storage.models import AuditEntry, MigrationRequest
+from tests.bot.conftest import (
+    INLINE,
+    REQUESTER,
+    SIGNING_SECRET,
+    SOURCE_OWNER,
+    STRANGER,
+    TARGET_OWNER,
+    eventually,
+)
+from tests.test_plan import ACCOUNTS
+
+APP_TOKEN = "xapp-1-sandbox"
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackEmulator]:
+    with SlackEmulator(app_token=APP_TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def runtime(slack: SlackEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """One replica for the module: closing a Socket Mode client waits out its 3 s socket read timeout."""
+    settings = parse_settings({
+        "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
+                  "api_url": slack.base_url, "app_token": APP_TOKEN, "posts_per_second": 100},
+        "storage": {"url": f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"},
+        "tencentcloud": {"endpoint": "127.0.0.1:1", "region": "ap-guangzhou"},
+        "accounts": ACCOUNTS,
+    }, environ={})
+    built = build_runtime(settings, scheduler_factory=None, host="127.0.0.1")
+    built.start()
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def request(runtime: Runtime, request_id: str) -> MigrationRequest:
+    with session_scope(runtime.db) as session:
+        found = session.get(MigrationRequest, request_id)
+    assert found is not None
+    return found
+
+
+def create(slack: SlackEmulator, driver: SocketModeDriver) -> tuple[str, dict]:
+    """A request through the inline command: its id (from the confirmation) and its message in the channel."""
+    confirmations, messages = len(slack.ephemerals(REQUESTER)), len(slack.messages())
+    ack = driver.slash(REQUESTER, INLINE)
+    assert ack.elapsed < 3.0 and ack.payload is None  # an empty ack; the listener answers afterwards
+    reply = slack.wait_for(lambda: slack.ephemerals(REQUESTER)[confirmations:])[0]
+    request_id = next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
+    message = slack.wait_for(lambda: slack.messages()[messages:])[0]  # posted by the notifier loop
+    return request_id, message
+
+
+def test_socket_mode_opens_no_http_port_and_connects_with_the_app_token(slack, runtime) -> None:
+    assert runtime.http is None and runtime.socket_mode is not None
+    assert slack.socket_mode.wait_connected() == 1
+    opened = [c for c in slack.calls if c.method == "apps.connections.open"]
+    assert [c.response["ok"] for c in opened] == [True]
+    assert opened[0].response["url"].startswith(slack.url.replace("http://", "ws://") + "/link/?ticket=")
+
+
+def test_inline_command_is_acked_and_creates_the_request(slack, runtime) -> None:
+    request_id, message = create(slack, SocketModeDriver(slack))
+    assert message["blocks"][0]["text"]["text"].startswith(f"DTS migration {request_id}")
+    created = request(runtime, request_id)
+    assert created.requester == REQUESTER and created.state == "requested"
+
+
+def test_a_strangers_approval_is_acked_and_refused(slack, runtime) -> None:
+    driver = SocketModeDriver(slack)
+    request_id, message = create(slack, driver)
+    refusals = len(slack.ephemerals(STRANGER))
+    assert driver.click(STRANGER, message, "approve_source").elapsed < 3.0
+    refusal = slack.wait_for(lambda: slack.ephemerals(STRANGER)[refusals:])[0]
+    assert "Only the approvers of shop-prod" in refusal["text"]
+    with session_scope(runtime.db) as session:
+        audit = session.exec(select(AuditEntry.actor, AuditEntry.action).where(
+            AuditEntry.request_id == request_id, AuditEntry.outcome == "refused")).all()
+    assert [tuple(row) for row in audit] == [(STRANGER, "approve_source")]
+    assert request(runtime, request_id).state == "requested"
+
+
+def test_both_approvals_over_socket_mode_approve_the_request(slack, runtime) -> None:
+    driver = SocketModeDriver(slack)
+    request_id, message = create(slack, driver)
+    driver.click(SOURCE_OWNER, message, "approve_source")
+    driver.click(TARGET_OWNER, message, "approve_target")
+    eventually(lambda: request(runtime, request_id).state == "approved")
+
+
+def test_a_modal_submission_error_comes_back_in_the_ack(slack, runtime) -> None:
+    driver = SocketModeDriver(slack)
+    views = len(slack.views)
+    assert driver.slash(REQUESTER, "").payload is None
+    view = slack.wait_for(lambda: slack.views[views:])[0]
+    ack = driver.submit_view(REQUESTER, view, {"source_instance": "not-an-id"})
+    assert ack.payload is not None and ack.payload["response_action"] == "errors"
+    assert "source_instance" in ack.payload["errors"]
+
+
+def test_the_app_reconnects_when_slack_refreshes_the_connection(slack, runtime) -> None:
+    opened = len([c for c in slack.calls if c.method == "apps.connections.open"])
+    slack.socket_mode.request_refresh()
+    eventually(lambda: len([c for c in slack.calls if c.method == "apps.connections.open"]) == opened + 1)
+    eventually(lambda: slack.socket_mode.connections == 1)  # the old connection was closed
+    messages = len(slack.messages())
+    assert SocketModeDriver(slack).slash(REQUESTER, INLINE).elapsed < 3.0
+    slack.wait_for(lambda: slack.messages()[messages:])
