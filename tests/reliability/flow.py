@@ -14,8 +14,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from serveproc import Replica, bot_env, wait_until, write_config
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot import blocks
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
@@ -106,6 +107,14 @@ class Cluster:
     def thread(self, request_id: str) -> list[str]:
         """The texts of the request's thread replies, as Slack shows them."""
         return [m.get("text") or "" for m in self.slack.thread(CHANNEL, self.request(request_id).message_ts)]
+
+    def outbox_thread(self, request_id: str) -> list[str]:
+        """The request's thread notices as queued in the outbox, in order, rendered as the notifier posts them."""
+        with session_scope(self.db) as session:
+            rows = session.exec(select(OutboxMessage).where(OutboxMessage.request_id == request_id,
+                                                            OutboxMessage.kind == "thread")
+                                .order_by(col(OutboxMessage.id))).all()
+            return [blocks.notice(request_id, row.payload)["text"] for row in rows]
 
     def wait_delivered(self, timeout: float = 30) -> None:
         """Every queued notice reached Slack."""

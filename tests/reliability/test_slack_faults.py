@@ -13,13 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from flow import CHANNEL, Cluster
-from sqlmodel import col, select
 
-from bot import blocks
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
-from storage.db import session_scope
-from storage.models import OutboxMessage
 
 REQUESTS = int(os.environ.get("DTSBOT_SLACK_FAULT_REQUESTS", "6"))
 POSTING = ("chat.postMessage", "chat.update")
@@ -31,15 +27,6 @@ def fast_posting(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_pa
     overrides = {"slack": {"posts_per_second": 20}}
     with Cluster(tencentcloud, slack, tmp_path, f"sqlite:///{tmp_path / 'dtsbot.db'}", overrides) as cluster:
         yield cluster
-
-
-def expected_thread(cluster: Cluster, request_id: str) -> list[str]:
-    """The thread notices of the request's outbox, in queue order, as the notifier renders them."""
-    with session_scope(cluster.db) as session:
-        rows = session.exec(select(OutboxMessage).where(OutboxMessage.request_id == request_id,
-                                                        OutboxMessage.kind == "thread")
-                            .order_by(col(OutboxMessage.id))).all()
-        return [blocks.notice(request_id, row.payload)["text"] for row in rows]
 
 
 @pytest.mark.slow
@@ -63,4 +50,4 @@ def test_rate_limits_and_outages_delay_notices_but_never_lose_or_repeat_them(fas
     assert refused == {429, 503}
     assert len(slack.messages(CHANNEL)) == len(request_ids)  # one request message each
     for request_id in request_ids:
-        assert cluster.thread(request_id) == expected_thread(cluster, request_id), request_id
+        assert cluster.thread(request_id) == cluster.outbox_thread(request_id), request_id
