@@ -1,11 +1,12 @@
 """Cloud faults: 30 % of the sandbox's calls fail — `RequestLimitExceeded`, `InternalError`, an answer slower
 than the bot's client timeout (the action ran), a dropped connection before or after the action ran — while
-50 requests (each its own role) run through `dtsbot serve`. Every request reaches Running, nothing is bought or
-created twice, and a failure that was final for a step is diagnosed: the engine's retries record the error code
-of an injected fault, and a request that failed for good shows the diagnosis with its fix (then a person's
-Retry brings it to Running).
+50 requests (each its own role) run through three `dtsbot serve` replicas on PostgreSQL (one replica alone,
+held to 2 DTS status reads a second by its client-side rate limits, takes four minutes). Every request
+reaches Running, nothing is bought or created twice, and a failure that was final for a step is diagnosed:
+the engine's retries record the error code of an injected fault, and a request that failed for good shows
+the diagnosis with its fix (then a person's Retry brings it to Running).
 
-Requests: `DTSBOT_CLOUD_FAULT_REQUESTS` (default 50).
+Requests: `DTSBOT_CLOUD_FAULT_REQUESTS` (default 50). Needs DTSBOT_TEST_POSTGRES_URL (.ci/run sets it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
 
 REQUESTS = int(os.environ.get("DTSBOT_CLOUD_FAULT_REQUESTS", "50"))
+REPLICAS = 3
 FAULT_RATE = 0.3
 CLIENT_TIMEOUT = 1.0  # tencentcloud.timeout_seconds: the "slow" answers come after it
 KINDS: dict[str, dict[str, float]] = {
@@ -38,10 +40,11 @@ SETTLED = ("running", "ready_to_complete", "completing", "revoking_access", "suc
 
 
 @pytest.fixture
-def faulty(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_path) -> Iterator[Cluster]:
+def faulty(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_path,
+           postgresql_url: str) -> Iterator[Cluster]:
     """A cluster whose replicas give up on a cloud answer after 1 s and post as fast as the emulator takes."""
     overrides = {"tencentcloud": {"timeout_seconds": CLIENT_TIMEOUT}, "slack": {"posts_per_second": 50}}
-    with Cluster(tencentcloud, slack, tmp_path, f"sqlite:///{tmp_path / 'dtsbot.db'}", overrides) as cluster:
+    with Cluster(tencentcloud, slack, tmp_path, postgresql_url, overrides) as cluster:
         yield cluster
 
 
@@ -70,12 +73,13 @@ def retry_failed(cluster: Cluster, failed: list[MigrationRequest]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_thirty_percent_of_cloud_calls_fail_and_every_request_reaches_running_once(faulty: Cluster) -> None:
-    bot = faulty.replica("bot")
-    request_ids = [faulty.open_request(bot, f"role_name=DTS-role-{n:03d}") for n in range(REQUESTS)]
+    bots = [faulty.replica(f"bot-{n}") for n in range(REPLICAS)]
+    request_ids = [faulty.open_request(bots[n % REPLICAS], f"role_name=DTS-role-{n:03d}") for n in range(REQUESTS)]
     inject_faults(faulty.tencentcloud)
-    for request_id in request_ids:
-        faulty.approve(bot, request_id)
+    for n, request_id in enumerate(request_ids):
+        faulty.approve(bots[n % REPLICAS], request_id)
 
     wait_until(lambda: all(r.state in SETTLED for r in states(faulty, request_ids).values()), 240, "every request to reach Running or fail", interval=0.5)
     failed = [r for r in states(faulty, request_ids).values() if r.state == "failed"]
