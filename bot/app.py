@@ -1,8 +1,10 @@
 """The Bolt app: signature-checked requests in, listeners registered by kind, dependencies in the context.
 
-`process_before_response=False`: Bolt answers Slack as soon as a listener acks and lets the listener finish in
-its executor, so Web API calls (views.open, respond) never hold the 3-second ack. The executor is sized from
-`slack.listener_threads` (Bolt's default of 5 threads queues a burst of clicks behind each other).
+`process_before_response=True` with lazy listeners (bot/listeners/acks.py): each listener's ack function runs on
+the HTTP request's thread and Slack is answered when it returns; the work (database, respond(), views.open)
+runs afterwards in the listener executor, so neither an ack nor the 3-second limit ever waits on it. (With
+`False`, Bolt runs the ack inside the executor, queued behind earlier requests' work, and polls for it every
+10 ms.) The executor is sized from `slack.listener_threads`: its threads mostly wait on Slack and the database.
 Slack retries (X-Slack-Retry-Num) run the listener again: every domain operation is idempotent (dedupe keys,
 one approval per side and revision, transitions under the row's version), so a retry repeats nothing, and
 a retry whose first delivery was lost still does the work.
@@ -60,7 +62,7 @@ def bolt_app(signing_secret: str, web_client: WebClient, listener_threads: int, 
     return App(
         client=web_client,
         signing_secret=signing_secret,
-        process_before_response=False,
+        process_before_response=True,
         request_verification_enabled=True,
         token_verification_enabled=token_verification_enabled,
         listener_executor=ThreadPoolExecutor(max_workers=listener_threads, thread_name_prefix="dtsbot-listener"),

@@ -60,13 +60,12 @@ def _notice(session: Session, request: MigrationRequest, key: str, event: str, t
 
 
 def _locked(session: Session, request_id: str) -> MigrationRequest | None:
-    """The request, row-locked until commit on PostgreSQL (SQLite transactions are already exclusive)."""
-    found = session.exec(
+    """The request as it is now (one SELECT, even if the session already holds it), row-locked until commit on
+    PostgreSQL (SQLite transactions are already exclusive)."""
+    return session.exec(
         select(MigrationRequest).where(MigrationRequest.id == request_id).with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
-    if found is not None:
-        session.refresh(found)
-    return found
 
 
 class MigrationRequests:

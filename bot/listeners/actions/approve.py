@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot import blocks
 from bot.services import from_context
 
 
-def approve(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond,
+def approve(action: dict[str, Any], body: dict[str, Any], respond: Respond,
             context: dict[str, Any]) -> None:
     """The button's value is `<request id>:<plan revision>`: an approval binds to the revision on screen."""
-    ack()
     services = from_context(context)
     side = action["action_id"].removeprefix("approve_")
     request_id, _, revision = action.get("value", "").partition(":")

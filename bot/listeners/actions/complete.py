@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot import blocks
 from bot.services import from_context
 
 
-def complete(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond,
+def complete(action: dict[str, Any], body: dict[str, Any], respond: Respond,
              context: dict[str, Any]) -> None:
     """The requester or an approver; the workflow engine takes it from there."""
-    ack()
     services = from_context(context)
     request_id = action.get("value", "").partition(":")[0]
     decision = services.requests.resume(request_id, body["user"]["id"], "complete")

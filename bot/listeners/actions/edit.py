@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
@@ -12,10 +12,9 @@ from bot.services import from_context
 from core.requests import EDITABLE_FIELDS
 
 
-def edit(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient,
+def edit(action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient,
          context: dict[str, Any]) -> None:
     """Only the requester, only until both sides approved; the external ID is not shown (empty keeps it)."""
-    ack()
     services = from_context(context)
     request_id = action.get("value", "").partition(":")[0]
     decision = services.requests.may_edit(request_id, body["user"]["id"])

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
 from bot.services import from_context
 
 
-def reject(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient,
+def reject(action: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient,
            context: dict[str, Any]) -> None:
     """Open the reason form for approvers; anyone else gets an ephemeral refusal."""
-    ack()
     services = from_context(context)
     request_id = action.get("value", "").partition(":")[0]
     decision = services.requests.may_reject(request_id, body["user"]["id"])

@@ -1,7 +1,8 @@
-"""Slash commands."""
+"""Slash commands: acked at once, the work done after the ack (bot/listeners/acks.py)."""
 
 from slack_bolt import App
 
+from bot.listeners.acks import acknowledge, logged
 from bot.listeners.commands.dts_migrate import dts_migrate
 
 COMMAND = "/dts-migrate"
@@ -9,4 +10,4 @@ COMMAND = "/dts-migrate"
 
 def register(app: App) -> None:
     """`/dts-migrate` and its sub-commands."""
-    app.command(COMMAND)(dts_migrate)
+    app.command(COMMAND)(ack=acknowledge, lazy=[logged(dts_migrate)])

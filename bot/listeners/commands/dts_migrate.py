@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
@@ -12,10 +12,9 @@ from bot.services import Services, from_context
 from core import validation
 
 
-def dts_migrate(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
+def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
                 context: dict[str, Any]) -> None:
-    """Ack at once; then open the form, create the request, or answer the sub-command ephemerally."""
-    ack()
+    """After the ack: open the form, create the request, or answer the sub-command ephemerally."""
     services = from_context(context)
     text = (command.get("text") or "").strip()
     word, _, argument = text.partition(" ")

@@ -1,13 +1,14 @@
-"""Modal submissions, by callback_id."""
+"""Modal submissions, by callback_id: the ack closes the form (or shows its errors), the work comes after it."""
 
 from slack_bolt import App
 
+from bot.listeners.acks import acknowledge, logged
 from bot.listeners.views.reject_reason import reject_reason
-from bot.listeners.views.request_form import request_form
+from bot.listeners.views.request_form import check_request_form, request_form
 from bot.modals import REJECT_FORM, REQUEST_FORM
 
 
 def register(app: App) -> None:
     """The request form (new or edit) and the reject-reason form."""
-    app.view(REQUEST_FORM)(request_form)
-    app.view(REJECT_FORM)(reject_reason)
+    app.view(REQUEST_FORM)(ack=check_request_form, lazy=[logged(request_form)])
+    app.view(REJECT_FORM)(ack=acknowledge, lazy=[logged(reject_reason)])

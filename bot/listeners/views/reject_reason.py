@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot import blocks, modals
 from bot.services import from_context
 
 
-def reject_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+def reject_reason(body: dict[str, Any], view: dict[str, Any], client: WebClient,
                   context: dict[str, Any]) -> None:
     """The reason is required by the form; a refusal (the request moved on meanwhile) is told ephemerally."""
-    ack()
     services = from_context(context)
     reason = modals.submitted_fields(view).get("reason") or ""
     user = body["user"]["id"]

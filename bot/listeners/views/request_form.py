@@ -12,15 +12,21 @@ from bot.services import from_context
 from core import validation
 
 
-def request_form(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                 context: dict[str, Any]) -> None:
-    """Validation runs before the ack because its errors are the ack; storing the request comes after."""
-    services = from_context(context)
-    fields, errors = validation.validate_request(modals.submitted_fields(view), services.settings.accounts)
-    if fields is None:
+def check_request_form(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
+    """The ack: validation errors go back on their fields (Slack keeps the form open), else the form closes."""
+    _, errors = validation.validate_request(modals.submitted_fields(view), from_context(context).settings.accounts)
+    if errors:
         ack(response_action="errors", errors=errors)
+    else:
+        ack()
+
+
+def request_form(body: dict[str, Any], view: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+    """After a clean ack: store the new request, or save the edit."""
+    services = from_context(context)
+    fields, _ = validation.validate_request(modals.submitted_fields(view), services.settings.accounts)
+    if fields is None:  # answered by check_request_form's errors
         return
-    ack()
     user = body["user"]["id"]
     request_id = modals.metadata(view).get("request_id")
     if request_id:
