@@ -108,11 +108,17 @@ class Cluster:
         """The texts of the request's thread replies, as Slack shows them."""
         return [m.get("text") or "" for m in self.slack.thread(CHANNEL, self.request(request_id).message_ts)]
 
+    def stop(self) -> None:
+        """Stop every replica gracefully (each finishes the notice it is sending): Slack and the outbox hold still."""
+        for replica in self.replicas:
+            replica.stop()
+
     def outbox_thread(self, request_id: str) -> list[str]:
-        """The request's thread notices as queued in the outbox, in order, rendered as the notifier posts them."""
+        """The request's delivered thread notices in queue order, rendered as the notifier posts them."""
         with session_scope(self.db) as session:
             rows = session.exec(select(OutboxMessage).where(OutboxMessage.request_id == request_id,
-                                                            OutboxMessage.kind == "thread")
+                                                            OutboxMessage.kind == "thread",
+                                                            col(OutboxMessage.sent_at).is_not(None))
                                 .order_by(col(OutboxMessage.id))).all()
             return [blocks.notice(request_id, row.payload)["text"] for row in rows]
 
