@@ -1,10 +1,10 @@
 """The Bolt app: signature-checked requests in, listeners registered by kind, dependencies in the context.
 
-`process_before_response=True` with lazy listeners (bot/listeners/acks.py): each listener's ack function runs on
-the HTTP request's thread and Slack is answered when it returns; the work (database, respond(), views.open)
-runs afterwards in the listener executor, so neither an ack nor the 3-second limit ever waits on it. (With
-`False`, Bolt runs the ack inside the executor, queued behind earlier requests' work, and polls for it every
-10 ms.) The executor is sized from `slack.listener_threads`: its threads mostly wait on Slack and the database.
+`process_before_response=True` and listeners that ack first (bot/listeners/acks.py): the ack runs on the HTTP
+request's thread and Slack is answered right after it; the work (database, respond(), views.open) runs in the
+listener executor, so neither an ack nor the 3-second limit ever waits on it. (With `False`, Bolt runs the ack
+inside the executor, queued behind earlier requests' work, and polls for it every 10 ms.) The executor is sized
+from `slack.listener_threads`: its threads mostly wait on Slack and the database.
 Slack retries (X-Slack-Retry-Num) run the listener again: every domain operation is idempotent (dedupe keys,
 one approval per side and revision, transitions under the row's version), so a retry repeats nothing, and
 a retry whose first delivery was lost still does the work.

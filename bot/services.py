@@ -52,10 +52,6 @@ class Services:
         plan = plan_for(request, self.settings)
         return blocks.request_status(request, plan, self.approved_by(request), self.settings)
 
-    def __deepcopy__(self, _memo: dict[int, Any]) -> Services:
-        """Itself: Bolt deep-copies a request's context for its lazy listeners, and these are process-wide."""
-        return self
-
 
 def from_context(context: Mapping[str, Any]) -> Services:
     """The Services a listener's Bolt context carries."""

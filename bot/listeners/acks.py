@@ -1,35 +1,44 @@
-"""Ack first, on the request's own thread; the work after it runs as a Bolt lazy listener.
+"""Ack first, on the request's own thread; the work after it runs in the listener executor.
 
-bot/app.py runs Bolt with `process_before_response=True`: a listener's ack function runs on the HTTP request's
-thread and Slack gets its answer as soon as that function returns; the lazy listeners (the work: database,
-audit, respond(), views.open) then run in the listener executor. So an ack never queues behind earlier
-requests' work, which is what made acks slow in a burst when listeners acked from inside the executor.
+bot/app.py runs Bolt with `process_before_response=True`: a listener runs on the HTTP request's thread and
+Slack gets its answer when the listener returns. `ack_first(app, work)` is such a listener: it acks, then hands
+`work` — the database, audit, respond(), views.open — to Bolt's listener executor with the same Bolt arguments.
+So an ack never queues behind earlier requests' work (it did when Bolt ran listeners, acks included, inside
+the executor), and costs no copy of the request (Bolt's own lazy listeners deep-copy and re-parse it).
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import App
+from slack_bolt.kwargs_injection.args import Args
 
 log = logging.getLogger(__name__)
+Acknowledge = Callable[[Args], None]
 
 
-def acknowledge(ack: Ack) -> None:
+def ack(args: Args) -> None:
     """The ack of a request whose answer does not depend on its content (every button and the command)."""
-    ack()
+    args.ack()
 
 
-def logged(work: Callable[..., None]) -> Callable[..., None]:
-    """`work` as a lazy listener that logs its traceback (Bolt logs only the message of a lazy failure)."""
-    @functools.wraps(work)
-    def run(**kwargs: Any) -> None:
+def ack_first(app: App, work: Callable[..., None], acknowledge: Acknowledge = ack) -> Callable[[Args], None]:
+    """A Bolt listener: `acknowledge(args)` now, then `work` with the Bolt arguments it names, in the executor."""
+    names = list(inspect.signature(work).parameters)
+    executor = app.listener_runner.listener_executor
+
+    def run(arguments: dict[str, object]) -> None:
         try:
-            work(**kwargs)
+            work(**arguments)
         except Exception:
-            log.exception("%s failed", work.__name__)
+            log.exception("%s failed after its ack", work.__name__)
 
-    return run
+    def listener(args: Args) -> None:
+        acknowledge(args)
+        executor.submit(run, {name: getattr(args, name) for name in names})
+
+    listener.__name__ = work.__name__
+    return listener

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners.acks import acknowledge, logged
+from bot.listeners.acks import ack_first
 from bot.listeners.actions.approve import approve
 from bot.listeners.actions.cancel import cancel
 from bot.listeners.actions.complete import complete
@@ -14,11 +14,11 @@ from bot.listeners.actions.reverify import reverify
 
 def register(app: App) -> None:
     """The request message's buttons, the cancel confirmation and the notices' buttons."""
-    app.action("approve_source")(ack=acknowledge, lazy=[logged(approve)])
-    app.action("approve_target")(ack=acknowledge, lazy=[logged(approve)])
-    app.action("reject")(ack=acknowledge, lazy=[logged(reject)])
-    app.action("edit")(ack=acknowledge, lazy=[logged(edit)])
-    app.action("cancel")(ack=acknowledge, lazy=[logged(cancel)])
-    app.action("reverify")(ack=acknowledge, lazy=[logged(reverify)])
-    app.action("complete")(ack=acknowledge, lazy=[logged(complete)])
-    app.action("retry")(ack=acknowledge, lazy=[logged(retry)])
+    app.action("approve_source")(ack_first(app, approve))
+    app.action("approve_target")(ack_first(app, approve))
+    app.action("reject")(ack_first(app, reject))
+    app.action("edit")(ack_first(app, edit))
+    app.action("cancel")(ack_first(app, cancel))
+    app.action("reverify")(ack_first(app, reverify))
+    app.action("complete")(ack_first(app, complete))
+    app.action("retry")(ack_first(app, retry))

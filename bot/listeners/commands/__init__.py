@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners.acks import acknowledge, logged
+from bot.listeners.acks import ack_first
 from bot.listeners.commands.dts_migrate import dts_migrate
 
 COMMAND = "/dts-migrate"
@@ -10,4 +10,4 @@ COMMAND = "/dts-migrate"
 
 def register(app: App) -> None:
     """`/dts-migrate` and its sub-commands."""
-    app.command(COMMAND)(ack=acknowledge, lazy=[logged(dts_migrate)])
+    app.command(COMMAND)(ack_first(app, dts_migrate))

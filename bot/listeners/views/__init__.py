@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners.acks import acknowledge, logged
+from bot.listeners.acks import ack_first
 from bot.listeners.views.reject_reason import reject_reason
 from bot.listeners.views.request_form import check_request_form, request_form
 from bot.modals import REJECT_FORM, REQUEST_FORM
@@ -10,5 +10,5 @@ from bot.modals import REJECT_FORM, REQUEST_FORM
 
 def register(app: App) -> None:
     """The request form (new or edit) and the reject-reason form."""
-    app.view(REQUEST_FORM)(ack=check_request_form, lazy=[logged(request_form)])
-    app.view(REJECT_FORM)(ack=acknowledge, lazy=[logged(reject_reason)])
+    app.view(REQUEST_FORM)(ack_first(app, request_form, check_request_form))
+    app.view(REJECT_FORM)(ack_first(app, reject_reason))

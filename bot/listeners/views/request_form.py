@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt.kwargs_injection.args import Args
 from slack_sdk import WebClient
 
 from bot import blocks, modals
@@ -12,13 +12,14 @@ from bot.services import from_context
 from core import validation
 
 
-def check_request_form(ack: Ack, view: dict[str, Any], context: dict[str, Any]) -> None:
+def check_request_form(args: Args) -> None:
     """The ack: validation errors go back on their fields (Slack keeps the form open), else the form closes."""
-    _, errors = validation.validate_request(modals.submitted_fields(view), from_context(context).settings.accounts)
+    accounts = from_context(args.context).settings.accounts
+    _, errors = validation.validate_request(modals.submitted_fields(args.view or {}), accounts)
     if errors:
-        ack(response_action="errors", errors=errors)
+        args.ack(response_action="errors", errors=errors)
     else:
-        ack()
+        args.ack()
 
 
 def request_form(body: dict[str, Any], view: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
