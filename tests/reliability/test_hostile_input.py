@@ -67,13 +67,16 @@ AGAIN = ": given more than once"
 
 
 def _slash(bot: InProcessBot, texts: list[str]) -> None:
-    """Send a batch at once (as a busy channel does), then wait for one answer (reply or form) per text."""
-    ephemerals, views = len(bot.slack.ephemerals(REQUESTER)), len(bot.slack.views)
+    """Send a batch at once (as a busy channel does), then wait for one answer (reply or form) per text.
+
+    Answers are counted in the workspace without copying it: thousands accumulate over a run, and copying them
+    all on every change made the run quadratic."""
+    workspace = bot.slack.workspace
+    ephemerals, views = len(workspace.ephemerals), len(workspace.views)
     for answer in POOL.map(lambda text: bot.driver.slash(REQUESTER, text), texts):
         assert answer.status == 200, answer
-    bot.slack.wait_for(lambda: len(bot.slack.ephemerals(REQUESTER)) - ephemerals + len(bot.slack.views) - views
-                       >= len(texts))
-    for reply in bot.slack.ephemerals(REQUESTER)[ephemerals:]:
+    bot.slack.wait_for(lambda: len(workspace.ephemerals) - ephemerals + len(workspace.views) - views >= len(texts))
+    for reply in workspace.snapshot(lambda: workspace.ephemerals[ephemerals:]):
         _check_reply(bot, reply)
 
 
