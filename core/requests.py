@@ -80,6 +80,13 @@ class MigrationRequests:
         self.members_of = members_of
         self.resumers = dict(resumers or {})
 
+    def _memberships(self, user: str) -> MembersOf:
+        """`user`'s approver user groups, resolved now (Slack, cached) so that rules checked under the row lock
+        never wait on Slack; a resolver that answers from this alone."""
+        groups = {g for account in self.settings.accounts for g in account.approvers if g.startswith("S")}
+        member_of = {group for group in groups if user in set(self.members_of(group))}
+        return lambda group: (user,) if group in member_of else ()
+
     # -- reading ---------------------------------------------------------------------------------------
     def get(self, request_id: str) -> MigrationRequest | None:
         """The request with this id (case-insensitive, surrounding spaces ignored), or None."""
@@ -166,14 +173,12 @@ class MigrationRequests:
     # -- deciding --------------------------------------------------------------------------------------
     def approve(self, request_id: str, side: str, user: str, revision: int | None = None) -> Decision:
         """Record `side`'s approval of the plan revision shown; both sides approved → approved + kick."""
-        current = self.get(request_id)
-        if current is None:
-            return Decision(False, "No such request.")
-        # Resolved before the write transaction: it may call Slack, and must not hold the lock meanwhile.
-        refusal = approvals.approval_refusal(self.settings, current, side, user, self.members_of)
+        members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
-            request = _locked(session, current.id)
-            assert request is not None
+            request = _locked(session, request_id.strip().lower())
+            if request is None:
+                return Decision(False, "No such request.")
+            refusal = approvals.approval_refusal(self.settings, request, side, user, members_of)
             if refusal:
                 return self._refuse(session, request.id, user, f"approve_{side}", refusal, request)
             already = repository.approvals_for(session, request).get(side)
@@ -229,16 +234,14 @@ class MigrationRequests:
 
         The requester or an approver may; the engine picks the request up from the new state.
         """
-        current = self.get(request_id)
-        if current is None:
-            return Decision(False, "No such request.")
         if action not in RESUME_FROM:
             raise ValueError(f"unknown action {action!r}")
-        permitted = user == current.requester or approvals.may_decide(self.settings, current, user, self.members_of)
+        members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
-            request = _locked(session, current.id)
-            assert request is not None
-            if not permitted:
+            request = _locked(session, request_id.strip().lower())
+            if request is None:
+                return Decision(False, "No such request.")
+            if user != request.requester and not approvals.may_decide(self.settings, request, user, members_of):
                 return self._refuse(session, request.id, user, action,
                                     f"Only the requester or an approver may {action} {request.id}.", request)
             if request.state != RESUME_FROM[action]:
@@ -265,15 +268,13 @@ class MigrationRequests:
     def _close(self, request_id: str, user: str, goal: State, action: str, allowed: frozenset[State],
                text: str, requester_may: bool, facts: dict[str, Any] | None = None,
                detail: str | None = None) -> Decision:
-        current = self.get(request_id)
-        if current is None:
-            return Decision(False, "No such request.")
-        permitted = (requester_may and user == current.requester) or approvals.may_decide(
-            self.settings, current, user, self.members_of)
+        members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
-            request = _locked(session, current.id)
-            assert request is not None
-            if not permitted:
+            request = _locked(session, request_id.strip().lower())
+            if request is None:
+                return Decision(False, "No such request.")
+            if not ((requester_may and user == request.requester)
+                    or approvals.may_decide(self.settings, request, user, members_of)):
                 who = "the requester or an approver" if requester_may else "an approver of either side"
                 return self._refuse(session, request.id, user, action, f"Only {who} may {action} {request.id}.",
                                     request)
