@@ -11,13 +11,15 @@ acked), then, for each --rate, open-loop at that many requests per second (Slack
 us). `dtsbot serve` runs app.yaml's scheduler poll (10 s), not the tests' fast one.
 
 `ack` is the HTTP answer (what Slack's 3-second limit applies to); `answer` is when the bot's reply reached
-the response_url (the work after the ack: database, audit, respond()). Targets: ack p99 < 100 ms on a 2-core
+the response_url (the work after the ack: database, audit, respond()); `CPU ms/req` is the target process's
+CPU time (user + system) per request. Targets: ack p99 < 100 ms on a 2-core
 machine, and at most 1.5x the bare app.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -75,9 +77,16 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
             "max": ordered[-1] * 1000}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int, clients: int,
-            rate: float | None, answers: bool) -> dict[str, float]:
-    """Send the mix (closed loop, or open loop at `rate`/s); ack latency, and answer latency when `answers`."""
+            rate: float | None, pid: int, answers: bool) -> dict[str, float]:
+    """Send the mix (closed loop, or open loop at `rate`/s); ack latency, answer latency when `answers`, and
+    the target's CPU per request (ack and work after it)."""
     def one(i: int) -> float:
         answer = (driver.slash(REQUESTER, "list") if i % 2 else driver.click(STRANGER, message, "approve_source"))
         assert answer.status == 200, answer
@@ -88,7 +97,7 @@ def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int
         one(i)
     if answers:
         wait_until(lambda: len(slack.answer_delays(warm_up)) >= WARM_UP, 30, "the warm-up's answers")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_seconds(pid)
     if rate is None:
         with ThreadPoolExecutor(clients) as pool:
             acks = list(pool.map(one, range(requests)))
@@ -101,6 +110,7 @@ def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int
                             f"{requests} answers")
         result |= {f"answer_{k}": v for k, v in percentiles(delays).items()}
         result["answer_rps"] = requests / (max(slack.answered.values()) - started)
+    result["cpu_ms"] = (cpu_seconds(pid) - cpu) / requests * 1000
     return result
 
 
@@ -170,12 +180,12 @@ def report(title: str, rows: list[tuple[str, dict[str, float]]]) -> None:
     bare_p99 = rows[0][1]["p99"]
     print(title)
     print(f"{'target':<26} {'ack p50':>8} {'p99':>7} {'max':>7} {'req/s':>6} {'p99/bare':>8}"
-          f" {'answer p50':>10} {'p99':>7} {'answers/s':>9}")
+          f" {'answer p50':>10} {'p99':>7} {'answers/s':>9} {'CPU ms/req':>10}")
     for label, r in rows:
         answer = (f" {r['answer_p50']:>10.1f} {r['answer_p99']:>7.1f} {r['answer_rps']:>9.0f}"
                   if "answer_p50" in r else f" {'-':>10} {'-':>7} {'-':>9}")
         print(f"{label:<26} {r['p50']:>8.1f} {r['p99']:>7.1f} {r['max']:>7.1f} {r['rps']:>6.0f}"
-              f" {r['p99'] / bare_p99:>7.2f}x" + answer)
+              f" {r['p99'] / bare_p99:>7.2f}x" + answer + f" {r['cpu_ms']:>10.2f}")
     print()
 
 
@@ -192,19 +202,6 @@ def main() -> None:
     results: dict[str, list[tuple[str, dict[str, float]]]] = {title: [] for title, _ in loads}
 
     with TimedSlack() as slack, TencentCloudSandbox() as tencentcloud:
-        fake_message = {"ts": "1.000001", "channel": "C0DTSBOT01", "blocks": [{
-            "type": "actions", "block_id": "b", "elements": [
-                {"type": "button", "action_id": "approve_source", "value": "mr-x:1",
-                 "text": {"type": "plain_text", "text": "Approve"}}]}]}
-        slack.workspace.by_ts[fake_message["ts"]] = ("C0DTSBOT01", fake_message)
-        bare = BareApp(slack.base_url)
-        try:
-            for title, rate in loads:
-                results[title].append(("bare Bolt app (ack only)", measure(
-                    SlackDriver(bare.url, SIGNING_SECRET, slack), slack, fake_message, args.requests, args.clients,
-                    rate, answers=False)))
-        finally:
-            bare.stop()
         targets: list[tuple[str, Callable[[Path], str], Callable[[], None] | None]] = [
             ("dtsbot serve, SQLite", lambda d: f"sqlite:///{d / 'bench.db'}", None)]
         if args.postgres:
@@ -213,15 +210,24 @@ def main() -> None:
         for label, database, cleanup in targets:
             with tempfile.TemporaryDirectory() as scratch:
                 replica, message = bot_target(slack, tencentcloud, database(Path(scratch)), Path(scratch))
+                assert replica.process is not None
                 try:
                     for title, rate in loads:
                         results[title].append((label, measure(
                             SlackDriver(replica.url, SIGNING_SECRET, slack), slack, message, args.requests,
-                            args.clients, rate, answers=True)))
+                            args.clients, rate, replica.process.pid, answers=True)))
                 finally:
                     replica.stop()
                     if cleanup:
                         cleanup()
+        bare = BareApp(slack.base_url)
+        try:  # clicks on the same request message as dtsbot's, so both parse the same payloads
+            for title, rate in loads:
+                results[title].insert(0, ("bare Bolt app (ack only)", measure(
+                    SlackDriver(bare.url, SIGNING_SECRET, slack), slack, message, args.requests, args.clients,
+                    rate, bare.process.pid, answers=False)))
+        finally:
+            bare.stop()
 
     print(f"{args.requests} requests per run (half /dts-migrate list, half approval clicks); latencies in ms")
     for title, rows in results.items():
