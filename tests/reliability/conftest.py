@@ -26,7 +26,9 @@ def slack() -> Iterator[SlackEmulator]:
 def bot(slack: SlackEmulator, tmp_path) -> Iterator[InProcessBot]:
     db = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     migrate(db)
-    yield in_process_bot(slack, db)
+    running = in_process_bot(slack, db)
+    yield running
+    running.close()
     db.dispose()
 
 
@@ -36,7 +38,9 @@ def module_bot(tmp_path_factory) -> Iterator[InProcessBot]:
     db = make_engine(f"sqlite:///{tmp_path_factory.mktemp('bot') / 'bot.db'}")
     migrate(db)
     with SlackEmulator(users=USERS) as slack:
-        yield in_process_bot(slack, db)
+        running = in_process_bot(slack, db)
+        yield running
+        running.close()
     db.dispose()
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_bolt import App
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -147,7 +148,13 @@ class InProcessBot:
     slack: SlackEmulator
     driver: WsgiDriver
     notifier: Notifier
+    app: App
     kicked: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Let the listeners still working after their acks finish, while Slack is still there to answer them
+        (otherwise their errors land in the next test's log capture)."""
+        self.app.listener_runner.listener_executor.shutdown(wait=True)
 
     def counts(self) -> dict[str, int]:
         """Rows per table: what a refused or duplicated delivery must not change."""
@@ -189,4 +196,4 @@ def in_process_bot(slack: SlackEmulator, db: Engine, **account_overrides: Any) -
     kicked: list[str] = []
     app = build_app(settings, db, client, kicked.append, wake=notifier.wake)
     driver = WsgiDriver(wsgi_app(app), SIGNING_SECRET, slack)
-    return InProcessBot(settings, db, slack, driver, notifier, kicked)
+    return InProcessBot(settings, db, slack, driver, notifier, app, kicked)
