@@ -89,7 +89,7 @@ def _run_slash_cases(bot: InProcessBot, cases: int) -> None:
 
     with captured_errors() as errors:
         case()
-    assert errors.records == []
+    assert not errors.records, [r.getMessage()[:200] for r in errors.records[:5]]  # short: pytest cannot render them all
 
 
 def test_hostile_slash_texts(module_bot: InProcessBot) -> None:
@@ -137,7 +137,7 @@ def _run_modal_cases(bot: InProcessBot, cases: int) -> None:
 
     with captured_errors() as errors:
         case()
-    assert errors.records == []
+    assert not errors.records, [r.getMessage()[:200] for r in errors.records[:5]]  # short: pytest cannot render them all
 
 
 def test_hostile_modal_submissions(module_bot: InProcessBot) -> None:
