@@ -44,10 +44,7 @@ def create_request(
 
 def get_request(session: Session, request_id: str) -> MigrationRequest | None:
     """The request with this id, fresh from the database."""
-    request = session.get(MigrationRequest, request_id)
-    if request is not None:
-        session.refresh(request)
-    return request
+    return session.get(MigrationRequest, request_id, populate_existing=True)
 
 
 def list_requests(session: Session, states: Iterable[str] | None = None, limit: int = 50) -> Sequence[MigrationRequest]:
