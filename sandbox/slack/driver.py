@@ -150,15 +150,9 @@ class SlackDriver(SlackPayloads):
              skew_seconds: int = 0, retry_num: int | None = None, retry_reason: str = "http_timeout",
              timeout: float = 10.0) -> Response:
         """POST a body to the bot as Slack does; the keyword options break the delivery on purpose."""
-        headers = {"Content-Type": content_type}
-        if signed:
-            timestamp = str(int(time.time()) + skew_seconds)
-            secret = "forged-" + self.signing_secret if forged else self.signing_secret
-            headers["X-Slack-Request-Timestamp"] = timestamp
-            headers["X-Slack-Signature"] = sign(secret, timestamp, body)
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = retry_reason
+        headers = {"Content-Type": content_type, **slack_headers(
+            self.signing_secret, body, str(int(time.time()) + skew_seconds), signed=signed, forged=forged,
+            retry_num=retry_num, retry_reason=retry_reason)}
         request = urllib.request.Request(self.app_url, data=body, headers=headers, method="POST")
         started = time.monotonic()
         try:
@@ -197,6 +191,20 @@ class SocketModeDriver(SlackPayloads):
     def _deliver(self, kind: str, payload: dict, accepts_response_payload: bool, timeout: float) -> Ack:
         link = self.emulator.socket_mode
         return link.wait_for_ack(link.deliver(kind, payload, accepts_response_payload, timeout), timeout)
+
+
+def slack_headers(signing_secret: str, body: bytes, timestamp: str, *, signed: bool = True, forged: bool = False,
+                  retry_num: int | None = None, retry_reason: str = "http_timeout") -> dict[str, str]:
+    """The headers Slack adds to a delivery: its signature (or a forged one, or none) and retry markers."""
+    headers: dict[str, str] = {}
+    if signed:
+        secret = "forged-" + signing_secret if forged else signing_secret
+        headers["X-Slack-Request-Timestamp"] = timestamp
+        headers["X-Slack-Signature"] = sign(secret, timestamp, body)
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = retry_reason
+    return headers
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

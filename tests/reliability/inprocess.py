@@ -26,7 +26,7 @@ from bot.app import build_app
 from bot.notifier import Notifier, web_client
 from bot.server import wsgi_app
 from core.config import Settings, parse_settings
-from sandbox.slack.driver import Response, SlackDriver, sign
+from sandbox.slack.driver import Response, SlackDriver, slack_headers
 from sandbox.slack.emulator import SlackEmulator
 from storage.db import session_scope
 from storage.models import Approval, AuditEntry, MigrationRequest, OutboxMessage
@@ -77,15 +77,10 @@ class WsgiDriver(SlackDriver):
              skew_seconds: int = 0, retry_num: int | None = None, retry_reason: str = "http_timeout",
              timeout: float = 10.0, timestamp: str | None = None) -> Response:
         """Deliver `body` as Slack would; `timestamp` re-sends an earlier delivery's signature (a replay)."""
-        headers: dict[str, str] = {}
         stamp = timestamp or str(int(time.time()) + skew_seconds)
-        if signed:
-            secret = "forged-" + self.signing_secret if forged else self.signing_secret
-            headers["HTTP_X_SLACK_REQUEST_TIMESTAMP"] = stamp
-            headers["HTTP_X_SLACK_SIGNATURE"] = sign(secret, stamp, body)
-        if retry_num is not None:
-            headers["HTTP_X_SLACK_RETRY_NUM"] = str(retry_num)
-            headers["HTTP_X_SLACK_RETRY_REASON"] = retry_reason
+        headers = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in slack_headers(
+            self.signing_secret, body, stamp, signed=signed, forged=forged, retry_num=retry_num,
+            retry_reason=retry_reason).items()}
         self.sent.append(Sent(body, content_type, stamp))
         environ = {
             "REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
