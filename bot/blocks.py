@@ -212,10 +212,19 @@ def reply(text: str) -> dict[str, Any]:
     return render([section(escape(text))], escape(text))
 
 
+ERRORS_BUDGET = 2800  # a section holds 3000 characters
+MORE_PROBLEMS = "more problems not shown"
+
+
 def errors_reply(errors: Iterable[str]) -> dict[str, Any]:
     """The ephemeral answer to an invalid inline request: one bullet per bad field with what is allowed."""
     items = [escape(e) for e in errors]
-    text = "Your request has problems, nothing was created:\n" + "\n".join(f"• {e}" for e in items)
+    text = "Your request has problems, nothing was created:"
+    for shown, item in enumerate(items):
+        if len(text) + len(item) > ERRORS_BUDGET:  # whole items only: a clipped one would name no field
+            text += f"\n({len(items) - shown} {MORE_PROBLEMS})"
+            break
+        text += f"\n• {item}"
     return render([section(text)], text)
 
 

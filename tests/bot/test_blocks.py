@@ -63,3 +63,10 @@ def test_modals_are_valid_views() -> None:
                                      {"request_id": "mr-blocks"})
     assert view_errors(prefilled) == []
     assert view_errors(modals.reject_modal("mr-blocks")) == []
+
+
+def test_many_problems_are_listed_whole_within_the_section_limit():
+    reply = blocks.errors_reply([f"`{i:03}`: not a key=value field" for i in range(500)])
+    text = reply["text"]
+    assert len(text) <= 3000 and text.endswith("more problems not shown)")
+    assert all(line.startswith("• `") and line.endswith("field") for line in text.split("\n")[1:-1])
