@@ -35,6 +35,8 @@ from storage.models import MigrationRequest, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+NOTICE_EVENT = "dtsbot_notice"
+"""Slack message-metadata event type of thread notices; its payload carries the outbox key."""
 WAIT_FOR_PARENT = 1.0  # a thread notice whose request message is not posted yet waits this long
 
 
@@ -130,6 +132,7 @@ class Notifier:
                 outbox.retry_later(session, message.id, self.owner, 0)
                 return False
             request = repository.get_request(session, message.request_id)
+            outbox.mark_attempt(session, message.id, self.owner)
         try:
             result_ts = self._send(message, request)
         except SlackApiError as error:
@@ -164,12 +167,26 @@ class Notifier:
         if not (request.channel and request.message_ts):
             raise _NotYet
         if message.kind == "thread":
+            if message.attempts:  # an earlier attempt may have reached Slack before its replica died
+                posted = self._posted_before(request.channel, request.message_ts, message.key)
+                if posted is not None:
+                    return posted
             answer = self._post(request.channel, thread_ts=request.message_ts,
+                                metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": message.key}},
                                 **blocks.notice(request.id, message.payload))
             return answer["ts"]
         self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
                    **self.services.request_message(request))
         return request.message_ts
+
+    def _posted_before(self, channel: str, thread_ts: str, key: str) -> str | None:
+        """The ts of this notice if it is already in the thread (found by the key in its message metadata)."""
+        answer = self._call("conversations.replies", self.client.conversations_replies, channel=channel,
+                            ts=thread_ts, include_all_metadata=True, limit=1000)
+        for reply in answer.get("messages", []):
+            if (reply.get("metadata") or {}).get("event_payload", {}).get("key") == key:
+                return reply["ts"]
+        return None
 
     def _post(self, channel: str, **content: Any) -> Any:
         bucket = self._buckets.setdefault(channel, TokenBucket(self.posts_per_second, burst=1))

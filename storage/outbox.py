@@ -78,6 +78,16 @@ def renew(session: Session, message_id: int, owner: str, lease_seconds: float) -
     return result.rowcount == 1
 
 
+def mark_attempt(session: Session, message_id: int, owner: str) -> None:
+    """Record, before the Slack call, that delivery is being tried: a replica that later finds the notice unsent
+    with attempts > 0 knows it may already be in Slack and looks before posting again."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
+        .values(attempts=OutboxMessage.attempts + 1)
+    )
+
+
 def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
     """Whether an older notice of the same request is still unsent (so this one must wait its turn)."""
     return session.exec(
@@ -104,7 +114,7 @@ def retry_later(session: Session, message_id: int, owner: str, delay_seconds: fl
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
         .values(
-            attempts=OutboxMessage.attempts + 1, lease_owner=None, lease_until=None,
+            lease_owner=None, lease_until=None,
             next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
         )
     )

@@ -63,6 +63,7 @@ class WebApi:
             "users.info": self.users_info,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
+            "conversations.replies": self.conversations_replies,
             "usergroups.users.list": self.usergroups_users_list,
         }
 
@@ -123,6 +124,18 @@ class WebApi:
             message["thread_ts"] = thread_ts
         message = self.ws.add_message(channel, message)
         return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def conversations_replies(self, args: dict) -> dict:
+        """The parent and its replies, oldest first; metadata only with include_all_metadata (as Slack)."""
+        _required(args, "channel", "ts")
+        channel, ts = args["channel"], args["ts"]
+        stored = self.ws.by_ts.get(ts)
+        if stored is None or stored[0] != channel:
+            raise SlackError("thread_not_found")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [stored[1], *self.ws.replies.get((channel, ts), [])]
+        return {"messages": [{k: v for k, v in copy.deepcopy(m).items() if with_metadata or k != "metadata"}
+                             for m in messages], "has_more": False}
 
     def chat_update(self, args: dict) -> dict:
         _required(args, "channel", "ts")
@@ -264,6 +277,12 @@ class WebApi:
             content["blocks"] = blocks
         if attachments is not None:
             content["attachments"] = attachments
+        metadata = _decode(args.get("metadata"))
+        if metadata is not None:
+            if not (isinstance(metadata, dict) and metadata.get("event_type") and
+                    isinstance(metadata.get("event_payload"), dict)):
+                raise SlackError("invalid_metadata_format")
+            content["metadata"] = metadata
         return content
 
     def _view_arg(self, args: dict) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from sqlmodel import select
+
 from bot.notifier import Notifier
 from core import validation
 from storage import outbox
@@ -74,3 +76,21 @@ def test_a_posted_request_message_is_not_posted_again(bot: Bot) -> None:
         session.execute(OutboxMessage.__table__.update().values(sent_at=None))
     bot.notifier.flush()
     assert len(bot.slack.messages()) == 1
+
+
+def test_a_notice_posted_by_a_replica_that_died_before_marking_it_is_not_posted_again(bot: Bot) -> None:
+    request_id = open_request(bot)
+    queue(bot, request_id, "one", "two")
+    assert bot.notifier.flush() == 3
+    with session_scope(bot.db) as session:  # as if the replica died after Slack accepted "one"
+        one = session.exec(select(OutboxMessage).where(OutboxMessage.key == f"{request_id}:one")).one()
+        one.sent_at, one.result_ts = None, None
+    [parent] = bot.slack.messages()
+    posted = {m["text"]: m["ts"] for m in bot.slack.thread("C0DTSBOT01", parent["ts"])}
+    assert bot.notifier.flush() == 1
+    assert [m["text"] for m in bot.slack.thread("C0DTSBOT01", parent["ts"])] == ["one", "two"]
+    with session_scope(bot.db) as session:
+        assert outbox.pending_count(session) == 0
+        one = session.exec(select(OutboxMessage).where(OutboxMessage.key == f"{request_id}:one")).one()
+        assert one.result_ts == posted["one"]
+    assert [c.method for c in bot.slack.calls].count("conversations.replies") == 1
