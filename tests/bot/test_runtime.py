@@ -78,10 +78,10 @@ def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, 
         driver.click(SOURCE_OWNER, message, "approve_source")
         driver.click(TARGET_OWNER, message, "approve_target")
         source_cam = tencentcloud.world.cam("100000000001")
-        eventually(lambda: source_cam.find_role("DTS-role") is not None, timeout=10)
-        ts = message["ts"]  # the notices follow at one post per second
+        eventually(lambda: source_cam.find_role("DTS-role") is not None, timeout=30)
+        ts = message["ts"]  # the notices follow at one post per second: about 6 s here, more on a busy machine
         thread = slack.wait_for(lambda: [m for m in slack.thread("C0DTSBOT01", ts)
-                                         if "Role `DTS-role` created" in m.get("text", "")], timeout=10)
+                                         if "Role `DTS-role` created" in m.get("text", "")], timeout=30)
         assert "shop-prod" in thread[0]["text"]
 
 
