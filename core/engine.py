@@ -93,13 +93,15 @@ class WorkflowEngine:
     def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
                  owner: str, *, workers: int = 4, retry: RetryPolicy | None = None,
                  watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None,
-                 max_step_seconds: float | None = None) -> None:
+                 max_step_seconds: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         """`watched_fallback`: when a watcher runs, a waiting watched step runs again only after this many
-        seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`."""
+        seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`.
+        `clock` is the time leases and due times are read against (a test moves it instead of sleeping)."""
         self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
         self.retry = retry or RetryPolicy()
         self.watched_fallback = watched_fallback
         self.wakeup = wakeup
+        self.clock = clock
         self.workers = workers
         self.max_step_seconds = max_step_seconds or 5 * settings.scheduler.lease_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"dtsbot-{owner}")
@@ -115,7 +117,7 @@ class WorkflowEngine:
         lease = self.settings.scheduler.lease_seconds
         with self._tick_lock:
             with session_scope(self.db) as session:
-                claimed = repository.claim_due(session, self.owner, lease, min(limit, self.workers))
+                claimed = repository.claim_due(session, self.owner, lease, min(limit, self.workers), self.clock())
             running = {self._pool.submit(self.advance, request): request.id for request in claimed}
             give_up = time.monotonic() + self.max_step_seconds
             while running:
@@ -135,7 +137,7 @@ class WorkflowEngine:
             session.execute(
                 update(MigrationRequest)
                 .where(col(MigrationRequest.id).in_(request_ids), col(MigrationRequest.lease_owner) == self.owner)
-                .values(lease_until=utcnow() + timedelta(seconds=lease))
+                .values(lease_until=self.clock() + timedelta(seconds=lease))
             )
 
     def advance(self, claimed: MigrationRequest) -> None:
@@ -162,7 +164,7 @@ class WorkflowEngine:
             self._record(claimed, state, result, error, calls)
         except ConcurrentUpdate:
             log.info("request %s changed while its %s step ran; dropping this outcome", claimed.id, state)
-            self._release(claimed.id, utcnow())
+            self._release(claimed.id, self.clock())
         except Exception:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
 
@@ -187,7 +189,7 @@ class WorkflowEngine:
 
     def kick(self, request_id: str) -> None:
         """Run the request now (a person approved, retried, re-verified): make it due and wake the ticker."""
-        now = utcnow()
+        now = self.clock()
         with session_scope(self.db) as session:
             session.execute(
                 update(MigrationRequest)
@@ -245,7 +247,7 @@ class WorkflowEngine:
     # -- recording -------------------------------------------------------------------------------------
     def _record(self, claimed: MigrationRequest, state: State, result: StepResult | None,
                 error: Exception | None, calls: list[CloudCall]) -> None:
-        now = utcnow()
+        now = self.clock()
         with session_scope(self.db) as session:
             request = session.get(MigrationRequest, claimed.id)
             if request is None or request.version != claimed.version or request.lease_owner != self.owner:

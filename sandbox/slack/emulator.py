@@ -19,6 +19,7 @@ from sandbox.slack.faults import Faults
 from sandbox.slack.models import DEFAULT_CHANNELS, DEFAULT_USERS, Call, ResponseUrl, Workspace
 from sandbox.slack.responses import WebApi
 from sandbox.slack.socket_mode import LINK_PATH, SocketMode
+from sandbox.waiting import DEFAULT_SECONDS, budget
 
 T = TypeVar("T")
 DEFAULT_TOKEN = "xoxb-sandbox-bot-token"
@@ -156,9 +157,11 @@ class SlackEmulator:
             best = max(best, end - start + 1)
         return best
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
-        """Wait until `predicate()` is truthy (e.g. an async post arrived); returns its value."""
-        return self.workspace.wait_for(predicate, timeout)
+    def wait_for(self, predicate: Callable[[], T], timeout: float = DEFAULT_SECONDS) -> T:
+        """Wait until `predicate()` is truthy (e.g. an async post arrived); returns its value.
+
+        `timeout` is scaled by `sandbox.waiting.budget` (a loaded machine raises it)."""
+        return self.workspace.wait_for(predicate, budget(timeout))
 
     # -- the wire ----------------------------------------------------------------------------------
     def handle_api(self, method: str, args: dict, bearer: str | None) -> tuple[int, dict, dict]:

@@ -52,6 +52,11 @@ class Faults:
             raise ValueError("status must be 500 or 503")
         return self._add(status, method, count, seconds, 0)
 
+    def end(self, fault: Fault) -> None:
+        """Close one fault's window now (a test ends an outage once it has seen what it needs)."""
+        with self._lock:
+            fault.until = time.monotonic()
+
     def clear(self) -> None:
         """End every fault."""
         with self._lock:

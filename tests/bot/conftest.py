@@ -3,10 +3,9 @@ a migrated SQLite database, and the Slack driver sending signed requests. No moc
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -23,7 +22,6 @@ from storage import repository
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Approval, AuditEntry, MigrationRequest
 
-T = TypeVar("T")
 CHANNEL = "C0DTSBOT01"
 SIGNING_SECRET = "sandbox-signing-secret"
 REQUESTER, SOURCE_OWNER, TARGET_OWNER, STRANGER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER", "U0STRANGER"
@@ -44,17 +42,6 @@ def make_settings(api_url: str, database_url: str, **account_overrides: Any) -> 
              "executor_uin": "100000000021", **account_overrides},
         ],
     }, environ={})
-
-
-def eventually(check: Callable[[], T], timeout: float = 5.0) -> T:
-    """Wait until `check()` is truthy (listeners finish after the ack) and return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "condition not met in time"
-            return value
-        time.sleep(0.02)
 
 
 @dataclass

@@ -6,19 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from sandbox.waiting import eventually
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
-from tests.bot.conftest import (
-    REQUESTER,
-    SOURCE_OWNER,
-    STRANGER,
-    TARGET_OWNER,
-    Bot,
-    click,
-    eventually,
-    refusals,
-)
+from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER, Bot, click, refusals
 
 
 def test_requests_not_approved_in_time_expire_and_the_message_says_so(bot: Bot) -> None:

@@ -16,7 +16,8 @@ from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
-from tests.bot.conftest import INLINE, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER, eventually
+from sandbox.waiting import eventually
+from tests.bot.conftest import INLINE, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER
 from tests.test_plan import ACCOUNTS
 
 

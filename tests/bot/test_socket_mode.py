@@ -12,17 +12,10 @@ from bot.runtime import Runtime, build_runtime
 from core.config import parse_settings
 from sandbox.slack.driver import SocketModeDriver
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
-from tests.bot.conftest import (
-    INLINE,
-    REQUESTER,
-    SIGNING_SECRET,
-    SOURCE_OWNER,
-    STRANGER,
-    TARGET_OWNER,
-    eventually,
-)
+from tests.bot.conftest import INLINE, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, STRANGER, TARGET_OWNER
 from tests.test_plan import ACCOUNTS
 
 APP_TOKEN = "xapp-1-sandbox"

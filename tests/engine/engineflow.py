@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -15,7 +16,7 @@ from core.config import SchedulerSettings, Settings, load_settings
 from core.steps import Outcome, StepResult
 from storage import repository
 from storage.db import session_scope
-from storage.models import MigrationRequest, OutboxMessage
+from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 STATES = ("authorizing_source", "granting_subaccount", "preflight", "creating_task", "configuring", "verifying",
@@ -29,6 +30,20 @@ FIELDS = {
 }
 
 Behaviour = Callable[[MigrationRequest, int], StepResult]
+
+
+class MovedClock:
+    """The engine's clock (`WorkflowEngine(clock=...)`): the wall clock plus what a test moved it by."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def move(self, seconds: float) -> None:
+        """Let `seconds` pass for the engine (a lease runs out) without waiting for them."""
+        self.offset += timedelta(seconds=seconds)
 
 
 def fast_settings(environ: dict[str, str] | None = None, lease_seconds: float = 30.0) -> Settings:

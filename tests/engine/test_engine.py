@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from engineflow import ScriptedSteps, add_approved, events, load, notices
+from engineflow import MovedClock, ScriptedSteps, add_approved, events, load, notices
 from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.config import Settings
 from core.engine import RetryPolicy, WorkflowEngine
 from core.steps import Diagnosis, Outcome, StepResult
+from sandbox.waiting import budget
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
@@ -36,8 +37,8 @@ def make_engine(engine: Engine, settings: Settings) -> Iterator:
         workflow.close()
 
 
-def drive(workflow: WorkflowEngine, db: Engine, request_id: str, until: str, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
+def drive(workflow: WorkflowEngine, db: Engine, request_id: str, until: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + budget(seconds)
     while load(db, request_id).state != until:
         assert time.monotonic() < deadline, f"stuck in {load(db, request_id).state}"
         if workflow.tick() == 0:
@@ -208,17 +209,17 @@ def test_crash_after_a_side_effect_reruns_the_step_and_notices_once(engine, sett
 
     steps = ScriptedSteps(authorizing_source=authorize)
     [rid] = add_approved(engine)
-    dying = WorkflowEngine(engine, settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
-        update={"lease_seconds": 0.3})}), steps.table, None, "dying", retry=FAST_RETRY)
+    dying = WorkflowEngine(engine, settings, steps.table, None, "dying", retry=FAST_RETRY)
     drive(dying, engine, rid, "authorizing_source")
     with pytest.raises(Crash):
         dying.tick()
     dying.close()
     assert load(engine, rid).lease_owner == "dying"
 
-    survivor = WorkflowEngine(engine, settings, steps.table, None, "survivor", retry=FAST_RETRY)
+    clock = MovedClock()
+    survivor = WorkflowEngine(engine, settings, steps.table, None, "survivor", retry=FAST_RETRY, clock=clock)
     assert survivor.tick() == 0  # the lease is still live
-    time.sleep(0.35)
+    clock.move(settings.scheduler.lease_seconds + 1)  # ... until the dead replica's lease runs out
     drive(survivor, engine, rid, "succeeded")
     survivor.close()
     assert roles == {rid: 1} and steps.runs[(rid, "authorizing_source")] == 2
@@ -229,8 +230,8 @@ def test_crash_after_a_side_effect_reruns_the_step_and_notices_once(engine, sett
 def test_crash_while_recording_leaves_nothing_half_written(engine, settings, monkeypatch):
     steps = ScriptedSteps()
     [rid] = add_approved(engine)
-    short = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"lease_seconds": 0.2})})
-    workflow = WorkflowEngine(engine, short, steps.table, None, "a", retry=FAST_RETRY)
+    clock = MovedClock()
+    workflow = WorkflowEngine(engine, settings, steps.table, None, "a", retry=FAST_RETRY, clock=clock)
     drive(workflow, engine, rid, "preflight")
     real_refresh = outbox.request_refresh
 
@@ -244,7 +245,7 @@ def test_crash_while_recording_leaves_nothing_half_written(engine, settings, mon
     request = load(engine, rid)
     assert request.state == "preflight" and request.lease_owner == "a"
     assert events(engine, rid).count("preflight_passed") == 0
-    time.sleep(0.25)
+    clock.move(settings.scheduler.lease_seconds + 1)  # its own lease runs out: the step is run again
     drive(workflow, engine, rid, "succeeded")
     workflow.close()
     assert steps.runs[(rid, "preflight")] == 2 and events(engine, rid).count("preflight_passed") == 1

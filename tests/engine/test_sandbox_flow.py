@@ -18,6 +18,7 @@ from core.scheduler import Scheduler
 from handlers import STEPS
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
+from sandbox.waiting import budget
 from storage import repository
 from storage.db import session_scope
 
@@ -28,8 +29,8 @@ def sandbox():
         yield sb
 
 
-def wait_for(engine, rid: str, state: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
+def wait_for(engine, rid: str, state: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + budget(seconds)
     while load(engine, rid).state != state:
         current = load(engine, rid)
         assert current.state not in ("failed", "verify_failed"), current.last_error

@@ -13,13 +13,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from serveproc import Replica, bot_env, wait_until, write_config
+from serveproc import Replica, bot_env, write_config
 from sqlmodel import col, select
 
 from bot import blocks
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.waiting import eventually
 from storage.db import make_engine, session_scope
 from storage.models import MigrationRequest, OutboxMessage
 
@@ -80,7 +81,7 @@ class Cluster:
         return next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
 
     def request_message(self, request_id: str, timeout: float = 30) -> dict:
-        ts = wait_until(lambda: self.request(request_id).message_ts, timeout, f"{request_id}'s message")
+        ts = eventually(lambda: self.request(request_id).message_ts, timeout, f"{request_id}'s message")
         return self.slack.message(ts)
 
     def approve(self, replica: Replica, request_id: str) -> None:
@@ -102,7 +103,7 @@ class Cluster:
             assert "failed" not in states, [(rid, self.request(rid).last_error) for rid in request_ids]
             return all(state in REACHED_RUNNING for state in states)
 
-        wait_until(reached, timeout, f"{len(request_ids)} requests to reach Running", interval=0.2)
+        eventually(reached, timeout, f"{len(request_ids)} requests to reach Running", interval=0.2)
 
     def thread(self, request_id: str) -> list[str]:
         """The texts of the request's thread replies, as Slack shows them."""
@@ -128,7 +129,7 @@ class Cluster:
             with session_scope(self.db) as session:
                 return not session.exec(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).first()
 
-        wait_until(drained, timeout, "the outbox to drain", interval=0.2)
+        eventually(drained, timeout, "the outbox to drain", interval=0.2)
 
     def cloud_changes(self) -> Counter[tuple[str, str]]:
         """Writes that took effect, by (action, what they changed)."""

@@ -12,17 +12,16 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
+from sandbox.waiting import eventually
+
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
-T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -51,18 +50,6 @@ def dtsbot_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
-def wait_until(check: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
-    """Poll `check()` until truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
 class Replica:
     """One `dtsbot serve` child process; start() waits for /healthz, kill() is SIGKILL."""
 
@@ -80,7 +67,7 @@ class Replica:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen([*dtsbot_command(), "serve", "--config", str(self.config)],
                                             env=self.env, stdout=log, stderr=log, cwd=self.config.parent)
-        wait_until(self.healthy, timeout, f"{self.url}/healthz (log: {self.log_path})")
+        eventually(self.healthy, timeout, f"{self.url}/healthz (log: {self.log_path})")
         return self
 
     def healthy(self) -> bool:

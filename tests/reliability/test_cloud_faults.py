@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import pytest
 from flow import REQUESTER, Cluster
-from serveproc import wait_until
 from sqlmodel import select
 
 from core.cloud import NOT_REPEATABLE
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
 
@@ -66,7 +66,7 @@ def retry_failed(cluster: Cluster, failed: list[MigrationRequest]) -> None:
     driver = cluster.driver(cluster.replicas[-1])
     for request in failed:
         assert "fix:" in (request.last_error or ""), request.last_error
-        notice = wait_until(lambda r=request: [m for m in cluster.slack.thread(r.channel, r.message_ts)
+        notice = eventually(lambda r=request: [m for m in cluster.slack.thread(r.channel, r.message_ts)
                                                if "Retry" in str(m.get("blocks"))], 30, f"{request.id}'s failure")
         assert "fix" in notice[-1]["text"].lower()
         assert driver.click(REQUESTER, {**notice[-1], "channel": request.channel}, "retry").status == 200
@@ -81,7 +81,7 @@ def test_thirty_percent_of_cloud_calls_fail_and_every_request_reaches_running_on
     for n, request_id in enumerate(request_ids):
         faulty.approve(bots[n % REPLICAS], request_id)
 
-    wait_until(lambda: all(r.state in SETTLED for r in states(faulty, request_ids).values()), 240, "every request to reach Running or fail", interval=0.5)
+    eventually(lambda: all(r.state in SETTLED for r in states(faulty, request_ids).values()), 240, "every request to reach Running or fail", interval=0.5)
     failed = [r for r in states(faulty, request_ids).values() if r.state == "failed"]
     retry_failed(faulty, failed)
     faulty.wait_running(request_ids, timeout=120)

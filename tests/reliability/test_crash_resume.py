@@ -14,7 +14,8 @@ from collections import Counter
 
 import pytest
 from flow import Cluster
-from serveproc import wait_until
+
+from sandbox.waiting import eventually
 
 HOLD = 3.0  # seconds the sandbox holds an answer: the kill comes first, the record after
 # GetRole is not a point: the first one answers ResourceNotFound, and the sandbox holds only answers that succeed
@@ -34,7 +35,7 @@ def crash_through(cluster: Cluster, points: tuple[str, ...], extra: str = "") ->
         fault = cluster.tencentcloud.faults.add(action, "slow", count=1, delay=HOLD)
         if bot is None:
             bot = cluster.replica(f"bot-{number}")
-        wait_until(lambda fault=fault: fault not in cluster.tencentcloud.faults.active(), 30,
+        eventually(lambda fault=fault: fault not in cluster.tencentcloud.faults.active(), 30,
                    f"a call of {action} after {[r.action for r in cluster.tencentcloud.calls.records][-5:]} "
                    f"(state {cluster.request(request_id).state})")
         time.sleep(0.3)  # the sandbox has applied it and holds the answer

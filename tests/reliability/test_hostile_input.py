@@ -20,6 +20,7 @@ from inprocess import REQUESTER, SOURCE_OWNER, InProcessBot, captured_errors
 from bot.blocks import MORE_PROBLEMS
 from core import validation
 from sandbox.slack.driver import Response
+from sandbox.waiting import until_count
 
 BATCH = 8  # cases sent concurrently per hypothesis example
 POOL = ThreadPoolExecutor(BATCH, thread_name_prefix="hostile")
@@ -78,7 +79,8 @@ def _slash(bot: InProcessBot, texts: list[str]) -> None:
     ephemerals, views = len(workspace.ephemerals), len(workspace.views)
     for answer in POOL.map(lambda text: bot.driver.slash(REQUESTER, text), texts):
         assert answer.status == 200, answer
-    bot.slack.wait_for(lambda: len(workspace.ephemerals) - ephemerals + len(workspace.views) - views >= len(texts))
+    until_count(lambda: len(workspace.ephemerals) - ephemerals + len(workspace.views) - views, len(texts),
+                what="answers to the batch")
     for reply in workspace.snapshot(lambda: workspace.ephemerals[ephemerals:]):
         _check_reply(bot, reply)
 

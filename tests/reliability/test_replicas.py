@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 from flow import REACHED_RUNNING, Cluster
-from serveproc import wait_until
 from sqlmodel import select
 
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import MigrationRequest
 
@@ -47,7 +47,7 @@ def test_three_replicas_one_killed_midway_finish_every_request_once(on_postgresq
                    for n in range(REQUESTS)]
     for n, request_id in enumerate(request_ids):
         cluster.approve(replicas[(n + 1) % REPLICAS], request_id)
-    wait_until(lambda: running_count(cluster) >= REQUESTS // 3, 120, "a third of the requests to run")
+    eventually(lambda: running_count(cluster) >= REQUESTS // 3, 120, "a third of the requests to run")
     victim = replicas[1]
     victim.kill()
     cluster.wait_running(request_ids, timeout=180)

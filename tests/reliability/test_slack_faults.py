@@ -8,17 +8,27 @@ Requests: `DTSBOT_SLACK_FAULT_REQUESTS` (default 6).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
 from flow import CHANNEL, Cluster
 
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.slack.faults import Fault
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.waiting import eventually
 
 REQUESTS = int(os.environ.get("DTSBOT_SLACK_FAULT_REQUESTS", "6"))
 POSTING = ("chat.postMessage", "chat.update")
+
+
+def outage_after(slack: SlackEmulator, faults: list[Fault], status: int, refusals: int = 3) -> None:
+    """Keep the fault window open until Slack has refused `refusals` posting calls with `status`, then close it:
+    the window lasts as long as the bot needs to run into it, however loaded the machine is."""
+    eventually(lambda: sum(1 for c in slack.calls if c.method in POSTING and c.status == status) >= refusals,
+               what=f"{refusals} posting calls refused with HTTP {status}", interval=0.2)
+    for fault in faults:
+        slack.faults.end(fault)
 
 
 @pytest.fixture
@@ -36,13 +46,11 @@ def test_rate_limits_and_outages_delay_notices_but_never_lose_or_repeat_them(fas
     request_ids = [cluster.open_request(bot, f"role_name=DTS-role-{n}") for n in range(REQUESTS)]
     for request_id in request_ids:
         cluster.request_message(request_id)
-    for method in POSTING:
-        slack.faults.rate_limit(method, seconds=4, retry_after=2)
+    rate_limits = [slack.faults.rate_limit(method, seconds=3600, retry_after=2) for method in POSTING]
     for request_id in request_ids:
         cluster.approve(bot, request_id)
-    time.sleep(4)
-    for method in POSTING:
-        slack.faults.server_error(method, seconds=3, status=503)
+    outage_after(slack, rate_limits, 429)
+    outage_after(slack, [slack.faults.server_error(method, seconds=3600, status=503) for method in POSTING], 503)
     cluster.wait_running(request_ids, timeout=90)
     cluster.wait_delivered(timeout=60)
     cluster.stop()  # nothing moves on while the threads are compared

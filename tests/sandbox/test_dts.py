@@ -25,6 +25,7 @@ from sandbox.tencentcloud.dts.checks import run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, JobConfig, JobQuery
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import Instance, World, default_world
+from sandbox.waiting import budget
 
 SPEED = 200.0
 REGION = "ap-guangzhou"
@@ -90,8 +91,8 @@ def configure(client: dts_client.DtsClient, job_id: str, src: dict[str, Any], ds
                       "Info": [source_node(dst_id)]})
 
 
-def wait_status(client: dts_client.DtsClient, job_id: str, wanted: set[str], timeout: float = 3.0) -> Any:
-    deadline = time.monotonic() + timeout
+def wait_status(client: dts_client.DtsClient, job_id: str, wanted: set[str], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + budget(timeout)
     while True:
         job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
         if job.Status in wanted or time.monotonic() > deadline:
@@ -100,7 +101,7 @@ def wait_status(client: dts_client.DtsClient, job_id: str, wanted: set[str], tim
 
 
 def wait_check(client: dts_client.DtsClient, job_id: str) -> Any:
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + budget(30.0)
     while True:
         check = dts_call(client, "DescribeMigrationCheckJob", JobId=job_id)
         if check.Status != "running" or time.monotonic() > deadline:

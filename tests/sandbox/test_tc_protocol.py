@@ -91,7 +91,7 @@ def test_own_signer_accepted_when_fresh_and_rejected_when_stale(tc_sandbox):
     sid, key = "AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001"
     fresh = _raw_signed(tc_sandbox.endpoint, sid, key, int(time.time()))
     assert fresh["Response"]["AccountId"] == "100000000001"
-    stale = _raw_signed(tc_sandbox.endpoint, sid, key, int(time.time()) - 301)
+    stale = _raw_signed(tc_sandbox.endpoint, sid, key, int(time.time()) - 600)
     assert stale["Response"]["Error"]["Code"] == "AuthFailure.SignatureExpire"
     assert stale["Response"]["RequestId"]
 

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from sandbox.waiting import eventually
 from tests.bot.conftest import (
     GROUP_MEMBER,
     REQUESTER,
@@ -15,7 +16,6 @@ from tests.bot.conftest import (
     Bot,
     approvals,
     click,
-    eventually,
     refusals,
 )
 

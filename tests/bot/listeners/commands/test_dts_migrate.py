@@ -6,7 +6,8 @@ import pytest
 
 from bot.blocks import escape
 from core import validation
-from tests.bot.conftest import INLINE, REQUESTER, STRANGER, Bot, eventually
+from sandbox.waiting import eventually
+from tests.bot.conftest import INLINE, REQUESTER, STRANGER, Bot
 
 
 def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot) -> None:

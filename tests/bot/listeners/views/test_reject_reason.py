@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import STRANGER, TARGET_OWNER, Bot, click, eventually, refusals
+from sandbox.waiting import eventually
+from tests.bot.conftest import STRANGER, TARGET_OWNER, Bot, click, refusals
 
 
 def test_reject_with_a_reason(bot: Bot) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, Bot, approvals, click, eventually, refusals
+from sandbox.waiting import eventually
+from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, Bot, approvals, click, refusals
 
 
 def test_submission_errors_come_back_on_the_fields(bot: Bot) -> None:
