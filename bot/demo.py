@@ -30,7 +30,7 @@ from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
-from storage import repository
+from storage import outbox, repository
 from storage.db import session_scope
 
 T = TypeVar("T")
@@ -139,6 +139,19 @@ class Story:
             raise StoryFailed(f"the bot answered HTTP {response.status} to {user}")
         return self.wait(f"the bot's answer to {user}", lambda: self.slack.ephemerals(user)[seen:])[0]
 
+    def state(self) -> str | None:
+        """The request's state in the bot's database: what the story waits on, not the timing of an edit."""
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            request = repository.get_request(session, self.request_id)
+            return request.state if request else None
+
+    def delivered(self) -> bool:
+        """Every notice of the request reached the channel (so the transcript ends where the bot did)."""
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            return not outbox.unsent(session, self.request_id)
+
     def request_message(self) -> dict[str, Any] | None:
         """The request message as the channel shows it now."""
         return next((m for m in self.slack.messages() if self.request_id and self.request_id in m.get("text", "")),
@@ -172,8 +185,8 @@ def play(story: Story, scenario: Scenario) -> str:
     story.click(TARGET_OWNER, story.request_message() or message, "approve_target")
     if scenario.expect:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
-        failure = story.wait("the request message to say Failed", lambda: "Failed" in (
-            story.request_message() or {}).get("text", "") and story.reply(_has_button("retry")))
+        failure = story.wait("the request to fail with a Retry button", lambda: story.state() == "failed"
+                             and story.reply(_has_button("retry")))
         story.click(REQUESTER, failure, "retry")  # the bot repairs the role, policy or grant it manages
         story.wait("the repaired migration to run", lambda: story.reply(
             lambda r: "started: *Running*" in r.get("text", "") or "started: Running" in r.get("text", "")))
@@ -181,8 +194,7 @@ def play(story: Story, scenario: Scenario) -> str:
     ready = story.wait("the migration to be ready to complete (incremental sync)",
                        lambda: story.reply(_has_button("complete")))
     story.click(REQUESTER, ready, "complete")
-    story.wait("the migration to succeed and access to be revoked",
-               lambda: "Succeeded" in (story.request_message() or {}).get("text", "")
+    story.wait("the migration to succeed and access to be revoked", lambda: story.state() == "succeeded"
                and story.reply(lambda r: r.get("text", "").startswith("Access revoked")))
     role = story.stage.cloud.world.cam("100000000001").find_role("DTS-role")
     return "succeeded; access revoked: " + ("role DTS-role still exists in shop-prod!" if role else
@@ -233,12 +245,12 @@ def run(scenario: str = "happy", *, keep_running: bool = False, timeout: float =
         story = Story(stage, follower, progress, timeout)
         try:
             ending = play(story, chosen)
+            story.wait("the last notices to reach the channel", story.delivered)
+            follower.poll()
         except StoryFailed as failure:
             follower.poll()
             progress.line(f"\ndtsbot demo: the story did not complete: {failure}")
             return 1
-        time.sleep(0.3)
-        follower.poll()
         for line in summary(stage, story.request_id, ending, progress.elapsed()):
             progress.line(line)
         if keep_running:

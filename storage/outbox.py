@@ -34,11 +34,12 @@ def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dic
 
 
 def request_refresh(session: Session, request_id: str) -> bool:
-    """Ask for the request message to be re-rendered; coalesces with a refresh that is still pending."""
+    """Ask for the request message to be re-rendered; coalesces with a refresh that is pending and not yet
+    tried (one being sent may have rendered the state before this change)."""
     pending = session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.request_id == request_id, OutboxMessage.kind == "refresh",
-            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts == 0,
         )
     ).first()
     if pending is not None:
@@ -89,11 +90,16 @@ def mark_attempt(session: Session, message_id: int, owner: str) -> None:
 
 
 def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
-    """Whether an older notice of the same request is still unsent (so this one must wait its turn)."""
+    """Whether an older notice this one must follow is still unsent (so this one waits its turn).
+
+    Thread notices follow the request message and the thread notices before them. A refresh follows only the
+    request message: it renders the request's current state, so it does not queue behind thread notices that
+    go out at Slack's pace of one post a second."""
+    kinds = ("request",) if message.kind == "refresh" else ("request", "thread")
     return session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.request_id == message.request_id, col(OutboxMessage.id) < message.id,
-            col(OutboxMessage.sent_at).is_(None),
+            col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.kind).in_(kinds),
         )
     ).first() is not None
 
@@ -123,6 +129,13 @@ def retry_later(session: Session, message_id: int, owner: str, delay_seconds: fl
 def pending_count(session: Session) -> int:
     """Notices not yet delivered (for /metrics and tests)."""
     return len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.sent_at).is_(None))).all())
+
+
+def unsent(session: Session, request_id: str) -> bool:
+    """Whether any notice of the request is still waiting to be delivered."""
+    return session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.request_id == request_id, col(OutboxMessage.sent_at).is_(None))
+    ).first() is not None
 
 
 def sent(session: Session, request_id: str) -> Sequence[OutboxMessage]:

@@ -14,13 +14,16 @@ import pytest
 
 from bot.progress import Progress
 from bot.transcript import plain, render_message
+from sandbox.waiting import budget
 
 NAMES = {"U0SRCOWNER": "Sam Source-Owner", "U0REQUESTER": "Riley Requester"}
 
 
-def demo(*args: str, timeout: float = 150) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "demo", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def demo(*args: str, story_seconds: float = 240) -> tuple[int, str, str]:
+    """Run `dtsbot demo`; its story may take `budget(story_seconds)` on this machine (a --timeout in `args` wins)."""
+    story = [] if "--timeout" in args else ["--timeout", str(budget(story_seconds))]
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "demo", *story, *args], capture_output=True, text=True,
+                          timeout=budget(story_seconds) + budget(60), check=False)
     return done.returncode, done.stdout, done.stderr
 
 
