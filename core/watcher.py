@@ -60,9 +60,11 @@ class StatusWatcher:
     """Lists watched DTS tasks in batches and makes due the requests whose task status changed."""
 
     def __init__(self, db_engine: Engine, clients: Any, *, rate: float = DESCRIBE_RATE,
-                 on_change: Callable[[], None] | None = None, backoff_cap: float = 60.0) -> None:
+                 on_change: Callable[[], None] | None = None, backoff_cap: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` (monotonic seconds) times the rate-limit pauses; a test moves it instead of sleeping."""
         self.db, self.clients, self.rate, self.on_change = db_engine, clients, rate, on_change
-        self.backoff_cap = backoff_cap
+        self.backoff_cap, self.clock = backoff_cap, clock
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._paused: dict[tuple[str, str], tuple[float, float]] = {}  # group -> (until, last delay)
         self._lock = threading.Lock()
@@ -75,7 +77,7 @@ class StatusWatcher:
             groups[(row.target_account, row.target_region)].append(row)
             report.watched += 1
         for group, rows in groups.items():
-            if self._paused.get(group, (0.0, 0.0))[0] > time.monotonic():
+            if self._paused.get(group, (0.0, 0.0))[0] > self.clock():
                 report.throttled.append(group)
                 continue
             self._watch_group(group, rows, report)
@@ -134,7 +136,7 @@ class StatusWatcher:
     def _pause(self, group: tuple[str, str]) -> None:
         last = self._paused.get(group, (0.0, 0.5))[1]
         delay = min(self.backoff_cap, last * 2)
-        self._paused[group] = (time.monotonic() + delay, delay)
+        self._paused[group] = (self.clock() + delay, delay)
         log.warning("DTS rate limit for %s/%s: pausing the watch for %.1f s", *group, delay)
 
     def _mark_changed(self, rows: list[Row[Any]], statuses: dict[str, str]) -> list[str]:

@@ -28,6 +28,8 @@ class Fault:
     probability: float = 1.0
     delay: float = 2.0
     service: str | None = None
+    held: int = 0  # `slow`: calls whose action ran and whose answer is being held ...
+    answered: int = 0  # ... and those whose answer then went out (a test waits on these, not on the clock)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

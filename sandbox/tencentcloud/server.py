@@ -162,7 +162,9 @@ class TencentCloudSandbox:
                 outcome = "committed-dropped"
                 return Outcome(None)
             if fault and fault.kind == "slow":
+                fault.held += 1
                 time.sleep(fault.delay)
+                fault.answered += 1
             return Outcome({"Response": {**result, "RequestId": request_id}})
         except TencentCloudError as exc:
             outcome, code = "error", exc.code

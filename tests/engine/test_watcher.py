@@ -4,6 +4,7 @@ task's request made due as soon as its batch is listed, leased requests left to 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -56,10 +57,11 @@ def is_due(db, rid: str) -> bool:
     return request.next_run_at is not None and request.next_run_at <= utcnow()
 
 
-def watcher_for(sandbox, db, wakes: list[int] | None = None, backoff_cap: float = 60.0) -> StatusWatcher:
+def watcher_for(sandbox, db, wakes: list[int] | None = None, clock: Callable[[], float] = time.monotonic
+                ) -> StatusWatcher:
     clients = CloudClients(fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint}), backoff_base=0.01, timeout=5)
     on_change = None if wakes is None else (lambda: wakes.append(1))
-    return StatusWatcher(db, clients, rate=100.0, on_change=on_change, backoff_cap=backoff_cap)
+    return StatusWatcher(db, clients, rate=100.0, on_change=on_change, clock=clock)
 
 
 def test_a_change_on_the_first_page_is_made_due_before_the_second_page_is_listed(engine, sandbox):
@@ -115,12 +117,13 @@ def test_rate_limited_listing_pauses_the_account_and_region(engine, sandbox):
     [rid] = seed_running(sandbox, engine, 1)
     ready_to_complete(sandbox, engine, rid)
     sandbox.faults.add("DescribeMigrationJobs", "RequestLimitExceeded", count=3)  # every attempt of one call
-    watcher = watcher_for(sandbox, engine, backoff_cap=0.3)
+    now = [time.monotonic()]
+    watcher = watcher_for(sandbox, engine, clock=lambda: now[0])
 
     refused = watcher.cycle()
     assert refused.throttled == [("analytics", "ap-guangzhou")] and refused.changed == []
     listed = len(sandbox.calls.of("DescribeMigrationJobs"))
     assert watcher.cycle().throttled == [("analytics", "ap-guangzhou")]  # paused: no call at all
     assert len(sandbox.calls.of("DescribeMigrationJobs")) == listed
-    time.sleep(0.35)  # the pause is over
+    now[0] += 60  # the pause (at most a minute) is over
     assert watcher.cycle().changed == [rid]

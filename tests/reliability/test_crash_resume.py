@@ -9,7 +9,6 @@ once, one DTS task, and each channel notice posted once.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -31,20 +30,21 @@ def crash_through(cluster: Cluster, points: tuple[str, ...], extra: str = "") ->
     bot = cluster.replica("bot-0")
     request_id = cluster.open_request(bot, extra)
     cluster.approve(bot, request_id)
+    held = []
     for number, action in enumerate(points, start=1):
         fault = cluster.tencentcloud.faults.add(action, "slow", count=1, delay=HOLD)
+        held.append(fault)
         if bot is None:
             bot = cluster.replica(f"bot-{number}")
-        eventually(lambda fault=fault: fault not in cluster.tencentcloud.faults.active(), 30,
+        eventually(lambda fault=fault: fault.held, 30,
                    f"a call of {action} after {[r.action for r in cluster.tencentcloud.calls.records][-5:]} "
                    f"(state {cluster.request(request_id).state})")
-        time.sleep(0.3)  # the sandbox has applied it and holds the answer
-        bot.kill()
+        bot.kill()  # the sandbox has applied the action and holds the answer
         bot = None
     cluster.replica("bot-last")
     cluster.wait_running([request_id], timeout=90)
     cluster.wait_delivered(timeout=30)  # a notice a killed notifier had claimed waits out its short lease
-    time.sleep(HOLD)  # the held answers are recorded once their hold ends
+    eventually(lambda: all(f.answered == f.held for f in held), 30, "the held answers to be recorded")
     return request_id
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +13,8 @@ from tencentcloud.common.credential import Credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
+
+from sandbox.waiting import budget, eventually
 
 
 def free_port() -> int:
@@ -28,20 +29,20 @@ def running(*args: str) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "sandbox", *args, "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def accepting() -> bool:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the sandbox did not start"
-                time.sleep(0.1)
+        eventually(accepting, what="the sandbox to accept connections", interval=0.1)
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=budget(30))
 
 
 def test_tencentcloud_sandbox_serves_the_default_world():

@@ -290,7 +290,7 @@ def test_admin_endpoints_set_faults_read_messages_and_reset(slack: SlackEmulator
 def test_posting_rate_is_measured_per_channel(slack: SlackEmulator, client: WebClient) -> None:
     for text in ("a", "b", "c"):
         client.chat_postMessage(channel=CHANNEL, text=text)
-    assert slack.max_posts_in_window(CHANNEL, window=1.0) == 3
+    assert slack.max_posts_in_window(CHANNEL, window=600.0) == 3  # within ten minutes, however slow the machine
     assert slack.max_posts_in_window(CHANNEL, window=0.0) == 0
 
 
