@@ -47,19 +47,25 @@ def eventually(check: Callable[[], T], timeout: float = DEFAULT_SECONDS, what: s
         time.sleep(interval)
 
 
-def until_count(count: Callable[[], int], total: int, stall: float = DEFAULT_SECONDS, what: str = "the work",
-                interval: float = 0.05) -> int:
-    """Wait until `count()` reaches `total`; AssertionError only when it stops growing for `budget(stall)` s.
+def while_progressing(done: Callable[[], bool], progress: Callable[[], int], stall: float = DEFAULT_SECONDS,
+                      what: str = "the work", interval: float = 0.05) -> None:
+    """Wait until `done()`; AssertionError only when `progress()` stops growing for `budget(stall)` seconds.
 
-    For a batch of thousands: the wait lasts as long as the work keeps moving, however slow the machine."""
+    For work in bulk (thousands of answers, a hundred requests): the wait lasts as long as the work keeps
+    moving, however slow the machine."""
     seconds = budget(stall)
-    done = count()
+    best = progress()
     deadline = time.monotonic() + seconds
-    while done < total:
+    while not done():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: stuck at {done} of {total} for {seconds:.0f} s")
+            raise AssertionError(f"{what}: no progress for {seconds:.0f} s (at {best})")
         time.sleep(interval)
-        now = count()
-        if now > done:
-            done, deadline = now, time.monotonic() + seconds
-    return done
+        now = progress()
+        if now > best:
+            best, deadline = now, time.monotonic() + seconds
+
+
+def until_count(count: Callable[[], int], total: int, stall: float = DEFAULT_SECONDS, what: str = "the work",
+                interval: float = 0.05) -> None:
+    """Wait until `count()` reaches `total`, for as long as it keeps growing (see `while_progressing`)."""
+    while_progressing(lambda: count() >= total, count, stall, f"{what} ({total} expected)", interval)

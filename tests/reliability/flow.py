@@ -20,7 +20,7 @@ from bot import blocks
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
-from sandbox.waiting import eventually
+from sandbox.waiting import eventually, while_progressing
 from storage.db import make_engine, session_scope
 from storage.models import MigrationRequest, OutboxMessage
 
@@ -31,6 +31,10 @@ SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "10000000
 INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
           "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 REACHED_RUNNING = ("running", "ready_to_complete", "completing", "revoking_access", "succeeded")
+STEP_ORDER = {state: n for n, state in enumerate((
+    "requested", "approved", "authorizing_source", "granting_subaccount", "preflight", "creating_task", "configuring",
+    "verifying", "starting", *REACHED_RUNNING), start=1)}
+"""How far along the way to Running a state is: a wait on many requests fails only when none moves on."""
 WRITES = ("CreateRole", "AttachRolePolicy", "CreatePolicy", "AttachUserPolicy", "CreateMigrationService",
           "ModifyMigrationJob", "CreateMigrateCheckJob", "StartMigrateJob", "TagResources")
 
@@ -98,12 +102,21 @@ class Cluster:
         return found
 
     def wait_running(self, request_ids: list[str], timeout: float = 60) -> None:
-        def reached() -> bool:
-            states = [self.request(rid).state for rid in request_ids]
-            assert "failed" not in states, [(rid, self.request(rid).last_error) for rid in request_ids]
-            return all(state in REACHED_RUNNING for state in states)
+        """Every request reaches Running; fails on a failed request, or when none moves on for `timeout` s."""
+        def states() -> dict[str, str]:
+            with session_scope(self.db) as session:
+                rows = session.exec(select(MigrationRequest).where(col(MigrationRequest.id).in_(request_ids))).all()
+            failed = [(r.id, r.last_error) for r in rows if r.state == "failed"]
+            assert not failed, failed
+            return {r.id: r.state for r in rows}
 
-        eventually(reached, timeout, f"{len(request_ids)} requests to reach Running", interval=0.2)
+        def moved_on() -> int:
+            return sum(STEP_ORDER.get(state, 0) for state in states().values())
+
+        def reached() -> bool:
+            return all(state in REACHED_RUNNING for state in states().values())
+
+        while_progressing(reached, moved_on, timeout, f"{len(request_ids)} requests to reach Running", interval=0.2)
 
     def thread(self, request_id: str) -> list[str]:
         """The texts of the request's thread replies, as Slack shows them."""
@@ -129,7 +142,11 @@ class Cluster:
             with session_scope(self.db) as session:
                 return not session.exec(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))).first()
 
-        eventually(drained, timeout, "the outbox to drain", interval=0.2)
+        def sent() -> int:
+            with session_scope(self.db) as session:
+                return len(session.exec(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_not(None))).all())
+
+        while_progressing(drained, sent, timeout, "the outbox to drain", interval=0.2)
 
     def cloud_changes(self) -> Counter[tuple[str, str]]:
         """Writes that took effect, by (action, what they changed)."""

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
-from sandbox.waiting import eventually
+from sandbox.waiting import until_count
 from storage.db import session_scope
 from storage.models import MigrationRequest
 
@@ -47,7 +47,7 @@ def test_three_replicas_one_killed_midway_finish_every_request_once(on_postgresq
                    for n in range(REQUESTS)]
     for n, request_id in enumerate(request_ids):
         cluster.approve(replicas[(n + 1) % REPLICAS], request_id)
-    eventually(lambda: running_count(cluster) >= REQUESTS // 3, 120, "a third of the requests to run")
+    until_count(lambda: running_count(cluster), REQUESTS // 3, 120, "requests running")
     victim = replicas[1]
     victim.kill()
     cluster.wait_running(request_ids, timeout=180)
