@@ -37,12 +37,15 @@ class Scheduler:
     def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
                  workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
-                 watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None) -> None:
-        """`on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram)."""
+                 watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
+                 max_step_seconds: float | None = None) -> None:
+        """`on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram);
+        `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
-                                     watched_fallback=watched_fallback, wakeup=self._wake)
+                                     watched_fallback=watched_fallback, wakeup=self._wake,
+                                     max_step_seconds=max_step_seconds)
         watcher_options = {} if watch_rate is None else {"rate": watch_rate}
         self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
         self._notify, self._expire, self._on_cycle = notify, expire, on_cycle

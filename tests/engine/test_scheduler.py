@@ -10,7 +10,7 @@ import pytest
 from engineflow import ScriptedSteps, add_approved, events, load
 
 from core.scheduler import Scheduler
-from sandbox.waiting import eventually
+from sandbox.waiting import budget, eventually
 from storage import outbox, repository
 from storage.db import session_scope
 
@@ -104,7 +104,10 @@ def test_two_replicas_share_fifty_requests_each_step_and_notice_once(engine, set
 @pytest.mark.slow
 def test_a_replica_that_dies_midway_loses_its_leases_and_the_other_finishes(engine, settings):
     steps = ScriptedSteps()
-    short = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"lease_seconds": 1.0})})
+    # A live replica renews its leases every third of a lease: short enough for the test, long enough that a
+    # loaded machine's pause does not let the other replica take over a step that is still running.
+    lease = budget(3.0)
+    short = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"lease_seconds": lease})})
     dead, buried = threading.Event(), threading.Event()
 
     def dying(step):
@@ -117,7 +120,8 @@ def test_a_replica_that_dies_midway_loses_its_leases_and_the_other_finishes(engi
         return run
 
     ids = add_approved(engine, 50)
-    a = make_scheduler(engine, short, {state: dying(step) for state, step in steps.table.items()}, "a")
+    a = make_scheduler(engine, short, {state: dying(step) for state, step in steps.table.items()}, "a",
+                       max_step_seconds=lease)  # its hung steps stop holding their leases after one lease
     b = make_scheduler(engine, short, steps.table, "b")
     a.start()
     b.start()

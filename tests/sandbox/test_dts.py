@@ -1,13 +1,13 @@
 """DTS in the Tencent Cloud sandbox, driven only through the real SDK's DtsClient (plus CAM/STS to set up roles).
 
-The clock runs SPEED times faster than real time so a whole migration (check 5 s, readyRun 2 s, running 20 s,
-completing 3 s of sandbox time) takes a fraction of a second.
+The sandbox clock stands still unless a test moves it: `wait_status` and `wait_check` advance it a second per look,
+so a whole migration (check 5 s, readyRun 2 s, running 20 s, completing 3 s of sandbox time) passes in a few dozen
+calls, and a state the test checks (running, stopping) lasts until the test moves on, however loaded the machine.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,9 +25,9 @@ from sandbox.tencentcloud.dts.checks import run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, JobConfig, JobQuery
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import Instance, World, default_world
-from sandbox.waiting import budget
 
-SPEED = 200.0
+STILL = 1e-3  # the clock's speed: a thousandth of real time, so sandbox time passes when a test advances it
+STEP = 1.0  # sandbox seconds that pass between two looks at a job
 REGION = "ap-guangzhou"
 SOURCE_UIN, TARGET_UIN = "100000000001", "100000000002"
 DB_PASSWORD = "s3cret-db-password"
@@ -36,8 +36,8 @@ ROLE = "DTS-role"
 
 @pytest.fixture
 def world() -> World:
-    """The default world on a fast clock, plus a second MySQL instance so a job can stay in one account."""
-    world = default_world(speed=SPEED)
+    """The default world on a still clock, plus a second MySQL instance so a job can stay in one account."""
+    world = default_world(speed=STILL)
     world.account(TARGET_UIN).instances.append(Instance("cdb-dst00003", "mysql", REGION, "10.0.2.30", 3306))
     return world
 
@@ -91,22 +91,24 @@ def configure(client: dts_client.DtsClient, job_id: str, src: dict[str, Any], ds
                       "Info": [source_node(dst_id)]})
 
 
-def wait_status(client: dts_client.DtsClient, job_id: str, wanted: set[str], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + budget(timeout)
-    while True:
+def wait_status(client: dts_client.DtsClient, job_id: str, wanted: set[str], clock: Clock) -> Any:
+    """Look at the job, letting STEP sandbox seconds pass between looks, until its status is one of `wanted`."""
+    for _ in range(1000):
         job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
-        if job.Status in wanted or time.monotonic() > deadline:
+        if job.Status in wanted:
             return job
-        time.sleep(0.01)
+        clock.advance(STEP)
+    return job
 
 
-def wait_check(client: dts_client.DtsClient, job_id: str) -> Any:
-    deadline = time.monotonic() + budget(30.0)
-    while True:
+def wait_check(client: dts_client.DtsClient, job_id: str, clock: Clock) -> Any:
+    """Look at the check job, letting STEP sandbox seconds pass between looks, until it is no longer running."""
+    for _ in range(1000):
         check = dts_call(client, "DescribeMigrationCheckJob", JobId=job_id)
-        if check.Status != "running" or time.monotonic() > deadline:
+        if check.Status != "running":
             return check
-        time.sleep(0.01)
+        clock.advance(STEP)
+    return check
 
 
 def authorize_source(tc_client: Callable[..., Any], policies: list[str]) -> None:
@@ -133,7 +135,8 @@ def cross_account(creds: Any, instance_id: str = "cdb-src00001", account: str = 
 
 
 # -- the guide, end to end ------------------------------------------------------------------------------
-def test_cross_account_lifecycle(tc_client: Callable[..., Any], dts: Callable[..., dts_client.DtsClient]) -> None:
+def test_cross_account_lifecycle(world: World, tc_client: Callable[..., Any],
+                                 dts: Callable[..., dts_client.DtsClient]) -> None:
     authorize_source(tc_client, ["QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess"])
     creds = assume_role(tc_client)
     client = dts()
@@ -161,21 +164,21 @@ def test_cross_account_lifecycle(tc_client: Callable[..., Any], dts: Callable[..
 
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
     assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "checking"
-    check = wait_check(client, job_id)
+    check = wait_check(client, job_id, world.clock)
     assert (check.Status, check.CheckFlag) == ("success", "checkPass")
     assert {s.StepId for s in check.StepInfo} >= {"ConnectDBCheck", "SrcPrivilegeCheck", "BinlogParamCheck"}
     assert all(s.StepStatus == "pass" for s in check.StepInfo)
 
     dts_call(client, "StartMigrateJob", JobId=job_id)
-    running = wait_status(client, job_id, {"running"})
+    running = wait_status(client, job_id, {"running"}, world.clock)
     assert running.Status == "running" and running.StartTime != "0000-00-00 00:00:00"
-    ready = wait_status(client, job_id, {"readyComplete"})
+    ready = wait_status(client, job_id, {"readyComplete"}, world.clock)
     assert ready.Status == "readyComplete"
     assert [(s.StepId, s.Percent) for s in ready.StepInfo.StepInfo][:2] == [("dumper", 100), ("loader", 100)]
     assert "complete" in ready.Action.AllowedAction
 
     dts_call(client, "CompleteMigrateJob", JobId=job_id)
-    done = wait_status(client, job_id, {"success"})
+    done = wait_status(client, job_id, {"success"}, world.clock)
     assert done.Status == "success" and done.EndTime != "0000-00-00 00:00:00"
     assert all(s.Status == "success" for s in done.StepInfo.StepInfo)
 
@@ -186,14 +189,14 @@ def test_progress_advances_with_the_clock(world: World, dts: Callable[..., dts_c
     configure(client, job_id, source_node("cdb-dst00003", AccountMode="self"),
               migrate_type="full")
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    assert wait_check(client, job_id).CheckFlag == "checkPass"
+    assert wait_check(client, job_id, world.clock).CheckFlag == "checkPass"
     dts_call(client, "StartMigrateJob", JobId=job_id)
     world.clock.advance(2.0 + 5.0)  # readyRun, then a quarter of the 20 s running phase
     job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
     assert job.Status == "running"
     dumper, loader = job.StepInfo.StepInfo
     assert 40 <= dumper.Percent < 100 and loader.Percent == 0 and loader.Status == "notStarted"
-    assert wait_status(client, job_id, {"success"}).Status == "success"  # full: no readyComplete
+    assert wait_status(client, job_id, {"success"}, world.clock).Status == "success"  # full: no readyComplete
 
 
 # -- the guide's FAQ ------------------------------------------------------------------------------------
@@ -251,7 +254,7 @@ def test_failed_check_then_fixed_check_passes(world: World, dts: Callable[..., A
     source.fail_checks = ["BinlogParamCheck", "SrcPrivilegeCheck:warning"]
 
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    check = wait_check(client, job_id)
+    check = wait_check(client, job_id, world.clock)
     assert (check.Status, check.CheckFlag) == ("failed", "checkNotPass")
     steps = {s.StepId: s for s in check.StepInfo}
     assert steps["BinlogParamCheck"].StepStatus == "failed"
@@ -266,25 +269,25 @@ def test_failed_check_then_fixed_check_passes(world: World, dts: Callable[..., A
 
     source.fail_checks = []
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    assert wait_check(client, job_id).CheckFlag == "checkPass"
+    assert wait_check(client, job_id, world.clock).CheckFlag == "checkPass"
     assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "checkPass"
 
 
-def test_modifying_a_checked_job_requires_a_new_check(dts: Callable[..., Any]) -> None:
+def test_modifying_a_checked_job_requires_a_new_check(world: World, dts: Callable[..., Any]) -> None:
     client = dts()
     (job_id,) = buy(client)
     assert error_of(lambda: dts_call(client, "CreateMigrateCheckJob", JobId=job_id)).code == \
         "OperationDenied.JobOperationDeniedError"  # not configured yet
     configure(client, job_id, source_node("cdb-dst00003"))
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    assert wait_check(client, job_id).CheckFlag == "checkPass"
+    assert wait_check(client, job_id, world.clock).CheckFlag == "checkPass"
     configure(client, job_id, source_node("cdb-dst00003"), migrate_type="full")
     assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "created"
     assert dts_call(client, "DescribeMigrationCheckJob", JobId=job_id).Status == "notStarted"
 
 
 # -- status machine -------------------------------------------------------------------------------------
-def test_status_conflicts_and_stop(dts: Callable[..., Any]) -> None:
+def test_status_conflicts_and_stop(world: World, dts: Callable[..., Any]) -> None:
     client = dts()
     (job_id,) = buy(client)
     for action in ("StartMigrateJob", "CompleteMigrateJob", "StopMigrateJob"):
@@ -292,9 +295,9 @@ def test_status_conflicts_and_stop(dts: Callable[..., Any]) -> None:
             "FailedOperation.StatusInConflict"
     configure(client, job_id, source_node("cdb-dst00003"))
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    wait_check(client, job_id)
+    wait_check(client, job_id, world.clock)
     dts_call(client, "StartMigrateJob", JobId=job_id)
-    assert wait_status(client, job_id, {"running"}).Status == "running"
+    assert wait_status(client, job_id, {"running"}, world.clock).Status == "running"
     for action in ("CompleteMigrateJob", "CreateMigrateCheckJob", "StartMigrateJob", "IsolateMigrateJob"):
         assert error_of(lambda a=action: dts_call(client, a, JobId=job_id)).code == \
             "FailedOperation.StatusInConflict"
@@ -303,7 +306,7 @@ def test_status_conflicts_and_stop(dts: Callable[..., Any]) -> None:
 
     dts_call(client, "StopMigrateJob", JobId=job_id)
     assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "stopping"
-    assert wait_status(client, job_id, {"canceled"}).Status == "canceled"
+    assert wait_status(client, job_id, {"canceled"}, world.clock).Status == "canceled"
 
     dts_call(client, "IsolateMigrateJob", JobId=job_id)
     isolated = dts_call(client, "DescribeMigrationJobs", JobId=job_id).JobList[0]
@@ -318,10 +321,10 @@ def test_instance_marked_to_fail_while_running(world: World, dts: Callable[..., 
     (job_id,) = buy(client)
     configure(client, job_id, source_node("cdb-dst00003"))
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
-    assert wait_check(client, job_id).CheckFlag == "checkPass"
+    assert wait_check(client, job_id, world.clock).CheckFlag == "checkPass"
     world.instance(TARGET_UIN, REGION, "cdb-dst00003").fail_checks = ["running"]
     dts_call(client, "StartMigrateJob", JobId=job_id)
-    failed = wait_status(client, job_id, {"failed"})
+    failed = wait_status(client, job_id, {"failed"}, world.clock)
     assert failed.Status == "failed" and failed.BriefMsg and failed.ErrorInfo
     assert any(step.Status == "failed" for step in failed.StepInfo.StepInfo)
 
@@ -377,7 +380,7 @@ def test_tag_filters_and_paging(dts: Callable[..., Any]) -> None:
 
 # -- scale: the state, without HTTP ---------------------------------------------------------------------
 def test_tag_lookup_among_5000_jobs_touches_only_the_tagged_ones() -> None:
-    backend = DtsBackend(Clock(speed=SPEED), seed=7)
+    backend = DtsBackend(Clock(speed=STILL), seed=7)
     for n in range(5000):
         backend.create_jobs(TARGET_UIN, src_database_type="mysql", dst_database_type="mysql",
                             src_region=REGION, dst_region=REGION, instance_class="small",
