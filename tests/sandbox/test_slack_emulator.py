@@ -203,7 +203,7 @@ def test_trigger_id_is_single_use_and_expires(slack: SlackEmulator, client: WebC
     client.views_open(trigger_id=trigger, view=modal())
     assert error_of(lambda: client.views_open(trigger_id=trigger, view=modal()))["error"] == "exchanged_trigger_id"
     late = slack.new_trigger_id("U0REQUESTER")
-    slack.workspace.age_triggers(3.5)  # Slack's trigger_id lives 3 s
+    slack.workspace.age_triggers(slack.api.trigger_ttl + 0.5)  # Slack's trigger_id lives 3 s
     assert error_of(lambda: client.views_open(trigger_id=late, view=modal()))["error"] == "expired_trigger_id"
     assert error_of(lambda: client.views_open(trigger_id="1.2.3", view=modal()))["error"] == "invalid_trigger_id"
     assert len(slack.views) == 1
