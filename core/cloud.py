@@ -153,8 +153,10 @@ class CloudClients:
 
     def __init__(self, settings: Settings, on_call: Callable[[CloudCall], None] | None = None, *,
                  backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        """`clock`: epoch seconds now; a test passes its own to age sessions and waits without sleeping."""
         self.settings = settings
+        self.clock = clock
         self._on_call = on_call
         self._backoff_base, self._backoff_cap, self._max_attempts = backoff_base, backoff_cap, max_attempts
         self._timeout = settings.tencentcloud.timeout_seconds if timeout is None else timeout
@@ -244,7 +246,7 @@ class CloudClients:
         key = (target_account, executor, arn, external_id or "", session_name)
         with self._lock:
             cached = self._sessions.get(key)
-        if cached is not None and cached.expires_at - time.time() > SESSION_REFRESH_MARGIN:
+        if cached is not None and cached.expires_at - self.clock() > SESSION_REFRESH_MARGIN:
             return cached
         params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": session_name,
                                   "DurationSeconds": SESSION_SECONDS}
@@ -253,7 +255,7 @@ class CloudClients:
         body = self.sts(target_account, executor).call("AssumeRole", params)
         creds = body["Credentials"]
         session = RoleSession(creds["TmpSecretId"], creds["TmpSecretKey"], creds["Token"],
-                              float(body.get("ExpiredTime") or time.time() + SESSION_SECONDS))
+                              float(body.get("ExpiredTime") or self.clock() + SESSION_SECONDS))
         with self._lock:
             self._sessions[key] = session
         return session

@@ -251,10 +251,13 @@ def test_failed_check_then_fixed_check_passes(world: World, dts: Callable[..., A
 
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
     check = wait_check(client, job_id)
-    assert (check.Status, check.CheckFlag) == ("failed", "checkNotPass")
+    # documented: Status is the check task's state (it finished), CheckFlag the verdict
+    assert (check.Status, check.CheckFlag) == ("success", "checkNotPass")
     steps = {s.StepId: s for s in check.StepInfo}
     assert steps["BinlogParamCheck"].StepStatus == "failed"
-    assert "binlog" in steps["BinlogParamCheck"].DetailCheckItems[0].Solution.lower()
+    item = steps["BinlogParamCheck"].DetailCheckItems[0]
+    assert item.CheckResult == "failed" and item.FailureReason and item.ErrorLog and item.HelpDoc
+    assert "binlog" in item.Solution.lower()
     assert steps["SrcPrivilegeCheck"].StepStatus == "warning"
     job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
     assert job.Status == "checkNotPass" and job.CheckStepInfo.Progress.Status == "failed"
