@@ -41,7 +41,7 @@ CHECK: dict[tuple[str, str], Verdict] = {
     ("running", "checkNotPass"): Verdict(D.WAIT, "Verification of {job} is running."),
     ("failed", NO_FLAG): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
     ("failed", "checkPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
-    ("failed", "checkNotPass"): Verdict(D.CHECK_FAILED, "Verification of {job} failed."),
+    ("failed", "checkNotPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
     ("success", NO_FLAG): Verdict(D.WAIT, "Verification of {job} finished; waiting for DTS's verdict."),
     ("success", "checkPass"): Verdict(D.DONE, "Verification of {job} passed."),
     ("success", "checkNotPass"): Verdict(D.CHECK_FAILED, "Verification of {job} failed."),
@@ -132,7 +132,7 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         failures = [i for i in items if i["kind"] == "failed"]
         brief = check.get("BriefMsg") or ""
         head = found.say(job_id, status) + (f" ({brief})" if brief and not failures else "")
-        return StepResult(Outcome.CHECK_FAILED,
-                          facts={"failed_checks": failures, "check_reported": True},
-                          notice=f"{head}\n{lines}\nFix these, then re-verify.")
+        tail = "Fix these, then re-verify." if failures else "Re-verify to run the check again."
+        return StepResult(Outcome.CHECK_FAILED, facts={"failed_checks": failures, "check_reported": True},
+                          notice="\n".join(part for part in (head, lines, tail) if part))
     return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)
