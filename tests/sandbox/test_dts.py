@@ -46,6 +46,7 @@ def tc_sandbox(world: World) -> Iterator[TencentCloudSandbox]:
     """Overrides conftest's: the same sandbox, serving the fast world above."""
     with TencentCloudSandbox(world) as sandbox:
         yield sandbox
+    assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
 
 
 @pytest.fixture
