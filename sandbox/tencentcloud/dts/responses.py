@@ -19,7 +19,7 @@ from sandbox.tencentcloud.responder import Responder
 
 DATABASE_TYPES = {"mysql", "mariadb", "percona", "postgresql", "mongodb", "sqlserver", "redis", "tendis",
                   "cynosdbmysql", "tdsqlmysql", "keewidb", "tdstore", "clickhouse"}
-INSTANCE_CLASSES = {"micro", "small", "medium", "large", "xlarge", "2xlarge"}
+INSTANCE_CLASSES = {"small", "medium", "large", "xlarge", "2xlarge"}  # as documented; billing is not modelled
 MIGRATE_TYPES = {"structure", "full", "fullAndIncrement"}
 RUNNING_FAILS_MARKER = "running"  # an instance's fail_checks entry: a started migration fails while running
 
