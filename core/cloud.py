@@ -236,17 +236,18 @@ class CloudClients:
 
     # -- role sessions -------------------------------------------------------------------------------
     def role_session(self, target_account: str, executor: str, source_uin: str, role_name: str,
-                     external_id: str | None, session_name: str) -> RoleSession:
+                     external_id: str | None, session_name: str, renew: bool = False) -> RoleSession:
         """Temporary credentials of the source role, assumed by the target root or its executor sub-account.
 
         Calls STS AssumeRole directly (the SDK's STSAssumeRoleCredential cannot send an ExternalId); cached
-        per (caller, role ARN, external ID, session name) and renewed when less than 5 minutes are left.
+        per (caller, role ARN, external ID, session name) and renewed when less than 5 minutes are left, or
+        when `renew` (credentials handed to DTS earlier have reached the end of their life).
         """
         arn = role_arn(source_uin, role_name)
         key = (target_account, executor, arn, external_id or "", session_name)
         with self._lock:
             cached = self._sessions.get(key)
-        if cached is not None and cached.expires_at - self.clock() > SESSION_REFRESH_MARGIN:
+        if not renew and cached is not None and cached.expires_at - self.clock() > SESSION_REFRESH_MARGIN:
             return cached
         params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": session_name,
                                   "DurationSeconds": SESSION_SECONDS}

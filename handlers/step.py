@@ -58,11 +58,12 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
     return wrap
 
 
-def role_session(request: MigrationRequest, clients: CloudClients) -> RoleSession:
-    """The source role's temporary credentials as the request's executor (target root or sub-account)."""
+def role_session(request: MigrationRequest, clients: CloudClients, renew: bool = False) -> RoleSession:
+    """The source role's temporary credentials as the request's executor (target root or sub-account);
+    `renew`: assume the role again even when cached credentials look fresh."""
     try:
         return clients.role_session(request.target_account, request.executor, request.source_uin,
-                                    request.role_name, request.external_id, f"dtsbot-{request.id}")
+                                    request.role_name, request.external_id, f"dtsbot-{request.id}", renew=renew)
     except TencentCloudSDKException as error:
         if is_transient(error):
             raise

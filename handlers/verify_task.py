@@ -7,6 +7,9 @@ that ran and found problems is `Status=success, CheckFlag=checkNotPass`. `CHECK`
 `CHECK_RESULT` decide every documented value (SDK dts/v20211206 models: DescribeMigrationCheckJobResponse,
 CheckStep, DetailCheckItem).
 
+A new check on temporary credentials older than their life allows first re-assumes the role and configures
+the task again (handlers.configure_task.credentials_expired).
+
 Re-verification: when a failed check has been reported (CHECK_FAILED, fact `check_reported`), the engine moves
 verify_failed → verifying and calls this step again; seeing a failed check that was already reported, it starts a
 NEW check (the person has fixed something) instead of reporting the old one twice. The fact is cleared when the
@@ -21,6 +24,7 @@ from typing import Any
 from core.cloud import CloudClients
 from core.diagnosis import check_fix
 from core.steps import Outcome, StepResult
+from handlers.configure_task import credentials_expired, send_configuration
 from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import no_task, task_id
@@ -121,9 +125,14 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     found = CHECK.get((status, flag), CHECK[("failed", flag if flag in ("checkPass", "checkNotPass") else NO_FLAG)])
     again = found.decision is D.CHECK_FAILED and request.facts.get("check_reported")
     if status == "notStarted" or again:
+        facts: dict[str, Any] = {"check_reported": False}
+        renewed = credentials_expired(request, clients)
+        if renewed:  # DTS would check with credentials that expired: assume the role again, configure again
+            facts.update(send_configuration(request, clients, dts, job_id, renew=True))
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
-        return StepResult(Outcome.WAIT, facts={"check_reported": False}, retry_after=POLL_SECONDS,
-                          notice=f"Verifying DTS task `{job_id}`…")
+        return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
+            f"Verifying DTS task `{job_id}`…" + (" (with new temporary credentials: the earlier ones expired)"
+                                                  if renewed else "")))
     items = check_items(check)
     lines = "\n".join(_line(i) for i in items)
     if found.decision is D.DONE:

@@ -1,10 +1,13 @@
 """Documented DTS statuses through the real SDK and the sandbox: a check that ran and did not pass
 (success × checkNotPass), blocked steps and a failed check task; DTS's own retry (resumableErr → resuming) and a
-person's pause (pausing → manualPaused) are watched, not failed; a long recovery gets one notice."""
+person's pause (pausing → manualPaused) are watched, not failed; a long recovery gets one notice; a re-verify or a
+start later than the temporary credentials' life re-assumes the role and configures again (injected clock)."""
 
 from __future__ import annotations
 
-from conftest import APP_YAML
+import time
+from pathlib import Path
+
 from stepflow import SOURCE_UIN, apply, run_flow
 
 from core.cloud import CloudClients
@@ -12,6 +15,8 @@ from core.config import load_settings
 from core.steps import Outcome
 from handlers import start_task, track_task, verify_task
 from sandbox.tencentcloud.dts.models import dts_backend
+
+APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 
 
 def source_instance(sandbox):
@@ -127,3 +132,57 @@ def test_a_long_recovery_gets_one_notice(slow, request_):
     now[0] += 60 * 60
     quiet = track(request_, clients)
     assert quiet.outcome is Outcome.WAIT and quiet.notice is None  # one notice, not one per poll
+
+
+def aged_clients(sandbox, now):
+    """Real CloudClients on `sandbox` whose clock is `now[0]` (epoch seconds), so a test ages credentials."""
+    settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
+    return CloudClients(settings, backoff_base=0.01, timeout=5, clock=lambda: now[0])
+
+
+def test_reverify_hours_later_reassumes_the_role_and_configures_again(slow, request_):
+    sandbox, _ = slow
+    now = [time.time()]
+    clients = aged_clients(sandbox, now)
+    source_instance(sandbox).fail_checks = ["BinlogParamCheck"]
+    run_flow(request_, clients, until="verifying")
+    while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
+        apply(request_, result)
+        sandbox.world.clock.advance(6)
+    apply(request_, result)
+    assert result.outcome is Outcome.CHECK_FAILED
+    assert len(sandbox.calls.of("AssumeRole")) == 1  # preflight; configure reused the cached session
+    assert len(sandbox.calls.of("ModifyMigrationJob")) == 1
+
+    source_instance(sandbox).fail_checks = []
+    now[0] += 3 * 3600  # the person fixes the source the next morning: the 2 h credentials have expired
+    renewed = verify_task(request_, clients)
+    apply(request_, renewed)
+    assert renewed.outcome is Outcome.WAIT and "new temporary credentials" in renewed.notice
+    assert len(sandbox.calls.of("AssumeRole")) == 2 and len(sandbox.calls.of("ModifyMigrationJob")) == 2
+    assert request_.facts["credentials_issued_at"] == now[0]
+    sandbox.world.clock.advance(6)
+    assert verify_task(request_, clients).outcome is Outcome.DONE
+    assert len(sandbox.calls.of("ModifyMigrationJob")) == 2  # fresh now: not configured a third time
+
+
+def test_start_hours_after_verification_configures_and_verifies_again(slow, request_):
+    sandbox, _ = slow
+    now = [time.time()]
+    clients = aged_clients(sandbox, now)
+    run_flow(request_, clients, until="verifying")
+    while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
+        apply(request_, result)
+        sandbox.world.clock.advance(6)
+    assert result.outcome is Outcome.DONE
+
+    now[0] += 3 * 3600
+    first = start_task(request_, clients)
+    apply(request_, first)
+    assert first.outcome is Outcome.WAIT and "expired" in first.notice
+    assert not sandbox.calls.of("StartMigrateJob") and len(sandbox.calls.of("AssumeRole")) == 2
+    assert len(sandbox.calls.of("ModifyMigrationJob")) == 2 and len(sandbox.calls.of("CreateMigrateCheckJob")) == 2
+    assert start_task(request_, clients).outcome is Outcome.WAIT  # checking
+    sandbox.world.clock.advance(6)
+    assert start_task(request_, clients).outcome is Outcome.DONE
+    assert len(sandbox.calls.of("StartMigrateJob")) == 1 and len(sandbox.calls.of("ModifyMigrationJob")) == 2
