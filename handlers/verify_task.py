@@ -51,6 +51,8 @@ CHECK: dict[tuple[str, str], Verdict] = {
     ("success", "checkNotPass"): Verdict(D.CHECK_FAILED, "Verification of {job} failed."),
 }
 """Check task `Status` × `CheckFlag` → decision; only success × checkPass passes."""
+UNLISTED_CHECK = Verdict(D.CHECK_FAILED, "DTS answered the verification of {job} with an undocumented status "
+                                         "(`{status}`).")
 
 STEP_STATUS: dict[str, Verdict] = {
     "pass": Verdict(D.DONE, "passed"),
@@ -122,7 +124,7 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         return no_task(STEP)
     check = dts.call("DescribeMigrationCheckJob", {"JobId": job_id})
     status, flag = str(check.get("Status") or ""), str(check.get("CheckFlag") or NO_FLAG)
-    found = CHECK.get((status, flag), CHECK[("failed", flag if flag in ("checkPass", "checkNotPass") else NO_FLAG)])
+    found = CHECK.get((status, flag), UNLISTED_CHECK)
     again = found.decision is D.CHECK_FAILED and request.facts.get("check_reported")
     if status == "notStarted" or again:
         facts: dict[str, Any] = {"check_reported": False}
