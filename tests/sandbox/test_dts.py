@@ -305,7 +305,8 @@ def test_status_conflicts_and_stop(dts: Callable[..., Any]) -> None:
     assert modify.code == "FailedOperation.StatusInConflict"
 
     dts_call(client, "StopMigrateJob", JobId=job_id)
-    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "stopping"
+    # stopping lasts 15 ms of real time at this speed: test_dts_lifecycle sees it on a clock that stands still
+    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status in ("stopping", "canceled")
     assert wait_status(client, job_id, {"canceled"}).Status == "canceled"
 
     dts_call(client, "IsolateMigrateJob", JobId=job_id)
