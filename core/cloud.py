@@ -153,8 +153,10 @@ class CloudClients:
 
     def __init__(self, settings: Settings, on_call: Callable[[CloudCall], None] | None = None, *,
                  backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        """`clock`: epoch seconds now; a test passes its own to age sessions and waits without sleeping."""
         self.settings = settings
+        self.clock = clock
         self._on_call = on_call
         self._backoff_base, self._backoff_cap, self._max_attempts = backoff_base, backoff_cap, max_attempts
         self._timeout = settings.tencentcloud.timeout_seconds if timeout is None else timeout
@@ -234,17 +236,18 @@ class CloudClients:
 
     # -- role sessions -------------------------------------------------------------------------------
     def role_session(self, target_account: str, executor: str, source_uin: str, role_name: str,
-                     external_id: str | None, session_name: str) -> RoleSession:
+                     external_id: str | None, session_name: str, renew: bool = False) -> RoleSession:
         """Temporary credentials of the source role, assumed by the target root or its executor sub-account.
 
         Calls STS AssumeRole directly (the SDK's STSAssumeRoleCredential cannot send an ExternalId); cached
-        per (caller, role ARN, external ID, session name) and renewed when less than 5 minutes are left.
+        per (caller, role ARN, external ID, session name) and renewed when less than 5 minutes are left, or
+        when `renew` (credentials handed to DTS earlier have reached the end of their life).
         """
         arn = role_arn(source_uin, role_name)
         key = (target_account, executor, arn, external_id or "", session_name)
         with self._lock:
             cached = self._sessions.get(key)
-        if cached is not None and cached.expires_at - time.time() > SESSION_REFRESH_MARGIN:
+        if not renew and cached is not None and cached.expires_at - self.clock() > SESSION_REFRESH_MARGIN:
             return cached
         params: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": session_name,
                                   "DurationSeconds": SESSION_SECONDS}
@@ -253,7 +256,7 @@ class CloudClients:
         body = self.sts(target_account, executor).call("AssumeRole", params)
         creds = body["Credentials"]
         session = RoleSession(creds["TmpSecretId"], creds["TmpSecretKey"], creds["Token"],
-                              float(body.get("ExpiredTime") or time.time() + SESSION_SECONDS))
+                              float(body.get("ExpiredTime") or self.clock() + SESSION_SECONDS))
         with self._lock:
             self._sessions[key] = session
         return session

@@ -85,6 +85,8 @@ class SchedulerSettings(_Strict):
     poll_seconds: float = Field(default=10.0, gt=0, le=3600)
     approval_expiry_hours: float = Field(default=72.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
+    recoverable_alert_minutes: float = Field(default=30.0, gt=0)
+    """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
 
 
 class TencentCloudSettings(_Strict):

@@ -16,8 +16,40 @@ from core.steps import Diagnosis
 CHECK_ITEM_OVERVIEW = "https://intl.cloud.tencent.com/document/product/571/42551"
 
 _TRANSIENT_CODES = frozenset({"ClientNetworkError", "ServerNetworkError", "InternalError", "ResourceUnavailable"})
-FAQ_CODES = frozenset({"InternalError.GetRoleError", "InternalError.InternalInnerCommonError"})
-"""InternalError sub-codes that carry a known meaning (the guide's FAQ 1 and 2): not worth retrying alone."""
+FAQ_CODES = frozenset({"InternalError.GetRoleError", "InternalError.InternalInnerCommonError",
+                       "InternalError.IllegalRole"})
+"""InternalError sub-codes that carry a known meaning (the guide's FAQ 1 and 2, STS's illegal role): a person
+must change something, so they are not retried."""
+_ROLE_NOT_FOUND = (
+    ("The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
+    "is not correctly configured: no such role in the source account."),
+    ("Check the source root UIN and the role name (the role created in the source account); "
+    "fix the request's source_account or role_name and retry."),
+)
+ASSUME_ROLE_ERRORS: dict[str, tuple[str, str]] = {
+    "ResourceNotFound.RoleNotFound": _ROLE_NOT_FOUND,
+    "InternalError.GetRoleError": _ROLE_NOT_FOUND,
+    "InternalError.IllegalRole": (
+        ("STS refuses `{arn}` as a role to assume (illegal role): it is not a role for a Tencent Cloud account "
+        "(for example a service role), or its role entity was changed."),
+        ("In the source account's CAM console, make `{arn}` a role whose entity is the target root account "
+        "(guide steps 3-4: Tencent Cloud Account, Other root account), or choose another role_name; then retry."),
+    ),
+    "InvalidParameter.OverTimeError": (
+        "The role's maximum session duration is shorter than the temporary credentials dtsbot asks for.",
+        ("Raise the maximum session duration of `{arn}` to at least 2 hours in the source CAM console, then "
+        "retry."),
+    ),
+    "InvalidParameter.AccountNotAvaliable": (
+        "The source account in the role ARN does not exist or is not available.",
+        "Check the source root UIN of the request (source_account in app.yaml), then retry.",
+    ),
+}
+"""AssumeRole's documented errors (SDK sts/v20180813 errorcodes.py) with the guide's diagnosis where it has one;
+`UnauthorizedOperation` and `AuthFailure.*` are diagnosed by `diagnose` (FAQ 3, keys)."""
+_ROLE_CODES = frozenset({"ResourceNotFound.RoleNotFound", "InternalError.GetRoleError",
+                         "InternalError.IllegalRole"})
+"""Codes that name a role problem whichever call answered them."""
 _RESOURCE = re.compile(r"resource \(([^)]+)\)")
 
 
@@ -33,8 +65,12 @@ def _text(error: TencentCloudSDKException) -> tuple[str, str]:
     return str(error.get_code() or ""), str(error.get_message() or "")
 
 
-def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None = None) -> Diagnosis:
-    """What happened in `step`, why, and the fix, with the cloud RequestId; `executor` refines FAQ 3."""
+def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None = None,
+             role: str | None = None) -> Diagnosis:
+    """What happened in `step`, why, and the fix, with the cloud RequestId; `executor` refines FAQ 3.
+
+    `role`: the role ARN when the error answered STS AssumeRole of that role (its codes then read as
+    `ASSUME_ROLE_ERRORS`, and a bare `UnauthorizedOperation` as the guide's FAQ 3)."""
     code, message = _text(error)
     what = f"{step}: {message} [{code}]" if message else f"{step}: {code}"
     lowered = message.lower()
@@ -42,13 +78,12 @@ def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None
     def found(why: str, fix: str) -> Diagnosis:
         return Diagnosis(code=code, what=what, why=why, fix=fix, request_id=error.get_request_id() or None)
 
-    if code == "InternalError.GetRoleError" or "role not exist" in lowered:
-        return found(
-            "The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
-            "is not correctly configured: no such role in the source account.",
-            "Check the source root UIN and the role name (the role created in the source account); "
-            "fix the request's source_account or role_name and retry.",
-        )
+    if code in ASSUME_ROLE_ERRORS and (role or code in _ROLE_CODES):
+        why, fix = ASSUME_ROLE_ERRORS[code]
+        arn = role or "the source role"
+        return found(why.format(arn=arn), fix.format(arn=arn))
+    if "role not exist" in lowered:
+        return found(*_ROLE_NOT_FOUND)
     if code == "InternalError.InternalInnerCommonError":
         return found(
             "The policy of the Tencent Cloud service to which the source database belongs hasn't been granted "
@@ -56,9 +91,10 @@ def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None
             "Attach the read-only and list policies to the role in the source account (QcloudDTSReadOnlyAccess, "
             "QcloudCDBReadOnlyAccess and the engine's read-only policy), then retry.",
         )
-    if code.startswith("AuthFailure.UnauthorizedOperation") and "sts:assumerole" in lowered:
+    denied = code.startswith("AuthFailure.UnauthorizedOperation") or code == "UnauthorizedOperation"
+    if denied and ("sts:assumerole" in lowered or role):
         match = _RESOURCE.search(message)
-        resource = match.group(1) if match else "the role ARN from the message"
+        resource = match.group(1) if match else role or "the role ARN from the message"
         if executor not in (None, "root"):
             return found(
                 f"The account that creates the migration task is a sub-account ({executor}) without the "
@@ -77,6 +113,12 @@ def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None
             "The configured keys may not perform this operation.",
             "Use the account's root keys, or attach the needed policy (e.g. QcloudCamFullAccess, "
             "QcloudDTSFullAccess) to the key's sub-account.",
+        )
+    if code.startswith("AuthFailure") and role:
+        return found(
+            "STS rejected the API keys of the identity that assumes the role (the target root account, or the "
+            "executor sub-account).",
+            "Check the target account's `credentials` (or the executor's keys) in app.yaml, then retry.",
         )
     if code.startswith("AuthFailure"):
         return found(

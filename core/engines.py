@@ -29,9 +29,21 @@ class Engine:
     aliases: tuple[str, ...] = ()
 
 
+# Read-only policies, as Tencent Cloud documents them (checked 2026-11):
+# - QcloudDTSReadOnlyAccess, QcloudCDBReadOnlyAccess, QcloudSQLServerReadOnlyAccess: the public guide "Migrating
+#   data between instances across Tencent accounts", "Authorizing Account" step 5;
+#   QcloudCDBReadOnlyAccess also in MySQL's "Console Examples" (https://cloud.tencent.com/document/product/236/14468).
+# - QcloudMariaDBInnerReadOnlyAccess (mariadb:Describe*): MariaDB's "Console Examples"
+#   (https://intl.cloud.tencent.com/document/product/237/35444), which names it and QcloudMariaDBFullAccess only;
+#   "QcloudMariaDBReadOnlyAccess" appears only in third-party comparison tables, not in Tencent's MariaDB pages.
+# - QcloudRedisReadOnlyAccess: CAM's list of services and preset policies (TencentDB for Redis row, linking
+#   https://intl.cloud.tencent.com/document/product/239/38687).
+# - QcloudPostgreSQLReadOnlyAccess, QcloudMongoDBReadOnlyAccess: CAM's preset policy lists (not re-verified here).
+# - Tendis: no Tendis preset policy is documented; Tendis instances are managed through the Redis CAM service, so
+#   the Redis one is used — UNVERIFIED, confirm with Tencent when enabling Tendis by ticket.
 ENGINES: tuple[Engine, ...] = (
     Engine("mysql", "MySQL", "mysql", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
-    Engine("mariadb", "MariaDB", "mariadb", ("tdsql-",), "QcloudMariaDBReadOnlyAccess", False),
+    Engine("mariadb", "MariaDB", "mariadb", ("tdsql-",), "QcloudMariaDBInnerReadOnlyAccess", False),
     Engine("percona", "Percona", "percona", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
     Engine(
         "postgresql", "PostgreSQL", "postgresql", ("postgres-",), "QcloudPostgreSQLReadOnlyAccess", False,
@@ -46,7 +58,7 @@ ENGINES: tuple[Engine, ...] = (
         "redis", "Redis", "redis", ("crs-",), "QcloudRedisReadOnlyAccess", True,
         migrate_types=(FULL_AND_INCREMENT,),
     ),
-    # Tendis is managed through the Redis service in CAM; its IDs are tendis- (or crs- for hybrid storage).
+    # Tendis is managed through the Redis service in CAM (policy unverified, see above); IDs tendis- or crs-.
     Engine(
         "tendis", "Tendis", "tendis", ("tendis-", "crs-"), "QcloudRedisReadOnlyAccess", True,
         migrate_types=(FULL_AND_INCREMENT,),

@@ -78,8 +78,9 @@ class Plan:
     allowlisting_note: str | None
 
 
-DTS_INSTANCE_CLASS = "small"
-"""The DTS task size bought (CreateMigrationService InstanceClass); the guide's smallest, enough to verify."""
+DTS_INSTANCE_CLASS = "medium"
+"""The DTS task size bought (CreateMigrationService InstanceClass): the API reference says links that are not
+billed accept only `medium` (SDK dts/v20211206 CreateMigrationServiceRequest.InstanceClass)."""
 
 
 def plan_for(request: PlannedRequest, settings: Settings) -> Plan:

@@ -1,13 +1,17 @@
 """Configure the DTS task (guide, "Creating Migration Task" steps 2-5): the cross-account source reached
 through the role (AccessType cdb, AccountMode other, Account, AccountRole, temporary credentials), the target
 in the task's own account, the migrate type and objects. Already configured the same way: nothing is sent.
+
+The temporary credentials DTS is given expire (AssumeRole `DurationSeconds`): their issue time is kept in
+`facts["credentials_issued_at"]`, and a re-verification or a start that comes later than their life allows
+re-assumes the role and configures the task again (`credentials_expired`, `send_configuration`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.cloud import CloudClients
+from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
 from core.engines import engine
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session, target_dts
@@ -16,6 +20,8 @@ from storage.models import MigrationRequest
 
 STEP = "configure_task"
 CONFIGURABLE = frozenset({"created", "checkPass", "checkNotPass"})
+CREDENTIALS_MARGIN = 600.0
+"""Seconds of life the credentials must still have for DTS to check or start with them."""
 
 
 def migrate_objects(objects: str) -> dict[str, Any]:
@@ -63,11 +69,32 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
                 "DTS needs a database account and password for each side of the migration.",
                 f"Add `databases.{instance}` (user, password) to app.yaml, restart the bot, then retry."))
     detail = job_detail(dts, job_id)
-    if detail.get("Status") not in CONFIGURABLE or already_configured(detail, request):
+    expired = credentials_expired(request, clients)
+    if detail.get("Status") not in CONFIGURABLE or (already_configured(detail, request) and not expired):
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
                           notice=f"DTS task `{job_id}` is already configured for this request.")
+    facts = send_configuration(request, clients, dts, job_id, renew=expired)
+    return StepResult(Outcome.DONE, facts=facts, notice=(
+        f"DTS task `{job_id}` configured: `{request.source_instance}` in {request.source_account} through role "
+        f"`{request.role_name}` → `{request.target_instance}`; {request.migrate_type}, objects {request.objects}."))
+
+
+def credentials_expired(request: MigrationRequest, clients: CloudClients) -> bool:
+    """Whether the temporary credentials last given to DTS are older than their life allows (less the margin)."""
+    issued = request.facts.get("credentials_issued_at")
+    return issued is not None and clients.clock() - float(issued) > SESSION_SECONDS - CREDENTIALS_MARGIN
+
+
+def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Api, job_id: str,
+                       renew: bool = False) -> dict[str, Any]:
+    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials; the facts to keep."""
+    logins = clients.settings.databases
+    missing = [i for i in (request.source_instance, request.target_instance) if i not in logins]
+    if missing:
+        raise CloudConfigError(f"databases: no login for `{missing[0]}`")
     db = engine(request.db_type).database_type
-    session = role_session(request, clients)
+    issued = clients.clock()
+    session = role_session(request, clients, renew=renew)
     src, dst = logins[request.source_instance], logins[request.target_instance]
     dts.call("ModifyMigrationJob", {
         "JobId": job_id, "RunMode": "immediate",
@@ -82,6 +109,4 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
                         "InstanceId": request.target_instance, "AccountMode": "self",
                         "User": dst.user, "Password": dst.password.get_secret_value()}]},
     })
-    return StepResult(Outcome.DONE, facts={"job_id": job_id}, notice=(
-        f"DTS task `{job_id}` configured: `{request.source_instance}` in {request.source_account} through role "
-        f"`{request.role_name}` → `{request.target_instance}`; {request.migrate_type}, objects {request.objects}."))
+    return {"job_id": job_id, "credentials_issued_at": issued}

@@ -1,15 +1,40 @@
-"""Start the verified DTS task (guide, step 6 "Start Task"); a task already started counts as done."""
+"""Start the verified DTS task (guide, step 6 "Start Task"); a task already started counts as done.
+
+`START` decides every documented `JobItem.Status` before StartMigrateJob: only `checkPass` starts; a task that
+already runs (or retries, or is paused) is done; one still being created or checked is waited for. A task
+verified so long ago that the temporary credentials DTS holds have expired is configured again with new ones
+and verified again before it starts.
+"""
 
 from __future__ import annotations
 
 from core.cloud import CloudClients
 from core.steps import Diagnosis, Outcome, StepResult
+from handlers.configure_task import already_configured, credentials_expired, send_configuration
+from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, failed, target_dts
 from handlers.task_lookup import job_detail, no_task, task_id
 from storage.models import MigrationRequest
 
 STEP = "start_task"
-STARTED = frozenset({"readyRun", "running", "readyComplete", "completing", "success"})
+POLL_SECONDS = 5.0
+D = Decision
+_STARTED = Verdict(D.DONE, "DTS task {job} is running.")
+_NOT_VERIFIED = Verdict(D.FAILED, "DTS task {job} is `{status}`, not verified")
+
+START: dict[str, Verdict] = {
+    "creating": Verdict(D.WAIT, "DTS task {job} is still being created."),
+    "created": Verdict(D.WAIT, "DTS task {job} was configured again: verifying it before it starts."),
+    "checking": Verdict(D.WAIT, "DTS task {job} is being verified."),
+    "checkPass": Verdict(D.WAIT, "DTS task {job} passed verification: starting it."),  # the one that starts
+    "checkNotPass": _NOT_VERIFIED,
+    "readyRun": _STARTED, "running": _STARTED, "readyComplete": _STARTED, "completing": _STARTED,
+    "success": _STARTED, "pausing": _STARTED, "manualPaused": _STARTED, "resumableErr": _STARTED,
+    "resuming": _STARTED, "stopping": _STARTED, "canceled": _STARTED,
+    "failed": _STARTED, "error": _STARTED,  # started and ended: track_task reports the failure
+    "unknown": Verdict(D.WAIT, "DTS reports the task's status as unknown: waiting."),
+}
+"""Every documented `JobItem.Status` → what starting does (an unlisted value: not verified)."""
 
 
 @cloud_step(STEP)
@@ -19,12 +44,26 @@ def start_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     job_id = task_id(request, dts)
     if job_id is None:
         return no_task(STEP)
-    status = job_detail(dts, job_id).get("Status")
-    if status in STARTED:
-        return StepResult(Outcome.DONE, notice=f"DTS task `{job_id}` is running.")
-    if status != "checkPass":
+    detail = job_detail(dts, job_id)
+    status = str(detail.get("Status"))
+    found = START.get(status, _NOT_VERIFIED)
+    if status == "created" and not already_configured(detail, request):
+        found = _NOT_VERIFIED
+    if found.decision is D.DONE:
+        return StepResult(Outcome.DONE, notice=found.say(job_id, status))
+    if found.decision is D.FAILED:
         return failed(Diagnosis(
-            "StatusInConflict", f"{STEP}: DTS task `{job_id}` is `{status}`, not verified",
+            "StatusInConflict", f"{STEP}: {found.say(job_id, status)}",
             "A task starts only after its verification passed.", "Re-verify the task, then start it again."))
+    if status == "created":  # configured again with new credentials, its check not begun (a crash between)
+        dts.call("CreateMigrateCheckJob", {"JobId": job_id})
+    if status != "checkPass":
+        return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)
+    if credentials_expired(request, clients):
+        facts = send_configuration(request, clients, dts, job_id, renew=True)
+        dts.call("CreateMigrateCheckJob", {"JobId": job_id})
+        return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
+            f"The temporary credentials DTS task `{job_id}` holds have expired: assumed the role again, "
+            "configured the task with new ones and verifying it again before it starts."))
     dts.call("StartMigrateJob", {"JobId": job_id})
     return StepResult(Outcome.DONE, notice=f"DTS task `{job_id}` started: *Running*.")

@@ -15,10 +15,19 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core.cloud import Api, CloudClients, CloudConfigError, RoleSession
 from core.diagnosis import diagnose, is_transient, render
+from core.policies import role_arn
 from core.steps import Diagnosis, Outcome, StepResult
 from storage.models import MigrationRequest
 
 Step = Callable[[MigrationRequest, CloudClients], StepResult]
+
+
+class AssumeRoleFailed(Exception):
+    """STS AssumeRole of the source role refused (not transiently): diagnosed with the role's ARN."""
+
+    def __init__(self, error: TencentCloudSDKException, arn: str) -> None:
+        super().__init__(str(error))
+        self.error, self.arn = error, arn
 
 
 def failed(diagnosis: Diagnosis) -> StepResult:
@@ -34,6 +43,8 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
         def run(request: MigrationRequest, clients: CloudClients) -> StepResult:
             try:
                 return step(request, clients)
+            except AssumeRoleFailed as refused:
+                return failed(diagnose(refused.error, name, executor=request.executor, role=refused.arn))
             except TencentCloudSDKException as error:
                 if is_transient(error):
                     raise
@@ -47,10 +58,16 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
     return wrap
 
 
-def role_session(request: MigrationRequest, clients: CloudClients) -> RoleSession:
-    """The source role's temporary credentials as the request's executor (target root or sub-account)."""
-    return clients.role_session(request.target_account, request.executor, request.source_uin, request.role_name,
-                                request.external_id, f"dtsbot-{request.id}")
+def role_session(request: MigrationRequest, clients: CloudClients, renew: bool = False) -> RoleSession:
+    """The source role's temporary credentials as the request's executor (target root or sub-account);
+    `renew`: assume the role again even when cached credentials look fresh."""
+    try:
+        return clients.role_session(request.target_account, request.executor, request.source_uin,
+                                    request.role_name, request.external_id, f"dtsbot-{request.id}", renew=renew)
+    except TencentCloudSDKException as error:
+        if is_transient(error):
+            raise
+        raise AssumeRoleFailed(error, role_arn(request.source_uin, request.role_name)) from error
 
 
 def target_dts(request: MigrationRequest, clients: CloudClients) -> Api:

@@ -1,23 +1,70 @@
 """Track a running DTS task: state, progress and lag from DescribeMigrationDetail. A notice goes to the channel
 only when the state changes or progress crosses a quarter (25 %, 50 %, 75 %), not on every poll.
+
+`JOB_STATUS` decides every documented `JobItem.Status` (SDK dts/v20211206 models, the same text as tccli's
+api.json). DTS's own retry (`resumableErr`, `resuming`) and a person's pause (`pausing`, `manualPaused`) are not
+failures: the channel is told once, the request message shows it (`facts["dts_attention"]`), and the task is
+watched on; a task that stays recoverable longer than `scheduler.recoverable_alert_minutes` gets one notice.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.cloud import CloudClients
 from core.steps import Diagnosis, Outcome, StepResult
+from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import job_detail, no_task, step_progress, task_id
 from storage.models import MigrationRequest
 
 STEP = "track_task"
 POLL_SECONDS = 30.0
-MOVING = frozenset({"readyRun", "running", "completing"})
+D = Decision
+
+JOB_STATUS: dict[str, Verdict] = {
+    "creating": Verdict(D.WAIT, "DTS task {job} is still being created ({status})."),
+    "created": Verdict(D.FAILED, "DTS task {job} is back to `created`: it was modified outside the bot and "
+                                 "no longer runs."),
+    "checking": Verdict(D.FAILED, "DTS task {job} is being verified again (`checking`): it was changed outside "
+                                  "the bot and no longer runs."),
+    "checkPass": Verdict(D.WAIT, "DTS task {job} accepted the start and has not begun yet ({status})."),
+    "checkNotPass": Verdict(D.FAILED, "DTS task {job} failed a verification run outside the bot "
+                                      "(`checkNotPass`) and no longer runs."),
+    "readyRun": Verdict(D.WAIT, "DTS task {job} is about to run ({status})."),
+    "running": Verdict(D.WAIT, "DTS task {job} is running."),
+    "readyComplete": Verdict(D.DONE, "DTS task {job} is ready to complete."),
+    "success": Verdict(D.DONE, "DTS task {job} succeeded."),
+    "failed": Verdict(D.FAILED, "The migration failed in DTS."),
+    "stopping": Verdict(D.FAILED, "DTS task {job} is being stopped (`stopping`): DTS stopped migrating."),
+    "completing": Verdict(D.WAIT, "DTS task {job} is completing."),
+    "pausing": Verdict(D.PAUSED, ":double_vertical_bar: DTS task {job} is being paused by a person "
+                                 "(pausing): resume it in the DTS console to go on."),
+    "manualPaused": Verdict(D.PAUSED, ":double_vertical_bar: DTS task {job} is paused by a person "
+                                      "(manualPaused): resume it in the DTS console to go on."),
+    "resumableErr": Verdict(D.RECOVERABLE, ":warning: DTS is retrying after an error (resumableErr): "
+                                           "nothing to do yet."),
+    "resuming": Verdict(D.RECOVERABLE, ":warning: DTS is resuming the task after an error (resuming): "
+                                       "nothing to do yet."),
+    "unknown": Verdict(D.RECOVERABLE, ":warning: DTS reports the task's status as unknown: nothing to do yet; "
+                                      "the bot keeps watching."),
+    "error": Verdict(D.FAILED, "DTS task {job} is in error (`error`)."),
+    "canceled": Verdict(D.FAILED, "DTS task {job} was stopped (`canceled`): DTS stopped migrating."),
+}
+"""Every documented `JobItem.Status` of a started task → decision and sentence (an unlisted value: FAILED)."""
+
+UNLISTED = Verdict(D.FAILED, "DTS task {job} is in a status DTS does not document (`{status}`).")
+ATTENTION = frozenset({D.RECOVERABLE, D.PAUSED})
+
+
+def verdict(status: str) -> Verdict:
+    """The decision for a `JobItem.Status` value."""
+    return JOB_STATUS.get(status, UNLISTED)
 
 
 @cloud_step(STEP)
 def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
-    """WAIT while migrating; DONE to ready_to_complete or revoking_access; FAILED when DTS fails or stops."""
+    """WAIT while migrating, retrying or paused; DONE to ready_to_complete or revoking_access; FAILED otherwise."""
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
@@ -25,27 +72,56 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
     lag = int((detail.get("StepInfo") or {}).get("SecondsBehindMaster") or 0)
-    facts = {"dts_status": status, "lag_seconds": lag}
+    facts: dict[str, Any] = {"dts_status": status, "lag_seconds": lag, "dts_attention": ""}
+    found = verdict(status)
     if status == "readyComplete":
         return StepResult(Outcome.DONE, next_state="ready_to_complete", facts={**facts, "progress": 100},
                           notice=f"DTS task `{job_id}` is *ready to complete*: full data migrated, incremental "
                                  f"sync running (lag {lag}s). Complete it when writes to the source have stopped.")
-    if status == "success":
+    if found.decision is D.DONE:
         return StepResult(Outcome.DONE, next_state="revoking_access", facts={**facts, "progress": 100},
                           notice=f"DTS task `{job_id}` *succeeded*.")
-    if status in MOVING:
-        progress = step_progress(detail)
-        changed = status != request.facts.get("dts_status")
+    changed = status != request.facts.get("dts_status")
+    progress = step_progress(detail)
+    if found.decision in ATTENTION:
+        return _attention(request, clients, job_id, status, found, facts, progress, changed)
+    if found.decision is D.WAIT:
         crossed = progress // 25 > (request.progress or 0) // 25
-        notice = (f"DTS task `{job_id}` *{status}*: {progress}% (lag {lag}s)." if changed or crossed else None)
-        return StepResult(Outcome.WAIT, facts={**facts, "progress": progress}, notice=notice,
-                          retry_after=POLL_SECONDS)
+        notice = f"DTS task `{job_id}` *{status}*: {progress}% (lag {lag}s)." if changed or crossed else None
+        return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
+                          notice=notice, retry_after=POLL_SECONDS)
+    return _failed(detail, job_id, status, found, facts)
+
+
+def _attention(request: MigrationRequest, clients: CloudClients, job_id: str, status: str, found: Verdict,
+               facts: dict[str, Any], progress: int, changed: bool) -> StepResult:
+    """Keep watching a task DTS is retrying or a person paused: one notice on entry, one alert if it lasts."""
+    sentence = found.say(job_id, status)
+    now = clients.clock()
+    recoverable = found.decision is D.RECOVERABLE
+    since = request.facts.get("attention_since") if recoverable else None
+    if recoverable and since is None:
+        since = now
+    same_episode = since is not None and since == request.facts.get("attention_since")
+    alerted = bool(request.facts.get("attention_alerted")) and same_episode
+    notice = f"{sentence} Progress {progress}%." if changed else None
+    limit = clients.settings.scheduler.recoverable_alert_minutes
+    if recoverable and not alerted and since is not None and now - float(since) >= limit * 60:
+        alerted = True
+        notice = (f":eyes: DTS task `{job_id}` has been recovering from an error for over {limit:g} minutes "
+                  f"(`{status}`): look at it in the DTS console. The bot keeps watching.")
+    facts = {**facts, "progress": progress, "dts_attention": sentence, "attention_since": since,
+             "attention_alerted": alerted}
+    return StepResult(Outcome.WAIT, facts=facts, notice=notice, retry_after=POLL_SECONDS)
+
+
+def _failed(detail: dict[str, Any], job_id: str, status: str, found: Verdict, facts: dict[str, Any]) -> StepResult:
     errors = detail.get("ErrorInfo") or []
     message = "; ".join(str(e.get("ErrorLog") or e.get("Code")) for e in errors) or detail.get("BriefMsg") or ""
     fix = next((e.get("Solution") for e in errors if e.get("Solution")), None)
+    code = "MigrationFailed" if status in ("failed", "error") else "MigrationStopped"
     return StepResult(Outcome.FAILED, facts=facts, diagnosis=Diagnosis(
-        "MigrationFailed" if status == "failed" else "MigrationStopped",
-        f"{STEP}: DTS task `{job_id}` is `{status}`" + (f": {message}" if message else ""),
-        "DTS stopped migrating." if status != "failed" else "The migration failed in DTS.",
+        code, f"{STEP}: DTS task `{job_id}` is `{status}`" + (f": {message}" if message else ""),
+        found.say(job_id, status),
         fix or "Look at the task in the DTS console, fix the cause, and create a new request.",
         detail.get("RequestId")))

@@ -1,5 +1,14 @@
 """Verify the DTS task (guide, "Creating Migration Task" steps 6-7): run DTS's check and report each failed
-check item with its fix.
+and warning item as DTS gave it (reason, solution, help document, error log) with the fix.
+
+`DescribeMigrationCheckJob.Status` is the state of the *check task* (notStarted, running, failed = the check task
+itself failed, success = it finished); whether the job passed is `CheckFlag` (checkPass / checkNotPass). A check
+that ran and found problems is `Status=success, CheckFlag=checkNotPass`. `CHECK`, `STEP_STATUS` and
+`CHECK_RESULT` decide every documented value (SDK dts/v20211206 models: DescribeMigrationCheckJobResponse,
+CheckStep, DetailCheckItem).
+
+A new check on temporary credentials older than their life allows first re-assumes the role and configures
+the task again (handlers.configure_task.credentials_expired).
 
 Re-verification: when a failed check has been reported (CHECK_FAILED, fact `check_reported`), the engine moves
 verify_failed → verifying and calls this step again; seeing a failed check that was already reported, it starts a
@@ -15,58 +24,126 @@ from typing import Any
 from core.cloud import CloudClients
 from core.diagnosis import check_fix
 from core.steps import Outcome, StepResult
+from handlers.configure_task import credentials_expired, send_configuration
+from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import no_task, task_id
 from storage.models import MigrationRequest
 
 STEP = "verify_task"
 POLL_SECONDS = 5.0
+D = Decision
+NO_FLAG = ""
+"""CheckFlag before DTS has set it (the check task has not finished)."""
+
+CHECK: dict[tuple[str, str], Verdict] = {
+    ("notStarted", NO_FLAG): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
+    ("notStarted", "checkPass"): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
+    ("notStarted", "checkNotPass"): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
+    ("running", NO_FLAG): Verdict(D.WAIT, "Verification of {job} is running."),
+    ("running", "checkPass"): Verdict(D.WAIT, "Verification of {job} is running."),
+    ("running", "checkNotPass"): Verdict(D.WAIT, "Verification of {job} is running."),
+    ("failed", NO_FLAG): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
+    ("failed", "checkPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
+    ("failed", "checkNotPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
+    ("success", NO_FLAG): Verdict(D.WAIT, "Verification of {job} finished; waiting for DTS's verdict."),
+    ("success", "checkPass"): Verdict(D.DONE, "Verification of {job} passed."),
+    ("success", "checkNotPass"): Verdict(D.CHECK_FAILED, "Verification of {job} failed."),
+}
+"""Check task `Status` × `CheckFlag` → decision; only success × checkPass passes."""
+UNLISTED_CHECK = Verdict(D.CHECK_FAILED, "DTS answered the verification of {job} with an undocumented status "
+                                         "(`{status}`).")
+
+STEP_STATUS: dict[str, Verdict] = {
+    "pass": Verdict(D.DONE, "passed"),
+    "failed": Verdict(D.CHECK_FAILED, "failed"),
+    "notStarted": Verdict(D.WAIT, "not started"),
+    "blocked": Verdict(D.CHECK_FAILED, "blocked: the check could not run"),
+    "warning": Verdict(D.DONE, "passed with a warning"),
+}
+"""`CheckStep.StepStatus` → whether the step's items are shown as failures (warning items are always shown)."""
+
+CHECK_RESULT: dict[str, Verdict] = {
+    "pass": Verdict(D.DONE, "passed"),
+    "failed": Verdict(D.CHECK_FAILED, "failed"),
+    "warning": Verdict(D.DONE, "warning"),
+}
+"""`DetailCheckItem.CheckResult` → failure, warning (passes, shown) or pass (not shown)."""
 
 
-def failed_checks(check: dict[str, Any]) -> list[dict[str, str]]:
-    """Each failed check item as {step, message, fix}, in DTS's order."""
-    found = []
-    for step in check.get("StepInfo") or []:
-        if step.get("StepStatus") != "failed":
-            continue
-        name = step.get("StepName") or step.get("StepId") or "check"
-        items = [i for i in step.get("DetailCheckItems") or [] if i.get("CheckResult") == "failed"]
-        for item in items or [{}]:
-            found.append({
-                "step": name,
-                "message": item.get("FailureReason") or item.get("Description") or step.get("StepMessage") or "",
-                "fix": check_fix(step.get("StepId") or "", item.get("Solution")),
-            })
+def _item(step: dict[str, Any], item: dict[str, Any], kind: str) -> dict[str, Any]:
+    name = step.get("StepName") or step.get("StepId") or "check"
+    reason = item.get("FailureReason") or item.get("Description") or step.get("StepMessage") or ""
+    found = {"step": name, "kind": kind, "message": reason,
+             "fix": check_fix(step.get("StepId") or "", item.get("Solution"))}
+    for key, field in (("solution", "Solution"), ("help", "HelpDoc"), ("log", "ErrorLog")):
+        if item.get(field):
+            found[key] = item[field]
     return found
 
 
-def warnings(check: dict[str, Any]) -> list[str]:
-    """Check items that passed with a warning, as one line each."""
-    return [f"{step.get('StepName')}: {item.get('Description')}"
-            for step in check.get("StepInfo") or [] for item in step.get("DetailCheckItems") or []
-            if item.get("CheckResult") == "warning"]
+def check_items(check: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each failed and warning check item as {step, kind, message, fix, solution?, help?, log?}, in DTS's order.
+
+    An unlisted StepStatus or CheckResult counts as failed; a failed or blocked step without failed items is
+    itself one failed item (its StepMessage)."""
+    found = []
+    for step in check.get("StepInfo") or []:
+        step_verdict = STEP_STATUS.get(step.get("StepStatus") or "", STEP_STATUS["failed"])
+        failures, warned = [], []
+        for item in step.get("DetailCheckItems") or []:
+            result = CHECK_RESULT.get(item.get("CheckResult") or "", CHECK_RESULT["failed"])
+            if result.decision is D.CHECK_FAILED:
+                failures.append(item)
+            elif result is CHECK_RESULT["warning"]:
+                warned.append(item)
+        if step_verdict.decision is D.CHECK_FAILED and not failures:
+            failures = [{}]
+        found += [_item(step, i, "failed") for i in failures] + [_item(step, i, "warning") for i in warned]
+    return found
+
+
+def _line(item: dict[str, Any]) -> str:
+    icon = ":x:" if item["kind"] == "failed" else ":warning:"
+    text = f"• {icon} *{item['step']}*: {item['message']}\n   _Fix:_ {item['fix']}"
+    if item.get("solution") and item["solution"] != item["fix"]:
+        text += f"\n   _DTS's solution:_ {item['solution']}"
+    if item.get("help"):
+        text += "\n   _Help:_ " + " ".join(str(h) for h in item["help"])
+    if item.get("log"):
+        text += "\n   _Log:_ " + "; ".join(str(line) for line in item["log"])[:300]
+    return text
 
 
 @cloud_step(STEP)
 def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
-    """Start the check if none is pending, wait while it runs, then DONE or CHECK_FAILED with the failures."""
+    """Start the check if none is pending, wait while it runs, then DONE or CHECK_FAILED with the items."""
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
         return no_task(STEP)
     check = dts.call("DescribeMigrationCheckJob", {"JobId": job_id})
-    status = check.get("Status")
-    if status == "notStarted" or (status == "failed" and request.facts.get("check_reported")):
+    status, flag = str(check.get("Status") or ""), str(check.get("CheckFlag") or NO_FLAG)
+    found = CHECK.get((status, flag), UNLISTED_CHECK)
+    again = found.decision is D.CHECK_FAILED and request.facts.get("check_reported")
+    if status == "notStarted" or again:
+        facts: dict[str, Any] = {"check_reported": False}
+        renewed = credentials_expired(request, clients)
+        if renewed:  # DTS would check with credentials that expired: assume the role again, configure again
+            facts.update(send_configuration(request, clients, dts, job_id, renew=True))
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
-        return StepResult(Outcome.WAIT, facts={"check_reported": False}, retry_after=POLL_SECONDS,
-                          notice=f"Verifying DTS task `{job_id}`…")
-    if status == "success":
-        notes = warnings(check)
-        extra = "\n" + "\n".join(f"• :warning: {w}" for w in notes) if notes else ""
-        return StepResult(Outcome.DONE, notice=f"Verification of `{job_id}` passed.{extra}")
-    if status == "failed":
-        failures = failed_checks(check)
-        lines = "\n".join(f"• *{f['step']}*: {f['message']}\n   _Fix:_ {f['fix']}" for f in failures)
+        return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
+            f"Verifying DTS task `{job_id}`…" + (" (with new temporary credentials: the earlier ones expired)"
+                                                  if renewed else "")))
+    items = check_items(check)
+    lines = "\n".join(_line(i) for i in items)
+    if found.decision is D.DONE:
+        return StepResult(Outcome.DONE, notice=found.say(job_id, status) + (f"\n{lines}" if lines else ""))
+    if found.decision is D.CHECK_FAILED:
+        failures = [i for i in items if i["kind"] == "failed"]
+        brief = check.get("BriefMsg") or ""
+        head = found.say(job_id, status) + (f" ({brief})" if brief and not failures else "")
+        tail = "Fix these, then re-verify." if failures else "Re-verify to run the check again."
         return StepResult(Outcome.CHECK_FAILED, facts={"failed_checks": failures, "check_reported": True},
-                          notice=f"Verification of `{job_id}` failed:\n{lines}\nFix these, then re-verify.")
+                          notice="\n".join(part for part in (head, lines, tail) if part))
     return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)

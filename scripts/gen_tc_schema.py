@@ -2,7 +2,8 @@
 
 tccli (`pip install tccli`, ~600 MB with the whole SDK) carries `tccli/services/<svc>/<version>/api.json`.
 This script keeps only the actions the sandbox serves and, per action, each input parameter's type,
-whether it is required, and (for objects / lists of objects) the members, recursively. Run it with a Python
+whether it is required, and (for objects / lists of objects) the members, recursively; under `outputs`, the
+same for each field of the action's response (the sandbox's own tests check its answers against them). Run it with a Python
 that has tccli:
 
     /tmp/tccli-venv/bin/python scripts/gen_tc_schema.py            # writes sandbox/tencentcloud/api_schema.json
@@ -75,7 +76,7 @@ def _members(obj: dict[str, Any], objects: dict[str, Any], seen: tuple[str, ...]
 
 
 def build(services_dir: Path) -> dict[str, Any]:
-    """The compact schema: {service: {version, actions: {action: {param: schema}}}}."""
+    """The compact schema: {service: {version, actions: {action: {param: schema}}, outputs: {action: ...}}}."""
     result: dict[str, Any] = {}
     for service, (version, actions) in SERVED.items():
         api = json.loads((services_dir / service / version / "api.json").read_text())
@@ -83,6 +84,7 @@ def build(services_dir: Path) -> dict[str, Any]:
         result[service] = {
             "version": api["metadata"]["apiVersion"],
             "actions": {a: _members(objects[api["actions"][a]["input"]], objects, ()) for a in actions},
+            "outputs": {a: _members(objects[api["actions"][a]["output"]], objects, ()) for a in actions},
         }
     return result
 

@@ -81,3 +81,39 @@ def _check_value(schema: dict[str, Any], value: Any, path: str) -> None:
 
 def _wrong_type(path: str, kind: str) -> InvalidParameter:
     return InvalidParameter(f"The value type of parameter `{path}` is not valid, expected {_TYPE_WORDS[kind]}.")
+
+
+def output_problems(service: str, action: str, body: dict[str, Any]) -> list[str]:
+    """Where an answer (`Response` without the envelope) departs from the API reference's output: a field the
+    reference does not name, or a value of another type (null is allowed: the reference says fields may be)."""
+    fields = api_schema().get(service, {}).get("outputs", {}).get(action)
+    if fields is None:
+        return [f"{service}.{action} has no output schema"]
+    problems: list[str] = []
+    _output_members(fields, body, "", problems)
+    return problems
+
+
+def _output_members(members: dict[str, Any], value: dict[str, Any], prefix: str, problems: list[str]) -> None:
+    for name, item in value.items():
+        if name not in members:
+            problems.append(f"{prefix}{name}: not in the API reference")
+        elif item is not None:
+            _output_value(members[name], item, f"{prefix}{name}", problems)
+
+
+def _output_value(schema: dict[str, Any], value: Any, path: str, problems: list[str]) -> None:
+    kind = schema["type"]
+    if kind == "list":
+        if not isinstance(value, list):
+            problems.append(f"{path}: expected {_TYPE_WORDS[kind]}")
+            return
+        for i, item in enumerate(value):
+            _output_value(schema["item"], item, f"{path}.{i}", problems)
+    elif kind == "object":
+        if not isinstance(value, dict):
+            problems.append(f"{path}: expected {_TYPE_WORDS[kind]}")
+        elif "members" in schema:
+            _output_members(schema["members"], value, f"{path}.", problems)
+    elif not _SCALAR_CHECKS[kind](value):
+        problems.append(f"{path}: expected {_TYPE_WORDS[kind]}, got {type(value).__name__}")

@@ -84,6 +84,9 @@ class TencentCloudSandbox:
         self.faults = faults or Faults()
         self.hooks = Hooks()
         self.calls = CallLog()
+        self.output_drift: list[str] = []
+        """Answers that departed from the API reference's output schema (`schema.output_problems`); tests
+        assert it stays empty."""
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -186,7 +189,10 @@ class TencentCloudSandbox:
         with self.world.lock:
             try:
                 self.hooks.fire(service, action, params)
-                return method(params)
+                result = method(params)
+                self.output_drift += [f"{service}.{action}: {problem}"
+                                      for problem in schema.output_problems(service, action, result)]
+                return result
             except TencentCloudError:
                 raise
             except Exception:

@@ -22,6 +22,7 @@ APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 def sandbox() -> Iterator[TencentCloudSandbox]:
     with TencentCloudSandbox(default_world(SPEED)) as sb:
         yield sb
+    assert not sb.output_drift, "sandbox answers outside the API reference's output schema"
 
 
 @pytest.fixture
@@ -71,3 +72,4 @@ def slow() -> Iterator[tuple[TencentCloudSandbox, CloudClients]]:
     with TencentCloudSandbox(default_world(0.001)) as sb:
         settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sb.endpoint})
         yield sb, CloudClients(settings, backoff_base=0.01, timeout=5)
+    assert not sb.output_drift, "sandbox answers outside the API reference's output schema"

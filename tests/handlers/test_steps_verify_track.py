@@ -20,12 +20,16 @@ def test_failed_check_then_fix_and_reverify(sandbox, clients, request_):
     assert request_.state == "verify_failed"
     last = results[-1]
     assert last.outcome is Outcome.CHECK_FAILED
+    reason = "The source binlog settings do not allow incremental migration (log_bin, binlog_format, ...)."
     assert last.facts["failed_checks"] == [{
-        "step": "binlog参数检查",
-        "message": "The source binlog settings do not allow incremental migration (log_bin, binlog_format, ...).",
-        "fix": CHECK_FIXES["BinlogParamCheck"],
+        "step": "binlog参数检查", "kind": "failed", "message": reason, "fix": CHECK_FIXES["BinlogParamCheck"],
+        "solution": "Set binlog_format=ROW and binlog_row_image=FULL on the source instance, then check again.",
+        "help": ["https://cloud.tencent.com/document/product/571/58685"],
+        "log": [f"[BinlogParamCheck] {reason}"],
     }]
     assert "binlog_format=ROW" in last.notice
+    assert "https://cloud.tencent.com/document/product/571/58685" in last.notice
+    assert not sandbox.calls.of("StartMigrateJob")
 
     # re-verify without fixing: a new check runs (not the old result reported again) and fails again
     run_flow(request_, clients, until="running")

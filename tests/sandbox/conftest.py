@@ -29,6 +29,7 @@ def tc_sandbox() -> Iterator[TencentCloudSandbox]:
     """A sandbox serving a fresh default world on 127.0.0.1:<ephemeral port>."""
     with TencentCloudSandbox(default_world()) as sandbox:
         yield sandbox
+    assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ def tc_sandbox(world: World) -> Iterator[TencentCloudSandbox]:
     """Overrides conftest's: the same sandbox, serving the fast world above."""
     with TencentCloudSandbox(world) as sandbox:
         yield sandbox
+    assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
 
 
 @pytest.fixture
@@ -255,10 +256,13 @@ def test_failed_check_then_fixed_check_passes(world: World, dts: Callable[..., A
 
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
     check = wait_check(client, job_id, world.clock)
-    assert (check.Status, check.CheckFlag) == ("failed", "checkNotPass")
+    # documented: Status is the check task's state (it finished), CheckFlag the verdict
+    assert (check.Status, check.CheckFlag) == ("success", "checkNotPass")
     steps = {s.StepId: s for s in check.StepInfo}
     assert steps["BinlogParamCheck"].StepStatus == "failed"
-    assert "binlog" in steps["BinlogParamCheck"].DetailCheckItems[0].Solution.lower()
+    item = steps["BinlogParamCheck"].DetailCheckItems[0]
+    assert item.CheckResult == "failed" and item.FailureReason and item.ErrorLog and item.HelpDoc
+    assert "binlog" in item.Solution.lower()
     assert steps["SrcPrivilegeCheck"].StepStatus == "warning"
     job = dts_call(client, "DescribeMigrationDetail", JobId=job_id)
     assert job.Status == "checkNotPass" and job.CheckStepInfo.Progress.Status == "failed"
@@ -305,7 +309,7 @@ def test_status_conflicts_and_stop(world: World, dts: Callable[..., Any]) -> Non
     assert modify.code == "FailedOperation.StatusInConflict"
 
     dts_call(client, "StopMigrateJob", JobId=job_id)
-    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "stopping"
+    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status == "stopping"  # the clock stands still
     assert wait_status(client, job_id, {"canceled"}, world.clock).Status == "canceled"
 
     dts_call(client, "IsolateMigrateJob", JobId=job_id)

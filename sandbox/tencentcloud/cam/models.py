@@ -32,6 +32,7 @@ PRESET_POLICIES: dict[str, int] = {
     "QcloudRedisReadOnlyAccess": 160006,
     "QcloudMariaDBReadOnlyAccess": 160007,
     "QcloudTDSQLReadOnlyAccess": 160008,
+    "QcloudMariaDBInnerReadOnlyAccess": 160009,
 }
 # preset policy -> the service whose read (or full) access it grants; "*" is every service
 _PRESET_SCOPE = {
@@ -39,7 +40,7 @@ _PRESET_SCOPE = {
     "QcloudCDBReadOnlyAccess": "cdb", "QcloudSQLServerReadOnlyAccess": "sqlserver",
     "QcloudMongoDBReadOnlyAccess": "mongodb", "QcloudPostgreSQLReadOnlyAccess": "postgres",
     "QcloudRedisReadOnlyAccess": "redis", "QcloudMariaDBReadOnlyAccess": "mariadb",
-    "QcloudTDSQLReadOnlyAccess": "dcdb",
+    "QcloudTDSQLReadOnlyAccess": "dcdb", "QcloudMariaDBInnerReadOnlyAccess": "mariadb",
 }
 
 

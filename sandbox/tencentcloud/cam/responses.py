@@ -113,7 +113,7 @@ class CamResponse(Responder):
         return {
             "List": [{"PolicyId": p.policy_id, "PolicyName": p.name, "AddTime": fmt_time(at),
                       "PolicyType": "QCS" if p.preset else "User", "CreateMode": p.type, "Deactived": 0,
-                      "DeactivedDetail": "", "Description": p.description} for p, at in _page(attached, params)],
+                      "DeactivedDetail": [], "Description": p.description} for p, at in _page(attached, params)],
             "TotalNum": len(attached),
         }
 
@@ -140,7 +140,7 @@ class CamResponse(Responder):
             "TotalNum": len(found),
             "List": [{"PolicyId": p.policy_id, "PolicyName": p.name, "AddTime": p.add_time_text, "Type": p.type,
                       "Description": p.description, "CreateMode": p.type, "Attachments": 0, "ServiceType": "",
-                      "IsAttached": 0, "Deactived": 0, "DeactivedDetail": "", "IsServiceLinkedPolicy": 0,
+                      "IsAttached": 0, "Deactived": 0, "DeactivedDetail": [], "IsServiceLinkedPolicy": 0,
                       "UpdateTime": p.add_time_text} for p in _page(found, params)],
             "ServiceTypeList": [],
         }
@@ -170,7 +170,7 @@ class CamResponse(Responder):
         return {
             "PolicyList": [{"PolicyId": str(p.policy_id), "PolicyName": p.name, "Description": p.description,
                             "AddTime": fmt_time(at), "StrategyType": str(p.type), "CreateMode": str(p.type),
-                            "Groups": [], "Deactived": 0, "DeactivedDetail": ""}
+                            "Groups": [], "Deactived": 0, "DeactivedDetail": []}
                            for p, at in _page(attached, params)],
             "TotalNum": len(attached),
         }

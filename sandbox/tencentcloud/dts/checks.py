@@ -2,7 +2,8 @@
 
 Step ids and names are those DTS reports (`DescribeMigrationCheckJob.StepInfo`). An instance's
 `fail_checks` lists step ids it fails (e.g. `BinlogParamCheck`); `"<StepId>:warning"` makes the step pass
-with a warning instead. The outcome is decided when the check starts, so a test that fixes the instance
+with a warning instead, `"<StepId>:blocked"` blocks it (DTS could not run it: the check does not pass), and
+`"check-task"` makes the check task itself fail (`DescribeMigrationCheckJob.Status=failed`). The outcome is decided when the check starts, so a test that fixes the instance
 and checks again sees the new result.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 PASS = "pass"
 FAILED = "failed"
 WARNING = "warning"
+BLOCKED = "blocked"
+CHECK_TASK_FAILS_MARKER = "check-task"
 CHECK_HELP = "https://cloud.tencent.com/document/product/571/58685"
 
 # step id -> (name, failure reason, solution)
@@ -89,7 +92,7 @@ def steps_for(database_type: str) -> list[str]:
 
 @dataclass(frozen=True)
 class StepResult:
-    """The outcome of one check step: `status` is pass, failed or warning."""
+    """The outcome of one check step: `status` is pass, failed, blocked or warning."""
 
     step_id: str
     status: str
@@ -111,13 +114,15 @@ def run_checks(database_type: str, fail_checks: list[str]) -> list[StepResult]:
     """Decide every step's outcome from the instances' `fail_checks` markers."""
     failed = {marker for marker in fail_checks if ":" not in marker}
     warned = {marker.split(":", 1)[0] for marker in fail_checks if marker.endswith(":warning")}
+    blocked = {marker.split(":", 1)[0] for marker in fail_checks if marker.endswith(":blocked")}
     results = []
     for step_id in steps_for(database_type):
-        status = FAILED if step_id in failed else WARNING if step_id in warned else PASS
+        status = (FAILED if step_id in failed else BLOCKED if step_id in blocked
+                  else WARNING if step_id in warned else PASS)
         results.append(StepResult(step_id, status))
     return results
 
 
 def passed(results: list[StepResult]) -> bool:
-    """A check passes when no step failed (warnings still pass)."""
-    return all(result.status != FAILED for result in results)
+    """A check passes when no step failed or was blocked (warnings still pass)."""
+    return all(result.status not in (FAILED, BLOCKED) for result in results)

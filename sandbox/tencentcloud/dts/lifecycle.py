@@ -3,6 +3,10 @@
 No background threads: `StartMigrateJob` at t appends (t, readyRun), (t+2, running), (t+22, success) and a
 read at any later moment picks the last transition not in the future. Durations are sandbox seconds, so a
 clock with speed 100 runs a whole migration in a fraction of a real second.
+
+`JOB_STATUSES` are the values `JobItem.Status` documents (SDK dts/v20211206); `continuation` is what DTS does
+next from each on its own (resumableErr → resuming → running, pausing → manualPaused, stopping → canceled,
+completing → success), so a test that puts a job into any documented status sees the documented lifecycle.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ READY_RUN_SECONDS = 2.0
 RUN_SECONDS = 20.0
 COMPLETING_SECONDS = 3.0
 STOPPING_SECONDS = 3.0
+RESUME_SECONDS = 3.0
+PAUSING_SECONDS = 2.0
 
 CREATED = "created"
 CHECKING = "checking"
@@ -27,10 +33,20 @@ SUCCESS = "success"
 FAILED = "failed"
 STOPPING = "stopping"
 CANCELED = "canceled"
+CREATING = "creating"
+PAUSING = "pausing"
+MANUAL_PAUSED = "manualPaused"
+RESUMABLE_ERR = "resumableErr"
+RESUMING = "resuming"
+UNKNOWN = "unknown"
+ERROR = "error"
 
+JOB_STATUSES = (CREATING, CREATED, CHECKING, CHECK_PASS, CHECK_NOT_PASS, READY_RUN, RUNNING, READY_COMPLETE,
+                SUCCESS, FAILED, STOPPING, COMPLETING, PAUSING, MANUAL_PAUSED, RESUMABLE_ERR, RESUMING, UNKNOWN,
+                ERROR, CANCELED)
 CONFIGURABLE = frozenset({CREATED, CHECK_PASS, CHECK_NOT_PASS})
-STOPPABLE = frozenset({READY_RUN, RUNNING, READY_COMPLETE})
-FINISHED = frozenset({SUCCESS, FAILED, CANCELED})
+STOPPABLE = frozenset({READY_RUN, RUNNING, READY_COMPLETE, RESUMABLE_ERR, MANUAL_PAUSED})
+FINISHED = frozenset({SUCCESS, FAILED, CANCELED, ERROR})
 
 ALL_ACTIONS = ["view", "modify", "check", "start", "configure", "stop", "complete", "isolate", "offline"]
 _ALLOWED = {
@@ -46,12 +62,37 @@ _ALLOWED = {
     SUCCESS: ["view", "isolate"],
     FAILED: ["view", "isolate"],
     CANCELED: ["view", "isolate"],
+    CREATING: ["view"],
+    PAUSING: ["view"],
+    MANUAL_PAUSED: ["view", "stop"],
+    RESUMABLE_ERR: ["view", "stop"],
+    RESUMING: ["view"],
+    UNKNOWN: ["view"],
+    ERROR: ["view", "isolate"],
 }
 
 
 def allowed_actions(status: str) -> list[str]:
     """The console actions a job in `status` allows (the API's `MigrateAction.AllowedAction`)."""
     return list(_ALLOWED.get(status, ["view"]))
+
+
+def continuation(status: str, run_left: float, end: str) -> list[tuple[float, str]]:
+    """What DTS does on its own after entering `status`, as (delay, status) steps; `run_left` seconds of running
+    remain before the run ends in `end` (readyComplete, success or failed). Resting states continue with []."""
+    run = [(run_left, end)]
+    steps: dict[str, list[tuple[float, str]]] = {
+        CREATING: [(READY_RUN_SECONDS, CREATED)],
+        READY_RUN: [(READY_RUN_SECONDS, RUNNING), (READY_RUN_SECONDS + run_left, end)],
+        RUNNING: run,
+        RESUMABLE_ERR: [(RESUME_SECONDS, RESUMING), (2 * RESUME_SECONDS, RUNNING), (2 * RESUME_SECONDS + run_left,
+                                                                                     end)],
+        RESUMING: [(RESUME_SECONDS, RUNNING), (RESUME_SECONDS + run_left, end)],
+        PAUSING: [(PAUSING_SECONDS, MANUAL_PAUSED)],
+        STOPPING: [(STOPPING_SECONDS, CANCELED)],
+        COMPLETING: [(COMPLETING_SECONDS, SUCCESS)],
+    }
+    return steps.get(status, [])
 
 
 @dataclass

@@ -62,6 +62,7 @@ class CheckRun:
 
     started_at: float
     results: list[StepResult]
+    task_failed: bool = False  # the check task itself fails (DescribeMigrationCheckJob.Status=failed)
 
 
 @dataclass
@@ -206,7 +207,7 @@ class DtsBackend:
         if status != lc.CREATED:
             job.timeline.schedule(now, (0, lc.CREATED))
 
-    def start_check(self, job: Job, results: list[StepResult]) -> None:
+    def start_check(self, job: Job, results: list[StepResult], task_failed: bool = False) -> None:
         """CreateMigrateCheckJob: checking for CHECK_SECONDS, then checkPass or checkNotPass."""
         now = self.clock.now()
         status = job.status(now)
@@ -215,8 +216,8 @@ class DtsBackend:
         if job.config is None:
             raise TencentCloudError("OperationDenied.JobOperationDeniedError",
                                     f"job {job.job_id} is not configured: call ModifyMigrationJob first")
-        job.check = CheckRun(now, results)
-        verdict = lc.CHECK_PASS if passed(results) else lc.CHECK_NOT_PASS
+        job.check = CheckRun(now, results, task_failed)
+        verdict = lc.CHECK_PASS if passed(results) and not task_failed else lc.CHECK_NOT_PASS
         job.timeline.schedule(now, (0, lc.CHECKING), (lc.CHECK_SECONDS, verdict))
 
     def start(self, job: Job, fails: bool = False) -> None:
@@ -247,6 +248,21 @@ class DtsBackend:
         if status not in lc.STOPPABLE:
             raise _conflict(job, status, "StopMigrateJob")
         job.timeline.schedule(now, (0, lc.STOPPING), (lc.STOPPING_SECONDS, lc.CANCELED))
+
+    def put(self, job: Job, status: str, after: float = 0.0,
+            then: list[tuple[float, str]] | None = None) -> None:
+        """Fault injection: `after` sandbox seconds from now the job enters `status` (any documented
+        `JobItem.Status`), then follows `then` ((seconds after entering, status) steps) or, by default, what DTS
+        does next on its own (`lifecycle.continuation`). Transitions planned after that moment are dropped."""
+        if status not in lc.JOB_STATUSES:
+            raise ValueError(f"{status!r} is not a documented JobItem.Status")
+        now = self.clock.now()
+        if then is None:
+            run = job.run
+            end = (lc.FAILED if run and run.fails else lc.SUCCESS if run and run.migrate_type != "fullAndIncrement"
+                   else lc.READY_COMPLETE)
+            then = lc.continuation(status, lc.RUN_SECONDS, end)
+        job.timeline.schedule(now, (after, status), *((after + delay, step) for delay, step in then))
 
     def isolate(self, job: Job) -> None:
         """IsolateMigrateJob: return a job that is not running; it stays listed as isolated."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.access import cross_account_owner, invalid, require_read_policies, role_session
-from sandbox.tencentcloud.dts.checks import run_checks
+from sandbox.tencentcloud.dts.checks import CHECK_TASK_FAILS_MARKER, run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
 from sandbox.tencentcloud.dts.views import check_job, detail, job_item, sanitize_info
 from sandbox.tencentcloud.exceptions import TencentCloudError
@@ -19,7 +19,7 @@ from sandbox.tencentcloud.responder import Responder
 
 DATABASE_TYPES = {"mysql", "mariadb", "percona", "postgresql", "mongodb", "sqlserver", "redis", "tendis",
                   "cynosdbmysql", "tdsqlmysql", "keewidb", "tdstore", "clickhouse"}
-INSTANCE_CLASSES = {"micro", "small", "medium", "large", "xlarge", "2xlarge"}
+INSTANCE_CLASSES = {"small", "medium", "large", "xlarge", "2xlarge"}  # as documented; billing is not modelled
 MIGRATE_TYPES = {"structure", "full", "fullAndIncrement"}
 RUNNING_FAILS_MARKER = "running"  # an instance's fail_checks entry: a started migration fails while running
 
@@ -224,7 +224,8 @@ class DtsResponse(Responder):
     def CreateMigrateCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
         markers = [m for inst in self._instances(job) for m in inst.fail_checks] if job.config else []
-        self.backend.start_check(job, run_checks(job.src_database_type, markers))
+        self.backend.start_check(job, run_checks(job.src_database_type, markers),
+                                 task_failed=CHECK_TASK_FAILS_MARKER in markers)
         return {}
 
     def DescribeMigrationCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sandbox.tencentcloud.dts import lifecycle as lc
-from sandbox.tencentcloud.dts.checks import CHECK_HELP, FAILED, PASS, StepResult
+from sandbox.tencentcloud.dts.checks import BLOCKED, CHECK_HELP, FAILED, PASS, StepResult, passed
 from sandbox.tencentcloud.dts.models import Endpoint, Job
 
 BEIJING = timezone(timedelta(hours=8))
@@ -27,6 +27,7 @@ _RUN_STEPS = {
     "full": [("dumper", "源库导出"), ("loader", "数据导入")],
     "fullAndIncrement": [("dumper", "源库导出"), ("loader", "数据导入"), ("sinker", "同步增量")],
 }
+CHECK_TASK_FAILURE = "The check task failed in DTS (sandbox: the instance is marked `check-task`)."
 RUN_FAILURE = ("The migration failed while exporting the source (sandbox: the instance is marked to fail "
                "while running).")
 
@@ -136,15 +137,22 @@ def _check_done(job: Job, now: float) -> int:
 
 
 def _detail_items(result: StepResult) -> list[dict[str, Any]]:
+    """A failed, blocked or warning step's one item (CheckResult is pass, failed or warning: blocked → failed)."""
     if result.status == PASS:
         return []
-    return [{"CheckItemName": result.name, "Description": result.reason, "CheckResult": result.status,
-             "FailureReason": result.reason if result.status == FAILED else "", "Solution": result.solution,
-             "ErrorLog": [result.reason], "HelpDoc": [CHECK_HELP], "SkipInfo": ""}]
+    fails = result.status in (FAILED, BLOCKED)
+    return [{"CheckItemName": result.name, "Description": result.reason,
+             "CheckResult": FAILED if fails else result.status, "FailureReason": result.reason if fails else "",
+             "Solution": result.solution, "ErrorLog": [f"[{result.step_id}] {result.reason}"],
+             "HelpDoc": [CHECK_HELP], "SkipInfo": ""}]
 
 
 def check_job(job: Job, now: float) -> dict[str, Any]:
-    """DescribeMigrationCheckJob: steps reveal their outcome as the check advances."""
+    """DescribeMigrationCheckJob: steps reveal their outcome as the check advances.
+
+    As documented, `Status` is the check task's state (notStarted, running, failed = the task itself failed,
+    success = it finished) and `CheckFlag` the verdict (checkPass / checkNotPass); a check that found problems
+    is success × checkNotPass. The flag is empty until the check task ends (the docs do not say; see README)."""
     if job.check is None:
         return {"Status": "notStarted", "BriefMsg": "", "StepInfo": [], "CheckFlag": ""}
     done = _check_done(job, now)
@@ -153,12 +161,15 @@ def check_job(job: Job, now: float) -> dict[str, Any]:
         finished = number < done
         steps.append({"StepNo": number, "StepId": result.step_id, "StepName": result.name,
                       "StepStatus": result.status if finished else "notStarted",
-                      "StepMessage": result.reason if finished and result.status == FAILED else "",
+                      "StepMessage": result.reason if finished and result.status in (FAILED, BLOCKED) else "",
                       "DetailCheckItems": _detail_items(result) if finished else [], "HasSkipped": False})
     if done < len(job.check.results):
         return {"Status": "running", "BriefMsg": "checking", "StepInfo": steps, "CheckFlag": ""}
-    ok = all(result.status != FAILED for result in job.check.results)
-    return {"Status": "success" if ok else "failed", "BriefMsg": "success" if ok else "check not pass",
+    if job.check.task_failed:
+        return {"Status": "failed", "BriefMsg": CHECK_TASK_FAILURE, "StepInfo": steps,
+                "CheckFlag": lc.CHECK_NOT_PASS}
+    ok = passed(job.check.results)
+    return {"Status": "success", "BriefMsg": "check pass" if ok else "check not pass",
             "StepInfo": steps, "CheckFlag": lc.CHECK_PASS if ok else lc.CHECK_NOT_PASS}
 
 
@@ -169,10 +180,11 @@ def check_step_info(job: Job, now: float) -> dict[str, Any]:
             "Status": "notStarted", "Percent": 0, "StepAll": 0, "StepNow": 0, "Message": "", "Steps": []}}
     checked = check_job(job, now)
     total, done = len(job.check.results), _check_done(job, now)
-    state = {"running": "running", "success": "success", "failed": "failed"}[checked["Status"]]
+    state = ("running" if checked["Status"] == "running" else
+             "success" if checked["CheckFlag"] == lc.CHECK_PASS else "failed")
     steps = [{"StepNo": step["StepNo"], "StepName": step["StepName"], "StepId": step["StepId"],
               "Status": "notStarted" if step["StepStatus"] == "notStarted" else
-              "failed" if step["StepStatus"] == FAILED else "success",
+              "failed" if step["StepStatus"] in (FAILED, BLOCKED) else "success",
               "StartTime": "", "StepMessage": step["StepMessage"], "Percent": 100 if step["StepNo"] < done else 0,
               "Errors": [{"Message": i["FailureReason"], "Solution": i["Solution"], "HelpDoc": CHECK_HELP}
                          for i in step["DetailCheckItems"] if i["CheckResult"] == FAILED],

@@ -1,0 +1,31 @@
+"""What a DTS step does with one documented value of a DTS enum: the shape of the decision tables.
+
+Each step that reads an enum (`JobItem.Status` in track_task, the check's `Status` × `CheckFlag`, `StepStatus` and
+`CheckResult` in verify_task) holds a table from every documented value to a `Verdict`; the drift test
+(tests/handlers/test_dts_enum_drift.py) reads the values from the SDK's docstrings and fails on one without a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Decision(StrEnum):
+    WAIT = "wait"  # DTS is working: ask again later
+    DONE = "done"  # the step's goal holds
+    CHECK_FAILED = "check_failed"  # the verification did not pass: show the items, offer Re-verify
+    RECOVERABLE = "recoverable"  # DTS retries by itself: say so, keep watching, alert if it lasts
+    PAUSED = "paused"  # a person paused the task: say so, keep watching
+    FAILED = "failed"  # the task cannot go on: diagnose
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decision and the sentence the channel sees (`{job}` and `{status}` are filled in)."""
+
+    decision: Decision
+    sentence: str
+
+    def say(self, job_id: str, status: str) -> str:
+        return self.sentence.format(job=f"`{job_id}`", status=status)
