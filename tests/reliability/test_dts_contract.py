@@ -6,9 +6,9 @@ in the request's status and the task still reaches *ready to complete*."""
 from __future__ import annotations
 
 from flow import REQUESTER, SOURCE_UIN, Cluster
-from serveproc import wait_until
 
 from sandbox.tencentcloud.dts.models import dts_backend
+from sandbox.waiting import eventually
 
 REGION = "ap-guangzhou"
 
@@ -29,9 +29,9 @@ def test_check_not_passed_is_failed_with_its_items_and_reverify(cluster: Cluster
     source = cluster.tencentcloud.world.instance(SOURCE_UIN, REGION, "cdb-src00001")
     source.fail_checks = ["BinlogParamCheck", "SrcPrivilegeCheck:warning"]
     rid = started_request(cluster)
-    wait_until(lambda: cluster.request(rid).state == "verify_failed", 60, "verify_failed")
+    eventually(lambda: cluster.request(rid).state == "verify_failed", 60, "verify_failed")
     request = cluster.request(rid)
-    notice = wait_until(lambda: [m for m in cluster.slack.thread(request.channel, request.message_ts)
+    notice = eventually(lambda: [m for m in cluster.slack.thread(request.channel, request.message_ts)
                                  if "Re-verify" in str(m.get("blocks"))], 30, "the failed check's notice")[-1]
     text = notice["text"]
     assert "Verification of" in text and "failed" in text
@@ -55,15 +55,15 @@ def test_resumable_error_and_pause_are_shown_and_the_task_reaches_ready_to_compl
     job = backend.jobs[cluster.request(rid).job_id]
     with cluster.tencentcloud.world.lock:
         backend.put(job, "resumableErr", then=[])  # DTS retries; held there until the test moves on
-    wait_until(lambda: "DTS is retrying after an error (resumableErr): nothing to do yet"
+    eventually(lambda: "DTS is retrying after an error (resumableErr): nothing to do yet"
                in status_block(cluster, rid), 60, "the retry in the request's status")
     with cluster.tencentcloud.world.lock:
         backend.put(job, "pausing", then=[(1, "manualPaused")])
-    wait_until(lambda: "paused by a person (manualPaused)" in status_block(cluster, rid), 60,
+    eventually(lambda: "paused by a person (manualPaused)" in status_block(cluster, rid), 60,
                "the pause in the request's status")
     with cluster.tencentcloud.world.lock:
         backend.put(job, "resuming")  # then running, then readyComplete on its own
-    wait_until(lambda: cluster.request(rid).state == "ready_to_complete", 90, "ready_to_complete")
+    eventually(lambda: cluster.request(rid).state == "ready_to_complete", 90, "ready_to_complete")
     with_retry = cluster.thread(rid)
     assert any("resumableErr" in t for t in with_retry) and any("manualPaused" in t for t in with_retry)
     assert not any(":x:" in t for t in with_retry)  # never called failed
