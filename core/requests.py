@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core import approvals
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
-from core.policies import generate_external_id
+from core.policies import default_role_name, generate_external_id
 from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target, retry_target
 from storage import outbox, repository
 from storage.db import session_scope
@@ -127,6 +127,7 @@ class MigrationRequests:
                 return self._refuse(session, request_id, user, "edit", refusal, request)
             assert request is not None
             values["external_id"] = values["external_id"] or request.external_id
+            values["role_name"] = values["role_name"] or default_role_name(request.id)
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, f"Nothing changed in {request.id}.", request)
             repository.update_request(session, request, revision=request.revision + 1, **values)
