@@ -121,14 +121,38 @@ def approval_line(side: str, approved_by: str | None, approvers: Sequence[str]) 
     return f":hourglass: {owner}: waiting for {', '.join(mention(a) for a in approvers)}"
 
 
+def role_action(plan: Plan, role: str) -> str:
+    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix."""
+    found = plan.role_found or {}
+    kind = found.get("role")
+    if kind == "dtsbot":
+        made = f"made by dtsbot for request {escape(str(found.get('owner')))}"
+        if found.get("trust_fits"):
+            return f"use existing role {role} ({made}, shared),"
+        return f"⚠️ role {role} exists ({made}) with another trust policy; the request will fail unless it"
+    if kind == "person":
+        if not found.get("trust_fits"):
+            return (f"⚠️ existing role {role} (not made by dtsbot) has another trust policy: its owner must change "
+                    "it, or choose another role_name; it must be")
+        missing = found.get("missing") or []
+        lacking = f"; its owner must first attach {', '.join(f'`{m}`' for m in missing)}" if missing else ""
+        return f"use existing role {role} (not made by dtsbot: used read-only, never changed{lacking}),"
+    checked = " (CAM could not be read now; checked again when the step runs)" if kind == "unknown" else ""
+    return f"create CAM role {role}{checked}"
+
+
 def plan_text(plan: Plan) -> str:
     """The plan as numbered steps in the guide's words, exact names and ARNs in code spans."""
+    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
+    trusting = f"trusting `{plan.trusted_principal}`, external ID `{escape(plan.external_id_masked)}`"
     steps = [
-        (f"*1. Source account {escape(plan.source_account)} ({plan.source_uin})*: create CAM role "
-         f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`) trusting `{plan.trusted_principal}`, "
-         f"external ID `{escape(plan.external_id_masked)}`"),
+        f"*1. Source account {escape(plan.source_account)} ({plan.source_uin})*: {role_action(plan, role)} {trusting}",
         "*2. Attach to the role*: " + ", ".join(f"`{p}`" for p in plan.policies),
     ]
+    found = plan.role_found or {}
+    if found.get("role") == "person":
+        steps[1] = ("*2. The role must already have* (the bot never changes a role it did not create): "
+                    + ", ".join(f"`{p}`" for p in plan.policies))
     if plan.grant is not None:
         steps.append(
             f"*3. Target account {escape(plan.target_account)} ({plan.target_uin})*: create policy "
