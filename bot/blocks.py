@@ -7,6 +7,7 @@ shapes) and kept within Slack's limits. Every piece of text that came from a per
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core import policies
 from core.config import Settings
 from core.plan import Plan
 from core.workflow import State
@@ -304,3 +306,14 @@ def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[s
     message = request_message(request, plan, approved_by, settings)
     message["blocks"] = [b for b in message["blocks"] if b["type"] != "actions"]
     return message
+
+
+def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+    if event != "trust_policy":
+        raise ValueError(f"unknown private notice {event!r}")
+    document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
+    text = (f"Only the approvers of {request.source_account} see this. Request {request.id} can use role "
+            f"`{request.role_name}` only with exactly this trust policy (it holds the request's external ID; "
+            f"do not paste it in the channel):\n```{document}```")
+    return "source", render([section(text)], text)

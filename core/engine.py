@@ -324,6 +324,8 @@ class WorkflowEngine:
         repository.transition(session, request, target, attempts=0, **changes)
         key, payload = transition_notice(request, state, target, result)
         outbox.enqueue(session, request.id, key, "thread", payload)
+        if result.private:  # what to send is rendered from the request when delivered: no secret in the outbox
+            outbox.enqueue(session, request.id, f"{key}:private", "private", {"event": result.private})
         outbox.request_refresh(session, request.id)
         repository.release(session, request, self.owner, None)
 

@@ -59,3 +59,6 @@ class StepResult:
     """Resources this run created, attached or started to use (recorded in the same transaction)."""
     released: tuple[Owned, ...] = ()
     """Resources this run deleted, detached or stopped using."""
+    private: str | None = None
+    """A value the fix needs that the channel sees only masked ("trust_policy": the exact trust document, sent
+    ephemerally to the source approvers only)."""

@@ -6,6 +6,7 @@ changed: when it does not fit, the diagnosis says exactly what its owner must ad
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -84,7 +85,7 @@ def _use_persons_role(request: MigrationRequest, cam: Api, role: dict[str, Any])
     where = f"`{request.role_name}` in {request.source_account} ({request.source_uin})"
     why = "The bot never changes a role it did not create (no policy attached, no trust policy updated)."
     if not same_document(role["PolicyDocument"], trust_document(request)):
-        return failed(Diagnosis(
+        return replace(failed(Diagnosis(
             "ExistingRoleTrustMismatch",
             f"{STEP}: role {where} was not made by dtsbot and its trust policy is not this request's",
             why,
@@ -92,7 +93,7 @@ def _use_persons_role(request: MigrationRequest, cam: Api, role: dict[str, Any])
             f"`{policies.trusted_principal(request.target_uin)}` with external ID "
             f"`{policies.mask(request.external_id)}` (the exact document was sent to the source approvers "
             "privately), or the requester chooses another role_name; then Retry.",
-        ))
+        )), private="trust_policy")
     attached = attached_role_policies(cam, request.role_name)
     missing = [name for name in policies.source_policies(request.db_type) if name not in attached]
     if missing:

@@ -212,3 +212,26 @@ def test_a_request_that_never_used_the_role_does_not_keep_it_open(story: Story) 
     assert story.cloud.world.cam(SOURCE).roles == {}
     writes = story.role_writes("shared-dts")
     assert (writes.count("CreateRole"), writes.count("DeleteRole")) == (1, 1)
+
+
+def test_the_exact_trust_policy_goes_privately_to_the_source_approvers_only(story: Story) -> None:
+    """Issue 11, item 7: the fix needs the full external ID, which the channel only ever shows masked."""
+    hand_made_role(story.cloud, "LegacyDTS", "QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
+    wanted = "wanted-external-id-0123456789"  # the owner's role trusts LEGACY_EXTERNAL_ID instead
+    rid = story.open(f"{INLINE} role_name=LegacyDTS external_id={wanted}")
+    assert "has another trust policy" in str(story.message(rid)["blocks"])
+    story.approve(rid)
+    story.reaches(rid, "failed")
+    private = story.slack.wait_for(lambda: [e for e in story.slack.ephemerals(SOURCE_OWNER) if wanted in e["text"]],
+                                   timeout=WAIT)
+    assert '"sts:external_id": "' + wanted + '"' in private[0]["text"]
+    assert f"qcs::cam::uin/{TARGET}:root" in private[0]["text"]
+    thread = eventually(lambda: "was not made by dtsbot and its trust policy" in story.thread_text(rid) and
+                        story.thread_text(rid), timeout=WAIT)
+    assert policies.mask(wanted) in thread
+    shown = [m.get("text", "") + str(m.get("blocks")) for m in story.slack.messages()]
+    shown += [m.get("text", "") + str(m.get("blocks")) for m in story.slack.thread("C0DTSBOT01",
+                                                                                 story.message(rid)["ts"])]
+    shown += [e["text"] + str(e.get("blocks")) for e in story.slack.ephemerals() if e["user"] != SOURCE_OWNER]
+    assert shown and not any(wanted in text for text in shown)
+    assert story.role_writes("LegacyDTS") == []
