@@ -86,3 +86,30 @@ def test_a_persons_role_lacking_a_policy_is_diagnosed_not_changed(sandbox, clien
     result = STEPS["cancelling"](request, clients)
     assert "left as it is" in result.notice
     assert sandbox.world.role_policy_names(SOURCE_UIN, "LegacyDTS") == {"QcloudDTSReadOnlyAccess"}
+
+
+GRANT_WRITES = {"CreatePolicy", "AttachUserPolicy", "DetachUserPolicy", "DeletePolicy"}
+
+
+def test_a_persons_grant_policy_is_used_only_as_it_is(sandbox, clients, make_request):
+    """The same rules for the target grant: a person's identical policy, attached, is used and never detached or
+    deleted; one that is not attached is diagnosed, not attached by the bot."""
+    request = make_request(executor=EXECUTOR_UIN, migrate_type="full")
+    cam = clients.cam("analytics")
+    name = policies.grant_policy_name(SOURCE_UIN, request.role_name)
+    document = policies.document(policies.subaccount_grant(SOURCE_UIN, request.role_name))
+    policy_id = cam.call("CreatePolicy", {"PolicyName": name, "PolicyDocument": document})["PolicyId"]
+    before = len(sandbox.calls.records)
+    run_flow(request, clients, until="granting_subaccount")
+    result = STEPS["granting_subaccount"](request, clients)
+    assert result.outcome is Outcome.FAILED and result.diagnosis.code == "ExistingGrantNotAttached"
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in GRANT_WRITES] == []
+
+    cam.call("AttachUserPolicy", {"AttachUin": int(EXECUTOR_UIN), "PolicyId": policy_id})
+    before = len(sandbox.calls.records)
+    request.state = "granting_subaccount"
+    run_flow(request, clients, until="succeeded")
+    assert request.state == "succeeded"
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in GRANT_WRITES] == []
+    assert [p.name for p, _ in sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)] == [name]
+    assert sandbox.world.cam(SOURCE_UIN).roles == {}  # the bot's own role is gone
