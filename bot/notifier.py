@@ -193,8 +193,14 @@ class Notifier:
         for approver in account.approvers:
             users += self._groups(approver) if approver.startswith("S") else [approver]
         for user in dict.fromkeys(users):
-            self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel, user=user,
-                       thread_ts=request.message_ts, **content)
+            try:
+                self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
+                           user=user, thread_ts=request.message_ts, **content)
+            except SlackApiError as error:  # one approver Slack refuses (not in the channel) must not hold the rest
+                if error.response.status_code == 429 or error.response.status_code >= 500:
+                    raise
+                log.warning("private notice of %s not shown to %s: %s", request.id, user,
+                            error.response.get("error"))
 
     def _posted_before(self, channel: str, thread_ts: str, key: str) -> str | None:
         """The ts of this notice if it is already in the thread (found by the key in its message metadata)."""
