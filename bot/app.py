@@ -25,6 +25,7 @@ from bot.services import SERVICES, Services, SlackUserGroups
 from core.approvals import MembersOf
 from core.config import Settings
 from core.requests import MigrationRequests, Resumer
+from storage.models import MigrationRequest
 
 
 def build_app(
@@ -37,12 +38,13 @@ def build_app(
     wake: Callable[[], None] = lambda: None,
     members_of: MembersOf | None = None,
     token_verification_enabled: bool = True,
+    inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
 ) -> App:
     """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
-    (default: Slack's usergroups.users.list)."""
+    (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check)."""
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
-                                 resumers)
+                                 resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,
                    token_verification_enabled=token_verification_enabled)

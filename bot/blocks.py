@@ -7,6 +7,7 @@ shapes) and kept within Slack's limits. Every piece of text that came from a per
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core import policies
 from core.config import Settings
 from core.plan import Plan
 from core.workflow import State
@@ -121,14 +123,38 @@ def approval_line(side: str, approved_by: str | None, approvers: Sequence[str]) 
     return f":hourglass: {owner}: waiting for {', '.join(mention(a) for a in approvers)}"
 
 
+def role_action(plan: Plan, role: str) -> str:
+    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix."""
+    found = plan.role_found or {}
+    kind = found.get("role")
+    if kind == "dtsbot":
+        made = f"made by dtsbot for request {escape(str(found.get('owner')))}"
+        if found.get("trust_fits"):
+            return f"use existing role {role} ({made}, shared),"
+        return f"⚠️ role {role} exists ({made}) with another trust policy; the request will fail unless it"
+    if kind == "person":
+        if not found.get("trust_fits"):
+            return (f"⚠️ existing role {role} (not made by dtsbot) has another trust policy: its owner must change "
+                    "it, or choose another role_name; it must be")
+        missing = found.get("missing") or []
+        lacking = f"; its owner must first attach {', '.join(f'`{m}`' for m in missing)}" if missing else ""
+        return f"use existing role {role} (not made by dtsbot: used read-only, never changed{lacking}),"
+    checked = " (CAM could not be read now; checked again when the step runs)" if kind == "unknown" else ""
+    return f"create CAM role {role}{checked}"
+
+
 def plan_text(plan: Plan) -> str:
     """The plan as numbered steps in the guide's words, exact names and ARNs in code spans."""
+    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
+    trusting = f"trusting `{plan.trusted_principal}`, external ID `{escape(plan.external_id_masked)}`"
     steps = [
-        (f"*1. Source account {escape(plan.source_account)} ({plan.source_uin})*: create CAM role "
-         f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`) trusting `{plan.trusted_principal}`, "
-         f"external ID `{escape(plan.external_id_masked)}`"),
+        f"*1. Source account {escape(plan.source_account)} ({plan.source_uin})*: {role_action(plan, role)} {trusting}",
         "*2. Attach to the role*: " + ", ".join(f"`{p}`" for p in plan.policies),
     ]
+    found = plan.role_found or {}
+    if found.get("role") == "person":
+        steps[1] = ("*2. The role must already have* (the bot never changes a role it did not create): "
+                    + ", ".join(f"`{p}`" for p in plan.policies))
     if plan.grant is not None:
         steps.append(
             f"*3. Target account {escape(plan.target_account)} ({plan.target_uin})*: create policy "
@@ -282,3 +308,14 @@ def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[s
     message = request_message(request, plan, approved_by, settings)
     message["blocks"] = [b for b in message["blocks"] if b["type"] != "actions"]
     return message
+
+
+def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+    if event != "trust_policy":
+        raise ValueError(f"unknown private notice {event!r}")
+    document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
+    text = (f"Only the approvers of {request.source_account} see this. Request {request.id} can use role "
+            f"`{request.role_name}` only with exactly this trust policy (it holds the request's external ID; "
+            f"do not paste it in the channel):\n```{document}```")
+    return "source", render([section(text)], text)

@@ -26,6 +26,7 @@ from bot.scenarios import SCENARIOS, Scenario
 from bot.transcript import ChannelFollower
 from core.config import Settings, load_settings
 from core.logs import configure_logging
+from core.policies import default_role_name
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
@@ -196,9 +197,10 @@ def play(story: Story, scenario: Scenario) -> str:
     story.click(REQUESTER, ready, "complete")
     story.wait("the migration to succeed and access to be revoked", lambda: story.state() == "succeeded"
                and story.reply(lambda r: r.get("text", "").startswith("Access revoked")))
-    role = story.stage.cloud.world.cam("100000000001").find_role("DTS-role")
-    return "succeeded; access revoked: " + ("role DTS-role still exists in shop-prod!" if role else
-                                            "role DTS-role no longer exists in shop-prod")
+    name = default_role_name(story.request_id)
+    role = story.stage.cloud.world.cam("100000000001").find_role(name)
+    return "succeeded; access revoked: " + (f"role {name} still exists in shop-prod!" if role else
+                                            f"role {name} no longer exists in shop-prod")
 
 
 def summary(stage: Stage, request_id: str, ending: str, seconds: float) -> list[str]:

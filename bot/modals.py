@@ -36,6 +36,7 @@ _LABELS = {
 }
 _HINTS = {
     "source_instance": "e.g. cdb-ab12cd34", "target_instance": "e.g. cdb-ef56gh78",
+    "role_name": "Leave empty and the request gets a role of its own (dtsbot-<request id>)",
     "external_id": "Leave empty and the bot generates a strong one",
     "executor": "root, or the UIN of the target sub-account that runs the task",
     "objects": "all, or a comma list of db or db.table",

@@ -1,4 +1,5 @@
-"""Delivers the Slack outbox: the request message, thread notices under it, and in-place refreshes.
+"""Delivers the Slack outbox: the request message, thread notices under it, in-place refreshes, and private
+notices to one side's approvers.
 
 Notices are written by core in the same transaction as the change they announce (storage.outbox); this is
 the only place that posts them. Guarantees: per-request order (a notice waits while an older one of its
@@ -23,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 from bot import blocks
-from bot.services import Services
+from bot.services import Services, SlackUserGroups
 from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
@@ -78,6 +79,7 @@ class Notifier:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
+        self._groups = SlackUserGroups(web_client)
 
     # -- the loop --------------------------------------------------------------------------------------
     def flush(self) -> int:
@@ -166,6 +168,9 @@ class Notifier:
             return answer["ts"]
         if not (request.channel and request.message_ts):
             raise _NotYet
+        if message.kind == "private":
+            self._private(request, message.payload)
+            return None
         if message.kind == "thread":
             if message.attempts:  # an earlier attempt may have reached Slack before its replica died
                 posted = self._posted_before(request.channel, request.message_ts, message.key)
@@ -178,6 +183,24 @@ class Notifier:
         self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
                    **self.services.request_message(request))
         return request.message_ts
+
+    def _private(self, request: MigrationRequest, payload: dict[str, Any]) -> None:
+        """Show a value the fix needs (e.g. the exact trust policy) only to the approvers of the side that must act,
+        in the request's thread; the channel sees it masked. An ephemeral cannot be found again: at least once."""
+        side, content = blocks.private_notice(request, str(payload.get("event")))
+        account = self.settings.account(request.source_account if side == "source" else request.target_account)
+        users: list[str] = []
+        for approver in account.approvers:
+            users += self._groups(approver) if approver.startswith("S") else [approver]
+        for user in dict.fromkeys(users):
+            try:
+                self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
+                           user=user, thread_ts=request.message_ts, **content)
+            except SlackApiError as error:  # one approver Slack refuses (not in the channel) must not hold the rest
+                if error.response.status_code == 429 or error.response.status_code >= 500:
+                    raise
+                log.warning("private notice of %s not shown to %s: %s", request.id, user,
+                            error.response.get("error"))
 
     def _posted_before(self, channel: str, thread_ts: str, key: str) -> str | None:
         """The ts of this notice if it is already in the thread (found by the key in its message metadata)."""

@@ -7,6 +7,7 @@ here and tests can run the Slack side without it. Without a scheduler the notifi
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import uuid
@@ -32,6 +33,7 @@ from core.metrics import CONTENT_TYPE, Metrics
 from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
 from handlers import STEPS
+from handlers.role_check import inspect_role
 from storage.db import make_engine, migrate
 from storage.models import MigrationRequest
 
@@ -128,7 +130,9 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     requests = MigrationRequests(db, settings)
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
     kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
-    app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake)
+    inspect = functools.partial(inspect_role, clients=CloudClients(settings)) if scheduler is not None else None
+    app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
+                    inspect_role=inspect)
     runtime = Runtime(settings, db, client, notifier, app, metrics, scheduler, None, None)
     if settings.slack.app_token is not None:
         runtime.socket_mode = socket_mode(app, settings)

@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # the CLI lists the scenarios without loading the sandbox
     from sandbox.tencentcloud.server import TencentCloudSandbox
 
 SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "100000000021"
-ROLE = "DTS-role"
 Narrate = Callable[[str, str], None]
 """`narrate(user, what they did)`: tells the transcript about a change made outside Slack."""
 
@@ -28,34 +27,40 @@ class Scenario:
     """Extra inline fields of the /dts-migrate command (e.g. executor=...)."""
     expect: str = ""
     """Text the diagnosis in the thread must contain; empty: the migration must succeed."""
-    change: Callable[[TencentCloudSandbox, Narrate], None] | None = None
-    """What an owner does by hand right before the preflight's AssumeRole."""
+    change: Callable[[TencentCloudSandbox, Narrate, str], None] | None = None
+    """What an owner does by hand right before the preflight's AssumeRole, to the request's role (by name)."""
 
     def arrange(self, cloud: TencentCloudSandbox, narrate: Narrate) -> None:
         """Register the scenario's hand-made change in the sandbox (nothing for the happy path)."""
         change = self.change
         if change is not None:
-            cloud.hooks.before("AssumeRole", lambda _params: change(cloud, narrate), service="sts")
+            cloud.hooks.before("AssumeRole", lambda params: change(cloud, narrate, _role_name(params)), service="sts")
 
 
-def rename_role(cloud: TencentCloudSandbox, narrate: Narrate) -> None:
+def _role_name(assume_role: dict) -> str:
+    """The role an AssumeRole is about, from its RoleArn (`qcs::cam::uin/<uin>:roleName/<name>`)."""
+    return str(assume_role.get("RoleArn", "")).rpartition("roleName/")[2]
+
+
+def rename_role(cloud: TencentCloudSandbox, narrate: Narrate, role_name: str) -> None:
     """FAQ 1: the source owner renames the role (CAM has no rename: a new DTS_role, the old one deleted)."""
     cam = cloud.world.cam(SOURCE_UIN)
-    role = cam.get_role(ROLE)
+    role = cam.get_role(role_name)
     renamed = cam.create_role("DTS_role", role.document, role.description)
     renamed.attached = dict(role.attached)
-    cam.delete_role(ROLE)
-    narrate("U0SRCOWNER", f"(in the CAM console of shop-prod) re-creates role {ROLE} as DTS_role and deletes {ROLE}")
+    cam.delete_role(role_name)
+    narrate("U0SRCOWNER", f"(in the CAM console of shop-prod) re-creates role {role_name} as DTS_role and deletes "
+                          f"{role_name}")
 
 
-def detach_cdb_policy(cloud: TencentCloudSandbox, narrate: Narrate) -> None:
+def detach_cdb_policy(cloud: TencentCloudSandbox, narrate: Narrate, role_name: str) -> None:
     """FAQ 2: the source owner detaches QcloudCDBReadOnlyAccess from the role."""
     cam = cloud.world.cam(SOURCE_UIN)
-    cam.detach_role_policy(cam.policy_by_name("QcloudCDBReadOnlyAccess"), cam.get_role(ROLE))
-    narrate("U0SRCOWNER", f"(in the CAM console of shop-prod) detaches QcloudCDBReadOnlyAccess from {ROLE}")
+    cam.detach_role_policy(cam.policy_by_name("QcloudCDBReadOnlyAccess"), cam.get_role(role_name))
+    narrate("U0SRCOWNER", f"(in the CAM console of shop-prod) detaches QcloudCDBReadOnlyAccess from {role_name}")
 
 
-def drop_grant(cloud: TencentCloudSandbox, narrate: Narrate) -> None:
+def drop_grant(cloud: TencentCloudSandbox, narrate: Narrate, _role_name: str) -> None:
     """FAQ 3: the target owner removes the sub-account's sts:AssumeRole grant."""
     cam = cloud.world.cam(TARGET_UIN)
     names: list[str] = []

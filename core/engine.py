@@ -33,7 +33,7 @@ from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
 from core.steps import Diagnosis, Outcome, StepResult
 from core.workflow import ACTIVE, ConcurrentUpdate, State, retry_target
-from storage import outbox, repository
+from storage import outbox, ownership, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
 
@@ -51,7 +51,7 @@ _NEXT: dict[State, State] = {
 }
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED}
-"""States of a request whose cross-account role exists or may be created: its access must stay."""
+"""States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
 Step = Callable[[MigrationRequest, Any], StepResult]
@@ -169,15 +169,11 @@ class WorkflowEngine:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
 
     def _role_still_used(self, request: MigrationRequest) -> str | None:
-        """Another unfinished request that relies on the same source role (it revokes it when it ends)."""
+        """Another unfinished request that used the same source role (the last one to end releases it)."""
         with session_scope(self.db) as session:
-            return session.exec(
-                select(MigrationRequest.id).where(
-                    MigrationRequest.id != request.id, MigrationRequest.source_uin == request.source_uin,
-                    MigrationRequest.role_name == request.role_name,
-                    col(MigrationRequest.state).in_([s.value for s in USES_ROLE]),
-                )
-            ).first()
+            users = ownership.role_users(session, request.source_uin, request.role_name,
+                                         [s.value for s in USES_ROLE], excluding=request.id)
+        return users[0] if users else None
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""
@@ -302,6 +298,7 @@ class WorkflowEngine:
 
     def _wait(self, session: Session, request: MigrationRequest, state: State, result: StepResult,
               now: datetime) -> None:
+        ownership.record(session, request.id, result.owned, result.released)
         changes = _fact_changes(request, result.facts)
         if changes or request.attempts:
             repository.update_request(session, request, attempts=0, **changes)
@@ -322,12 +319,15 @@ class WorkflowEngine:
             target = S.VERIFY_FAILED
         else:
             target = S.FAILED
+        ownership.record(session, request.id, result.owned, result.released)
         changes = _fact_changes(request, result.facts)
         if target is S.FAILED:
             changes.update(failed_step=state.value, last_error=error_text(result))
         repository.transition(session, request, target, attempts=0, **changes)
         key, payload = transition_notice(request, state, target, result)
         outbox.enqueue(session, request.id, key, "thread", payload)
+        if result.private:  # what to send is rendered from the request when delivered: no secret in the outbox
+            outbox.enqueue(session, request.id, f"{key}:private", "private", {"event": result.private})
         outbox.request_refresh(session, request.id)
         repository.release(session, request, self.owner, None)
 

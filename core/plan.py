@@ -76,6 +76,8 @@ class Plan:
     grant: SubaccountGrant | None
     task: TaskSpec
     allowlisting_note: str | None
+    role_found: dict[str, Any] | None = None
+    """What CAM said about the role when the plan was made (handlers.role_check); None: not read."""
 
 
 DTS_INSTANCE_CLASS = "medium"
@@ -119,4 +121,5 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             executor=request.executor,
         ),
         allowlisting_note=engines.allowlisting_note(request.db_type),
+        role_found=(getattr(request, "facts", None) or {}).get("role_plan"),
     )

@@ -15,11 +15,29 @@ BASE_READ_ONLY_POLICIES = ("QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
 """Always attached: DTS reads the task side, and the instance list needs CDB read access (guide, step 5)."""
 
 ASSUME_ROLE_ACTION = "name/sts:AssumeRole"
+OWNER_TAG = "dtsbot:request"
+"""Tag key on every role and policy the bot creates; its value is the id of the request that created it."""
 
 
 def role_arn(source_uin: str, role_name: str) -> str:
     """The role's resource name as STS and CAM policies write it."""
     return f"qcs::cam::uin/{source_uin}:roleName/{role_name}"
+
+
+def default_role_name(request_id: str) -> str:
+    """The request's own role when no role_name is given: unique per request, valid for CAM and DTS's
+    AccountRole (letters, digits, - and _; at most 128)."""
+    return f"dtsbot-{request_id}"[:128]
+
+
+def owner_tags(request_id: str) -> list[dict[str, str]]:
+    """CreateRole / CreatePolicy `Tags` that mark the resource as made by the bot for `request_id`."""
+    return [{"Key": OWNER_TAG, "Value": request_id}]
+
+
+def tagged_owner(tags: list[dict[str, str]] | None) -> str | None:
+    """The request that created a role or policy, from its tags; None when a person made it."""
+    return next((str(t.get("Value")) for t in tags or () if t.get("Key") == OWNER_TAG), None)
 
 
 def trusted_principal(target_uin: str) -> str:

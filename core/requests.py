@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core import approvals
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
-from core.policies import generate_external_id
+from core.policies import default_role_name, generate_external_id
 from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target, retry_target
 from storage import outbox, repository
 from storage.db import session_scope
@@ -72,9 +72,12 @@ class MigrationRequests:
     """The request operations the Slack surface calls; `on_approved(id)` kicks the workflow engine."""
 
     def __init__(self, db: Engine, settings: Settings, on_approved: Callable[[str], None] = lambda _id: None,
-                 members_of: MembersOf = no_groups, resumers: Mapping[str, Resumer] | None = None) -> None:
-        """`resumers`: the workflow engine's request_reverify/request_complete/request_retry by action."""
+                 members_of: MembersOf = no_groups, resumers: Mapping[str, Resumer] | None = None,
+                 inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None) -> None:
+        """`resumers`: the workflow engine's request_reverify/request_complete/request_retry by action;
+        `inspect_role`: one CAM read of a named role for the plan (handlers.role_check), None: not read."""
         self.db = db
+        self.inspect_role = inspect_role
         self.settings = settings
         self.on_approved = on_approved
         self.members_of = members_of
@@ -110,6 +113,8 @@ class MigrationRequests:
         """Store a validated request and queue its request message; a repeated delivery finds the first one."""
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
+        if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
+            values["facts"] = self._role_plan(values, {})
         with session_scope(self.db) as session:
             request, created = repository.create_request(session, values, requester, dedupe_key)
             if created:
@@ -120,22 +125,33 @@ class MigrationRequests:
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
         """The requester changes the request before both sides approved; earlier approvals become void."""
         values = self.columns(fields)
+        current, role_plan = self.get(request_id), {}
+        if current is not None:  # read CAM before the row lock, never under it
+            values["external_id"] = values["external_id"] or current.external_id
+            values["role_name"] = values["role_name"] or default_role_name(current.id)
+            role_plan = self._role_plan(values, current.facts)
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
             refusal = self._edit_refusal(request, user)
             if refusal:
                 return self._refuse(session, request_id, user, "edit", refusal, request)
             assert request is not None
-            values["external_id"] = values["external_id"] or request.external_id
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, f"Nothing changed in {request.id}.", request)
-            repository.update_request(session, request, revision=request.revision + 1, **values)
+            repository.update_request(session, request, revision=request.revision + 1, facts=role_plan, **values)
             repository.audit(session, "request", "ok", request.id, actor=user, action="edit",
                              detail=f"revision {request.revision}")
             _notice(session, request, f"edited:{request.revision}", "edited",
                     f"Edited (plan revision {request.revision}); earlier approvals are void, please approve again.",
                     user=user)
         return Decision(True, f"{request.id} updated; approvals start again.", request, changed=True)
+
+    def _role_plan(self, values: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+        """`facts` with `role_plan`: what CAM says about the named role now (unchanged without a reader)."""
+        if self.inspect_role is None:
+            return dict(facts)
+        probe = MigrationRequest(**{k: v for k, v in values.items() if k != "facts"}, id="", requester="")
+        return {**facts, "role_plan": self.inspect_role(probe)}
 
     def may_edit(self, request_id: str, user: str) -> Decision:
         """Whether `user` may open the edit form now (refusals audited)."""

@@ -30,6 +30,21 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Owned:
+    """What the request did to a cloud resource, recorded with the step's outcome (storage.ownership).
+
+    relation: created (a role or policy), attached (a policy to a role or sub-account), uses (a role it relies
+    on); kind: role, role_policy, policy, user_policy; holder: the role or sub-account an attachment is on."""
+
+    relation: str
+    kind: str
+    account_uin: str
+    name: str
+    holder: str = ""
+    policy_id: int | None = None
+
+
+@dataclass(frozen=True)
 class StepResult:
     """Outcome of one run of a step; `facts` are merged into the request (e.g. job_id, progress)."""
 
@@ -40,3 +55,10 @@ class StepResult:
     next_state: str | None = None
     """Overrides the default next state (e.g. running → ready_to_complete instead of revoking_access)."""
     retry_after: float | None = None
+    owned: tuple[Owned, ...] = ()
+    """Resources this run created, attached or started to use (recorded in the same transaction)."""
+    released: tuple[Owned, ...] = ()
+    """Resources this run deleted, detached or stopped using."""
+    private: str | None = None
+    """A value the fix needs that the channel sees only masked ("trust_policy": the exact trust document, sent
+    ephemerally to the source approvers only)."""

@@ -27,7 +27,6 @@ from typing import Protocol
 
 from core import engines
 
-DEFAULT_ROLE_NAME = "DTS-role"
 ROOT = "root"
 MAX_ECHO = 60
 MAX_INLINE = 4000  # far above a full request; shlex is slow on megabytes
@@ -52,7 +51,7 @@ REQUIRED = (
     "target_account", "target_region", "target_instance", "db_type",
 )
 OPTIONAL_DEFAULTS: dict[str, str | None] = {
-    "role_name": DEFAULT_ROLE_NAME,
+    "role_name": None,  # empty: the request gets its own role, policies.default_role_name(request id)
     "external_id": None,
     "executor": ROOT,
     "migrate_type": engines.FULL_AND_INCREMENT,
@@ -197,11 +196,13 @@ def target_instance(value: str, engine_name: str | None = None) -> str:
 
 # --- role, external ID, executor ----------------------------------------------------------------------------
 
-def role_name(value: str) -> str:
-    """The CAM role created in the source account; must satisfy CAM and DTS's stricter `AccountRole`."""
+def role_name(value: str) -> str | None:
+    """The CAM role in the source account; must satisfy CAM and DTS's stricter `AccountRole`.
+
+    Empty is None: the request then gets a role of its own, named after its id when it is stored."""
     text = value.strip()
     if not text:
-        return DEFAULT_ROLE_NAME
+        return None
     dts_rule = "DTS allows letters, digits, - and _ only"
     if not re.fullmatch(CAM_ROLE_NAME, text):
         raise _fail(

@@ -1,15 +1,19 @@
 """Authorize the source account (guide, "Authorizing Account"): a CAM role trusting the target root, with the
-engine's read-only policies. Reads first; creates the role and attaches policies only where missing, and never
-changes a role someone else made with another trust policy.
+engine's read-only policies. Reads first. A role the bot creates is tagged `dtsbot:request=<id>`; the bot
+attaches missing policies only to its own roles. A role a person made is used as it is when it fits, and never
+changed: when it does not fit, the diagnosis says exactly what its owner must add or change.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core import policies
-from core.cloud import CloudClients
-from core.steps import Diagnosis, Outcome, StepResult
+from core.cloud import Api, CloudClients
+from core.steps import Diagnosis, Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, get_role, same_document
 from handlers.step import cloud_step, failed
 from storage.models import MigrationRequest
@@ -22,43 +26,100 @@ def role_description(request: MigrationRequest) -> str:
     return f"dtsbot: DTS read-only access for account {request.target_uin} (request {request.id})"
 
 
+def trust_document(request: MigrationRequest) -> str:
+    """The exact trust policy the request needs, as CAM stores it (holds the external ID: never posted)."""
+    return policies.document(policies.trust_policy(request.target_uin, request.external_id))
+
+
 @cloud_step(STEP)
 def authorize_source(request: MigrationRequest, clients: CloudClients) -> StepResult:
-    """Create the role (if absent) with the bot's trust policy and attach each missing read-only policy."""
+    """Create the bot's role (if absent) and attach its missing policies; use a fitting person's role as it is."""
     cam = clients.cam(request.source_account)
-    trust = policies.document(policies.trust_policy(request.target_uin, request.external_id))
     role = get_role(cam, request.role_name)
     created = False
     if role is None:
         try:
-            cam.call("CreateRole", {"RoleName": request.role_name, "PolicyDocument": trust,
-                                    "Description": role_description(request), "ConsoleLogin": 0})
+            cam.call("CreateRole", {"RoleName": request.role_name, "PolicyDocument": trust_document(request),
+                                    "Description": role_description(request), "ConsoleLogin": 0,
+                                    "Tags": policies.owner_tags(request.id)})
             created = True
         except TencentCloudSDKException as error:
             if error.get_code() != "InvalidParameter.RoleNameInUse":
                 raise
             role = get_role(cam, request.role_name)  # made meanwhile (or by our own lost first attempt)
-    if role is not None and not same_document(role["PolicyDocument"], trust):
+            if role is None:
+                raise
+    owner = request.id if created else policies.tagged_owner(role.get("Tags") if role else None)
+    if owner is None:
+        assert role is not None
+        return _use_persons_role(request, cam, role)
+    if role is not None and not same_document(role["PolicyDocument"], trust_document(request)):
         return failed(Diagnosis(
             "RoleTrustPolicyMismatch",
-            f"{STEP}: role `{request.role_name}` exists in {request.source_account} ({request.source_uin}) "
-            "with another trust policy",
-            "The bot will not widen an existing role's trust to another account or external ID.",
-            "Choose another role_name, or change that role's trust policy to trust only the target root "
-            f"({policies.trusted_principal(request.target_uin)}) with this request's external ID, then retry.",
+            f"{STEP}: role `{request.role_name}` in {request.source_account} ({request.source_uin}) was made by "
+            f"dtsbot for request {owner} with another trust policy (another target or external ID)",
+            "The bot never changes the trust of a role to another account or external ID.",
+            "Leave role_name empty (each request then gets its own role), or give the same external_id as "
+            f"request {owner} to share its role; then open the request again.",
         ))
     attached = attached_role_policies(cam, request.role_name)
     added = [name for name in policies.source_policies(request.db_type) if name not in attached]
     for name in added:
         cam.call("AttachRolePolicy", {"AttachRoleName": request.role_name, "PolicyName": name})
-    return StepResult(Outcome.DONE, notice=_notice(request, created, added))
+    ours = policies.source_policies(request.db_type) if owner == request.id else added
+    owned = [_role(request, "uses")]
+    if owner == request.id:
+        owned.append(_role(request, "created"))
+    owned += [Owned("attached", "role_policy", request.source_uin, name, request.role_name, attached.get(name))
+              for name in ours]
+    return StepResult(Outcome.DONE, facts={"role_used": True, "role_owner": owner}, owned=tuple(owned),
+                      notice=_notice(request, created, owner, added))
 
 
-def _notice(request: MigrationRequest, created: bool, added: list[str]) -> str:
+def _role(request: MigrationRequest, relation: str) -> Owned:
+    return Owned(relation, "role", request.source_uin, request.role_name)
+
+
+def _use_persons_role(request: MigrationRequest, cam: Api, role: dict[str, Any]) -> StepResult:
+    """A role someone made: read only. Use it when trust and policies fit, else say what its owner must do."""
+    where = f"`{request.role_name}` in {request.source_account} ({request.source_uin})"
+    why = "The bot never changes a role it did not create (no policy attached, no trust policy updated)."
+    if not same_document(role["PolicyDocument"], trust_document(request)):
+        return replace(failed(Diagnosis(
+            "ExistingRoleTrustMismatch",
+            f"{STEP}: role {where} was not made by dtsbot and its trust policy is not this request's",
+            why,
+            f"A source owner sets the trust policy of role `{request.role_name}` to trust only "
+            f"`{policies.trusted_principal(request.target_uin)}` with external ID "
+            f"`{policies.mask(request.external_id)}` (the exact document was sent to the source approvers "
+            "privately), or the requester chooses another role_name; then Retry.",
+        )), private="trust_policy")
+    attached = attached_role_policies(cam, request.role_name)
+    missing = [name for name in policies.source_policies(request.db_type) if name not in attached]
+    if missing:
+        return failed(Diagnosis(
+            "ExistingRoleLacksPolicy",
+            f"{STEP}: role {where} was not made by dtsbot and lacks {', '.join(missing)}",
+            why,
+            f"A source owner attaches {', '.join(f'`{name}`' for name in missing)} to role "
+            f"`{request.role_name}`, or the requester chooses another role_name; then Retry.",
+        ))
+    return StepResult(Outcome.DONE, facts={"role_used": True, "role_owner": None}, owned=(_role(request, "uses"),),
+                      notice=f"Role {where} found (not made by dtsbot: used as it is, never changed or deleted "
+                             f"by the bot); it trusts {request.target_account} root with external ID "
+                             f"`{policies.mask(request.external_id)}` and has "
+                             f"{', '.join(policies.source_policies(request.db_type))}.")
+
+
+def _notice(request: MigrationRequest, created: bool, owner: str, added: list[str]) -> str:
     where = f"in {request.source_account} ({request.source_uin})"
     trusting = f"trusting {request.target_account} root, external ID `{policies.mask(request.external_id)}`"
-    head = (f"Role `{request.role_name}` created {where}, {trusting}" if created
-            else f"Role `{request.role_name}` found {where}, {trusting}")
+    if created:
+        head = f"Role `{request.role_name}` created {where}, {trusting}"
+    elif owner == request.id:
+        head = f"Role `{request.role_name}` found {where} (made by dtsbot for this request), {trusting}"
+    else:
+        head = f"Role `{request.role_name}` found {where} (made by dtsbot for request {owner}, shared), {trusting}"
     if added:
         return f"{head}; attached {', '.join(added)}."
     return f"{head}; {', '.join(policies.source_policies(request.db_type))} already attached."

@@ -1,60 +1,65 @@
-"""Close the cross-account door when the job is done: in the source account detach the read-only policies and
-delete the role — only when its trust policy is still the one the bot made — and in the target account detach
-and delete the sub-account grant. Each part checks first, so a re-run after a crash finishes the rest.
+"""Close the cross-account door when the job is done: delete the bot's role in the source account and the bot's
+grant policy in the target account. Only what the bot made (its `dtsbot:request` tag) is touched; a role or
+policy a person made is left exactly as it is. The engine runs this step only for the last request that uses a
+shared role (storage.ownership). Each part reads first, so a re-run after a crash finishes the rest.
 """
 
 from __future__ import annotations
 
 from core import policies
 from core.cloud import CloudClients
-from core.steps import Outcome, StepResult
-from handlers.cam_lookup import (
-    attached_role_policies,
-    find_custom_policy,
-    get_role,
-    same_document,
-    user_policy_ids,
-)
+from core.steps import Outcome, Owned, StepResult
+from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
 from handlers.step import cloud_step
 from storage.models import MigrationRequest
 
 STEP = "revoke_access"
 
 
-def _revoke_role(request: MigrationRequest, clients: CloudClients) -> str:
+def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str, list[Owned]]:
     cam = clients.cam(request.source_account)
     role = get_role(cam, request.role_name)
     where = f"in {request.source_account}"
+    gone = [Owned("created", "role", request.source_uin, request.role_name)]
     if role is None:
-        return f"role `{request.role_name}` {where} already gone"
-    trust = policies.document(policies.trust_policy(request.target_uin, request.external_id))
-    if not same_document(role["PolicyDocument"], trust):
-        return f"role `{request.role_name}` {where} left untouched (its trust policy is not the bot's)"
-    for policy_id in attached_role_policies(cam, request.role_name).values():
+        return f"role `{request.role_name}` {where} already gone", gone
+    owner = policies.tagged_owner(role.get("Tags"))
+    if owner is None:
+        return (f"role `{request.role_name}` {where} left as it is (not made by dtsbot: it still trusts "
+                f"{request.target_account} root until its owner changes it)"), []
+    if owner != request.id and not request.facts.get("role_used"):
+        return f"role `{request.role_name}` {where} left to request {owner} (this request did not use it)", []
+    attached = attached_role_policies(cam, request.role_name)
+    for policy_id in attached.values():
         cam.call("DetachRolePolicy", {"DetachRoleName": request.role_name, "PolicyId": policy_id})
     cam.call("DeleteRole", {"RoleName": request.role_name})
-    return f"role `{request.role_name}` deleted {where}"
+    detached = [Owned("attached", "role_policy", request.source_uin, name, request.role_name) for name in attached]
+    return f"role `{request.role_name}` deleted {where}", gone + detached
 
 
-def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> str | None:
+def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
     if request.executor == "root":
-        return None
+        return None, []
     cam = clients.cam(request.target_account)
     name = policies.grant_policy_name(request.source_uin, request.role_name)
+    gone = [Owned("created", "policy", request.target_uin, name),
+            Owned("attached", "user_policy", request.target_uin, name, request.executor)]
     policy_id = find_custom_policy(cam, name)
     if policy_id is None:
-        return f"grant `{name}` in {request.target_account} already gone"
-    grant = policies.document(policies.subaccount_grant(request.source_uin, request.role_name))
-    if not same_document(cam.call("GetPolicy", {"PolicyId": policy_id})["PolicyDocument"], grant):
-        return f"policy `{name}` in {request.target_account} left untouched (not the bot's grant)"
+        return f"grant `{name}` in {request.target_account} already gone", gone
+    if policies.tagged_owner(cam.call("GetPolicy", {"PolicyId": policy_id}).get("Tags")) is None:
+        return f"policy `{name}` in {request.target_account} left as it is (not made by dtsbot)", []
     if policy_id in user_policy_ids(cam, request.executor):
         cam.call("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": policy_id})
     cam.call("DeletePolicy", {"PolicyId": [policy_id]})
-    return f"grant `{name}` detached from {request.executor} and deleted in {request.target_account}"
+    return f"grant `{name}` detached from {request.executor} and deleted in {request.target_account}", gone
 
 
 @cloud_step(STEP)
 def revoke_access(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Delete the bot's role in the source account and its grant policy in the target account."""
-    done = [part for part in (_revoke_role(request, clients), _revoke_grant(request, clients)) if part]
-    return StepResult(Outcome.DONE, notice="Access revoked: " + "; ".join(done) + ".")
+    role_part, role_released = _revoke_role(request, clients)
+    grant_part, grant_released = _revoke_grant(request, clients)
+    done = [part for part in (role_part, grant_part) if part]
+    return StepResult(Outcome.DONE, notice="Access revoked: " + "; ".join(done) + ".",
+                      released=tuple(role_released + grant_released))

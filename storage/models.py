@@ -1,4 +1,4 @@
-"""SQLModel tables: migration requests, approvals, the audit log and the Slack outbox.
+"""SQLModel tables: migration requests, approvals, the audit log, the Slack outbox and cloud ownership.
 
 No secret is ever stored here: API keys and database passwords stay in the configuration, temporary
 credentials live only in memory. The external ID is stored because the bot needs it for every AssumeRole;
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -115,3 +115,27 @@ class OutboxMessage(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = None
     result_ts: str | None = Field(default=None, max_length=32)
+
+
+class CloudOwnership(SQLModel, table=True):
+    """What a request did to a cloud resource: `created` (a role or policy), `attached` (a policy to a role or
+    sub-account) or `uses` (a role it relies on). The cloud copy of `created` is the `dtsbot:request` tag;
+    `released_at` is set when the request gave it back (deleted, detached, or stopped using it)."""
+
+    __tablename__ = "cloud_ownership"
+    __table_args__ = (UniqueConstraint("request_id", "relation", "kind", "account_uin", "name", "holder",
+                                       name="uq_cloud_ownership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, max_length=16)
+    relation: str = Field(max_length=8)
+    kind: str = Field(max_length=16)
+    """role | role_policy | policy | user_policy"""
+    account_uin: str = Field(max_length=20)
+    name: str = Field(index=True, max_length=128)
+    """The role's or the policy's name."""
+    holder: str = Field(default="", max_length=128)
+    """For an attachment: the role name or sub-account UIN it is attached to."""
+    policy_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    recorded_at: datetime = Field(default_factory=utcnow)
+    released_at: datetime | None = None

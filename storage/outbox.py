@@ -3,7 +3,8 @@
 A notice's `key` is unique (e.g. `mr-7k2p9q:role_created`), so a step re-run after a crash, or on another
 replica, cannot queue it twice; a Slack outage only delays delivery. Kinds (rendered by bot/notifier.py):
 `request` (the top-level request message), `thread` (a reply under it), `refresh` (re-render the top-level
-message from the request's current state; coalesced: one pending per request).
+message from the request's current state; coalesced: one pending per request), `private` (an ephemeral to one
+side's approvers of a value the channel sees masked; rendered from the request row, so no secret is queued).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, utcnow
 
-KINDS = ("request", "thread", "refresh")
+KINDS = ("request", "thread", "refresh", "private")
 
 
 def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dict[str, Any] | None = None) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.policies import default_role_name
 from core.workflow import ACTIVE, TERMINAL, ConcurrentUpdate, State, check_transition
 from storage.models import Approval, AuditEntry, MigrationRequest, utcnow
 
@@ -25,12 +26,17 @@ def new_request_id() -> str:
 def create_request(
     session: Session, fields: Mapping[str, Any], requester: str, dedupe_key: str | None = None
 ) -> tuple[MigrationRequest, bool]:
-    """Store a validated request; a repeated delivery (same dedupe_key) returns the first one, created=False."""
+    """Store a validated request; a repeated delivery (same dedupe_key) returns the first one, created=False.
+
+    No role_name: the request gets a role of its own named after its id, so two requests never collide."""
     if dedupe_key is not None:
         existing = session.exec(select(MigrationRequest).where(MigrationRequest.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return existing, False
-    request = MigrationRequest(id=new_request_id(), requester=requester, dedupe_key=dedupe_key, **fields)
+    request_id = new_request_id()
+    role_name = fields.get("role_name") or default_role_name(request_id)
+    request = MigrationRequest(**{**fields, "role_name": role_name}, id=request_id, requester=requester,
+                               dedupe_key=dedupe_key)
     try:
         with session.begin_nested():
             session.add(request)

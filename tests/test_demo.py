@@ -27,6 +27,13 @@ def demo(*args: str, story_seconds: float = 240) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
+def request_id(out: str) -> str:
+    """The id of the demo's request, from its message header in the transcript."""
+    found = re.search(r"== DTS migration (mr-[a-z0-9]+) ==", out)
+    assert found, out
+    return found.group(1)
+
+
 def in_order(text: str, *parts: str) -> None:
     """Every part appears in `text`, each after the previous one."""
     at = 0
@@ -54,25 +61,27 @@ def test_happy_story_from_request_to_revoked_access():
         "Tara Target-Owner: clicks [Approve (target owner)]",
         "dtsbot → Tara Target-Owner (only visible to you): Approved the target side of mr-",
     )
+    role = f"dtsbot-{request_id(out)}"  # each request gets a role of its own
     in_order(
         out,
-        "    ↳ dtsbot:\n      Role `DTS-role` created in shop-prod (100000000001), trusting analytics root",
-        "Preflight passed: analytics assumed `qcs::cam::uin/100000000001:roleName/DTS-role`",
+        f"create CAM role `{role}`",
+        f"    ↳ dtsbot:\n      Role `{role}` created in shop-prod (100000000001), trusting analytics root",
+        f"Preflight passed: analytics assumed `qcs::cam::uin/100000000001:roleName/{role}`",
         "bought in analytics",
         "Verification of `dts-",
         "started: Running.",
         "is ready to complete",
         "Riley Requester: clicks [Complete]",
         "Complete of mr-",
-        "Access revoked: role `DTS-role` deleted in shop-prod.",
+        f"Access revoked: role `{role}` deleted in shop-prod.",
     )
     assert "Status: 🎉 Succeeded" in out
     summary = out[out.index("\nSummary\n"):]
-    request_id = re.search(r"request +(mr-[a-z0-9]+) \(succeeded\)", summary)
-    assert request_id and f"== DTS migration {request_id.group(1)} ==" in out
+    summarised = re.search(r"request +(mr-[a-z0-9]+) \(succeeded\)", summary)
+    assert summarised and f"== DTS migration {summarised.group(1)} ==" in out
     job_id = re.search(r"DTS job +(dts-[a-z0-9]+)", summary)
     assert job_id and f"DTS task `{job_id.group(1)}` completed." in out
-    assert "outcome      succeeded; access revoked: role DTS-role no longer exists in shop-prod" in summary
+    assert f"outcome      succeeded; access revoked: role {role} no longer exists in shop-prod" in summary
     for call in ("1 × cam.CreateRole", "1 × cam.DeleteRole", "1 × dts.CreateMigrationService",
                  "1 × dts.StartMigrateJob", "1 × dts.CompleteMigrateJob", "1 × sts.AssumeRole"):
         assert call in summary
@@ -86,30 +95,32 @@ def test_happy_story_from_request_to_revoked_access():
 @pytest.mark.slow
 @pytest.mark.parametrize(("scenario", "change", "diagnosis"), [
     ("wrong-role-name",
-     "Sam Source-Owner: (in the CAM console of shop-prod) re-creates role DTS-role as DTS_role and deletes DTS-role",
-     ["❌ preflight: role not exist: qcs::cam::uin/100000000001:roleName/DTS-role [InternalError.GetRoleError]",
+     "Sam Source-Owner: (in the CAM console of shop-prod) re-creates role {role} as DTS_role and deletes {role}",
+     ["❌ preflight: role not exist: qcs::cam::uin/100000000001:roleName/{role} [InternalError.GetRoleError]",
       ("Why: The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
        "is not correctly configured"),
       "Fix: Check the source root UIN and the role name"]),
     ("missing-policy",
-     "Sam Source-Owner: (in the CAM console of shop-prod) detaches QcloudCDBReadOnlyAccess from DTS-role",
+     "Sam Source-Owner: (in the CAM console of shop-prod) detaches QcloudCDBReadOnlyAccess from {role}",
      ["[InternalError.InternalInnerCommonError]",
       ("Why: The policy of the Tencent Cloud service to which the source database belongs hasn't been granted "
        "to the role."),
       "Fix: Attach the read-only and list policies to the role in the source account"]),
     ("subaccount-no-assumerole",
-     ("Tara Target-Owner: (in the CAM console of analytics) detaches dtsbot-assume-100000000001-DTS-role from "
+     ("Tara Target-Owner: (in the CAM console of analytics) detaches dtsbot-assume-100000000001-{role} from "
       "sub-account 100000000021"),
-     [("Policy `dtsbot-assume-100000000001-DTS-role` (sts:AssumeRole on `DTS-role` of 100000000001) created and "
+     [("Policy `dtsbot-assume-100000000001-{role}` (sts:AssumeRole on `{role}` of 100000000001) created and "
        "attached to sub-account 100000000021"),
       ("❌ preflight: you are not authorized to perform operation (sts:AssumeRole)\n"
-       "      resource (qcs::cam::uin/100000000001:roleName/DTS-role) has no permission"),
+       "      resource (qcs::cam::uin/100000000001:roleName/{role}) has no permission"),
       ("Fix: Use the root account to create the migration task (executor=root), or ask the target root account to "
-       "authorize the sub-account with `resource` set to `qcs::cam::uin/100000000001:roleName/DTS-role`")]),
+       "authorize the sub-account with `resource` set to `qcs::cam::uin/100000000001:roleName/{role}`")]),
 ])
 def test_each_faq_scenario_shows_its_diagnosis_and_retry_repairs_it(scenario, change, diagnosis):
     code, out, err = demo("--scenario", scenario)
     assert code == 0, out + err
+    role = f"dtsbot-{request_id(out)}"
+    change, diagnosis = change.format(role=role), [part.format(role=role) for part in diagnosis]
     in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", change)
     in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", *diagnosis, "RequestId:", "[Retry]",
              "Riley Requester: clicks [Retry]", "Preflight passed", "started: Running")

@@ -169,7 +169,7 @@ def test_instance_message_names_the_engine_and_an_example():
 # --- role name, external ID ---------------------------------------------------------------------------------
 
 def test_role_name_defaults_and_table():
-    assert v.role_name("") == v.role_name("  ") == "DTS-role"
+    assert v.role_name("") is v.role_name("  ") is None  # the request gets its own role, named after its id
     assert v.role_name("my_role-2") == "my_role-2"
     assert v.role_name("x" * 128) == "x" * 128
     err = _field_error("role_name", v.role_name, "DTS.role")
@@ -197,7 +197,7 @@ def test_role_name_never_accepts_outside_both_rules(name):
     except FieldError as e:
         assert e.message.startswith("role_name: ")
     else:
-        assert re.fullmatch(r"[A-Za-z0-9_-]{1,128}", result)
+        assert result is None if not name.strip() else re.fullmatch(r"[A-Za-z0-9_-]{1,128}", result)
 
 
 def test_external_id_table():
@@ -289,7 +289,7 @@ def test_generated_object_lists_normalize_sorted(pairs):
 def test_valid_request_gets_defaults():
     out, errors = v.validate_request(GOOD, ACCOUNTS)
     assert errors == {}
-    assert out == {**GOOD, "role_name": "DTS-role", "external_id": None, "executor": "root",
+    assert out == {**GOOD, "role_name": None, "external_id": None, "executor": "root",
                    "migrate_type": "fullAndIncrement", "objects": "all"}
 
 
@@ -328,7 +328,7 @@ def test_missing_required_fields_reported():
 
 def test_blank_modal_inputs_arrive_as_none():
     out, errors = v.validate_request({**GOOD, "role_name": None, "external_id": None}, ACCOUNTS)
-    assert errors == {} and out["role_name"] == "DTS-role" and out["external_id"] is None
+    assert errors == {} and out["role_name"] is None and out["external_id"] is None
     _, errors = v.validate_request({**GOOD, "db_type": None}, ACCOUNTS)
     assert set(errors) == {"db_type"}
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.config import SchedulerSettings, Settings, load_settings
-from core.steps import Outcome, StepResult
+from core.steps import Outcome, Owned, StepResult
 from storage import repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, OutboxMessage, utcnow
@@ -56,6 +56,12 @@ def done(request: MigrationRequest, run: int) -> StepResult:
     return StepResult(Outcome.DONE)
 
 
+def uses_role(request: MigrationRequest, run: int) -> StepResult:
+    """authorize_source as the real step reports it: the request now uses its source role."""
+    return StepResult(Outcome.DONE, facts={"role_used": True},
+                      owned=(Owned("uses", "role", request.source_uin, request.role_name),))
+
+
 def running_once_then_done(request: MigrationRequest, run: int) -> StepResult:
     if run == 1:
         return StepResult(Outcome.WAIT, facts={"progress": 50, "lag_seconds": 3}, retry_after=0.01)
@@ -70,6 +76,7 @@ class ScriptedSteps:
         self.owners: Counter[str] = Counter()  # step runs per engine owner (its pool's threads are dtsbot-<owner>_n)
         self._lock = threading.Lock()
         self.behaviours: dict[str, Behaviour] = {state: done for state in STATES}
+        self.behaviours["authorizing_source"] = uses_role
         self.behaviours["creating_task"] = lambda r, n: StepResult(Outcome.DONE, facts={"task_name": f"t-{r.id}"})
         self.behaviours["running"] = running_once_then_done
         self.behaviours.update(behaviours)

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from engineflow import MovedClock, ScriptedSteps, add_approved, events, load, notices
+from engineflow import FIELDS, MovedClock, ScriptedSteps, add_approved, events, load, notices
 from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.config import Settings
 from core.engine import RetryPolicy, WorkflowEngine
+from core.requests import MigrationRequests
 from core.steps import Diagnosis, Outcome, StepResult
 from sandbox.waiting import budget
 from storage import outbox, repository
@@ -278,3 +279,47 @@ def test_access_shared_with_an_unfinished_request_is_kept_until_the_last_one_end
     holding["on"] = False
     drive(workflow, engine, second, "succeeded")
     assert steps.runs[(second, "revoking_access")] == 1
+
+
+@pytest.mark.parametrize("ending", ["succeeded", "failed_then_cancelled", "rejected", "expired", "still_failed"])
+def test_a_shared_role_is_released_by_its_last_user_however_the_other_request_ends(engine, make_engine, settings,
+                                                                                   ending):
+    """Reference counting over every ending: the holder revokes when it ends unless another request that
+    actually used the role is still unfinished; a request that only named the role (rejected, expired) never
+    holds it, and one that used it holds it until it ends (a failed one may still be retried)."""
+    holding, other = {"on": True}, ""
+
+    def running(request, run):
+        if request.id == holder and holding["on"]:
+            return StepResult(Outcome.WAIT, retry_after=0.01)
+        return StepResult(Outcome.DONE, facts={"progress": 100})
+
+    def preflight(request, run):
+        if request.id == other and ending in ("failed_then_cancelled", "still_failed"):
+            return StepResult(Outcome.FAILED, diagnosis=Diagnosis("X", "preflight: no", "why", "fix"))
+        return StepResult(Outcome.DONE)
+
+    steps = ScriptedSteps(running=running, preflight=preflight)
+    workflow = make_engine(steps)
+    requests = MigrationRequests(engine, settings, on_approved=lambda _id: None)
+    [holder] = add_approved(engine)
+    drive(workflow, engine, holder, "running")
+    if ending in ("rejected", "expired"):
+        with session_scope(engine) as session:
+            other = repository.create_request(session, {**FIELDS}, "U0REQUESTER")[0].id
+        if ending == "rejected":
+            assert requests.reject(other, "U0SRCOWNER", "not now").ok
+        else:
+            assert requests.expire_overdue(now=utcnow() + timedelta(days=30)) == [other]
+    else:
+        [other] = add_approved(engine)
+        drive(workflow, engine, other, "succeeded" if ending == "succeeded" else "failed")
+        if ending == "failed_then_cancelled":
+            assert requests.cancel(other, "U0REQUESTER").ok
+            drive(workflow, engine, other, "cancelled")
+        assert steps.runs[(other, "revoking_access" if ending == "succeeded" else "cancelling")] == 0  # kept
+    holding["on"] = False
+    drive(workflow, engine, holder, "succeeded")
+    assert steps.runs[(holder, "revoking_access")] == (0 if ending == "still_failed" else 1)
+    if ending == "still_failed":
+        assert any(f"request {other} still uses role" in n.payload["text"] for n in notices(engine, holder))

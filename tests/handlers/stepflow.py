@@ -19,6 +19,7 @@ AFTER = {
     "creating_task": "configuring", "configuring": "verifying", "verifying": "starting",
     "starting": "running", "running": "revoking_access", "ready_to_complete": "completing",
     "completing": "revoking_access", "revoking_access": "succeeded", "verify_failed": "verifying",
+    "cancelling": "cancelled",
 }
 
 

@@ -9,6 +9,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core import policies
 from core.cloud import NOT_REPEATABLE
+from handlers import STEPS
 from sandbox.tencentcloud.dts.models import dts_backend
 
 GRANT = policies.grant_policy_name(SOURCE_UIN, "DTS-role")
@@ -33,8 +34,8 @@ def test_lost_answer_then_rerun_makes_no_duplicates(sandbox, clients, make_reque
     request = make_request(executor=executor)
     if preattached:
         cam = clients.cam("shop-prod")
-        cam.call("CreateRole", {"RoleName": "DTS-role", "PolicyDocument": policies.document(
-            policies.trust_policy(TARGET_UIN, request.external_id))})
+        cam.call("CreateRole", {"RoleName": "DTS-role", "PolicyDocument": policies.document(  # the bot's earlier run
+            policies.trust_policy(TARGET_UIN, request.external_id)), "Tags": policies.owner_tags(request.id)})
         cam.call("AttachRolePolicy", {"AttachRoleName": "DTS-role", "PolicyName": preattached})
     sandbox.faults.add(action, "commit_then_drop", count=1)
 
@@ -58,6 +59,12 @@ def test_lost_answer_then_rerun_makes_no_duplicates(sandbox, clients, make_reque
     role = world.cam(SOURCE_UIN).roles["DTS-role"]
     assert len(role.attached) == 2
     assert world.role_policy_names(SOURCE_UIN, "DTS-role") == {"QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess"}
+    assert role.tags == policies.owner_tags(request.id)  # the cloud's own record survives the lost answer
+    again = STEPS["authorizing_source"](request, clients)  # a re-run records the same ownership, changes nothing
+    owned = {(o.relation, o.kind, o.name) for o in again.owned}
+    assert {("created", "role", "DTS-role"), ("uses", "role", "DTS-role"),
+            ("attached", "role_policy", "QcloudDTSReadOnlyAccess"),
+            ("attached", "role_policy", "QcloudCDBReadOnlyAccess")} <= owned
     custom = [p for p in world.cam(TARGET_UIN).policies.values() if p.name == GRANT]
     assert len(custom) == (1 if executor != "root" else 0)
     if executor != "root":
@@ -78,3 +85,22 @@ def test_network_error_on_a_purchase_is_not_retried_blindly(sandbox, clients, ca
     run_flow(request_, clients, until="configuring")
     assert len(sandbox.calls.of("CreateMigrationService")) == 2  # the dropped attempt and one purchase
     assert len([j for j in dts_backend(sandbox.world).jobs.values() if j.owner_uin == TARGET_UIN]) == 1
+
+
+@pytest.mark.parametrize("action", ["CreateRole", "AttachRolePolicy"])
+def test_cancelled_after_a_lost_answer_leaves_no_orphan(sandbox, clients, make_request, action):
+    """Killed between CreateRole (or an attach) and recording it, then cancelled instead of resumed: the role's
+    tag names this request, so the revoke deletes it although the database never heard of it."""
+    request = make_request(executor=EXECUTOR_UIN)
+    # a CreateRole's lost answer surfaces at once; an attach is repeated by the SDK, so every attempt is lost
+    sandbox.faults.add(action, "commit_then_drop", count=1 if action == "CreateRole" else 3)
+    with pytest.raises(TencentCloudSDKException):
+        run_flow(request, clients, until="preflight")
+    assert request.state == "authorizing_source" and request.facts == {}  # nothing was recorded
+    assert sandbox.world.cam(SOURCE_UIN).roles["DTS-role"].tags == policies.owner_tags(request.id)
+
+    request.state = "cancelling"
+    [result] = run_flow(request, clients, until="cancelled")
+    assert result.outcome.value == "done", result.notice
+    assert sandbox.world.cam(SOURCE_UIN).roles == {}
+    assert "role `DTS-role` deleted" in result.notice

@@ -62,8 +62,9 @@ def test_role_with_a_foreign_trust_policy_is_refused(sandbox, clients, request_)
     clients.cam("shop-prod").call("CreateRole", {"RoleName": "DTS-role", "PolicyDocument": foreign})
     result = authorize_source(request_, clients)
     assert result.outcome is Outcome.FAILED
-    assert result.diagnosis.code == "RoleTrustPolicyMismatch"
-    assert "will not widen" in result.diagnosis.why
+    assert result.diagnosis.code == "ExistingRoleTrustMismatch"
+    assert "never changes a role it did not create" in result.diagnosis.why
+    assert request_.external_id not in result.notice and policies.mask(request_.external_id) in result.notice
     role = sandbox.world.cam(SOURCE_UIN).find_role("DTS-role")
     assert json.loads(role.document) == json.loads(foreign)
     assert sandbox.world.role_policy_names(SOURCE_UIN, "DTS-role") == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN, run_flow
 
+from core import policies
 from core.steps import Outcome
 from handlers import STEPS
 
@@ -50,14 +51,65 @@ def test_revoke_access_twice(sandbox, clients, make_request):
     assert sandbox.world.cam(TARGET_UIN).policies == {}
 
 
-def test_revoke_leaves_a_role_that_is_not_the_bots(sandbox, clients, make_request):
-    request = make_request(migrate_type="full")
-    run_flow(request, clients, until="revoking_access")
-    clients.cam("shop-prod").call("UpdateAssumeRolePolicy", {
-        "RoleName": "DTS-role",
-        "PolicyDocument": '{"version":"2.0","statement":[{"action":"name/sts:AssumeRole","effect":"allow",'
-                          '"principal":{"qcs":["qcs::cam::uin/100000000003:root"]}}]}'})
-    result = STEPS["revoking_access"](request, clients)
-    assert result.outcome is Outcome.DONE
-    assert "left untouched" in result.notice
-    assert "DTS-role" in sandbox.world.cam(SOURCE_UIN).roles
+def _persons_role(clients, request, *names: str) -> None:
+    """A role an owner made by hand (no dtsbot tag), trusting the target root with the request's external ID."""
+    cam = clients.cam("shop-prod")
+    cam.call("CreateRole", {"RoleName": request.role_name, "PolicyDocument": policies.document(
+        policies.trust_policy(TARGET_UIN, request.external_id))})
+    for name in names:
+        cam.call("AttachRolePolicy", {"AttachRoleName": request.role_name, "PolicyName": name})
+
+
+ROLE_WRITES = {"CreateRole", "AttachRolePolicy", "DetachRolePolicy", "DeleteRole", "UpdateAssumeRolePolicy"}
+
+
+def test_a_fitting_persons_role_is_used_and_never_written(sandbox, clients, make_request):
+    request = make_request(role_name="LegacyDTS", migrate_type="full")
+    mine = ("QcloudCamFullAccess", "QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
+    _persons_role(clients, request, *mine)
+    before = len(sandbox.calls.records)
+    run_flow(request, clients, until="succeeded")
+    assert request.state == "succeeded"
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in ROLE_WRITES] == []
+    assert sandbox.world.role_policy_names(SOURCE_UIN, "LegacyDTS") == set(mine)
+
+
+def test_a_persons_role_lacking_a_policy_is_diagnosed_not_changed(sandbox, clients, make_request):
+    request = make_request(role_name="LegacyDTS")
+    _persons_role(clients, request, "QcloudDTSReadOnlyAccess")
+    before = len(sandbox.calls.records)
+    result = STEPS["authorizing_source"](request, clients)
+    assert result.outcome is Outcome.FAILED and result.diagnosis.code == "ExistingRoleLacksPolicy"
+    assert "`QcloudCDBReadOnlyAccess`" in result.diagnosis.fix and "QcloudDTSReadOnlyAccess" not in result.diagnosis.fix
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in ROLE_WRITES] == []
+    request.state = "cancelling"
+    result = STEPS["cancelling"](request, clients)
+    assert "left as it is" in result.notice
+    assert sandbox.world.role_policy_names(SOURCE_UIN, "LegacyDTS") == {"QcloudDTSReadOnlyAccess"}
+
+
+GRANT_WRITES = {"CreatePolicy", "AttachUserPolicy", "DetachUserPolicy", "DeletePolicy"}
+
+
+def test_a_persons_grant_policy_is_used_only_as_it_is(sandbox, clients, make_request):
+    """The same rules for the target grant: a person's identical policy, attached, is used and never detached or
+    deleted; one that is not attached is diagnosed, not attached by the bot."""
+    request = make_request(executor=EXECUTOR_UIN, migrate_type="full")
+    cam = clients.cam("analytics")
+    name = policies.grant_policy_name(SOURCE_UIN, request.role_name)
+    document = policies.document(policies.subaccount_grant(SOURCE_UIN, request.role_name))
+    policy_id = cam.call("CreatePolicy", {"PolicyName": name, "PolicyDocument": document})["PolicyId"]
+    before = len(sandbox.calls.records)
+    run_flow(request, clients, until="granting_subaccount")
+    result = STEPS["granting_subaccount"](request, clients)
+    assert result.outcome is Outcome.FAILED and result.diagnosis.code == "ExistingGrantNotAttached"
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in GRANT_WRITES] == []
+
+    cam.call("AttachUserPolicy", {"AttachUin": int(EXECUTOR_UIN), "PolicyId": policy_id})
+    before = len(sandbox.calls.records)
+    request.state = "granting_subaccount"
+    run_flow(request, clients, until="succeeded")
+    assert request.state == "succeeded"
+    assert [c.action for c in sandbox.calls.records[before:] if c.action in GRANT_WRITES] == []
+    assert [p.name for p, _ in sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)] == [name]
+    assert sandbox.world.cam(SOURCE_UIN).roles == {}  # the bot's own role is gone

@@ -141,3 +141,22 @@ def test_accounts_are_isolated(tc_client):
         _req(m.CreateRoleRequest, RoleName="DTS-role", PolicyDocument=json.dumps(TRUST)))
     finance = tc_client(cam_client.CamClient, "finance")
     assert finance.DescribeRoleList(_req(m.DescribeRoleListRequest, Page=1, Rp=10)).TotalNum == 0
+
+
+def test_role_and_policy_tags_are_stored_and_returned(cam):
+    tag = m.RoleTags()
+    tag.Key, tag.Value = "dtsbot:request", "mr-abc234"
+    cam.CreateRole(_req(m.CreateRoleRequest, RoleName="tagged", PolicyDocument=json.dumps(TRUST), Tags=[tag]))
+    info = cam.GetRole(_req(m.GetRoleRequest, RoleName="tagged")).RoleInfo
+    assert [(t.Key, t.Value) for t in info.Tags] == [("dtsbot:request", "mr-abc234")]
+    cam.CreateRole(_req(m.CreateRoleRequest, RoleName="untagged", PolicyDocument=json.dumps(TRUST)))
+    assert not cam.GetRole(_req(m.GetRoleRequest, RoleName="untagged")).RoleInfo.Tags
+
+    policy_tag = m.Tag()
+    policy_tag.Key, policy_tag.Value = "dtsbot:request", "mr-abc234"
+    document = {"version": "2.0", "statement": [{"effect": "allow", "action": ["name/cam:GetRole"],
+                                                 "resource": ["*"]}]}
+    policy_id = cam.CreatePolicy(_req(m.CreatePolicyRequest, PolicyName="tagged-policy",
+                                      PolicyDocument=json.dumps(document), Tags=[policy_tag])).PolicyId
+    answer = cam.GetPolicy(_req(m.GetPolicyRequest, PolicyId=policy_id))
+    assert [(t.Key, t.Value) for t in answer.Tags] == [("dtsbot:request", "mr-abc234")]

@@ -71,6 +71,7 @@ class Policy:
     description: str
     add_time: float
     preset: bool = False
+    tags: list[dict[str, str]] = field(default_factory=list)  # CreatePolicy Tags, as GetPolicy returns them
 
     @property
     def type(self) -> int:
@@ -99,6 +100,7 @@ class Role:
     add_time: float
     update_time: float
     attached: dict[int, float] = field(default_factory=dict)  # policy id -> attach time
+    tags: list[dict[str, str]] = field(default_factory=list)  # CreateRole Tags, as RoleInfo.Tags returns them
 
 
 class CamBackend:
@@ -113,14 +115,14 @@ class CamBackend:
 
     # roles
     def create_role(self, name: str, document: str, description: str = "", console_login: int = 0,
-                    session_duration: int = 7200) -> Role:
+                    session_duration: int = 7200, tags: list[dict[str, str]] | None = None) -> Role:
         if not ROLE_NAME_RULE.fullmatch(name):
             raise TencentCloudError("InvalidParameter.RoleNameError", f"RoleName {name!r} is invalid")
         if name in self.roles:
             raise TencentCloudError("InvalidParameter.RoleNameInUse", f"role name {name} in use")
         now = self.clock.now()
         role = Role(str(next(_role_ids)), name, document, description, console_login, session_duration,
-                    now, now)
+                    now, now, tags=[dict(t) for t in tags or ()])
         self.roles[name] = role
         return role
 
@@ -155,12 +157,13 @@ class CamBackend:
         return {self.policy(pid).name for pid in role.attached if self.has_policy(pid)}
 
     # policies
-    def create_policy(self, name: str, document: str, description: str = "") -> Policy:
+    def create_policy(self, name: str, document: str, description: str = "",
+                      tags: list[dict[str, str]] | None = None) -> Policy:
         if not POLICY_NAME_RULE.fullmatch(name):
             raise TencentCloudError("InvalidParameter.PolicyNameError", f"PolicyName {name!r} is invalid")
         if name in PRESET_POLICIES or any(p.name == name for p in self.policies.values()):
             raise TencentCloudError("FailedOperation.PolicyNameInUse", f"policy name {name} in use")
-        policy = Policy(next(_ids), name, document, description, self.clock.now())
+        policy = Policy(next(_ids), name, document, description, self.clock.now(), tags=[dict(t) for t in tags or ()])
         self.policies[policy.policy_id] = policy
         return policy
 

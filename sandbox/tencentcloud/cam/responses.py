@@ -21,6 +21,11 @@ def _page(items: list[Any], params: dict[str, Any], default_rp: int = 20) -> lis
     return items[(page - 1) * rp: page * rp]
 
 
+def _tags(params: dict[str, Any]) -> list[dict[str, str]]:
+    """CreateRole/CreatePolicy `Tags` (RoleTags / Tag: Key, Value), kept as given and returned by the reads."""
+    return [{"Key": str(t["Key"]), "Value": str(t.get("Value", ""))} for t in params.get("Tags") or ()]
+
+
 class CamResponse(Responder):
     """One method per CAM action, acting on the caller's own account."""
 
@@ -48,6 +53,7 @@ class CamResponse(Responder):
             "UpdateTime": fmt_time(role.update_time),
             "ConsoleLogin": role.console_login, "RoleType": "user", "SessionDuration": role.session_duration,
             "RoleArn": f"qcs::cam::uin/{self.caller.owner_uin}:roleName/{role.name}",
+            "Tags": [dict(t) for t in role.tags] or None,
         }
 
     def _policy(self, backend: CamBackend, params: dict[str, Any]) -> Policy:
@@ -70,7 +76,8 @@ class CamResponse(Responder):
         backend = self._authorize("CreateRole")
         documents.check_trust_policy(params["PolicyDocument"])
         role = backend.create_role(params["RoleName"], params["PolicyDocument"], params.get("Description", ""),
-                                   params.get("ConsoleLogin", 0), params.get("SessionDuration") or 7200)
+                                   params.get("ConsoleLogin", 0), params.get("SessionDuration") or 7200,
+                                   _tags(params))
         return {"RoleId": role.role_id}
 
     def GetRole(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -122,14 +129,15 @@ class CamResponse(Responder):
         backend = self._authorize("CreatePolicy")
         documents.check_policy(params["PolicyDocument"])
         policy = backend.create_policy(params["PolicyName"], params["PolicyDocument"],
-                                       params.get("Description", ""))
+                                       params.get("Description", ""), _tags(params))
         return {"PolicyId": policy.policy_id}
 
     def GetPolicy(self, params: dict[str, Any]) -> dict[str, Any]:
         p = self._authorize("GetPolicy").policy(params["PolicyId"])
         return {"PolicyName": p.name, "Description": p.description, "Type": p.type,
                 "AddTime": p.add_time_text, "UpdateTime": p.add_time_text, "PolicyDocument": p.document,
-                "PresetAlias": p.name if p.preset else "", "IsServiceLinkedRolePolicy": 0}
+                "PresetAlias": p.name if p.preset else "", "IsServiceLinkedRolePolicy": 0,
+                "Tags": [dict(t) for t in p.tags]}
 
     def ListPolicies(self, params: dict[str, Any]) -> dict[str, Any]:
         backend = self._authorize("ListPolicies")

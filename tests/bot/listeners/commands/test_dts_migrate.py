@@ -17,7 +17,7 @@ def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot
     assert view["callback_id"] == "request_form"
     assert [b["block_id"] for b in view["blocks"]] == list(validation.FIELDS)
     role = next(b for b in view["blocks"] if b["block_id"] == "role_name")
-    assert role["element"]["initial_value"] == "DTS-role"
+    assert "initial_value" not in role["element"] and "dtsbot-<request id>" in role["hint"]["text"]
     accounts = next(b for b in view["blocks"] if b["block_id"] == "source_account")["element"]["options"]
     assert [o["value"] for o in accounts] == ["shop-prod", "analytics"]
 
@@ -30,6 +30,7 @@ def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot
     [request] = eventually_requests(bot, 1)
     assert (request.requester, request.source_uin, request.target_uin) == (REQUESTER, "100000000001", "100000000002")
     assert request.external_id and request.external_id.startswith("dtsbot-")
+    assert request.role_name == f"dtsbot-{request.id}"  # a role of its own: two requests never collide
 
     message = bot.posted(request.id)
     assert message["blocks"][0]["text"]["text"] == f"DTS migration {request.id}"

@@ -1,0 +1,60 @@
+"""Cloud ownership records: which request created, attached or uses which CAM role or policy, and who still
+uses a shared role (the reference count that decides which request releases it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlmodel import Session, col, select
+
+from core.steps import Owned
+from storage.models import CloudOwnership, MigrationRequest, utcnow
+
+
+def _row(session: Session, request_id: str, item: Owned) -> CloudOwnership | None:
+    return session.exec(select(CloudOwnership).where(
+        CloudOwnership.request_id == request_id, CloudOwnership.relation == item.relation,
+        CloudOwnership.kind == item.kind, CloudOwnership.account_uin == item.account_uin,
+        CloudOwnership.name == item.name, CloudOwnership.holder == item.holder)).first()
+
+
+def record(session: Session, request_id: str, owned: Iterable[Owned], released: Iterable[Owned]) -> None:
+    """Write a step's ownership changes; recording the same thing twice (a re-run step) changes nothing.
+
+    `released` are resources deleted or detached: every request's record of them is closed (relation ignored)."""
+    now = utcnow()
+    for item in owned:
+        row = _row(session, request_id, item)
+        if row is None:
+            session.add(CloudOwnership(request_id=request_id, relation=item.relation, kind=item.kind,
+                                       account_uin=item.account_uin, name=item.name, holder=item.holder,
+                                       policy_id=item.policy_id))
+        elif row.released_at is not None:
+            row.released_at, row.policy_id = None, item.policy_id
+            session.add(row)
+    for item in released:  # the resource is gone or detached: whichever request recorded it
+        for row in session.exec(select(CloudOwnership).where(
+                CloudOwnership.kind == item.kind, CloudOwnership.account_uin == item.account_uin,
+                CloudOwnership.name == item.name, CloudOwnership.holder == item.holder,
+                col(CloudOwnership.released_at).is_(None))).all():
+            row.released_at = now
+            session.add(row)
+    session.flush()
+
+
+def of_request(session: Session, request_id: str) -> Sequence[CloudOwnership]:
+    """Everything the request recorded, in order (released rows included)."""
+    return session.exec(select(CloudOwnership).where(CloudOwnership.request_id == request_id)
+                        .order_by(col(CloudOwnership.id))).all()
+
+
+def role_users(session: Session, account_uin: str, role_name: str, states: Iterable[str],
+               excluding: str) -> list[str]:
+    """Other requests, in one of `states`, that use the role and have not let it go."""
+    return list(session.exec(
+        select(CloudOwnership.request_id).join(MigrationRequest, MigrationRequest.id == CloudOwnership.request_id)
+        .where(CloudOwnership.relation == "uses", CloudOwnership.kind == "role",
+               CloudOwnership.account_uin == account_uin, CloudOwnership.name == role_name,
+               col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,
+               col(MigrationRequest.state).in_(list(states)))
+        .order_by(col(CloudOwnership.id))).all())
