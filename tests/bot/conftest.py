@@ -32,6 +32,11 @@ INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=c
           "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 
 
+def inline(target_instance: str = "cdb-dst00001", source_instance: str = "cdb-src00001") -> str:
+    """INLINE into another target instance (one unfinished request per target) or from another source."""
+    return INLINE.replace("cdb-dst00001", target_instance).replace("cdb-src00001", source_instance)
+
+
 def make_settings(api_url: str, database_url: str, **account_overrides: Any) -> Settings:
     """The shared sandbox constants as settings; `account_overrides` apply to both accounts."""
     return parse_settings({
