@@ -126,8 +126,8 @@ class MigrationRequests:
         self.resumers = dict(resumers or {})
 
     def _memberships(self, user: str) -> MembersOf:
-        """`user`'s approver user groups, resolved now (Slack, cached) so that rules checked under the row lock
-        never wait on Slack; a resolver that answers from this alone."""
+        """`user`'s approver and requester user groups, resolved now (Slack, cached) so that rules checked under
+        the row lock never wait on Slack; a resolver that answers from this alone."""
         listed = [*self.settings.requesters, *(g for a in self.settings.accounts for g in a.approvers + a.requesters)]
         groups = {g for g in listed if g.startswith("S")}
         member_of = {group for group in groups if user in set(self.members_of(group))}
