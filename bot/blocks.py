@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 from core import policies
 from core.config import Settings
 from core.plan import Plan
-from core.workflow import State
+from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
 
 MAX_BLOCKS = 50
@@ -52,6 +52,7 @@ STATUS = {
     State.SUCCEEDED: ":tada: Succeeded",
     State.FAILED: ":rotating_light: Failed",
     State.REJECTED: ":no_entry: Rejected",
+    State.STOPPING_TASK: ":octagonal_sign: Cancelling: stopping the DTS task before revoking access",
     State.CANCELLING: ":no_entry_sign: Cancelling: revoking access",
     State.CANCELLED: ":no_entry_sign: Cancelled",
     State.EXPIRED: ":alarm_clock: Expired (not approved in time)",
@@ -64,9 +65,10 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("reject", "Reject", "danger"),
         ("edit", "Edit", None),
     ),
-    State.VERIFY_FAILED: (("reverify", "Re-verify", "primary"),),
-    State.READY_TO_COMPLETE: (("complete", "Complete", "primary"),),
-    State.FAILED: (("retry", "Retry", "primary"),),
+    State.VERIFY_FAILED: (("reverify", "Re-verify", "primary"), ("cancel", "Cancel", "danger")),
+    State.RUNNING: (("cancel", "Cancel", "danger"),),
+    State.READY_TO_COMPLETE: (("complete", "Complete", "primary"), ("cancel", "Cancel", "danger")),
+    State.FAILED: (("retry", "Retry", "primary"), ("cancel", "Cancel", "danger")),
 }
 NOTICE_BUTTONS = {"reverify": "Re-verify", "complete": "Complete", "retry": "Retry"}
 
@@ -175,8 +177,11 @@ def plan_text(plan: Plan) -> str:
 
 
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                    settings: Settings) -> dict[str, Any]:
-    """The top-level request message: who asks for what, the plan, the status line and the buttons."""
+                    settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
+    """The top-level request message: who asks for what, the plan, the status line and the buttons.
+
+    `sharing_source`: other unfinished requests reading the same source instance, warned about in the plan.
+    """
     status = STATUS.get(State(request.state), request.state)
     lines = [f"*Status:* {status}"]
     if request.state == State.REQUESTED:
@@ -202,16 +207,25 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
             f"*Objects:* `{escape(request.objects)}` · *Executor:* {escape(request.executor)}",
             block_id="summary",
         ),
-        section("*Plan*\n" + plan_text(plan), block_id="plan"),
+        section("*Plan*\n" + plan_text(plan) + source_warning(request, sharing_source), block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     value = f"{request.id}:{request.revision}"
-    buttons = [button(a, t, value, s) for a, t, s in BUTTONS.get(State(request.state), ())]
+    buttons = [button(a, t, value, s, cancel_dialog(request) if a == "cancel" else None)
+               for a, t, s in BUTTONS.get(State(request.state), ())]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=f"Plan revision {request.revision} · job `{escape(request.job_id or '-')}`")]))
     return render(blocks, f"DTS migration {request.id}: {STATUS.get(State(request.state), request.state)}")
+
+
+def source_warning(request: MigrationRequest, sharing_source: Sequence[str]) -> str:
+    """A plan line when other unfinished requests read the same source instance (it can be legitimate)."""
+    if not sharing_source:
+        return ""
+    return (f"\n:warning: *Same source:* `{escape(request.source_instance)}` is also the source of "
+            f"{', '.join(sharing_source)} (still open). Make sure both migrations are meant.")
 
 
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
@@ -256,13 +270,22 @@ def errors_reply(errors: Iterable[str]) -> dict[str, Any]:
     return render([section(text)], text)
 
 
-def cancel_confirm(request: MigrationRequest) -> dict[str, Any]:
-    """Ephemeral: a Cancel button behind Slack's confirmation dialog."""
-    confirm = ConfirmObject(
+def cancel_dialog(request: MigrationRequest) -> ConfirmObject:
+    """Slack's confirmation dialog in front of every Cancel button; it says when a running task is stopped."""
+    stops = request.state in TASK_MAY_RUN or request.state == State.FAILED
+    what = ("its DTS task is stopped (if it runs), then the cross-account access is revoked" if stops
+            else "nothing more is done in the cloud and any access created is revoked")
+    return ConfirmObject(
         title=PlainTextObject(text="Cancel this migration?"),
-        text=MarkdownTextObject(text=f"{request.id} ({request.state}) will be cancelled. This cannot be undone."),
+        text=MarkdownTextObject(text=f"{request.id} ({request.state}) will be cancelled: {what}. "
+                                     "This cannot be undone."),
         confirm=PlainTextObject(text="Cancel it"), deny=PlainTextObject(text="Keep it"), style="danger",
     )
+
+
+def cancel_confirm(request: MigrationRequest) -> dict[str, Any]:
+    """Ephemeral: a Cancel button behind Slack's confirmation dialog."""
+    confirm = cancel_dialog(request)
     blocks = [
         section(f"Cancel *{request.id}* ({escape(request.source_instance)} → {escape(request.target_instance)}, "
                 f"now {request.state})?"),
@@ -303,9 +326,9 @@ def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:
 
 
 def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                   settings: Settings) -> dict[str, Any]:
+                   settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The request message without its buttons, for `/dts-migrate status ID`."""
-    message = request_message(request, plan, approved_by, settings)
+    message = request_message(request, plan, approved_by, settings, sharing_source)
     message["blocks"] = [b for b in message["blocks"] if b["type"] != "actions"]
     return message
 

@@ -188,13 +188,14 @@ def play(story: Story, scenario: Scenario) -> str:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
         failure = story.wait("the request to fail with a Retry button", lambda: story.state() == "failed"
                              and story.reply(_has_button("retry")))
-        story.click(REQUESTER, failure, "retry")  # the bot repairs the role, policy or grant it manages
+        # an access step failed: its retry re-creates access in the source account, so the source owner decides
+        story.click(SOURCE_OWNER, failure, "retry")  # the bot repairs the role, policy or grant it manages
         story.wait("the repaired migration to run", lambda: story.reply(
             lambda r: "started: *Running*" in r.get("text", "") or "started: Running" in r.get("text", "")))
         return f"diagnosed in the channel: {scenario.expect}; after Retry the bot repaired the access: Running"
     ready = story.wait("the migration to be ready to complete (incremental sync)",
                        lambda: story.reply(_has_button("complete")))
-    story.click(REQUESTER, ready, "complete")
+    story.click(TARGET_OWNER, ready, "complete")  # the cutover is the target owner's call
     story.wait("the migration to succeed and access to be revoked", lambda: story.state() == "succeeded"
                and story.reply(lambda r: r.get("text", "").startswith("Access revoked")))
     name = default_role_name(story.request_id)

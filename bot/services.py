@@ -45,12 +45,14 @@ class Services:
     def request_message(self, request: MigrationRequest) -> dict[str, Any]:
         """The request message as it should look now."""
         plan = plan_for(request, self.settings)
-        return blocks.request_message(request, plan, self.approved_by(request), self.settings)
+        return blocks.request_message(request, plan, self.approved_by(request), self.settings,
+                                      self.requests.sharing_source(request))
 
     def request_status(self, request: MigrationRequest) -> dict[str, Any]:
         """The request message without buttons, for `/dts-migrate status ID`."""
         plan = plan_for(request, self.settings)
-        return blocks.request_status(request, plan, self.approved_by(request), self.settings)
+        return blocks.request_status(request, plan, self.approved_by(request), self.settings,
+                                     self.requests.sharing_source(request))
 
 
 def from_context(context: Mapping[str, Any]) -> Services:

@@ -36,11 +36,15 @@ def side_account(settings: Settings, request: Sided, side: str) -> AccountSettin
     return settings.account(request.source_account if side == "source" else request.target_account)
 
 
+def listed(ids: Iterable[str], user: str, members_of: MembersOf) -> bool:
+    """Whether `user` is one of `ids`, directly or through a user group (S…) among them."""
+    ids = list(ids)
+    return user in ids or any(user in set(members_of(group)) for group in ids if group.startswith("S"))
+
+
 def is_approver(account: AccountSettings, user: str, members_of: MembersOf) -> bool:
     """Whether `user` is one of the account's approvers, directly or through a user group."""
-    if user in account.approvers:
-        return True
-    return any(user in set(members_of(group)) for group in account.approvers if group.startswith("S"))
+    return listed(account.approvers, user, members_of)
 
 
 def approval_refusal(
@@ -62,7 +66,7 @@ def approval_refusal(
 
 
 def may_decide(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> bool:
-    """Whether `user` is an approver of either side (may reject or cancel)."""
+    """Whether `user` is an approver of either side."""
     return any(is_approver(side_account(settings, request, side), user, members_of) for side in SIDES)
 
 

@@ -96,6 +96,14 @@ class TencentCloudSettings(_Strict):
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
 
 
+def slack_ids(value: list[str]) -> list[str]:
+    """`value` if every entry is a Slack user (U…/W…) or user-group (S…) ID, else ValueError naming the first."""
+    for entry in value:
+        if not _SLACK_ID.fullmatch(entry):
+            raise ValueError(f"{entry!r} is not a Slack user (U…/W…) or user-group (S…) ID")
+    return value
+
+
 class Credentials(_Strict):
     secret_id: SecretStr
     secret_key: SecretStr
@@ -112,6 +120,8 @@ class AccountSettings(_Strict):
     executor_credentials: Credentials | None = None
     """Keys of `executor_uin`; needed when a request names that sub-account as executor."""
     allow_self_approval: bool = False
+    requesters: list[str] = []
+    """Who may open requests from or into this account (Slack user/group IDs); empty: anyone in the channel."""
 
     @field_validator("uin", "executor_uin")
     @classmethod
@@ -120,13 +130,10 @@ class AccountSettings(_Strict):
             raise ValueError("must be digits")
         return value
 
-    @field_validator("approvers")
+    @field_validator("approvers", "requesters")
     @classmethod
     def _slack_ids(cls, value: list[str]) -> list[str]:
-        for approver in value:
-            if not _SLACK_ID.fullmatch(approver):
-                raise ValueError(f"{approver!r} is not a Slack user (U…/W…) or user-group (S…) ID")
-        return value
+        return slack_ids(value)
 
     @model_validator(mode="after")
     def _executor_pair(self) -> AccountSettings:
@@ -147,6 +154,13 @@ class Settings(_Strict):
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
     accounts: list[AccountSettings] = Field(min_length=2)
     databases: dict[str, DatabaseLogin] = {}
+    requesters: list[str] = []
+    """Who may open requests at all (Slack user/group IDs); empty: anyone in the channel."""
+
+    @field_validator("requesters")
+    @classmethod
+    def _slack_ids(cls, value: list[str]) -> list[str]:
+        return slack_ids(value)
 
     @model_validator(mode="after")
     def _unique_accounts(self) -> Settings:

@@ -36,6 +36,7 @@ _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
     (S.RUNNING, S.REVOKING_ACCESS): ("task_succeeded", "Migration succeeded: revoking the cross-account role."),
     (S.COMPLETING, S.REVOKING_ACCESS): ("task_succeeded", "Migration completed: revoking the cross-account role."),
     (S.REVOKING_ACCESS, S.SUCCEEDED): ("succeeded", "Access revoked. Migration succeeded."),
+    (S.STOPPING_TASK, S.CANCELLING): ("task_stopped", "DTS task stopped: revoking the cross-account role."),
     (S.CANCELLING, S.CANCELLED): ("cancelled", "Access revoked. Request cancelled."),
 }
 _ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY]}

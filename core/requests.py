@@ -8,19 +8,30 @@ nothing else. Nothing here talks to Slack: notices are plain text payloads the b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core import approvals
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
+from core.permissions import Action, Proposed, cancel_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
-from core.workflow import CANCELLABLE, ConcurrentUpdate, State, cancel_target, retry_target
+from core.workflow import (
+    CANCELLABLE,
+    CANCELLING_STATES,
+    TERMINAL,
+    ConcurrentUpdate,
+    State,
+    cancel_target,
+    retry_target,
+)
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
@@ -30,6 +41,12 @@ EDITABLE_FIELDS = (
     "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
 )
 
+_UNFINISHED = [s.value for s in State if s not in TERMINAL]
+_CANCEL_TEXT = {
+    State.CANCELLED: "Cancelled.",
+    State.CANCELLING: "Cancelled: revoking the cross-account access.",
+    State.STOPPING_TASK: "Cancelling: stopping the DTS task; the access is revoked once DTS reports it stopped.",
+}
 RESUME_FROM = {"reverify": State.VERIFY_FAILED, "complete": State.READY_TO_COMPLETE, "retry": State.FAILED}
 RESUME_TO = {"reverify": State.VERIFYING, "complete": State.COMPLETING}
 Resumer = Callable[[Session, MigrationRequest, str], Any]
@@ -68,6 +85,34 @@ def _locked(session: Session, request_id: str) -> MigrationRequest | None:
     ).first()
 
 
+def _delivered(session: Session, dedupe_key: str) -> bool:
+    """Whether a request was already opened by this delivery (a Slack retry finds it, not a conflict)."""
+    return session.exec(select(MigrationRequest.id).where(MigrationRequest.dedupe_key == dedupe_key)).first() is not None
+
+
+def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str | None) -> str | None:
+    """Why a request into `values`' target instance may not exist now: another unfinished request writes there.
+
+    One transaction at a time checks a given target instance: PostgreSQL takes a transaction-level advisory
+    lock on it (held until this transaction, which also inserts or edits the request, commits); SQLite's
+    transactions are IMMEDIATE (storage.db), so only one writer runs at all. Two submissions cannot both pass.
+    """
+    target = str(values["target_instance"])
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(f"dtsbot-target:{target}".encode(), digest_size=8).digest(), "big",
+                             signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    query = select(MigrationRequest.id, MigrationRequest.state).where(
+        MigrationRequest.target_instance == target, col(MigrationRequest.state).in_(_UNFINISHED))
+    if request_id is not None:
+        query = query.where(MigrationRequest.id != request_id)
+    other = session.exec(query.order_by(col(MigrationRequest.created_at))).first()
+    if other is None:
+        return None
+    return (f"Target instance {target} already has an unfinished request: {other[0]} ({other[1]}). One migration "
+            f"per target instance: wait until {other[0]} ends, or cancel it with /dts-migrate cancel {other[0]}.")
+
+
 class MigrationRequests:
     """The request operations the Slack surface calls; `on_approved(id)` kicks the workflow engine."""
 
@@ -84,9 +129,10 @@ class MigrationRequests:
         self.resumers = dict(resumers or {})
 
     def _memberships(self, user: str) -> MembersOf:
-        """`user`'s approver user groups, resolved now (Slack, cached) so that rules checked under the row lock
-        never wait on Slack; a resolver that answers from this alone."""
-        groups = {g for account in self.settings.accounts for g in account.approvers if g.startswith("S")}
+        """`user`'s approver and requester user groups, resolved now (Slack, cached) so that rules checked under
+        the row lock never wait on Slack; a resolver that answers from this alone."""
+        listed = [*self.settings.requesters, *(g for a in self.settings.accounts for g in a.approvers + a.requesters)]
+        groups = {g for g in listed if g.startswith("S")}
         member_of = {group for group in groups if user in set(self.members_of(group))}
         return lambda group: (user,) if group in member_of else ()
 
@@ -95,6 +141,13 @@ class MigrationRequests:
         """The request with this id (case-insensitive, surrounding spaces ignored), or None."""
         with session_scope(self.db) as session:
             return repository.get_request(session, request_id.strip().lower())
+
+    def sharing_source(self, request: MigrationRequest) -> list[str]:
+        """Other unfinished requests that read from the same source instance (legitimate, but worth a look)."""
+        with session_scope(self.db) as session:
+            return list(session.exec(select(MigrationRequest.id).where(
+                MigrationRequest.source_instance == request.source_instance, MigrationRequest.id != request.id,
+                col(MigrationRequest.state).in_(_UNFINISHED)).order_by(col(MigrationRequest.created_at))).all())
 
     def open_requests(self, limit: int = 20) -> Sequence[MigrationRequest]:
         """Requests not finished yet, newest first."""
@@ -110,12 +163,25 @@ class MigrationRequests:
         return values
 
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
-        """Store a validated request and queue its request message; a repeated delivery finds the first one."""
+        """Store a validated request and queue its request message; a repeated delivery finds the first one.
+
+        Refused when `requester` may not open requests (permissions.REQUEST) or the target instance already
+        has an unfinished request (checked under the target's lock, in the transaction that inserts).
+        """
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
         if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
             values["facts"] = self._role_plan(values, {})
+        members_of = self._memberships(requester)  # before the write transaction: it may call Slack
+        proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
         with session_scope(self.db) as session:
+            why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
+            if why:
+                return self._refuse(session, None, requester, Action.REQUEST, why, None)
+            if dedupe_key is None or not _delivered(session, dedupe_key):
+                why = _target_in_use(session, values, None)
+                if why:
+                    return self._refuse(session, None, requester, Action.REQUEST, why, None)
             request, created = repository.create_request(session, values, requester, dedupe_key)
             if created:
                 outbox.enqueue(session, request.id, f"{request.id}:request", "request", {"event": "requested"})
@@ -132,12 +198,15 @@ class MigrationRequests:
             role_plan = self._role_plan(values, current.facts)
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
-            refusal = self._edit_refusal(request, user)
-            if refusal:
-                return self._refuse(session, request_id, user, "edit", refusal, request)
+            why = self._edit_refusal(request, user)
+            if why:
+                return self._refuse(session, request_id, user, "edit", why, request)
             assert request is not None
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, f"Nothing changed in {request.id}.", request)
+            why = _target_in_use(session, values, request.id)
+            if why:
+                return self._refuse(session, request.id, user, "edit", why, request)
             repository.update_request(session, request, revision=request.revision + 1, facts=role_plan, **values)
             repository.audit(session, "request", "ok", request.id, actor=user, action="edit",
                              detail=f"revision {request.revision}")
@@ -157,9 +226,9 @@ class MigrationRequests:
         """Whether `user` may open the edit form now (refusals audited)."""
         with session_scope(self.db) as session:
             request = repository.get_request(session, request_id)
-            refusal = self._edit_refusal(request, user)
-            if refusal:
-                return self._refuse(session, request_id, user, "edit", refusal, request)
+            why = self._edit_refusal(request, user)
+            if why:
+                return self._refuse(session, request_id, user, "edit", why, request)
         return Decision(True, "", request)
 
     def may_reject(self, request_id: str, user: str) -> Decision:
@@ -167,11 +236,10 @@ class MigrationRequests:
         current = self.get(request_id)
         if current is None:
             return Decision(False, "No such request.")
-        permitted = approvals.may_decide(self.settings, current, user, self.members_of)
+        why = refusal(self.settings, Action.REJECT, current, user, self._memberships(user))
         with session_scope(self.db) as session:
-            if not permitted:
-                return self._refuse(session, current.id, user, "reject",
-                                    f"Only an approver of either side may reject {current.id}.", current)
+            if why:
+                return self._refuse(session, current.id, user, "reject", f"{current.id}: {why}", current)
             if current.state != State.REQUESTED:
                 return self._refuse(session, current.id, user, "reject",
                                     f"{current.id} is {current.state}; it can no longer be rejected.", current)
@@ -180,8 +248,9 @@ class MigrationRequests:
     def _edit_refusal(self, request: MigrationRequest | None, user: str) -> str | None:
         if request is None:
             return "No such request."
-        if user != request.requester:
-            return f"Only the requester of {request.id} may edit it."
+        why = refusal(self.settings, Action.EDIT, request, user, no_groups)
+        if why:
+            return f"{request.id}: {why}"
         if request.state != State.REQUESTED:
             return f"{request.id} is {request.state}; it can be edited only until both sides approved."
         return None
@@ -194,16 +263,16 @@ class MigrationRequests:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, "No such request.")
-            refusal = approvals.approval_refusal(self.settings, request, side, user, members_of)
-            if refusal:
-                return self._refuse(session, request.id, user, f"approve_{side}", refusal, request)
+            why = refusal(self.settings, Action(f"approve_{side}"), request, user, members_of)
+            if why:
+                return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             already = repository.approvals_for(session, request).get(side)
             if already is not None and (revision is None or revision == request.revision):
                 return Decision(True, f"The {side} side of {request.id} is already approved "
                                       f"(by {already.user_id}).", request)
-            refusal = self._state_refusal(request, revision)
-            if refusal:
-                return self._refuse(session, request.id, user, f"approve_{side}", refusal, request)
+            why = self._state_refusal(request, revision)
+            if why:
+                return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             if not repository.record_approval(session, request, side, user):
                 return Decision(True, f"The {side} side of {request.id} is already approved.", request)
             repository.audit(session, "approval", "ok", request.id, actor=user, action=f"approve_{side}",
@@ -227,28 +296,32 @@ class MigrationRequests:
 
     def reject(self, request_id: str, user: str, reason: str) -> Decision:
         """An approver of either side turns the request down, with a reason everyone sees."""
-        return self._close(request_id, user, State.REJECTED, "reject", frozenset({State.REQUESTED}),
-                           "Rejected. Reason:", requester_may=False, detail=reason.strip()[:2000] or "(none given)",
-                           facts={"reject_reason": reason.strip()[:2000]})
+        reason = reason.strip()[:2000]
+        return self._close(request_id, user, "reject", lambda _request: Action.REJECT,
+                           lambda request: State.REJECTED if request.state == State.REQUESTED else None,
+                           {State.REJECTED: "Rejected. Reason:"}, facts={"reject_reason": reason},
+                           detail=reason or "(none given)")
 
     def cancel(self, request_id: str, user: str) -> Decision:
-        """The requester or an approver cancels before the task runs (workflow.CANCELLABLE).
+        """Cancel an unfinished request: outright while nothing exists in the cloud, else the engine revokes
+        the access (`cancelling`), after stopping the DTS task (`stopping_task`) when one may run.
 
-        Once the bot has touched the cloud, the request goes to `cancelling` and the engine revokes access.
+        Who may: permissions.CANCEL, or permissions.STOP once the cancel has to stop a DTS task.
         """
-        current = self.get(request_id)
-        goal = cancel_target(current.state) if current and current.state in CANCELLABLE else State.CANCELLED
-        text = "Cancelled." if goal is State.CANCELLED else "Cancelled: revoking the cross-account access."
-        decision = self._close(request_id, user, goal, "cancel", frozenset(
-            s for s in CANCELLABLE if cancel_target(s) is goal), text, requester_may=True)
-        if decision.changed and goal is State.CANCELLING:
-            self.on_approved(request_id)  # the engine's kick: revoke now, not at the next poll
+        decision = self._close(
+            request_id, user, "cancel",
+            lambda request: cancel_action(request.state, request.failed_step, request.job_id is not None),
+            lambda request: cancel_target(request.state, request.failed_step, request.job_id is not None)
+            if request.state in CANCELLABLE else None,
+            _CANCEL_TEXT)
+        if decision.changed and decision.request is not None and decision.request.state != State.CANCELLED:
+            self.on_approved(decision.request.id)  # the engine's kick: stop or revoke now, not at the next poll
         return decision
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
         """Re-verify, complete or retry: move the request back into the engine's hands and kick it.
 
-        The requester or an approver may; the engine picks the request up from the new state.
+        Who may: permissions.REVERIFY, COMPLETE, RETRY or (the failed step set up access) RETRY_ACCESS.
         """
         if action not in RESUME_FROM:
             raise ValueError(f"unknown action {action!r}")
@@ -257,9 +330,10 @@ class MigrationRequests:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, "No such request.")
-            if user != request.requester and not approvals.may_decide(self.settings, request, user, members_of):
-                return self._refuse(session, request.id, user, action,
-                                    f"Only the requester or an approver may {action} {request.id}.", request)
+            permission = retry_action(request.failed_step) if action == "retry" else Action(action)
+            why = refusal(self.settings, permission, request, user, members_of)
+            if why:
+                return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
             if request.state != RESUME_FROM[action]:
                 return self._refuse(session, request.id, user, action,
                                     f"{request.id} is {request.state}; {action} applies only when it is "
@@ -281,30 +355,32 @@ class MigrationRequests:
             self.on_approved(request.id)
         return Decision(True, f"{action.capitalize()} of {request.id} requested.", request, changed=True)
 
-    def _close(self, request_id: str, user: str, goal: State, action: str, allowed: frozenset[State],
-               text: str, requester_may: bool, facts: dict[str, Any] | None = None,
-               detail: str | None = None) -> Decision:
+    def _close(self, request_id: str, user: str, action: str, permission: Callable[[MigrationRequest], Action],
+               goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],
+               facts: dict[str, Any] | None = None, detail: str | None = None) -> Decision:
+        """Move the request to `goal_of(request)` (None: not from its state) if `permission(request)` allows."""
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, "No such request.")
-            if not ((requester_may and user == request.requester)
-                    or approvals.may_decide(self.settings, request, user, members_of)):
-                who = "the requester or an approver" if requester_may else "an approver of either side"
-                return self._refuse(session, request.id, user, action, f"Only {who} may {action} {request.id}.",
-                                    request)
-            if request.state == goal:
-                return Decision(True, f"{request.id} is already {goal}.", request)
-            if request.state not in allowed:
+            why = refusal(self.settings, permission(request), request, user, members_of)
+            if why:
+                return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
+            if action == "cancel" and request.state in CANCELLING_STATES | {State.CANCELLED}:
+                return Decision(True, f"{request.id} is already {request.state}.", request)
+            goal = goal_of(request)
+            if goal is None:
                 return self._refuse(session, request.id, user, action,
-                                    f"{request.id} is {request.state}; it can no longer be {goal}.", request)
+                                    f"{request.id} is {request.state}; it can no longer be {action}ed.", request)
+            text = texts[goal]
             changes = {"facts": {**request.facts, **facts}} if facts else {}
             repository.transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
             _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
-        return Decision(True, f"{request.id} {goal}.", request, changed=True)
+        done = goal in (State.CANCELLED, State.REJECTED)
+        return Decision(True, f"{request.id} {goal}." if done else f"{request.id}: {text}", request, changed=True)
 
     def _refuse(self, session: Session, request_id: str, user: str, action: str, why: str,
                 request: MigrationRequest | None) -> Decision:

@@ -3,8 +3,10 @@
 requested → approved (by both sides) → authorizing_source → [granting_subaccount] → preflight → creating_task
 → configuring → verifying → starting → running → [ready_to_complete → completing] → revoking_access → succeeded,
 plus rejected, cancelled, expired, failed, and verify_failed → verifying (re-verify).
-A request cancelled after the bot touched the cloud goes through cancelling (access revoked) to cancelled, so
-no cancelled request leaves the cross-account door open.
+Every unfinished request can be cancelled. After the bot touched the cloud it goes through cancelling (access
+revoked) to cancelled, so no cancelled request leaves the cross-account door open; once a DTS task may run
+(started, or StartMigrateJob attempted), it first goes through stopping_task (StopMigrateJob, then wait until
+DTS reports the task canceled), so the access is never revoked under a running task.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class State(StrEnum):
     READY_TO_COMPLETE = "ready_to_complete"
     COMPLETING = "completing"
     REVOKING_ACCESS = "revoking_access"
+    STOPPING_TASK = "stopping_task"
     CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -40,7 +43,7 @@ S = State
 # Steps that a failed request may be retried from (the step it failed in).
 RETRYABLE_STEPS = (
     S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING, S.VERIFYING,
-    S.STARTING, S.REVOKING_ACCESS, S.CANCELLING,
+    S.STARTING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
 )
 
 TRANSITIONS: dict[State, tuple[State, ...]] = {
@@ -49,17 +52,18 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING),
     S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING),
     S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING),
-    S.CREATING_TASK: (S.CONFIGURING, S.FAILED),
-    S.CONFIGURING: (S.VERIFYING, S.FAILED),
-    S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED),
+    S.CREATING_TASK: (S.CONFIGURING, S.FAILED, S.CANCELLING),
+    S.CONFIGURING: (S.VERIFYING, S.FAILED, S.CANCELLING),
+    S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED, S.CANCELLING),
     S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLING, S.FAILED),
-    S.STARTING: (S.RUNNING, S.FAILED),
-    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED),
-    S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED),
-    S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED),
+    S.STARTING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
+    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
+    S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED, S.STOPPING_TASK),
+    S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
+    S.STOPPING_TASK: (S.CANCELLING, S.FAILED),
     S.CANCELLING: (S.CANCELLED, S.FAILED),
-    S.FAILED: (*RETRYABLE_STEPS, S.CANCELLING),
+    S.FAILED: (*RETRYABLE_STEPS, S.STOPPING_TASK, S.CANCELLING),
     S.SUCCEEDED: (),
     S.REJECTED: (),
     S.CANCELLED: (),
@@ -71,13 +75,17 @@ AWAITING_APPROVAL = frozenset({S.REQUESTED})
 # States in which the scheduler has cloud work to do or a DTS task to watch.
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
-    S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.CANCELLING,
+    S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
 })
-# The requester or an approver may cancel before the task runs: outright while nothing exists in the cloud,
-# through `cancelling` (revoke access) once the bot has started its cloud work.
+# Cancel: outright while nothing exists in the cloud, through `cancelling` (revoke access) once the bot has
+# started its cloud work, through `stopping_task` first once a DTS task may run.
+CANCELLING_STATES = frozenset({S.STOPPING_TASK, S.CANCELLING})
 CANCELLABLE = frozenset(
-    state for state, targets in TRANSITIONS.items() if S.CANCELLED in targets or S.CANCELLING in targets
+    state for state, targets in TRANSITIONS.items()
+    if state not in CANCELLING_STATES and {S.CANCELLED, S.CANCELLING, S.STOPPING_TASK} & set(targets)
 )
+TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})
+"""States in which StartMigrateJob was attempted: the DTS task may be running."""
 
 
 ACCESS_STEPS = frozenset({S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT})
@@ -95,9 +103,20 @@ def retry_target(failed_step: str | State) -> State:
     return S.AUTHORIZING_SOURCE if step in ACCESS_STEPS else step
 
 
-def cancel_target(current: str | State) -> State:
-    """Where a cancel leads from `current`: straight to cancelled, or through revoking access first."""
-    return S.CANCELLED if S.CANCELLED in TRANSITIONS[State(current)] else S.CANCELLING
+def cancel_target(current: str | State, failed_step: str | None = None, has_task: bool = False) -> State:
+    """Where a cancel leads from `current`: cancelled, cancelling (revoke access), or stopping_task first.
+
+    A failed request goes through stopping_task unless it failed in an access step with no DTS task: what
+    DTS reports, not what the bot last recorded, decides whether a task runs (an answer may have been lost).
+    """
+    state = State(current)
+    if S.CANCELLED in TRANSITIONS[state]:
+        return S.CANCELLED
+    if state in TASK_MAY_RUN:
+        return S.STOPPING_TASK
+    if state is S.FAILED and (has_task or failed_step is None or State(failed_step) not in ACCESS_STEPS):
+        return S.STOPPING_TASK
+    return S.CANCELLING
 
 
 class IllegalTransition(ValueError):

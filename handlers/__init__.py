@@ -26,7 +26,8 @@ STEPS: dict[str, Step] = {
     "running": track_task,
     "completing": complete_task,
     "revoking_access": revoke_access,
+    "stopping_task": stop_task,
     "cancelling": revoke_access,
 }
 
-__all__ = ["STEPS", "stop_task"]
+__all__ = ["STEPS"]

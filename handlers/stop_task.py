@@ -1,6 +1,13 @@
-"""Stop a started DTS task (cancel): StopMigrateJob while it runs, then wait until DTS says canceled."""
+"""Stop a DTS task that may run (cancel): StopMigrateJob, then wait until DTS reports it stopped.
+
+The access is revoked only after this step is DONE, so DONE means "no DTS task of this request can run":
+never started, or finished (`canceled` after the stop, or `success` / `failed`). Every documented
+`JobItem.Status` has a decision in `DECISIONS`; a status DTS documents later (or does not document) waits.
+"""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from core.cloud import CloudClients
 from core.steps import Outcome, StepResult
@@ -10,20 +17,40 @@ from storage.models import MigrationRequest
 
 STEP = "stop_task"
 POLL_SECONDS = 5.0
-STOPPABLE = frozenset({"readyRun", "running", "readyComplete"})
+
+
+class Decision(StrEnum):
+    STOP = "stop"  # StopMigrateJob accepts it (SDK: running, readyRun, readyComplete, error, paused, unknown)
+    WAIT = "wait"  # moving between states: read again
+    STOPPED = "stopped"  # no longer runs, or never started: the access may go
+
+
+DECISIONS: dict[str, Decision] = {
+    "readyRun": Decision.STOP, "running": Decision.STOP, "readyComplete": Decision.STOP,
+    "error": Decision.STOP, "manualPaused": Decision.STOP, "unknown": Decision.STOP,
+    "resumableErr": Decision.STOP,
+    "creating": Decision.WAIT, "checking": Decision.WAIT, "stopping": Decision.WAIT, "completing": Decision.WAIT,
+    "pausing": Decision.WAIT, "resuming": Decision.WAIT,
+    "created": Decision.STOPPED, "checkPass": Decision.STOPPED, "checkNotPass": Decision.STOPPED,
+    "success": Decision.STOPPED, "failed": Decision.STOPPED, "canceled": Decision.STOPPED,
+}
 
 
 @cloud_step(STEP)
 def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
-    """StopMigrateJob when the task runs; WAIT while stopping; DONE when it no longer runs (or never ran)."""
+    """StopMigrateJob when the task may run; WAIT until DTS reports it stopped; DONE when it cannot run."""
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return StepResult(Outcome.DONE)
-    status = job_detail(dts, job_id).get("Status")
-    if status in STOPPABLE:
+        return StepResult(Outcome.DONE, notice="No DTS task was bought: revoking the cross-account access.")
+    status = str(job_detail(dts, job_id).get("Status"))
+    decision = DECISIONS.get(status, Decision.WAIT)
+    if decision is Decision.STOP:
         dts.call("StopMigrateJob", {"JobId": job_id})
-        return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, notice=f"Stopping DTS task `{job_id}`…")
-    if status in ("stopping", "completing", "checking"):
-        return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)
-    return StepResult(Outcome.DONE, facts={"dts_status": status}, notice=f"DTS task `{job_id}` is `{status}`.")
+        return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS,
+                          notice=f"Stopping DTS task `{job_id}` (was `{status}`); the access is revoked once DTS "
+                                 "reports it stopped.")
+    if decision is Decision.WAIT:
+        return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS)
+    return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status},
+                      notice=f"DTS task `{job_id}` is `{status}`: revoking the cross-account access.")

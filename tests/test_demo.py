@@ -71,7 +71,7 @@ def test_happy_story_from_request_to_revoked_access():
         "Verification of `dts-",
         "started: Running.",
         "is ready to complete",
-        "Riley Requester: clicks [Complete]",
+        "Tara Target-Owner: clicks [Complete]",
         "Complete of mr-",
         f"Access revoked: role `{role}` deleted in shop-prod.",
     )
@@ -123,7 +123,7 @@ def test_each_faq_scenario_shows_its_diagnosis_and_retry_repairs_it(scenario, ch
     change, diagnosis = change.format(role=role), [part.format(role=role) for part in diagnosis]
     in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", change)
     in_order(out, "Tara Target-Owner: clicks [Approve (target owner)]", *diagnosis, "RequestId:", "[Retry]",
-             "Riley Requester: clicks [Retry]", "Preflight passed", "started: Running")
+             "Sam Source-Owner: clicks [Retry]", "Preflight passed", "started: Running")
     assert "Status: 🚨 Failed" in out
     summary = out[out.index("\nSummary\n"):]
     assert "outcome      diagnosed in the channel: " in summary and "after Retry the bot repaired the access" in summary

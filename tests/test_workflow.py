@@ -4,7 +4,17 @@ import itertools
 
 import pytest
 
-from core.workflow import TERMINAL, TRANSITIONS, IllegalTransition, State, check_transition, retry_target
+from core.workflow import (
+    CANCELLABLE,
+    CANCELLING_STATES,
+    TERMINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    State,
+    cancel_target,
+    check_transition,
+    retry_target,
+)
 
 LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
 ILLEGAL = [(a, b) for a, b in itertools.product(State, State) if b not in TRANSITIONS[a]]
@@ -54,3 +64,19 @@ def test_retry_restarts_access_steps_from_the_source_role_and_later_steps_in_pla
         assert retry_target(step) is State(step)
     assert all(retry_target(step) in TRANSITIONS[State.FAILED] for step in TRANSITIONS[State.FAILED]
                if step is not State.CANCELLING)
+
+
+def test_every_unfinished_state_can_be_cancelled_and_a_task_that_may_run_is_stopped_first():
+    assert CANCELLABLE | CANCELLING_STATES == set(State) - TERMINAL - {State.REVOKING_ACCESS}
+    for state in CANCELLABLE:
+        assert cancel_target(state) in TRANSITIONS[state]
+    for state in ("starting", "running", "ready_to_complete", "completing"):
+        assert cancel_target(state) is State.STOPPING_TASK
+    for state in ("authorizing_source", "preflight", "creating_task", "configuring", "verifying", "verify_failed"):
+        assert cancel_target(state) is State.CANCELLING
+    assert cancel_target("requested") is cancel_target("approved") is State.CANCELLED
+    # a failed request: DTS is asked unless it failed setting up access and has no task
+    assert cancel_target("failed", "starting") is State.STOPPING_TASK
+    assert cancel_target("failed", "preflight") is State.CANCELLING
+    assert cancel_target("failed", "preflight", has_task=True) is State.STOPPING_TASK
+    assert TRANSITIONS[State.STOPPING_TASK] == (State.CANCELLING, State.FAILED)  # the revoke comes only after

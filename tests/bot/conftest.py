@@ -30,9 +30,17 @@ INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=c
           "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 
 
-def make_settings(api_url: str, database_url: str, **account_overrides: Any) -> Settings:
-    """The shared sandbox constants as settings; `account_overrides` apply to both accounts."""
+def inline(target_instance: str = "cdb-dst00001", source_instance: str = "cdb-src00001") -> str:
+    """INLINE into another target instance (one unfinished request per target) or from another source."""
+    return INLINE.replace("cdb-dst00001", target_instance).replace("cdb-src00001", source_instance)
+
+
+def make_settings(api_url: str, database_url: str, top_level: dict[str, Any] | None = None,
+                  **account_overrides: Any) -> Settings:
+    """The shared sandbox constants as settings; `account_overrides` apply to both accounts, `top_level` to
+    the file's top level (e.g. `requesters`)."""
     return parse_settings({
+        **(top_level or {}),
         "slack": {"bot_token": "xoxb-sandbox-bot-token", "signing_secret": SIGNING_SECRET,
                   "channel": CHANNEL, "api_url": api_url, "port": 0, "listener_threads": 16},
         "storage": {"url": database_url},
@@ -132,8 +140,14 @@ def account_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def bot(slack: SlackEmulator, db: Engine, account_overrides: dict[str, Any]) -> Iterator[Bot]:
-    settings = make_settings(slack.base_url, str(db.url), **account_overrides)
+def top_level() -> dict[str, Any]:
+    """Per-test top-level settings (e.g. requesters); override in a test module or parametrize."""
+    return {}
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, db: Engine, account_overrides: dict[str, Any], top_level: dict[str, Any]) -> Iterator[Bot]:
+    settings = make_settings(slack.base_url, str(db.url), top_level, **account_overrides)
     client = web_client(settings)
     notifier = Notifier(client, db, settings, owner="test", posts_per_second=1000)
     approved: list[str] = []

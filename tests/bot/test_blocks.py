@@ -34,7 +34,8 @@ def test_the_request_message_is_valid_and_stays_within_limits() -> None:
     assert all(len(b["text"]["text"]) <= 3000 for b in built["blocks"] if b["type"] == "section")
     assert len(built["blocks"]) <= 50 and len(built["text"]) <= 3000
     [actions] = [b for b in built["blocks"] if b["type"] == "actions"]
-    assert [e["action_id"] for e in actions["elements"]] == ["retry"]
+    assert [e["action_id"] for e in actions["elements"]] == ["retry", "cancel"]
+    assert actions["elements"][1]["confirm"]["style"] == "danger"  # Cancel only behind Slack's confirmation
 
 
 def test_escaping_of_user_text() -> None:

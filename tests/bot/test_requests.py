@@ -39,20 +39,23 @@ def put_in_state(bot: Bot, request_id: str, state: str, **changes) -> dict:
     return bot.slack.message(bot.request(request_id).message_ts)
 
 
-@pytest.mark.parametrize(("state", "action_id", "goal", "extra"), [
-    ("verify_failed", "reverify", "verifying", {"last_error": "check failed"}),
-    ("ready_to_complete", "complete", "completing", {}),
-    ("failed", "retry", "authorizing_source", {"failed_step": "preflight", "last_error": "AssumeRole denied"}),
-    ("failed", "retry", "starting", {"failed_step": "starting", "last_error": "StatusInConflict"}),
+@pytest.mark.parametrize(("state", "action_id", "goal", "extra", "who", "refused"), [
+    ("verify_failed", "reverify", "verifying", {"last_error": "check failed"}, REQUESTER,
+     "Only the requester or an approver"),
+    ("ready_to_complete", "complete", "completing", {}, TARGET_OWNER, "Only the approvers of analytics"),
+    ("failed", "retry", "authorizing_source", {"failed_step": "preflight", "last_error": "AssumeRole denied"},
+     SOURCE_OWNER, "Only the approvers of shop-prod"),
+    ("failed", "retry", "starting", {"failed_step": "starting", "last_error": "StatusInConflict"}, REQUESTER,
+     "Only the requester or an approver"),
 ])
 def test_resume_buttons_hand_the_request_back_to_the_engine(bot: Bot, state: str, action_id: str, goal: str,
-                                                            extra: dict) -> None:
+                                                            extra: dict, who: str, refused: str) -> None:
     request_id = bot.create()
     bot.posted(request_id)
     message = put_in_state(bot, request_id, state, **extra)
-    assert "Only the requester or an approver" in click(bot, STRANGER, message, action_id)["text"]
+    assert refused in click(bot, STRANGER, message, action_id)["text"]
     assert refusals(bot, request_id) == [(STRANGER, action_id)] and bot.request(request_id).state == state
-    click(bot, REQUESTER, message, action_id)
+    click(bot, who, message, action_id)
     eventually(lambda: bot.request(request_id).state == goal)
     assert bot.approved == [request_id]  # the engine was kicked
-    assert "applies only when" in click(bot, REQUESTER, message, action_id)["text"]  # a second click
+    assert "applies only when" in click(bot, who, message, action_id)["text"]  # a second click

@@ -20,7 +20,7 @@ from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 STATES = ("authorizing_source", "granting_subaccount", "preflight", "creating_task", "configuring", "verifying",
-          "starting", "running", "completing", "revoking_access", "cancelling")
+          "starting", "running", "completing", "revoking_access", "stopping_task", "cancelling")
 FIELDS = {
     "source_account": "shop-prod", "source_uin": "100000000001", "source_region": "ap-guangzhou",
     "source_instance": "cdb-src00001", "target_account": "analytics", "target_uin": "100000000002",

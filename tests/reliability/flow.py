@@ -20,6 +20,7 @@ from bot import blocks
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import Instance
 from sandbox.waiting import eventually, while_progressing
 from storage.db import make_engine, session_scope
 from storage.models import MigrationRequest, OutboxMessage
@@ -30,6 +31,9 @@ CHANNEL = "C0DTSBOT01"
 SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "100000000021"
 INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
           "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
+EXTRA_TARGETS = [f"cdb-dst{n:05d}" for n in range(101, 301)]
+"""More MySQL instances in the target account: one unfinished request per target instance, so a test that runs
+several migrations at once gives each its own (`Cluster.open_request(..., target=n)`)."""
 REACHED_RUNNING = ("running", "ready_to_complete", "completing", "revoking_access", "succeeded")
 STEP_ORDER = {state: n for n, state in enumerate((
     "requested", "approved", "authorizing_source", "granting_subaccount", "preflight", "creating_task", "configuring",
@@ -52,7 +56,13 @@ class Cluster:
     replicas: list[Replica] = field(default_factory=list)
 
     def __enter__(self) -> Self:
-        self.config = write_config(self.directory, overrides=self.overrides)
+        target = self.tencentcloud.world.account(TARGET_UIN)
+        known = {i.instance_id for i in target.instances}
+        target.instances += [Instance(i, "mysql", "ap-guangzhou", f"10.0.{9 + n // 250}.{n % 250 + 1}", 3306)
+                             for n, i in enumerate(EXTRA_TARGETS) if i not in known]
+        logins = {i: {"user": "dts_writer", "password": "sandbox-target-db-password"} for i in EXTRA_TARGETS}
+        overrides = {**self.overrides, "databases": {**logins, **self.overrides.get("databases", {})}}
+        self.config = write_config(self.directory, overrides=overrides)
         self.db = make_engine(self.database_url)
         return self
 
@@ -77,10 +87,11 @@ class Cluster:
         return SlackDriver(replica.url, SIGNING_SECRET, self.slack)
 
     # -- people ----------------------------------------------------------------------------------------
-    def open_request(self, replica: Replica, extra: str = "") -> str:
-        """An inline request; returns its id once the bot confirmed it."""
+    def open_request(self, replica: Replica, extra: str = "", target: int | None = None) -> str:
+        """An inline request (into EXTRA_TARGETS[target] when given); returns its id once the bot confirmed it."""
         before = len(self.slack.ephemerals(REQUESTER))
-        assert self.driver(replica).slash(REQUESTER, f"{INLINE} {extra}".strip()).status == 200
+        inline = INLINE if target is None else INLINE.replace("cdb-dst00001", EXTRA_TARGETS[target])
+        assert self.driver(replica).slash(REQUESTER, f"{inline} {extra}".strip()).status == 200
         reply = self.slack.wait_for(lambda: self.slack.ephemerals(REQUESTER)[before:], timeout=15)[0]
         return next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
 

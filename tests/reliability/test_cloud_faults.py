@@ -76,7 +76,7 @@ def retry_failed(cluster: Cluster, failed: list[MigrationRequest]) -> None:
 @pytest.mark.postgres
 def test_thirty_percent_of_cloud_calls_fail_and_every_request_reaches_running_once(faulty: Cluster) -> None:
     bots = [faulty.replica(f"bot-{n}") for n in range(REPLICAS)]
-    request_ids = [faulty.open_request(bots[n % REPLICAS], f"role_name=DTS-role-{n:03d}") for n in range(REQUESTS)]
+    request_ids = [faulty.open_request(bots[n % REPLICAS], f"role_name=DTS-role-{n:03d}", target=n) for n in range(REQUESTS)]
     inject_faults(faulty.tencentcloud)
     for n, request_id in enumerate(request_ids):
         faulty.approve(bots[n % REPLICAS], request_id)

@@ -31,7 +31,8 @@ def test_every_command_and_click_delivered_several_times_counts_once(bot: InProc
     for round_number in range(6):
         copies, concurrent = shuffle.randint(2, 4), round_number % 2 == 0
         before = len(bot.slack.ephemerals(REQUESTER))
-        assert bot.driver.slash(REQUESTER, f"{INLINE} role_name=role-{round_number}").status == 200
+        target = INLINE.replace("cdb-dst00001", f"cdb-dst{round_number + 101:05d}")  # one open request per target
+        assert bot.driver.slash(REQUESTER, f"{target} role_name=role-{round_number}").status == 200
         deliver_again(bot, copies, concurrent)
         bot.slack.wait_for(lambda n=before + copies: len(bot.slack.ephemerals(REQUESTER)) >= n)
         created = [r for r in bot.requests() if r.role_name == f"role-{round_number}"]

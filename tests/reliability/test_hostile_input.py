@@ -8,6 +8,7 @@ that CI does, 5,000 slash texts + 5,000 modal submissions (10,000 in all; about 
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -161,7 +162,8 @@ def test_hostile_modal_submissions_at_scale(module_bot: InProcessBot) -> None:
 def test_a_reject_reason_is_shown_in_the_channel_without_pinging(module_bot: InProcessBot, reason: str) -> None:
     """Pings only: the reason is prose shown as mrkdwn, so `*bold*` in it still formats (a known gap)."""
     bot = module_bot
-    request_id = bot.create(f"{INLINE_FOR_REJECT} external_id=reject-{abs(hash(reason))}")
+    target = f"cdb-rj{next(REJECT_TARGETS):06d}"  # one open request per target instance
+    request_id = bot.create(f"{INLINE_FOR_REJECT.replace('cdb-dst00001', target)} external_id=reject-{abs(hash(reason))}")
     message = bot.request_message(request_id)
     views = len(bot.slack.views)
     assert bot.driver.click(SOURCE_OWNER, message, "reject").status == 200
@@ -176,6 +178,7 @@ def test_a_reject_reason_is_shown_in_the_channel_without_pinging(module_bot: InP
         assert pings(text) == [], text
 
 
+REJECT_TARGETS = itertools.count(1)
 INLINE_FOR_REJECT = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
                      "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 

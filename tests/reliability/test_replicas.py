@@ -43,7 +43,7 @@ def running_count(cluster: Cluster) -> int:
 def test_three_replicas_one_killed_midway_finish_every_request_once(on_postgresql: Cluster) -> None:
     cluster = on_postgresql
     replicas = [cluster.replica(f"bot-{n}") for n in range(REPLICAS)]
-    request_ids = [cluster.open_request(replicas[n % REPLICAS], f"role_name=DTS-role-{n:03d}")
+    request_ids = [cluster.open_request(replicas[n % REPLICAS], f"role_name=DTS-role-{n:03d}", target=n)
                    for n in range(REQUESTS)]
     for n, request_id in enumerate(request_ids):
         cluster.approve(replicas[(n + 1) % REPLICAS], request_id)

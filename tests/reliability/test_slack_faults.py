@@ -43,7 +43,7 @@ def fast_posting(tencentcloud: TencentCloudSandbox, slack: SlackEmulator, tmp_pa
 def test_rate_limits_and_outages_delay_notices_but_never_lose_or_repeat_them(fast_posting: Cluster) -> None:
     cluster, slack = fast_posting, fast_posting.slack
     bot = cluster.replica("bot")
-    request_ids = [cluster.open_request(bot, f"role_name=DTS-role-{n}") for n in range(REQUESTS)]
+    request_ids = [cluster.open_request(bot, f"role_name=DTS-role-{n}", target=n) for n in range(REQUESTS)]
     for request_id in request_ids:
         cluster.request_message(request_id)
     rate_limits = [slack.faults.rate_limit(method, seconds=3600, retry_after=2) for method in POSTING]

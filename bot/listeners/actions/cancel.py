@@ -1,4 +1,4 @@
-"""*Cancel* (behind Slack's confirmation dialog, from `/dts-migrate cancel ID`): cancel the request."""
+"""*Cancel* (behind Slack's confirmation dialog; from `/dts-migrate cancel ID` or the request message)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,14 @@ from bot.services import from_context
 
 def cancel(action: dict[str, Any], body: dict[str, Any], respond: Respond,
            context: dict[str, Any]) -> None:
-    """The requester or an approver; the confirmation message is replaced by the outcome."""
+    """Who may: core.permissions (CANCEL, or STOP once a DTS task may run). The value is `<id>` from the
+    confirmation (replaced by the outcome) or `<id>:<revision>` from the request message (answered apart)."""
     services = from_context(context)
-    decision = services.requests.cancel(action.get("value", ""), body["user"]["id"])
+    request_id, _, revision = action.get("value", "").partition(":")
+    decision = services.requests.cancel(request_id, body["user"]["id"])
     if decision.changed:
         services.wake()
-    respond(replace_original=True, **blocks.reply(decision.message))
+    if revision:
+        respond(response_type="ephemeral", replace_original=False, **blocks.reply(decision.message))
+    else:
+        respond(replace_original=True, **blocks.reply(decision.message))

@@ -50,6 +50,9 @@ def _inline(services: Services, command: dict[str, Any], text: str, respond: Res
     request_fields, errors = validation.validate_request(fields, services.settings.accounts)
     if request_fields is not None and not unreadable:
         decision = services.requests.open(request_fields, command["user_id"], dedupe_key=f"cmd:{command['trigger_id']}")
+        if not decision.ok:
+            respond(**blocks.reply(f"Nothing was created. {decision.message}"))
+            return
         services.wake()
         respond(**blocks.reply(f"{decision.message} It is posted for approval in the channel."))
         return

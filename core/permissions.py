@@ -1,0 +1,129 @@
+"""Who may do what to a request: one table (`PERMISSIONS`, also in the README) and one check (`refusal`).
+
+Every decision a person takes in Slack goes through `refusal`; the rules are pure functions of the
+configuration, the request and the user, with user groups (S… IDs) resolved through an injected callable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.approvals import (
+    MembersOf,
+    Sided,
+    approval_refusal,
+    describe,
+    is_approver,
+    listed,
+    may_decide,
+    side_account,
+)
+from core.config import Settings
+from core.workflow import ACCESS_STEPS, State, cancel_target
+
+
+class Action(StrEnum):
+    REQUEST = "request"
+    APPROVE_SOURCE = "approve_source"
+    APPROVE_TARGET = "approve_target"
+    EDIT = "edit"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    """Cancel before a DTS task may run (nothing in the cloud yet, or only the access to revoke)."""
+    STOP = "stop"
+    """Cancel once a DTS task may run: StopMigrateJob, then revoke."""
+    COMPLETE = "complete"
+    RETRY_ACCESS = "retry_access"
+    """Retry after an access step failed: it re-creates access in the source account."""
+    RETRY = "retry"
+    REVERIFY = "reverify"
+
+
+class Who(StrEnum):
+    REQUESTERS = "anyone in the channel, or only `requesters` (top-level and each account's) when set"
+    SIDE_APPROVERS = "that side's approvers, never the requester unless the account has `allow_self_approval`"
+    REQUESTER = "the requester"
+    ANY_APPROVER = "any approver of either side"
+    REQUESTER_OR_APPROVER = "the requester or any approver"
+    TARGET_APPROVERS = "the target account's approvers (the requester too when a target approver)"
+    SOURCE_APPROVERS = "the source account's approvers"
+
+
+PERMISSIONS: dict[Action, Who] = {
+    Action.REQUEST: Who.REQUESTERS,
+    Action.APPROVE_SOURCE: Who.SIDE_APPROVERS,
+    Action.APPROVE_TARGET: Who.SIDE_APPROVERS,
+    Action.EDIT: Who.REQUESTER,
+    Action.REJECT: Who.ANY_APPROVER,
+    Action.CANCEL: Who.REQUESTER_OR_APPROVER,
+    Action.STOP: Who.TARGET_APPROVERS,
+    Action.COMPLETE: Who.TARGET_APPROVERS,
+    Action.RETRY_ACCESS: Who.SOURCE_APPROVERS,
+    Action.RETRY: Who.REQUESTER_OR_APPROVER,
+    Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
+}
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A request not stored yet, as the rules read it (the `request` action)."""
+
+    requester: str
+    source_account: str
+    target_account: str
+
+
+def cancel_action(state: str, failed_step: str | None, has_task: bool) -> Action:
+    """STOP when the cancel goes through stopping the DTS task, else CANCEL."""
+    return Action.STOP if cancel_target(state, failed_step, has_task) is State.STOPPING_TASK else Action.CANCEL
+
+
+def retry_action(failed_step: str | None) -> Action:
+    """RETRY_ACCESS when the failed step set up the cross-account access, else RETRY."""
+    return Action.RETRY_ACCESS if failed_step and State(failed_step) in ACCESS_STEPS else Action.RETRY
+
+
+def refusal(settings: Settings, action: Action, request: Sided, user: str, members_of: MembersOf) -> str | None:
+    """Why `user` may not take `action` on `request` (PERMISSIONS), or None when they may."""
+    who = PERMISSIONS[action]
+    what = _WORDS[action]
+    if who is Who.SIDE_APPROVERS:
+        return approval_refusal(settings, request, action.value.removeprefix("approve_"), user, members_of)
+    if who is Who.REQUESTERS:
+        return _requester_refusal(settings, request, user, members_of)
+    if who is Who.REQUESTER:
+        return None if user == request.requester else f"Only the requester may {what}."
+    approver = may_decide(settings, request, user, members_of)
+    if who is Who.ANY_APPROVER:
+        return None if approver else f"Only an approver of either side may {what}."
+    if who is Who.REQUESTER_OR_APPROVER:
+        return None if approver or user == request.requester else f"Only the requester or an approver may {what}."
+    side = "target" if who is Who.TARGET_APPROVERS else "source"
+    account = side_account(settings, request, side)
+    if is_approver(account, user, members_of):
+        return None
+    return f"Only the approvers of {account.name} ({account.uin}) may {what}: {describe(account.approvers)}."
+
+
+_WORDS = {
+    Action.REQUEST: "open a migration request", Action.APPROVE_SOURCE: "approve the source side",
+    Action.APPROVE_TARGET: "approve the target side", Action.EDIT: "edit it", Action.REJECT: "reject it",
+    Action.CANCEL: "cancel it", Action.STOP: "stop its running DTS task and cancel it",
+    Action.COMPLETE: "complete it (the cutover)",
+    Action.RETRY_ACCESS: "retry it (the retry re-creates the access in the source account)",
+    Action.RETRY: "retry it", Action.REVERIFY: "re-verify it",
+}
+
+
+def _requester_refusal(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> str | None:
+    """Every `requesters` list that applies (top-level, the source's, the target's) must name the user."""
+    lists = [("requesters", settings.requesters)] + [
+        (f"{account.name}'s requesters", account.requesters)
+        for account in (settings.account(request.source_account), settings.account(request.target_account))
+    ]
+    for name, allowed in lists:
+        if allowed and not listed(allowed, user, members_of):
+            return f"Only the configured {name} may open a migration request here: {describe(allowed)}."
+    return None
+
