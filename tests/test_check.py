@@ -3,8 +3,8 @@ membership are each ✗ with the reason and the fix; an invalid file lists its p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
