@@ -37,13 +37,14 @@ def build_app(
     wake: Callable[[], None] = lambda: None,
     members_of: MembersOf | None = None,
     token_verification_enabled: bool = True,
+    unrecorded: Callable[[], None] = lambda: None,
 ) -> App:
     """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
-    (default: Slack's usergroups.users.list)."""
+    (default: Slack's usergroups.users.list); `unrecorded()` counts a click the database failed to record."""
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
                                  resumers)
-    services = Services(settings=settings, db=db_engine, requests=requests, wake=wake)
+    services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,
                    token_verification_enabled=token_verification_enabled)
 

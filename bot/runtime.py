@@ -133,7 +133,7 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     db = _database(settings.storage.url)
     client = web_client(settings)
-    metrics = Metrics(lambda: _count_by_state(db))
+    metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
     notifier = Notifier(client, db, settings, owner, metrics=metrics)
     requests = MigrationRequests(db, settings)
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
@@ -178,7 +178,14 @@ def _reason(error: BaseException) -> str:
     return text[:300]
 
 
-def _count_by_state(db: Engine) -> dict[str, Any]:
-    with Session(db) as session:
-        rows = session.exec(select(MigrationRequest.state, func.count()).group_by(MigrationRequest.state)).all()
+def _count_by_state(db: Engine, url: str) -> dict[str, Any] | None:
+    """Requests by state, or None when the database does not answer within the probe's bound."""
+    if probe(url, HEALTH_PROBE_SECONDS) is not None:
+        return None
+    try:
+        with Session(db) as session:
+            rows = session.exec(select(MigrationRequest.state, func.count())
+                                .group_by(MigrationRequest.state)).all()
+    except SQLAlchemyError:
+        return None
     return dict(rows)

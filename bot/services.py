@@ -36,6 +36,8 @@ class Services:
     db: Engine
     requests: MigrationRequests
     wake: Callable[[], None] = field(default=lambda: None)
+    unrecorded: Callable[[], None] = field(default=lambda: None)
+    """Counts a click or command the database failed to record (bot/listeners/acks.py)."""
 
     def approved_by(self, request: MigrationRequest) -> dict[str, str]:
         """Who approved each side of the current plan revision."""
