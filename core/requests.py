@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals
+from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.policies import generate_external_id
@@ -210,10 +210,12 @@ class MigrationRequests:
         return None
 
     def reject(self, request_id: str, user: str, reason: str) -> Decision:
-        """An approver of either side turns the request down, with a reason everyone sees."""
+        """An approver of either side turns the request down, with a reason everyone sees (invisible and bidi
+        control characters removed: validation.free_text)."""
+        reason = validation.free_text(reason)[:2000]
         return self._close(request_id, user, State.REJECTED, "reject", frozenset({State.REQUESTED}),
-                           "Rejected. Reason:", requester_may=False, detail=reason.strip()[:2000] or "(none given)",
-                           facts={"reject_reason": reason.strip()[:2000]})
+                           "Rejected. Reason:", requester_may=False, detail=reason or "(none given)",
+                           facts={"reject_reason": reason})
 
     def cancel(self, request_id: str, user: str) -> Decision:
         """The requester or an approver cancels before the task runs (workflow.CANCELLABLE).
