@@ -113,8 +113,9 @@ class HttpServer:
             return
         trigger.pull_trigger(lambda: (server.del_channel(), server.socket.close()))
         deadline = time.monotonic() + drain_seconds
-        while time.monotonic() < deadline and any(
-            channel.requests or channel.total_outbufs_len for channel in list(server.active_channels.values())
+        while time.monotonic() < deadline and any(  # a request being received, handled or answered
+            channel.request is not None or channel.requests or channel.total_outbufs_len
+            for channel in list(server.active_channels.values())
         ):
             time.sleep(0.05)
         # Close every connection, then the trigger itself: the event loop's map is empty and run() returns.

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -224,10 +225,26 @@ def test_a_refused_token_at_start_is_one_line(tmp_path, sandbox_env, slack: Slac
     assert "xoxb-not-the-token" not in result.stdout + result.stderr, line
 
 
-def test_sigterm_finishes_in_flight_and_exits(cluster, replica):
-    """Graceful shutdown: the process answers what it has and exits 0 on SIGTERM."""
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_sigterm_answers_the_request_in_flight_then_exits(cluster, replica):
+    """Graceful stop: a request half received when SIGTERM arrives is still read and acked; new connections
+    are refused; the process exits 0."""
     assert replica.process is not None
-    replica.process.terminate()
+    body = urlencode(cluster.driver(replica).slash_command("U0REQUESTER", "help")).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in _signed(body).items())
+    with _connect(replica) as conn:
+        conn.sendall(f"POST /slack/events HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode() + body[:20])
+        replica.process.terminate()
+        wait_until(lambda: _refused(replica.port), WAIT, "the listening socket to close on SIGTERM")
+        conn.sendall(body[20:])
+        assert _status(_read_answer(conn)) == 200
     wait_until(lambda: replica.process.poll() is not None, WAIT, "dtsbot serve to exit on SIGTERM")
     assert replica.process.returncode == 0
     assert "Traceback" not in cluster.logs()
