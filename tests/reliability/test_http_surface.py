@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import yaml
@@ -140,6 +140,10 @@ MALFORMED = {
     "signed payload null": (b"payload=null", _signed),
     "signed not-json payload": (b"payload=%7Bnot-json", _signed),
     "signed invalid UTF-8": (b"payload=%7B%7D&text=\xff\xfe", _signed),
+    "signed payload without user": (b"payload=%7B%22type%22%3A%22block_actions%22%7D", _signed),
+    "signed payload with actions not a list": (
+        b"payload=" + quote('{"type":"block_actions","user":{"id":"U1"},"actions":5}').encode(), _signed),
+    "signed slash command without user_id": (b"command=%2Fdts-migrate&text=list", _signed),
     "signed JSON body that is a list": (b"[1, 2]", lambda b: {**_signed(b), "Content-Type": "application/json"}),
 }
 
