@@ -38,6 +38,7 @@ IDLE_TIMEOUT_SECONDS = 5
 THREADS = 8  # workers only ack (the work is in Bolt's executor): a few suffice on 2 cores
 CONNECTION_LIMIT = 256  # open sockets at once; waitress stops accepting beyond it
 DRAIN_SECONDS = 10.0  # graceful shutdown: how long in-flight requests may take to be answered
+DRAIN_GRACE_SECONDS = 0.5  # ... and at least this long, so a request whose bytes are in flight is seen
 
 # "Task queue depth is N" is logged per request whenever all workers are busy: one line per queued request
 # under a burst; the queue is bounded by CONNECTION_LIMIT anyway.
@@ -112,10 +113,11 @@ class HttpServer:
             server.task_dispatcher.shutdown()
             return
         trigger.pull_trigger(lambda: (server.del_channel(), server.socket.close()))
-        deadline = time.monotonic() + drain_seconds
-        while time.monotonic() < deadline and any(  # a request being received, handled or answered
-            channel.request is not None or channel.requests or channel.total_outbufs_len
-            for channel in list(server.active_channels.values())
+        started = time.monotonic()
+        while time.monotonic() < started + drain_seconds and (
+            time.monotonic() < started + DRAIN_GRACE_SECONDS  # bytes already sent get read first
+            or any(channel.request is not None or channel.requests or channel.total_outbufs_len
+                   for channel in list(server.active_channels.values()))  # being received, handled, answered
         ):
             time.sleep(0.05)
         # Close every connection, then the trigger itself: the event loop's map is empty and run() returns.

@@ -241,10 +241,17 @@ def test_sigterm_answers_the_request_in_flight_then_exits(cluster, replica):
     """Graceful stop: a request half received when SIGTERM arrives is still read and acked; new connections
     are refused; the process exits 0."""
     assert replica.process is not None
-    body = urlencode(cluster.driver(replica).slash_command("U0REQUESTER", "help")).encode()
-    head = "".join(f"{k}: {v}\r\n" for k, v in _signed(body).items())
+    def request() -> tuple[bytes, bytes]:
+        body = urlencode(cluster.driver(replica).slash_command("U0REQUESTER", "help")).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in _signed(body).items())
+        return f"POST /slack/events HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode(), body
+
     with _connect(replica) as conn:
-        conn.sendall(f"POST /slack/events HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode() + body[:20])
+        head, body = request()
+        conn.sendall(head + body)  # a first request on the connection: the server has accepted it
+        assert _status(_read_answer(conn)) == 200
+        head, body = request()
+        conn.sendall(head + body[:20])
         replica.process.terminate()
         wait_until(lambda: _refused(replica.port), WAIT, "the listening socket to close on SIGTERM")
         conn.sendall(body[20:])
