@@ -5,8 +5,8 @@
 Signed slash commands (`/dts-migrate list`, half) and approval clicks (the other half; a stranger's click, so
 each is refused and audited — a write per click without ever approving) go over HTTP to a `dtsbot serve`
 child process on SQLite and, with --postgres, on PostgreSQL. The bare app (bench/bare_app.py) is a child
-process too: the same Bolt configuration and HTTP server, listeners that only ack. Each target gets the same
-mix, first closed-loop from `--clients` concurrent clients (each sends its next request when the last is
+process too: the same Bolt configuration and HTTP server (waitress and the signature gate), listeners that only
+ack. Each target gets the same mix, first closed-loop from `--clients` concurrent clients (each sends its next request when the last is
 acked), then, for each --rate, open-loop at that many requests per second (Slack's traffic does not wait for
 us). `dtsbot serve` runs app.yaml's scheduler poll (10 s), not the tests' fast one.
 

@@ -1,5 +1,5 @@
-"""The bare Bolt app of bench/ack.py as its own process: dtsbot's Bolt configuration and HTTP server, listeners
-that only ack. Run as a child (`python bench/bare_app.py PORT SLACK_API_URL`), like `dtsbot serve`, so both
+"""The bare Bolt app of bench/ack.py as its own process: dtsbot's Bolt configuration and HTTP server (waitress,
+with the same signature gate before Bolt), listeners that only ack. Run as a child (`python bench/bare_app.py PORT SLACK_API_URL`), like `dtsbot serve`, so both
 targets are measured the same way: a separate interpreter with its own GIL, reached over HTTP.
 """
 
@@ -25,7 +25,7 @@ def main() -> None:
                    token_verification_enabled=False)
     app.command("/dts-migrate")(lambda ack: ack())
     app.action("approve_source")(lambda ack: ack())
-    server = HttpServer(wsgi_app(app), port=port, host="127.0.0.1")
+    server = HttpServer(wsgi_app(app, signing_secret=SIGNING_SECRET), port=port, host="127.0.0.1")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     server.start()

@@ -39,13 +39,15 @@ def build_app(
     members_of: MembersOf | None = None,
     token_verification_enabled: bool = True,
     inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
+    unrecorded: Callable[[], None] = lambda: None,
 ) -> App:
     """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
-    (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check)."""
+    (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check);
+    `unrecorded()` counts a click the database failed to record."""
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
                                  resumers, inspect_role)
-    services = Services(settings=settings, db=db_engine, requests=requests, wake=wake)
+    services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,
                    token_verification_enabled=token_verification_enabled)
 

@@ -3,7 +3,9 @@
 For every account: STS GetCallerIdentity with its keys must answer `AccountId == uin` (the bot acts as that
 account), and with the executor sub-account's keys `UserId == executor_uin` within that account. For Slack:
 `auth.test` must accept the bot token, and the bot must be a member of `slack.channel`. Each item is ready
-(✓) or not (✗, with the reason and the fix); nothing is created or changed anywhere.
+(✓) or not (✗, with the reason and the fix); nothing is created or changed anywhere. Any exception an item
+raises (a network error, a malformed URL, the SDK finding no credentials) is that item's ✗, never a traceback:
+the table is always printed whole.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def _identity(what: str, call: Callable[[], dict], expect: Callable[[dict], str 
     except TencentCloudSDKException as error:
         diagnosis = diagnose(error, "GetCallerIdentity")
         return Item(what, False, diagnosis.what, diagnosis.fix)
+    except Exception as error:  # noqa: BLE001 - any failure of this item is its ✗ (the table goes on)
+        return Item(what, False, _one_line(error), _cloud_fix(error))
     mismatch = expect(answer)
     return Item(what, mismatch is None, mismatch or ok(answer),
                 "" if mismatch is None else "Use the keys of that account, or fix the UIN in app.yaml.")
@@ -84,6 +88,11 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
         code = str(error.response.get("error"))
         return [Item("slack.bot_token", False, f"auth.test answered {code}", SLACK_FIXES.get(code, "")),
                 Item(f"slack.channel {channel}", False, "not checked: the token does not work")]
+    except Exception as error:  # noqa: BLE001 - unreachable Slack or a malformed api_url is this item's ✗
+        return [Item("slack.bot_token", False, f"auth.test at {client.base_url} failed: {_one_line(error)}",
+                     "Check slack.api_url (SLACK_API_URL; empty means https://slack.com/api/) and that this host "
+                     "reaches Slack (proxy, firewall, DNS)."),
+                Item(f"slack.channel {channel}", False, "not checked: Slack did not answer")]
     items = [Item("slack.bot_token", True, f"bot @{auth.get('user')} ({auth.get('user_id')}) in {auth.get('team')}")]
     try:
         info = client.conversations_info(channel=channel)["channel"]
@@ -92,6 +101,9 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
         code = str(error.response.get("error"))
         return [*items, Item(f"slack.channel {channel}", False, f"conversations.info answered {code}",
                              SLACK_FIXES.get(code, ""))]
+    except Exception as error:  # noqa: BLE001 - as above
+        return [*items, Item(f"slack.channel {channel}", False, f"conversations.info failed: {_one_line(error)}",
+                             "Check that this host reaches Slack, then run the check again.")]
     name = f"#{info.get('name', channel)}"
     if member:
         return [*items, Item(f"slack.channel {channel}", True, f"the bot is a member of {name}")]
@@ -108,6 +120,22 @@ def _listed(client: WebClient, channel: str, user_id: str) -> bool:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return False
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as `Type: first line of its message`."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
+
+
+def _cloud_fix(error: BaseException) -> str:
+    if isinstance(error, OSError) and "TKE_REGION" in str(error):
+        # The SDK's default chain (env, profile, CVM role) ends with the TKE OIDC provider, whose OSError is
+        # what remains when no link found keys.
+        return ("No keys found: set this account's credentials (secret_id, secret_key) in app.yaml, or run "
+                "where the SDK's default chain finds them (TENCENTCLOUD_SECRET_ID/KEY, a profile, a CVM role).")
+    return ("Check tencentcloud.endpoint (TENCENTCLOUD_ENDPOINT; empty means the real API) and that this host "
+            "reaches Tencent Cloud.")
 
 
 def check(settings: Settings, clients: CloudClients, client: WebClient) -> list[Item]:

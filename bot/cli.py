@@ -15,13 +15,17 @@ from core.config import ConfigError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.runtime import build_runtime
+    from bot.runtime import StartupError, build_runtime
     from core.logs import configure_logging
 
     settings = load_settings(args.config)
     configure_logging(settings)
-    runtime = build_runtime(settings)
-    runtime.start()
+    try:
+        runtime = build_runtime(settings)
+        runtime.start()
+    except StartupError as error:
+        print(f"dtsbot: cannot start: {error}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -17,9 +17,11 @@ from typing import Any, Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -36,8 +38,15 @@ from handlers import STEPS
 from handlers.role_check import inspect_role
 from storage.db import make_engine, migrate
 from storage.models import MigrationRequest
+from storage.probe import probe
 
 log = logging.getLogger(__name__)
+HEALTH_PROBE_SECONDS = 2.0
+"""/healthz's database probe gives up after this long: a locked or stopped database shows within seconds."""
+
+
+class StartupError(Exception):
+    """The replica cannot start; the message is one line naming what, why and the key to fix."""
 
 
 class SchedulerLike(Protocol):
@@ -91,7 +100,11 @@ class Runtime:
         else:
             self.notifier.start()
         if self.socket_mode is not None:
-            self.socket_mode.connect()
+            try:
+                self.socket_mode.connect()
+            except (SlackApiError, BoltError, OSError) as error:
+                self.stop()
+                raise StartupError(f"slack.app_token: Socket Mode cannot connect: {_reason(error)}") from None
             log.info("Socket Mode connected")
         elif self.http is not None:
             log.info("serving Slack at %s/slack/events", self.http.start())
@@ -107,12 +120,10 @@ class Runtime:
             self.scheduler.shutdown()
 
     def health(self) -> tuple[bool, str]:
-        """/healthz: the database answers and the scheduler ticks."""
-        try:
-            with Session(self.db) as session:
-                session.exec(select(1)).one()
-        except SQLAlchemyError as error:
-            return False, f"database: {type(error).__name__}"
+        """/healthz: the database takes a write within seconds and the scheduler ticks."""
+        problem = probe(self.settings.storage.url, HEALTH_PROBE_SECONDS)
+        if problem is not None:
+            return False, f"database: {problem}"
         if self.scheduler is not None and not self.scheduler.alive():
             return False, "scheduler: not ticking"
         return True, "ok"
@@ -122,27 +133,62 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
                   host: str = "0.0.0.0", owner: str | None = None) -> Runtime:
     """Wire a replica from the settings: migrate the schema, build every part, start nothing yet."""
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-    db = make_engine(settings.storage.url)
-    migrate(db)
+    db = _database(settings.storage.url)
     client = web_client(settings)
-    metrics = Metrics(lambda: _count_by_state(db))
+    metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
     notifier = Notifier(client, db, settings, owner, metrics=metrics)
     requests = MigrationRequests(db, settings)
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
     kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
     inspect = functools.partial(inspect_role, clients=CloudClients(settings)) if scheduler is not None else None
-    app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
-                    inspect_role=inspect)
+    try:
+        app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
+                        inspect_role=inspect, unrecorded=metrics.unrecorded.inc)
+    except (BoltError, SlackApiError, OSError) as error:
+        where = settings.slack.api_url or "https://slack.com/api/"
+        raise StartupError(f"slack.bot_token: auth.test at {where} failed: {_reason(error)}; check the token "
+                           "(SLACK_BOT_TOKEN) and that Slack is reachable") from None
     runtime = Runtime(settings, db, client, notifier, app, metrics, scheduler, None, None)
     if settings.slack.app_token is not None:
         runtime.socket_mode = socket_mode(app, settings)
-    else:
-        runtime.http = HttpServer(wsgi_app(app, runtime.health, lambda: (metrics.render(), CONTENT_TYPE)),
-                                  settings.slack.port, host)
+        return runtime
+    application = wsgi_app(app, runtime.health, lambda: (metrics.render(), CONTENT_TYPE),
+                           signing_secret=settings.slack.signing_secret.get_secret_value())
+    try:
+        runtime.http = HttpServer(application, settings.slack.port, host)
+    except OSError as error:
+        raise StartupError(f"slack.port {settings.slack.port}: cannot listen on {host}: {_reason(error)}; "
+                           "choose a free port (DTSBOT_PORT)") from None
     return runtime
 
 
-def _count_by_state(db: Engine) -> dict[str, Any]:
-    with Session(db) as session:
-        rows = session.exec(select(MigrationRequest.state, func.count()).group_by(MigrationRequest.state)).all()
+def _database(url: str) -> Engine:
+    """The engine with the schema migrated, or a StartupError naming storage.url (password hidden)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        db = make_engine(url)
+        migrate(db)
+    except (SQLAlchemyError, OSError) as error:
+        raise StartupError(f"storage.url {shown}: cannot open the database: {_reason(error)}; check that it "
+                           "is reachable and writable (DTSBOT_DATABASE_URL)") from None
+    return db
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of the innermost error's message (SQLAlchemy and Bolt wrap theirs)."""
+    inner = getattr(error, "orig", None) or getattr(error, "reason", None) or error
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+    return text[:300]
+
+
+def _count_by_state(db: Engine, url: str) -> dict[str, Any] | None:
+    """Requests by state, or None when the database does not answer within the probe's bound."""
+    if probe(url, HEALTH_PROBE_SECONDS) is not None:
+        return None
+    try:
+        with Session(db) as session:
+            rows = session.exec(select(MigrationRequest.state, func.count())
+                                .group_by(MigrationRequest.state)).all()
+    except SQLAlchemyError:
+        return None
     return dict(rows)

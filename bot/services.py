@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot import blocks
+from core.admission import RequestAdmission
 from core.config import Settings
 from core.plan import plan_for
 from core.requests import MigrationRequests
@@ -36,6 +37,13 @@ class Services:
     db: Engine
     requests: MigrationRequests
     wake: Callable[[], None] = field(default=lambda: None)
+    unrecorded: Callable[[], None] = field(default=lambda: None)
+    """Counts a click or command the database failed to record (bot/listeners/acks.py)."""
+    admission: RequestAdmission = field(init=False)
+    """Where and how often people may open new requests (the slash command asks it first)."""
+
+    def __post_init__(self) -> None:
+        self.admission = RequestAdmission(self.settings)
 
     def approved_by(self, request: MigrationRequest) -> dict[str, str]:
         """Who approved each side of the current plan revision."""

@@ -59,6 +59,17 @@ class SlackSettings(_Strict):
     """Bolt's listener executor size; Bolt's default of 5 is too small for bursts of clicks."""
     posts_per_second: float = Field(default=1.0, gt=0, le=100)
     """Channel posts per second, sustained: Slack allows about one (a test workspace may allow more)."""
+    requests_per_minute_per_user: int = Field(default=5, ge=1, le=10_000)
+    """New requests one person may open in a minute (each one posts to the channel and pings two owners)."""
+    requests_per_minute_per_channel: int = Field(default=20, ge=1, le=10_000)
+    """New requests the whole channel may open in a minute (the channel's posts are paced at posts_per_second)."""
+
+    @field_validator("bot_token", "signing_secret")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
 
     @field_validator("channel")
     @classmethod

@@ -15,14 +15,20 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _RequestsByState(Collector):
-    """Reads the request counts at scrape time, so every replica reports the shared database's truth."""
+    """Reads the request counts at scrape time, so every replica reports the shared database's truth; when the
+    database does not answer (None), only `dtsbot_database_up 0`, so a scrape never waits on an outage."""
 
-    def __init__(self, count_by_state: Callable[[], Mapping[str, int]]) -> None:
+    def __init__(self, count_by_state: Callable[[], Mapping[str, int] | None]) -> None:
         self._count_by_state = count_by_state
 
     def collect(self):
+        counts = self._count_by_state()
+        yield GaugeMetricFamily("dtsbot_database_up", "1 when the database answered this scrape",
+                                value=0 if counts is None else 1)
+        if counts is None:
+            return
         family = GaugeMetricFamily("dtsbot_requests", "Migration requests by state", labels=["state"])
-        for state, count in sorted(self._count_by_state().items()):
+        for state, count in sorted(counts.items()):
             family.add_metric([state], count)
         yield family
 
@@ -30,7 +36,7 @@ class _RequestsByState(Collector):
 class Metrics:
     """The counters the bot updates; `render()` gives the Prometheus text format."""
 
-    def __init__(self, count_by_state: Callable[[], Mapping[str, int]] | None = None) -> None:
+    def __init__(self, count_by_state: Callable[[], Mapping[str, int] | None] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.cloud_calls = Counter(
             "dtsbot_cloud_calls", "Tencent Cloud API calls", ["action", "outcome"], registry=self.registry
@@ -40,6 +46,10 @@ class Metrics:
         )
         self.slack_rate_limited = Counter(
             "dtsbot_slack_rate_limited", "Slack answers with HTTP 429", registry=self.registry
+        )
+        self.unrecorded = Counter(
+            "dtsbot_unrecorded", "Clicks and commands acked but not recorded (database error); the user was told",
+            registry=self.registry,
         )
         self.poll_cycle = Histogram(
             "dtsbot_poll_cycle_seconds", "Duration of one scheduler poll cycle", registry=self.registry,

@@ -1,12 +1,14 @@
-"""Client-side rate limits: a small thread-safe token bucket per (account, API), so the bot stays within
+"""Rate limits. Client-side: a small thread-safe token bucket per (account, API), so the bot stays within
 Tencent Cloud's published rates (CAM CreateRole 2/s, AttachRolePolicy 3/s, DTS 20/s per account) instead of
-learning them from `RequestLimitExceeded`.
+learning them from `RequestLimitExceeded`. Server-side: a sliding window per key, for how many new requests
+people may open (core/admission.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -35,3 +37,26 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+
+class SlidingWindow:
+    """At most `limit` events per key within the last `window` seconds; `take` records one if allowed."""
+
+    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+        self._events: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str) -> float:
+        """0 when one more event is allowed now; else seconds until it is. Not thread-safe: callers lock."""
+        now = self._clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if not events:
+            del self._events[key]  # keys of people who stopped do not accumulate
+            return 0.0
+        return 0.0 if len(events) < self.limit else events[0] + self.window - now
+
+    def take(self, key: str) -> None:
+        """Record one event now (after `retry_after(key) == 0`)."""
+        self._events.setdefault(key, deque()).append(self._clock())

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals
+from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.permissions import Action, Proposed, cancel_action, refusal, retry_action
@@ -295,8 +295,9 @@ class MigrationRequests:
         return None
 
     def reject(self, request_id: str, user: str, reason: str) -> Decision:
-        """An approver of either side turns the request down, with a reason everyone sees."""
-        reason = reason.strip()[:2000]
+        """An approver of either side turns the request down, with a reason everyone sees (invisible and bidi
+        control characters removed: validation.free_text)."""
+        reason = validation.free_text(reason)[:2000]
         return self._close(request_id, user, "reject", lambda _request: Action.REJECT,
                            lambda request: State.REJECTED if request.state == State.REQUESTED else None,
                            {State.REJECTED: "Rejected. Reason:"}, facts={"reject_reason": reason},

@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -94,6 +95,22 @@ def shown(value: str) -> str:
     clipped = value[:MAX_ECHO]
     safe = "".join(c if c.isprintable() and c != "`" else "?" for c in clipped)
     return safe + ("…" if len(value) > MAX_ECHO else "")
+
+
+def free_text(value: str) -> str:
+    """Free text a person wrote (a reject reason) as it may be stored and shown: without bidi overrides and
+    isolates, zero-width and other invisible format or control characters (newlines and tabs stay; line and
+    paragraph separators become newlines, other spaces a plain space), trimmed. U+202E could otherwise reverse what readers see."""
+    kept = []
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Zl", "Zp"):
+            kept.append("\n")
+        elif category == "Zs":
+            kept.append(" ")
+        elif char in "\n\t" or category not in ("Cc", "Cf", "Co", "Cs", "Cn"):
+            kept.append(char)
+    return "".join(kept).strip()
 
 
 def named(value: str) -> str:

@@ -3,6 +3,7 @@ membership are each ✗ with the reason and the fix; an invalid file lists its p
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +137,56 @@ def test_unknown_channel_is_not_ready(environ, capsys):
     code, lines = check(capsys)
     assert code == 1
     assert row(lines, "slack.channel C0NOSUCH01").endswith("conversations.info answered channel_not_found")
+
+
+def _no_traceback(capsys_err: str) -> None:
+    assert "Traceback" not in capsys_err, capsys_err
+
+
+def test_slack_unreachable_is_an_item_and_the_whole_table_is_printed(environ, capsys):
+    with socket.socket() as closed:  # a port that was free: nothing listens there
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    environ.setenv("SLACK_API_URL", f"http://127.0.0.1:{port}/api/")
+    code = main(["check", "--config", str(APP_YAML)])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert code == 1
+    _no_traceback(err)
+    assert row(lines, "accounts[shop-prod] keys").startswith("✓")  # the cloud results are printed too
+    assert "auth.test at http://127.0.0.1" in row(lines, "slack.bot_token")
+    assert any("fix: Check slack.api_url (SLACK_API_URL" in line for line in lines)
+    assert row(lines, "slack.channel").endswith("not checked: Slack did not answer")
+    assert lines[-1] == "3/5 ready; fix the ✗ items above"
+
+
+def test_a_malformed_slack_api_url_is_an_item(environ, capsys):
+    environ.setenv("SLACK_API_URL", "not a url")
+    code = main(["check", "--config", str(APP_YAML)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    _no_traceback(err)
+    assert row(out.splitlines(), "slack.bot_token").startswith("✗")
+    assert out.splitlines()[-1] == "3/5 ready; fix the ✗ items above"
+
+
+def test_an_account_without_credentials_and_no_default_chain_is_an_item(environ, tmp_path, capsys):
+    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TKE_REGION", "TKE_PROVIDER_ID",
+                 "TKE_WEB_IDENTITY_TOKEN_FILE", "TKE_ROLE_ARN"):
+        environ.delenv(name, raising=False)
+    environ.setenv("HOME", str(tmp_path))  # no ~/.tencentcloud profile either
+    text = APP_YAML.read_text()
+    start = text.index("    credentials:\n      secret_id: ${SOURCE_SECRET_ID")
+    end = text.index("\n\n", start)
+    path = tmp_path / "app.yaml"
+    path.write_text(text[:start] + text[end:])
+    code = main(["check", "--config", str(path)])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert code == 1
+    _no_traceback(err)
+    assert "TKE_REGION" in row(lines, "accounts[shop-prod] keys") and row(lines, "shop-prod").startswith("✗")
+    assert any("fix: No keys found: set this account's credentials" in line for line in lines)
+    assert row(lines, "accounts[analytics] keys").startswith("✓")
+    assert row(lines, "slack.bot_token").startswith("✓")
+    assert lines[-1] == "4/5 ready; fix the ✗ items above"

@@ -118,3 +118,19 @@ def test_file_errors_are_messages_not_tracebacks(tmp_path):
     broken.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(broken)
+
+
+@pytest.mark.parametrize("key", ["signing_secret", "bot_token"])
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_secret_or_token_is_refused_naming_the_key(key, empty):
+    data = minimal()
+    data["slack"][key] = empty
+    assert problems(data) == [f"slack.{key}: must not be empty"]
+
+
+def test_request_limits_default_and_are_bounded():
+    settings = parse_settings(minimal(), {"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert (settings.slack.requests_per_minute_per_user, settings.slack.requests_per_minute_per_channel) == (5, 20)
+    data = minimal()
+    data["slack"]["requests_per_minute_per_user"] = 0
+    assert problems(data) == ["slack.requests_per_minute_per_user: Input should be greater than or equal to 1"]

@@ -22,3 +22,12 @@ def test_registries_are_independent():
     first, second = Metrics(), Metrics()
     first.slack_rate_limited.inc()
     assert "dtsbot_slack_rate_limited_total 0.0" in second.render().decode()
+
+
+def test_a_database_that_does_not_answer_is_database_up_0_without_request_counts():
+    metrics = Metrics(count_by_state=lambda: None)
+    metrics.unrecorded.inc()
+    text = metrics.render().decode()
+    assert "dtsbot_database_up 0.0" in text
+    assert "dtsbot_requests{" not in text
+    assert "dtsbot_unrecorded_total 1.0" in text

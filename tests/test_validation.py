@@ -429,3 +429,21 @@ def test_parse_inline_never_raises(text):
     fields, errors = v.parse_inline(text)
     assert all(isinstance(k, str) and isinstance(val, str) for k, val in fields.items())
     assert all(isinstance(e, str) for e in errors)
+
+
+@pytest.mark.parametrize(("text", "clean"), [
+    ("\u202eevil\u202c", "evil"),                      # right-to-left override and pop
+    ("a\u2066b\u2069c\u200fd\u061ce", "abcde"),        # isolates, RLM, Arabic letter mark
+    ("zero\u200bwidth\ufeff", "zerowidth"),            # zero-width space, BOM
+    ("bell\x07 esc\x1b[31m", "bell esc[31m"),          # C0 controls
+    ("line\u2028two\ttab\nthree", "line\ntwo\ttab\nthree"),
+    ("中文 🙂 émoji", "中文 🙂 émoji"),                  # visible text stays as it is
+])
+def test_free_text_drops_bidi_and_invisible_characters(text, clean):
+    assert v.free_text(text) == clean
+
+
+@given(st.text())
+@settings(max_examples=300)
+def test_free_text_leaves_nothing_invisible_but_newlines_and_tabs(text):
+    assert all(c.isprintable() or c in "\n\t" for c in v.free_text(text))

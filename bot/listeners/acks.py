@@ -5,6 +5,8 @@ Slack gets its answer when the listener returns. `ack_first(app, work)` is such 
 `work` — the database, audit, respond(), views.open — to Bolt's listener executor with the same Bolt arguments.
 So an ack never queues behind earlier requests' work (it did when Bolt ran listeners, acks included, inside
 the executor), and costs no copy of the request (Bolt's own lazy listeners deep-copy and re-parse it).
+When the work fails on the database (locked, down), nothing was recorded (each operation is one transaction):
+the user is told so through Slack's response_url, which works without the database, and it is counted.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.kwargs_injection.args import Args
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services import SERVICES
 
 log = logging.getLogger(__name__)
 Acknowledge = Callable[[Args], None]
+NOT_RECORDED = "Could not record this — nothing changed. Please try again in a minute."
 
 
 def ack(args: Args) -> None:
@@ -30,15 +37,33 @@ def ack_first(app: App, work: Callable[..., None], acknowledge: Acknowledge = ac
     names = list(inspect.signature(work).parameters)
     executor = app.listener_runner.listener_executor
 
-    def run(arguments: dict[str, object]) -> None:
+    def run(arguments: dict[str, object], args: Args) -> None:
         try:
             work(**arguments)
+        except SQLAlchemyError as error:
+            log.error("%s not recorded: database error %s", work.__name__, type(error).__name__)
+            _not_recorded(args)
         except Exception:
             log.exception("%s failed after its ack", work.__name__)
 
     def listener(args: Args) -> None:
         acknowledge(args)
-        executor.submit(run, {name: getattr(args, name) for name in names})
+        executor.submit(run, {name: getattr(args, name) for name in names}, args)
 
     listener.__name__ = work.__name__
     return listener
+
+
+def _not_recorded(args: Args) -> None:
+    """Tell the user (ephemeral, through response_url when there is one) and count it."""
+    services = args.context.get(SERVICES)
+    if services is not None:
+        services.unrecorded()
+    try:
+        if args.respond is not None and args.respond.response_url:
+            args.respond(text=NOT_RECORDED, response_type="ephemeral", replace_original=False)
+        elif services is not None and args.context.user_id:
+            args.client.chat_postEphemeral(channel=services.settings.slack.channel, user=args.context.user_id,
+                                           text=NOT_RECORDED)
+    except (SlackApiError, OSError) as error:  # Slack unreachable too: the log line above is all that can be done
+        log.warning("could not tell the user either: %s", type(error).__name__)

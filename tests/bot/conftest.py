@@ -35,14 +35,19 @@ def inline(target_instance: str = "cdb-dst00001", source_instance: str = "cdb-sr
     return INLINE.replace("cdb-dst00001", target_instance).replace("cdb-src00001", source_instance)
 
 
-def make_settings(api_url: str, database_url: str, top_level: dict[str, Any] | None = None,
-                  **account_overrides: Any) -> Settings:
+UNLIMITED = {"requests_per_minute_per_user": 10_000, "requests_per_minute_per_channel": 10_000}
+"""Tests open many requests quickly; the limits' own tests set them low."""
+
+
+def make_settings(api_url: str, database_url: str, top_level: dict[str, Any] | None = None, *,
+                  slack: dict[str, Any] | None = None, **account_overrides: Any) -> Settings:
     """The shared sandbox constants as settings; `account_overrides` apply to both accounts, `top_level` to
-    the file's top level (e.g. `requesters`)."""
+    the file's top level (e.g. `requesters`), `slack` keys override the slack section."""
     return parse_settings({
         **(top_level or {}),
         "slack": {"bot_token": "xoxb-sandbox-bot-token", "signing_secret": SIGNING_SECRET,
-                  "channel": CHANNEL, "api_url": api_url, "port": 0, "listener_threads": 16},
+                  "channel": CHANNEL, "api_url": api_url, "port": 0, "listener_threads": 16, **UNLIMITED,
+                  **(slack or {})},
         "storage": {"url": database_url},
         "accounts": [
             {"name": "shop-prod", "uin": "100000000001", "approvers": [SOURCE_OWNER], **account_overrides},
@@ -146,8 +151,15 @@ def top_level() -> dict[str, Any]:
 
 
 @pytest.fixture
-def bot(slack: SlackEmulator, db: Engine, account_overrides: dict[str, Any], top_level: dict[str, Any]) -> Iterator[Bot]:
-    settings = make_settings(slack.base_url, str(db.url), top_level, **account_overrides)
+def slack_overrides() -> dict[str, Any]:
+    """Per-test slack settings (e.g. the request limits); override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def bot(slack: SlackEmulator, db: Engine, account_overrides: dict[str, Any], top_level: dict[str, Any],
+        slack_overrides: dict[str, Any]) -> Iterator[Bot]:
+    settings = make_settings(slack.base_url, str(db.url), top_level, slack=slack_overrides, **account_overrides)
     client = web_client(settings)
     notifier = Notifier(client, db, settings, owner="test", posts_per_second=1000)
     approved: list[str] = []

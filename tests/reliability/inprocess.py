@@ -45,7 +45,9 @@ def bot_settings(api_url: str, database_url: str, **account_overrides: Any) -> S
     """The shared sandbox constants as settings (no cloud endpoint: these tests never reach the cloud)."""
     return parse_settings({
         "slack": {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, "channel": CHANNEL,
-                  "api_url": api_url, "port": 0, "listener_threads": 16},
+                  "api_url": api_url, "port": 0, "listener_threads": 16,
+                  # hostile-input and load tests open thousands of requests: no limit on how many
+                  "requests_per_minute_per_user": 10_000, "requests_per_minute_per_channel": 10_000},
         "storage": {"url": database_url},
         "accounts": [
             {"name": "shop-prod", "uin": "100000000001", "approvers": [SOURCE_OWNER], **account_overrides},

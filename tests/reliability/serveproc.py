@@ -37,6 +37,8 @@ def write_config(directory: Path, poll_seconds: float = 0.3, lease_seconds: floa
     keys to set per section, e.g. `{"tencentcloud": {"timeout_seconds": 1}}`."""
     config = yaml.safe_load(APP_YAML.read_text())
     config["scheduler"] = {**config["scheduler"], "poll_seconds": poll_seconds, "lease_seconds": lease_seconds}
+    config["slack"] = {**config["slack"], "requests_per_minute_per_user": 10_000,  # tests open many at once
+                       "requests_per_minute_per_channel": 10_000}
     for section, keys in (overrides or {}).items():
         config[section] = {**config.get(section, {}), **keys}
     path = directory / "app.yaml"

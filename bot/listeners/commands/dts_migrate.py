@@ -19,6 +19,11 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
     text = (command.get("text") or "").strip()
     word, _, argument = text.partition(" ")
     sub = word.lower()
+    if sub not in ("help", "list", "status", "cancel"):  # a new request: only in the channel, and not too often
+        refusal = services.admission.refusal(command["user_id"], command.get("channel_id", ""))
+        if refusal is not None:  # the bot's own text (a channel link, numbers): not escaped
+            respond(**blocks.render([blocks.section(refusal)], refusal))
+            return
     if not text:
         client.views_open(trigger_id=command["trigger_id"], view=modals.request_modal(services.settings))
     elif sub == "help":

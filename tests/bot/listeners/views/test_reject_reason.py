@@ -27,3 +27,15 @@ def test_a_stranger_cannot_reject(bot: Bot) -> None:
     assert "Only an approver" in answer["text"] and bot.slack.views == []
     assert refusals(bot, request_id) == [(STRANGER, "reject")]
     assert bot.request(request_id).state == "requested"
+
+
+def test_a_reason_loses_its_bidi_and_invisible_characters(bot: Bot) -> None:
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    bot.driver.click(TARGET_OWNER, message, "reject")
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    bot.driver.submit_view(TARGET_OWNER, view, {"reason": "\u202etxt.exe\u202c too\u200b big\u2066!\u2069"})
+    eventually(lambda: bot.request(request_id).state == "rejected")
+    bot.notifier.flush()
+    [notice] = bot.slack.thread("C0DTSBOT01", message["ts"])
+    assert notice["text"] == f"Rejected. Reason:\n`txt.exe too big!` (<@{TARGET_OWNER}>)"
