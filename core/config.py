@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -110,6 +110,9 @@ class AccountSettings(_Strict):
     executor_credentials: Credentials | None = None
     """Keys of `executor_uin`; needed when a request names that sub-account as executor."""
     allow_self_approval: bool = False
+    access: Literal["managed", "guided"] = "managed"
+    """managed: the bot does this account's CAM steps with its keys; guided: the owner runs the steps the bot
+    generates (no CAM keys here; a guided source account needs no keys at all)."""
 
     @field_validator("uin", "executor_uin")
     @classmethod

@@ -136,3 +136,18 @@ def test_unknown_channel_is_not_ready(environ, capsys):
     code, lines = check(capsys)
     assert code == 1
     assert row(lines, "slack.channel C0NOSUCH01").endswith("conversations.info answered channel_not_found")
+
+
+def test_a_guided_source_without_keys_is_ready_and_said_to_be_guided(environ, cloud, capsys, tmp_path):
+    text = APP_YAML.read_text()
+    keys = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
+            "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
+    assert keys in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace(keys, "    access: guided\n", 1))
+    code, lines = check(capsys, path)
+    assert code == 0, lines
+    guided = row(lines, "accounts[shop-prod] access")
+    assert guided.startswith("✓") and "guided" in guided and "owner runs the CAM steps" in guided
+    assert not any("accounts[shop-prod] keys" in line for line in lines)
+    assert not [r for r in cloud.calls.records if r.caller_uin == "100000000001"]

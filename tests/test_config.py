@@ -118,3 +118,18 @@ def test_file_errors_are_messages_not_tracebacks(tmp_path):
     broken.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(broken)
+
+
+def test_access_defaults_to_managed_and_guided_needs_no_credentials():
+    data = minimal()
+    data["accounts"][0].pop("credentials", None)
+    data["accounts"][0]["access"] = "guided"
+    settings = parse_settings(data, environ={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert [a.access for a in settings.accounts] == ["guided", "managed"]
+    assert settings.accounts[0].credentials is None
+
+
+def test_access_is_managed_or_guided():
+    data = minimal()
+    data["accounts"][0]["access"] = "manual"
+    assert any(p.startswith("accounts[0].access:") for p in problems(data))
