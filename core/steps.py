@@ -40,3 +40,5 @@ class StepResult:
     next_state: str | None = None
     """Overrides the default next state (e.g. running → ready_to_complete instead of revoking_access)."""
     retry_after: float | None = None
+    actions: tuple[str, ...] = ()
+    """Buttons under the step's notice instead of the default ones of the state it leads to (guided mode)."""

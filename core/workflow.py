@@ -3,6 +3,9 @@
 requested → approved (by both sides) → authorizing_source → [granting_subaccount] → preflight → creating_task
 → configuring → verifying → starting → running → [ready_to_complete → completing] → revoking_access → succeeded,
 plus rejected, cancelled, expired, failed, and verify_failed → verifying (re-verify).
+Guided mode (an account with `access: guided`): instead of the bot's CAM call, a step posts the owner's steps and
+the request waits in awaiting_owner until an approver of that side presses verify (→ the next step); a preflight
+that fails for a reason in that owner's hands goes back there.
 A request cancelled after the bot touched the cloud goes through cancelling (access revoked) to cancelled, so
 no cancelled request leaves the cross-account door open.
 """
@@ -33,6 +36,8 @@ class State(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    AWAITING_OWNER = "awaiting_owner"
+    """Guided mode: an account owner does the CAM steps the bot posted, then presses verify."""
 
 
 S = State
@@ -46,9 +51,9 @@ RETRYABLE_STEPS = (
 TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.REQUESTED: (S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED),
     S.APPROVED: (S.AUTHORIZING_SOURCE, S.CANCELLED),
-    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING),
-    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING),
-    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING),
+    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
+    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
+    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
     S.CREATING_TASK: (S.CONFIGURING, S.FAILED),
     S.CONFIGURING: (S.VERIFYING, S.FAILED),
     S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED),
@@ -64,6 +69,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.REJECTED: (),
     S.CANCELLED: (),
     S.EXPIRED: (),
+    S.AWAITING_OWNER: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CANCELLING, S.FAILED),
 }
 
 TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
