@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from handlers.authorize_source import authorize_source
 from handlers.complete_task import complete_task
 from handlers.configure_task import configure_task
 from handlers.create_task import create_task
+from handlers.grant_subaccount import grant_subaccount
 from handlers.guided import guide_source_role, guide_subaccount_grant, guided_preflight, guided_revoke
+from handlers.preflight import preflight
+from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
 from handlers.step import Step
 from handlers.stop_task import stop_task
@@ -26,4 +30,5 @@ STEPS: dict[str, Step] = {
     "cancelling": guided_revoke,
 }
 
-__all__ = ["STEPS", "stop_task"]
+__all__ = ["STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]
+"""The managed steps stay importable by name; STEPS runs them through handlers.guided."""
