@@ -153,3 +153,23 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
     assert by_source == ["CreateRole", "AttachRolePolicy", "AttachRolePolicy"], "only the owner's own calls"
     assert stage.cloud.world.cam(SOURCE_UIN).find_role("DTS-role") is not None
+
+    # The end: the bot leaves the owner's role alone, gives the deletion steps, and proves the deletion.
+    ready = eventually(lambda: people.notice_with("complete"), 60, "ready to complete")
+    people.click(REQUESTER, ready, "complete")
+    ending = eventually(lambda: people.state_is("succeeded") and people.notice_with("role_deleted_check"), 60,
+                        "the deletion steps")
+    assert "tccli cam DeleteRole --RoleName DTS-role" in text_of(ending) and "terraform destroy" in text_of(ending)
+    assert not stage.cloud.calls.of("DeleteRole") and not stage.cloud.calls.of("DetachRolePolicy")
+    refused = people.click(STRANGER, ending, "role_deleted_check")
+    assert "Only the approvers of shop-prod" in refused["text"]
+    still = text_of(people.click(SOURCE_OWNER, ending, "role_deleted_check"))
+    assert "can still be assumed" in still
+    deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
+    assert owner_runs(deletion, stage.cloud.endpoint)[-1] == "DeleteRole"
+    closed = people.click(SOURCE_OWNER, ending, "role_deleted_check")
+    assert "now fails (InternalError.GetRoleError)" in text_of(closed)
+    eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
+               "the proof in the thread")
+    by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
+    assert set(by_source[3:]) == {"DetachRolePolicy", "DeleteRole"}, "still only the owner's own calls"
