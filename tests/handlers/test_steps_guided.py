@@ -1,0 +1,94 @@
+"""Guided mode's steps against the sandbox with real CloudClients: a guided target account's sub-account grant
+becomes the target owner's steps (no CAM call there), the preflight sends a missing grant back to that owner
+with the fix, and at the end the bot revokes only what it manages and lists what the owner deletes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stepflow import EXECUTOR_UIN, TARGET_UIN
+from tencentcloud.common import credential
+from tencentcloud.common.common_client import CommonClient
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+
+from core.cloud import CloudCall, CloudClients, CloudConfigError
+from core.config import Settings, load_settings
+from core.steps import Outcome
+from handlers import STEPS
+from sandbox.tencentcloud import tccli
+from sandbox.tencentcloud.server import TencentCloudSandbox
+
+APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
+TARGET_EXECUTOR = "    executor_uin: \"100000000021\"\n"
+
+
+@pytest.fixture
+def guided_target(sandbox: TencentCloudSandbox, tmp_path: Path) -> Settings:
+    text = APP_YAML.read_text()
+    assert TARGET_EXECUTOR in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace(TARGET_EXECUTOR, TARGET_EXECUTOR + "    access: guided\n", 1))
+    return load_settings(path, environ={"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
+
+
+@pytest.fixture
+def guided_clients(guided_target: Settings, calls: list[CloudCall]) -> Iterator[CloudClients]:
+    yield CloudClients(guided_target, calls.append, backoff_base=0.01, timeout=5)
+
+
+def run_as_target_owner(script: str, endpoint: str) -> list[str]:
+    """The target owner pastes the script into Cloud Shell (their own root keys, the real SDK)."""
+    cred = credential.Credential("AKIDSANDBOXTARGET0000000000000002", "sandbox-target-secret-key-0002")
+    client = CommonClient("cam", "2019-01-16", cred, "ap-guangzhou",
+                          ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http")))
+    return [c.action for c in tccli.run(script, lambda _s, action, params: client.call_json(action, params)["Response"])]
+
+
+def tccli_block(text: str) -> str:
+    return text.split("*tccli* (Cloud Shell)\n```\n", 1)[1].split("\n```", 1)[0]
+
+
+def test_guided_target_grant_is_the_owners_step_and_the_preflight_proves_it(
+        sandbox, guided_clients, calls, make_request):
+    request = make_request(executor=EXECUTOR_UIN, state="authorizing_source")
+    assert STEPS["authorizing_source"](request, guided_clients).outcome is Outcome.DONE  # the source is managed
+
+    calls.clear()
+    asked = STEPS["granting_subaccount"](request, guided_clients)
+    assert (asked.outcome, asked.next_state) == (Outcome.DONE, "awaiting_owner")
+    assert asked.facts == {"guided_side": "target", "guided_next": "preflight"}
+    assert asked.actions == ("grant_verify", "guided_reveal")
+    assert "tccli cam CreatePolicy --PolicyName dtsbot-assume-100000000001-DTS-role" in asked.notice
+    assert "tccli cam AttachUserPolicy --AttachUin 100000000021" in asked.notice
+    assert not calls, "no call at all: the grant is the target owner's"
+
+    early = STEPS["preflight"](request, guided_clients)
+    assert (early.outcome, early.next_state) == (Outcome.DONE, "awaiting_owner")
+    assert early.diagnosis.code.startswith("AuthFailure.UnauthorizedOperation")
+    assert early.facts["guided_side"] == "target" and "tccli cam CreatePolicy" in early.notice
+    assert not [c for c in calls if c.action == "CreateMigrationService"]
+
+    assert run_as_target_owner(tccli_block(asked.notice), sandbox.endpoint) == ["CreatePolicy", "AttachUserPolicy"]
+    passed = STEPS["preflight"](request, guided_clients)
+    assert passed.outcome is Outcome.DONE and passed.next_state is None, passed.notice
+
+    calls.clear()
+    ended = STEPS["revoking_access"](request, guided_clients)
+    assert ended.outcome is Outcome.DONE
+    assert "role `DTS-role` deleted in shop-prod" in ended.notice  # the bot's own role
+    assert "tccli cam DetachUserPolicy --DetachUin 100000000021" in ended.notice
+    assert ended.actions == ()  # nothing guided in the source account to check
+    assert not [c for c in calls if c.account.startswith("analytics") and c.service == "cam"]
+    grants = sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)
+    assert [p.name for p, _ in grants] == ["dtsbot-assume-100000000001-DTS-role"], "the owner's grant is untouched"
+    assert json.loads(grants[0][0].document)["statement"][0]["resource"] == [
+        "qcs::cam::uin/100000000001:roleName/DTS-role"]
+
+
+def test_the_bot_makes_no_cam_call_in_a_guided_account(guided_clients):
+    with pytest.raises(CloudConfigError, match="guided"):
+        guided_clients.cam("analytics")
