@@ -16,6 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tencentcloud.common import credential
+from tencentcloud.common.common_client import CommonClient
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+
 from sandbox.tencentcloud import schema
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=\$\((.*)\)$")
@@ -112,3 +117,18 @@ def run(script: str, call: Callable[[str, str, dict[str, Any]], dict[str, Any]])
             variables[command.keep] = str(select(answer, command.filter or ""))
         done.append(command)
     return done
+
+
+def run_with_keys(script: str, endpoint: str, secret_id: str, secret_key: str,
+                  region: str = "ap-guangzhou") -> list[Command]:
+    """Run a script as the owner of these keys would in Cloud Shell: each call through the real SDK."""
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http"))
+    clients: dict[str, CommonClient] = {}
+
+    def call(service: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        if service not in clients:
+            clients[service] = CommonClient(service, schema.version(service), credential.Credential(
+                secret_id, secret_key), region, profile)
+        return clients[service].call_json(action, params)["Response"]
+
+    return run(script, call)

@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 from stepflow import EXECUTOR_UIN, TARGET_UIN
-from tencentcloud.common import credential
-from tencentcloud.common.common_client import CommonClient
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 
 from core.cloud import CloudCall, CloudClients, CloudConfigError
 from core.config import Settings, load_settings
@@ -42,10 +38,8 @@ def guided_clients(guided_target: Settings, calls: list[CloudCall]) -> Iterator[
 
 def run_as_target_owner(script: str, endpoint: str) -> list[str]:
     """The target owner pastes the script into Cloud Shell (their own root keys, the real SDK)."""
-    cred = credential.Credential("AKIDSANDBOXTARGET0000000000000002", "sandbox-target-secret-key-0002")
-    client = CommonClient("cam", "2019-01-16", cred, "ap-guangzhou",
-                          ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http")))
-    return [c.action for c in tccli.run(script, lambda _s, action, params: client.call_json(action, params)["Response"])]
+    keys = ("AKIDSANDBOXTARGET0000000000000002", "sandbox-target-secret-key-0002")
+    return [c.action for c in tccli.run_with_keys(script, endpoint, *keys)]
 
 
 def tccli_block(text: str) -> str:

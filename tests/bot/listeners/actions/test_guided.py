@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tencentcloud.common import credential
-from tencentcloud.common.common_client import CommonClient
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 
 from bot.demo import APP_YAML, COMMAND, Stage
 from sandbox.tencentcloud import tccli
@@ -106,11 +102,8 @@ class People:
 
 def owner_runs(script: str, endpoint: str) -> list[str]:
     """The source owner pastes the script into Cloud Shell: each call through the real SDK with their keys."""
-    cred = credential.Credential("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
-    profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, protocol="http"))
-    client = CommonClient("cam", "2019-01-16", cred, "ap-guangzhou", profile)
-    return [c.action for c in tccli.run(script, lambda _service, action, params: client.call_json(action, params)[
-        "Response"])]
+    keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
+    return [c.action for c in tccli.run_with_keys(script, endpoint, *keys)]
 
 
 def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_runs(stage: Stage):
