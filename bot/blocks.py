@@ -151,6 +151,18 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(steps)
 
 
+def guided_note(request: MigrationRequest, settings: Settings) -> str:
+    """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
+    notes = []
+    if settings.account(request.source_account).access == "guided":
+        notes.append(f"{escape(request.source_account)}'s owner does steps 1–2 from the bot's instructions")
+    if request.executor != "root" and settings.account(request.target_account).access == "guided":
+        notes.append(f"{escape(request.target_account)}'s owner does the sub-account grant")
+    if not notes:
+        return ""
+    return "\n:raised_hand: Guided: " + "; ".join(notes) + " (the bot holds no CAM keys there), then presses verify."
+
+
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
                     settings: Settings) -> dict[str, Any]:
     """The top-level request message: who asks for what, the plan, the status line and the buttons."""
@@ -177,7 +189,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
             f"*Objects:* `{escape(request.objects)}` · *Executor:* {escape(request.executor)}",
             block_id="summary",
         ),
-        section("*Plan*\n" + plan_text(plan), block_id="plan"),
+        section("*Plan*\n" + plan_text(plan) + guided_note(request, settings), block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     value = f"{request.id}:{request.revision}"

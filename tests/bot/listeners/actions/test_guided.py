@@ -118,6 +118,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
                  "tencentcloud_cam_role_policy_attachment", external_id[:4] + "…" + external_id[-3:]):
         assert part in text, part
     assert people.state_is("awaiting_owner")
+    assert "Guided: shop-prod's owner does steps 1–2" in text_of(people.request_message())
 
     refused = people.click(STRANGER, steps, "guided_verify")
     assert "Only the approvers of shop-prod (100000000001)" in refused["text"]
