@@ -181,7 +181,8 @@ def target_grant_deletion(request: GuidedRequest) -> GuidedSteps:
         console=((f"In the CAM console of {request.target_account}, go to *Policies*, find `{name}`, "
                  f"disassociate it from sub-account `{request.executor}` and delete it."),),
         calls=(
-            CamCall("ListPolicies", {"Keyword": name, "Scope": "Local"}, keep=("POLICY_ID", "List[0].PolicyId")),
+            CamCall("ListPolicies", {"Keyword": name, "Scope": "Local"},  # Keyword also matches longer names
+                    keep=("POLICY_ID", f"List[?PolicyName=='{name}'].PolicyId | [0]")),
             CamCall("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": Var("POLICY_ID")}),
             CamCall("DeletePolicy", {"PolicyId": [Var("POLICY_ID")]}),
         ),

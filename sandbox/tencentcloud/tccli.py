@@ -94,8 +94,15 @@ def parse(script: str) -> list[Command]:
     return commands
 
 
+_PICK = re.compile(r"^(\w+)\[\?(\w+)=='([^']*)'\]\.(\w+) \| \[0\]$")
+
+
 def select(answer: Any, path: str) -> Any:
-    """The subset of JMESPath the generated scripts use: `Field`, `List[0].Field`."""
+    """The subset of JMESPath the generated scripts use: `Field`, `List[0].Field`, `List[?K=='v'].Field | [0]`."""
+    picked = _PICK.match(path)
+    if picked:
+        items, key, value, wanted = picked.groups()
+        return next((item[wanted] for item in answer[items] if item.get(key) == value), None)
     for part in path.split("."):
         match = re.fullmatch(r"(\w+)(?:\[(\d+)\])?", part)
         if match is None:

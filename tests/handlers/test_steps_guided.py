@@ -82,6 +82,15 @@ def test_guided_target_grant_is_the_owners_step_and_the_preflight_proves_it(
     assert json.loads(grants[0][0].document)["statement"][0]["resource"] == [
         "qcs::cam::uin/100000000001:roleName/DTS-role"]
 
+    # a policy whose name only starts like the grant's must not be the one the deletion script picks
+    lookalike = "tccli cam CreatePolicy --PolicyName dtsbot-assume-100000000001-DTS-role2 --PolicyDocument '{}'"
+    run_as_target_owner(lookalike.replace("'{}'", "'" + grants[0][0].document + "'"), sandbox.endpoint)
+    deletion = tccli_block(ended.notice.split("Delete policy", 1)[1])
+    assert run_as_target_owner(deletion, sandbox.endpoint) == ["ListPolicies", "DetachUserPolicy", "DeletePolicy"]
+    assert not sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)
+    assert [p.name for p in sandbox.world.cam(TARGET_UIN).all_policies() if p.name.startswith("dtsbot-assume")] == [
+        "dtsbot-assume-100000000001-DTS-role2"]
+
 
 def test_the_bot_makes_no_cam_call_in_a_guided_account(guided_clients):
     with pytest.raises(CloudConfigError, match="guided"):
