@@ -95,3 +95,33 @@ def test_guided_target_grant_is_the_owners_step_and_the_preflight_proves_it(
 def test_the_bot_makes_no_cam_call_in_a_guided_account(guided_clients):
     with pytest.raises(CloudConfigError, match="guided"):
         guided_clients.cam("analytics")
+
+
+SOURCE_KEYS = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
+               "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
+
+
+@pytest.fixture
+def guided_source(sandbox: TencentCloudSandbox, tmp_path: Path, calls: list[CloudCall]) -> CloudClients:
+    text = APP_YAML.read_text()
+    assert SOURCE_KEYS in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace(SOURCE_KEYS, "    access: guided\n", 1))
+    settings = load_settings(path, environ={"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
+    return CloudClients(settings, calls.append, backoff_base=0.01, timeout=5)
+
+
+def test_guided_source_steps_call_nothing_and_repeat_identically(sandbox, guided_source, calls, make_request):
+    """Killed and re-run, the step gives the same steps (same notice, so the outbox key dedupes) and calls nothing."""
+    request = make_request(state="authorizing_source")
+    first, again = (STEPS["authorizing_source"](request, guided_source) for _ in range(2))
+    assert first == again and first.next_state == "awaiting_owner"
+    assert first.facts == {"guided_side": "source", "guided_next": "preflight"}
+    assert request.external_id not in first.notice and "qcs::cam::uin/100000000002:root" in first.notice
+    assert not calls and not sandbox.calls.records
+    missing = STEPS["preflight"](request, guided_source)
+    assert missing.diagnosis.code == "InternalError.GetRoleError" and missing.next_state == "awaiting_owner"
+    assert [c.action for c in calls] == ["AssumeRole"] and calls[0].account == "analytics"
+    ended = STEPS["revoking_access"](request, guided_source)
+    assert ended.actions == ("role_deleted_check",) and "tccli cam DeleteRole --RoleName DTS-role" in ended.notice
+    assert [c.action for c in calls] == ["AssumeRole"], "the end touches nothing in the guided source"
