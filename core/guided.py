@@ -82,6 +82,11 @@ class GuidedSteps:
     terraform: tuple[TfBlock, ...] = field(default=())
 
 
+def _document(policy: dict[str, Any]) -> str:
+    """`policies.document`'s canonical text, with a masked external ID's `…` kept readable."""
+    return json.dumps(policy, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _tf_name(text: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", text.lower()).strip("_") or "x"
 
@@ -99,7 +104,7 @@ def _policy_lookups(role: str, names: tuple[str, ...]) -> list[TfBlock]:
 
 def source_role(request: GuidedRequest, external_id: str | None) -> GuidedSteps:
     """The guide's "Authorizing Account" in the source account: the role trusting the target root, its policies."""
-    trust = policies.document(policies.trust_policy(request.target_uin, external_id))
+    trust = _document(policies.trust_policy(request.target_uin, external_id))
     names = policies.source_policies(request.db_type)
     description = f"DTS read-only access for account {request.target_uin} (dtsbot request {request.id}, guided)"
     role = TfBlock("resource", "tencentcloud_cam_role", _tf_name(request.role_name), {
@@ -147,7 +152,7 @@ def target_grant(request: GuidedRequest) -> GuidedSteps:
     """The guide's optional steps 7–11 in the target account: a policy allowing `sts:AssumeRole` on exactly the
     role, attached to the executing sub-account."""
     name = policies.grant_policy_name(request.source_uin, request.role_name)
-    grant = policies.document(policies.subaccount_grant(request.source_uin, request.role_name))
+    grant = _document(policies.subaccount_grant(request.source_uin, request.role_name))
     arn = policies.role_arn(request.source_uin, request.role_name)
     description = f"Let sub-account {request.executor} assume {arn} (dtsbot request {request.id}, guided)"
     policy = TfBlock("resource", "tencentcloud_cam_policy", "dtsbot_grant",

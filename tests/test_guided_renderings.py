@@ -54,6 +54,7 @@ def test_the_tccli_script_sends_the_documents_the_managed_steps_would():
     create, *attach = tccli.parse(guided.tccli_script(ALL_STEPS["source_role"]))
     assert create.params["RoleName"] == "DTS-role"
     assert json.loads(create.params["PolicyDocument"]) == policies.trust_policy("100000000002", EXTERNAL_ID)
+    assert create.params["PolicyDocument"] == policies.document(policies.trust_policy("100000000002", EXTERNAL_ID))
     assert json.loads(create.params["PolicyDocument"])["statement"][0]["principal"] == {
         "qcs": ["qcs::cam::uin/100000000002:root"]}
     assert [(a.action, a.params) for a in attach] == [

@@ -125,3 +125,20 @@ def test_guided_source_steps_call_nothing_and_repeat_identically(sandbox, guided
     ended = STEPS["revoking_access"](request, guided_source)
     assert ended.actions == ("role_deleted_check",) and "tccli cam DeleteRole --RoleName DTS-role" in ended.notice
     assert [c.action for c in calls] == ["AssumeRole"], "the end touches nothing in the guided source"
+
+
+def test_a_role_without_its_read_only_policies_gets_the_attach_steps_back(sandbox, guided_source, make_request):
+    request = make_request(state="authorizing_source")
+    asked = STEPS["authorizing_source"](request, guided_source)
+    script = tccli_block(asked.notice).replace(request.external_id[:4] + "…" + request.external_id[-3:],
+                                               request.external_id)
+    keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
+    create_only = script.splitlines()[0]  # the owner forgets the policies
+    assert [c.action for c in tccli.run_with_keys(create_only, sandbox.endpoint, *keys)] == ["CreateRole"]
+    result = STEPS["preflight"](request, guided_source)
+    assert result.diagnosis.code == "InternalError.InternalInnerCommonError"
+    assert result.next_state == "awaiting_owner" and result.facts["guided_side"] == "source"
+    fix = tccli_block(result.notice)
+    assert [c.action for c in tccli.parse(fix)] == ["AttachRolePolicy", "AttachRolePolicy"]
+    assert tccli.run_with_keys(fix, sandbox.endpoint, *keys)
+    assert STEPS["preflight"](request, guided_source).next_state is None
