@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from core import policies
@@ -129,6 +129,19 @@ def source_role(request: GuidedRequest, external_id: str | None) -> GuidedSteps:
         ),
         terraform=(role, *_policy_lookups(role.address, names)),
     )
+
+
+def source_trust_fix(request: GuidedRequest, external_id: str | None) -> GuidedSteps:
+    """The role exists but trusts another account or external ID: set its trust policy to the plan's (the
+    Terraform stays the whole configuration: applied again, it sets the document)."""
+    steps = source_role(request, external_id)
+    trust = steps.calls[0].params["PolicyDocument"]
+    return replace(
+        steps, title=f"Set the trust policy of `{request.role_name}` in {request.source_account}",
+        console=((f"In the CAM console of {request.source_account}, open role `{request.role_name}` → *Role "
+                  f"Entity* → *Manage*; keep only the root account `{request.target_uin}`, with the external ID "
+                  f"`{external_id or '(none)'}`."),),
+        calls=(CamCall("UpdateAssumeRolePolicy", {"RoleName": request.role_name, "PolicyDocument": trust}),))
 
 
 def source_role_deletion(request: GuidedRequest) -> GuidedSteps:

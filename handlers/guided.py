@@ -90,6 +90,8 @@ def _fix_steps(request: MigrationRequest, side: str, diagnosis: Diagnosis) -> gu
     if side == "target":
         return guided.target_grant(request)
     steps = _masked_role_steps(request)
+    if diagnosis.code.startswith("AuthFailure"):  # the role exists and trusts someone else (or another ID)
+        return guided.source_trust_fix(request, policies.mask(request.external_id) if request.external_id else None)
     if diagnosis.code == "InternalError.InternalInnerCommonError":  # the role exists; its policies are missing
         attach = tuple(c for c in steps.calls if c.action == "AttachRolePolicy")
         return replace(steps, title=f"Attach the read-only policies to `{request.role_name}`",

@@ -21,6 +21,7 @@ EXTERNAL_ID = 'dtsbot-a$%{b}"c'  # what HCL and the shell would both misread if 
 ALL_STEPS = {
     "source_role": guided.source_role(REQUEST, EXTERNAL_ID),
     "source_role_deletion": guided.source_role_deletion(REQUEST),
+    "source_trust_fix": guided.source_trust_fix(REQUEST, EXTERNAL_ID),
     "target_grant": guided.target_grant(REQUEST),
     "target_grant_deletion": guided.target_grant_deletion(REQUEST),
 }

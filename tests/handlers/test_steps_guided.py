@@ -142,3 +142,17 @@ def test_a_role_without_its_read_only_policies_gets_the_attach_steps_back(sandbo
     assert [c.action for c in tccli.parse(fix)] == ["AttachRolePolicy", "AttachRolePolicy"]
     assert tccli.run_with_keys(fix, sandbox.endpoint, *keys)
     assert STEPS["preflight"](request, guided_source).next_state is None
+
+
+def test_a_role_trusting_another_external_id_gets_the_trust_policy_fix(sandbox, guided_source, make_request):
+    request = make_request(state="authorizing_source")
+    masked = request.external_id[:4] + "…" + request.external_id[-3:]
+    script = tccli_block(STEPS["authorizing_source"](request, guided_source).notice)
+    keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
+    tccli.run_with_keys(script.replace(masked, "a-typo-of-the-external-id"), sandbox.endpoint, *keys)
+    result = STEPS["preflight"](request, guided_source)
+    assert result.diagnosis.code.startswith("AuthFailure") and result.facts["guided_side"] == "source"
+    fix = tccli_block(result.notice)
+    assert [c.action for c in tccli.parse(fix)] == ["UpdateAssumeRolePolicy"]
+    tccli.run_with_keys(fix.replace(masked, request.external_id), sandbox.endpoint, *keys)
+    assert STEPS["preflight"](request, guided_source).next_state is None
