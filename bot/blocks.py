@@ -56,6 +56,7 @@ STATUS = {
     State.CANCELLING: ":no_entry_sign: Cancelling: revoking access",
     State.CANCELLED: ":no_entry_sign: Cancelled",
     State.EXPIRED: ":alarm_clock: Expired (not approved in time)",
+    State.AWAITING_OWNER: ":raised_hand: Waiting for the account owner's CAM steps (guided), then verify",
 }
 # Buttons shown on the request message, by state: (action_id, text, style)
 BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
@@ -70,7 +71,9 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     State.READY_TO_COMPLETE: (("complete", "Complete", "primary"), ("cancel", "Cancel", "danger")),
     State.FAILED: (("retry", "Retry", "primary"), ("cancel", "Cancel", "danger")),
 }
-NOTICE_BUTTONS = {"reverify": "Re-verify", "complete": "Complete", "retry": "Retry"}
+NOTICE_BUTTONS = {"reverify": "Re-verify", "complete": "Complete", "retry": "Retry",
+                  "guided_verify": "Role created — verify", "grant_verify": "Grant created — verify",
+                  "guided_reveal": "Show me the full steps", "role_deleted_check": "Role deleted — check"}
 
 
 def escape(text: object) -> str:
@@ -176,6 +179,18 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(steps)
 
 
+def guided_note(request: MigrationRequest, settings: Settings) -> str:
+    """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
+    notes = []
+    if settings.account(request.source_account).access == "guided":
+        notes.append(f"{escape(request.source_account)}'s owner does steps 1–2 from the bot's instructions")
+    if request.executor != "root" and settings.account(request.target_account).access == "guided":
+        notes.append(f"{escape(request.target_account)}'s owner does the sub-account grant")
+    if not notes:
+        return ""
+    return "\n:raised_hand: Guided: " + "; ".join(notes) + " (the bot holds no CAM keys there), then presses verify."
+
+
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
                     settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The top-level request message: who asks for what, the plan, the status line and the buttons.
@@ -207,7 +222,8 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
             f"*Objects:* `{escape(request.objects)}` · *Executor:* {escape(request.executor)}",
             block_id="summary",
         ),
-        section("*Plan*\n" + plan_text(plan) + source_warning(request, sharing_source), block_id="plan"),
+        section("*Plan*\n" + plan_text(plan) + source_warning(request, sharing_source) + guided_note(request, settings),
+                block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     value = f"{request.id}:{request.revision}"
@@ -240,13 +256,34 @@ def notice(request_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         text += "\n" + verbatim(payload["detail"])
     user = payload.get("user")
     line = f"{text} ({mention(user)})" if isinstance(user, str) and user[:1] in "UW" else text
-    blocks: list[Block] = [section(line)]
+    blocks: list[Block] = [section(chunk) for chunk in sections(line)]
     # actions: action ids, or the engine's {"action_id", "text", "value"}; only the known buttons are drawn
     ids = [a.get("action_id") if isinstance(a, Mapping) else a for a in payload.get("actions", [])]
     buttons = [button(a, NOTICE_BUTTONS[a], request_id, "primary") for a in ids if a in NOTICE_BUTTONS]
     if buttons:
         blocks.append(ActionsBlock(block_id="notice_actions", elements=buttons))
     return render(blocks, line)
+
+
+def sections(text: str, limit: int = MAX_SECTION - 8) -> list[str]:
+    """Long mrkdwn (guided steps with code blocks) cut at line ends into sections of Slack's size; a code block
+    cut in two is closed and reopened, so each section renders on its own."""
+    chunks: list[str] = []
+    lines: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if lines and sum(len(x) + 1 for x in lines) + len(line) > limit:
+            chunks.append("\n".join(lines + (["```"] if fenced else [])))
+            lines = ["```"] if fenced else []
+        lines.append(line)
+        fenced ^= line.count("```") % 2 == 1
+    chunks.append("\n".join(lines))
+    return chunks
+
+
+def long_reply(text: str) -> dict[str, Any]:
+    """An ephemeral answer that may be longer than one section (guided steps); the whole text is escaped."""
+    return render([section(chunk) for chunk in sections(escape(text))], escape(text))
 
 
 def reply(text: str) -> dict[str, Any]:

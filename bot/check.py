@@ -58,8 +58,16 @@ def _identity(what: str, call: Callable[[], dict], expect: Callable[[dict], str 
                 "" if mismatch is None else "Use the keys of that account, or fix the UIN in app.yaml.")
 
 
+GUIDED_MEANING = ("guided: no CAM keys; its owner runs the CAM steps dtsbot posts (console, tccli, Terraform) "
+                  "and presses verify")
+
+
 def account_items(account: AccountSettings, clients: CloudClients) -> list[Item]:
-    """The account's own keys, and its executor sub-account's keys when configured."""
+    """The account's own keys, and its executor sub-account's keys when configured; a guided account without
+    keys is ready as it is (the bot never calls the cloud as it)."""
+    if account.access == "guided" and account.credentials is None:
+        return [Item(f"accounts[{account.name}] access", True, f"{GUIDED_MEANING}; no keys configured, none needed "
+                     "(as a target it would need DTS keys)")]
     items = [_identity(
         f"accounts[{account.name}] keys", lambda: clients.sts(account.name).call("GetCallerIdentity"),
         lambda a: None if str(a.get("AccountId")) == account.uin else
@@ -76,6 +84,9 @@ def account_items(account: AccountSettings, clients: CloudClients) -> list[Item]
             f"{executor} of {account.uin}",
             lambda a: f"keys of sub-account {a.get('UserId')} of account {a.get('AccountId')}",
         ))
+    if account.access == "guided":
+        items.append(Item(f"accounts[{account.name}] access", True,
+                          f"{GUIDED_MEANING}; its keys are used for DTS and STS only"))
     return items
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from bot.progress import Progress
 from bot.runtime import Runtime, build_runtime
-from bot.scenarios import SCENARIOS, Scenario
+from bot.scenarios import SCENARIOS, SOURCE_UIN, Scenario
 from bot.transcript import ChannelFollower
 from core.config import Settings, load_settings
 from core.logs import configure_logging
@@ -171,6 +171,64 @@ def _has_button(action_id: str) -> Callable[[dict[str, Any]], bool]:
                              for element in block.get("elements", []))
 
 
+SOURCE_KEYS = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
+               "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
+
+
+def guided_config(config: Path, directory: Path) -> Path:
+    """`config` with the source account guided and its keys removed (the bot then holds none for it)."""
+    text = config.read_text(encoding="utf-8")
+    if SOURCE_KEYS not in text:
+        raise StoryFailed(f"{config} does not hold the shipped source account keys to take out")
+    path = directory / "app-guided.yaml"
+    path.write_text(text.replace(SOURCE_KEYS, "    access: guided\n", 1), encoding="utf-8")
+    return path
+
+
+def _sections(message: dict[str, Any]) -> str:
+    return "\n".join(b["text"]["text"] for b in message.get("blocks", []) if b.get("type") == "section")
+
+
+def _tccli(text: str) -> str:
+    found = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text, re.DOTALL)
+    if found is None:
+        raise StoryFailed("no tccli script in the bot's steps")
+    return found.group(1)
+
+
+def _owner_runs(story: Story, script: str, where: str) -> int:
+    """The source owner pastes the script into Cloud Shell: the calls go to the sandbox with the owner's keys."""
+    from sandbox.tencentcloud.tccli import run_with_keys
+
+    account = story.stage.cloud.world.account(SOURCE_UIN)
+    done = run_with_keys(script, story.stage.cloud.endpoint, account.secret_id, account.secret_key)
+    story.follower.person(SOURCE_OWNER, f"(in Cloud Shell of shop-prod) {where}: "
+                                        + ", ".join(c.action for c in done))
+    return len(done)
+
+
+def play_guided(story: Story) -> str:
+    """Guided mode: the owner follows the bot's steps, presses verify, the task runs, the owner deletes the role."""
+    steps = story.wait("the source owner's steps in the thread", lambda: story.reply(_has_button("guided_verify")))
+    refusal = story.click(STRANGER, steps, "guided_verify")
+    if "Only the approvers" not in refusal.get("text", ""):
+        raise StoryFailed(f"the stranger's verify was not refused: {refusal.get('text')}")
+    full = story.click(SOURCE_OWNER, steps, "guided_reveal")
+    owner_calls = _owner_runs(story, _tccli(_sections(full)), "runs the tccli script from the bot's steps")
+    story.click(SOURCE_OWNER, steps, "guided_verify")
+    ready = story.wait("the migration to be ready to complete", lambda: story.reply(_has_button("complete")))
+    story.click(REQUESTER, ready, "complete")
+    ending = story.wait("the deletion steps", lambda: story.state() == "succeeded"
+                        and story.reply(_has_button("role_deleted_check")))
+    owner_calls += _owner_runs(story, _tccli(_sections(ending)), "runs the deletion script")
+    story.click(SOURCE_OWNER, ending, "role_deleted_check")
+    story.wait("the proof that the role is gone", lambda: story.reply(
+        lambda r: "access is closed" in r.get("text", "")))
+    by_source = sum(r.caller_uin == SOURCE_UIN for r in story.stage.cloud.calls.records)
+    return (f"succeeded; the owner created and deleted role DTS-role from the bot's steps; calls as shop-prod: "
+            f"{by_source}, all {owner_calls} the owner's own")
+
+
 def play(story: Story, scenario: Scenario) -> str:
     """The guide's story up to its end; returns how it ended, or raises StoryFailed."""
     answer = story.slash(REQUESTER, " ".join(filter(None, [COMMAND, scenario.fields])))
@@ -184,6 +242,8 @@ def play(story: Story, scenario: Scenario) -> str:
         raise StoryFailed(f"the stranger's click was not refused: {refusal.get('text')}")
     story.click(SOURCE_OWNER, story.request_message() or message, "approve_source")
     story.click(TARGET_OWNER, story.request_message() or message, "approve_target")
+    if scenario.guided:
+        return play_guided(story)
     if scenario.expect:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
         failure = story.wait("the request to fail with a Retry button", lambda: story.state() == "failed"
@@ -238,7 +298,10 @@ def run(scenario: str = "happy", *, keep_running: bool = False, timeout: float =
     """Play the story; 0 when it ended as the scenario expects, 1 otherwise (with the reason printed)."""
     chosen = SCENARIOS[scenario]
     progress = progress or Progress()
-    with progress, staged(config, speed) as stage:
+    holder = tempfile.TemporaryDirectory(prefix="dtsbot-demo-config-")
+    if chosen.guided:
+        config = guided_config(config, Path(holder.name))
+    with holder, progress, staged(config, speed) as stage:
         follower = ChannelFollower(stage.slack, "C0DTSBOT01", progress.line, stage.slack.workspace.users)
         progress.line(f"dtsbot demo — {chosen.title}")
         progress.line(f"  Tencent Cloud sandbox http://{stage.cloud.endpoint} · Slack emulator {stage.slack.url} · "

@@ -76,7 +76,8 @@ def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:
     engine = getattr(scheduler, "engine", None)
     if engine is None:
         return {}
-    return {"reverify": engine.request_reverify, "complete": engine.request_complete, "retry": engine.request_retry}
+    return {"reverify": engine.request_reverify, "complete": engine.request_complete, "retry": engine.request_retry,
+            "guided_verify": engine.request_owner_verify}
 
 
 @dataclass

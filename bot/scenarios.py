@@ -29,6 +29,8 @@ class Scenario:
     """Text the diagnosis in the thread must contain; empty: the migration must succeed."""
     change: Callable[[TencentCloudSandbox, Narrate, str], None] | None = None
     """What an owner does by hand right before the preflight's AssumeRole, to the request's role (by name)."""
+    guided: bool = False
+    """The source account is `access: guided` with no keys: its owner runs the steps the bot posts."""
 
     def arrange(self, cloud: TencentCloudSandbox, narrate: Narrate) -> None:
         """Register the scenario's hand-made change in the sandbox (nothing for the happy path)."""
@@ -73,6 +75,8 @@ def drop_grant(cloud: TencentCloudSandbox, narrate: Narrate, _role_name: str) ->
 
 SCENARIOS: dict[str, Scenario] = {
     "happy": Scenario("a cross-account migration from request to completion"),
+    "guided": Scenario("guided mode: the source owner keeps their keys and creates the role from the bot's steps",
+                       guided=True),
     "wrong-role-name": Scenario(
         "FAQ 1: the role is renamed before the preflight (wrong Cross-Account Role Name)",
         expect="InternalError.GetRoleError", change=rename_role),

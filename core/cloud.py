@@ -168,7 +168,11 @@ class CloudClients:
 
     # -- clients -------------------------------------------------------------------------------------
     def cam(self, account: str) -> Api:
-        """CAM as the account's root (CAM is global; the configured region signs the request)."""
+        """CAM as the account's root (CAM is global; the configured region signs the request).
+
+        Never for a guided account: its owner makes the CAM changes, the bot only gives the steps."""
+        if self._account(account).access == "guided":
+            raise CloudConfigError(f"accounts[{account}].access is guided: the bot makes no CAM calls there")
         return self._api(account, "root", "cam", self.settings.tencentcloud.region)
 
     def sts(self, account: str, executor: str = "root") -> Api:
@@ -265,6 +269,9 @@ class CloudClients:
 def _credential_for(account: AccountSettings, executor: str) -> Any:
     """Explicit keys when configured, else the SDK's default provider chain (env, profile, CVM role)."""
     if executor == "root":
+        if account.credentials is None and account.access == "guided":
+            raise CloudConfigError(f"accounts[{account.name}] is guided and holds no keys: the bot never calls "
+                                   "the cloud as this account")
         return _explicit(account.credentials) if account.credentials else _default_chain(account.name)
     if executor != account.executor_uin:
         raise CloudConfigError(

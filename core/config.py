@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -133,6 +133,9 @@ class AccountSettings(_Strict):
     allow_self_approval: bool = False
     requesters: list[str] = []
     """Who may open requests from or into this account (Slack user/group IDs); empty: anyone in the channel."""
+    access: Literal["managed", "guided"] = "managed"
+    """managed: the bot does this account's CAM steps with its keys; guided: the owner runs the steps the bot
+    generates (no CAM keys here; a guided source account needs no keys at all)."""
 
     @field_validator("uin", "executor_uin")
     @classmethod

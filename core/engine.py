@@ -50,7 +50,7 @@ _NEXT: dict[State, State] = {
     S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED,
 }
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
-USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED}
+USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
 """States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
@@ -214,6 +214,11 @@ class WorkflowEngine:
         if not request.failed_step:
             raise ValueError(f"request {request.id} has no failed step to retry")
         return self._decided(session, request, retry_target(request.failed_step), user, new_round=True)
+
+    def request_owner_verify(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """awaiting_owner → the step after the owner's CAM steps (guided mode), as a new round."""
+        goal = State(request.facts.get("guided_next") or S.PREFLIGHT)
+        return self._decided(session, request, goal, user, new_round=True)
 
     def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
                  new_round: bool) -> MigrationRequest:

@@ -18,7 +18,11 @@ from storage.models import MigrationRequest
 S = State
 
 RETRY, REVERIFY, COMPLETE = "retry", "reverify", "complete"
-_BUTTON_TEXT = {RETRY: "Retry", REVERIFY: "Re-verify", COMPLETE: "Complete"}
+GUIDED_VERIFY, GRANT_VERIFY, GUIDED_REVEAL, ROLE_DELETED_CHECK = (
+    "guided_verify", "grant_verify", "guided_reveal", "role_deleted_check")
+_BUTTON_TEXT = {RETRY: "Retry", REVERIFY: "Re-verify", COMPLETE: "Complete", GUIDED_VERIFY: "Role created — verify",
+                GRANT_VERIFY: "Grant created — verify", GUIDED_REVEAL: "Show me the full steps",
+                ROLE_DELETED_CHECK: "Role deleted — check"}
 
 # (state the step ran in, state it moved to) -> event name; the default text when the step gave none.
 _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
@@ -64,7 +68,8 @@ def transition_notice(request: MigrationRequest, source: State, target: State,
         text = _failed_checks_text(result.facts.get("failed_checks") or [])
     if target is S.RUNNING and request.progress is not None:
         text += f" Progress {request.progress}%."
-    return notice_key(request, source.value, event), _payload(request, event, text, _ACTIONS.get(target, []))
+    actions = list(result.actions) or _ACTIONS.get(target, [])
+    return notice_key(request, source.value, event), _payload(request, event, text, actions)
 
 
 def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str, dict[str, Any]]:

@@ -356,6 +356,38 @@ class MigrationRequests:
             self.on_approved(request.id)
         return Decision(True, f"{action.capitalize()} of {request.id} requested.", request, changed=True)
 
+    def verify_owner_steps(self, request_id: str, user: str) -> Decision:
+        """*Role created — verify* (guided mode): an approver of the side whose owner had the steps says they are
+        done; the engine runs the next step (the preflight proves the chain before anything is bought)."""
+        members_of = self._memberships(user)  # before the write transaction: it may call Slack
+        with session_scope(self.db) as session:
+            request = _locked(session, request_id.strip().lower())
+            if request is None:
+                return Decision(False, "No such request.")
+            side = request.facts.get("guided_side") or "source"
+            account = approvals.side_account(self.settings, request, side)
+            if not approvals.is_approver(account, user, members_of):
+                return self._refuse(session, request.id, user, "guided_verify",
+                                    f"Only the approvers of {account.name} ({account.uin}) may say its CAM steps are "
+                                    f"done: {approvals.describe(account.approvers)}.", request)
+            if request.state != State.AWAITING_OWNER:
+                return self._refuse(session, request.id, user, "guided_verify",
+                                    f"{request.id} is {request.state}; verify applies only while it waits for "
+                                    "the owner's CAM steps.", request)
+            decide = self.resumers.get("guided_verify")
+            if decide is not None:
+                decide(session, request, user)
+            else:
+                goal = State(request.facts.get("guided_next") or State.PREFLIGHT)
+                repository.transition(session, request, goal, next_run_at=None, last_error=None)
+                repository.audit(session, "request", "ok", request.id, actor=user, action="guided_verify")
+            _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
+                    f"{account.name} steps done: verifying from the target side.", user=user)
+        if decide is None:
+            self.on_approved(request.id)
+        return Decision(True, f"Verifying {request.id}: the target assumes the role and lists the source instance; "
+                              "nothing is bought before that passes.", request, changed=True)
+
     def _close(self, request_id: str, user: str, action: str, permission: Callable[[MigrationRequest], Action],
                goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],
                facts: dict[str, Any] | None = None, detail: str | None = None) -> Decision:

@@ -62,3 +62,5 @@ class StepResult:
     private: str | None = None
     """A value the fix needs that the channel sees only masked ("trust_policy": the exact trust document, sent
     ephemerally to the source approvers only)."""
+    actions: tuple[str, ...] = ()
+    """Buttons under the step's notice instead of the default ones of the state it leads to (guided mode)."""

@@ -7,6 +7,9 @@ Every unfinished request can be cancelled. After the bot touched the cloud it go
 revoked) to cancelled, so no cancelled request leaves the cross-account door open; once a DTS task may run
 (started, or StartMigrateJob attempted), it first goes through stopping_task (StopMigrateJob, then wait until
 DTS reports the task canceled), so the access is never revoked under a running task.
+Guided mode (an account with `access: guided`): instead of the bot's CAM call, a step posts the owner's steps and
+the request waits in awaiting_owner until an approver of that side presses verify (→ the next step); a preflight
+that fails for a reason in that owner's hands goes back there.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class State(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    AWAITING_OWNER = "awaiting_owner"
+    """Guided mode: an account owner does the CAM steps the bot posted, then presses verify."""
 
 
 S = State
@@ -49,9 +54,9 @@ RETRYABLE_STEPS = (
 TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.REQUESTED: (S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED),
     S.APPROVED: (S.AUTHORIZING_SOURCE, S.CANCELLED),
-    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING),
-    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING),
-    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING),
+    S.AUTHORIZING_SOURCE: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
+    S.GRANTING_SUBACCOUNT: (S.PREFLIGHT, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
+    S.PREFLIGHT: (S.CREATING_TASK, S.FAILED, S.CANCELLING, S.AWAITING_OWNER),
     S.CREATING_TASK: (S.CONFIGURING, S.FAILED, S.CANCELLING),
     S.CONFIGURING: (S.VERIFYING, S.FAILED, S.CANCELLING),
     S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED, S.CANCELLING),
@@ -68,6 +73,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.REJECTED: (),
     S.CANCELLED: (),
     S.EXPIRED: (),
+    S.AWAITING_OWNER: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CANCELLING, S.FAILED),
 }
 
 TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)

@@ -16,7 +16,9 @@ from storage.models import MigrationRequest
 STEP = "revoke_access"
 
 
-def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str, list[Owned]]:
+def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
+    if clients.settings.account(request.source_account).access == "guided":
+        return None, []  # its owner made the role by hand and deletes it (handlers/guided.py)
     cam = clients.cam(request.source_account)
     role = get_role(cam, request.role_name)
     where = f"in {request.source_account}"
@@ -38,7 +40,7 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str,
 
 
 def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
-    if request.executor == "root":
+    if request.executor == "root" or clients.settings.account(request.target_account).access == "guided":
         return None, []
     cam = clients.cam(request.target_account)
     name = policies.grant_policy_name(request.source_uin, request.role_name)

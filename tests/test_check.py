@@ -190,3 +190,18 @@ def test_an_account_without_credentials_and_no_default_chain_is_an_item(environ,
     assert row(lines, "accounts[analytics] keys").startswith("✓")
     assert row(lines, "slack.bot_token").startswith("✓")
     assert lines[-1] == "4/5 ready; fix the ✗ items above"
+
+
+def test_a_guided_source_without_keys_is_ready_and_said_to_be_guided(environ, cloud, capsys, tmp_path):
+    text = APP_YAML.read_text()
+    keys = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
+            "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
+    assert keys in text
+    path = tmp_path / "app.yaml"
+    path.write_text(text.replace(keys, "    access: guided\n", 1))
+    code, lines = check(capsys, path)
+    assert code == 0, lines
+    guided = row(lines, "accounts[shop-prod] access")
+    assert guided.startswith("✓") and "guided" in guided and "owner runs the CAM steps" in guided
+    assert not any("accounts[shop-prod] keys" in line for line in lines)
+    assert not [r for r in cloud.calls.records if r.caller_uin == "100000000001"]

@@ -78,6 +78,8 @@ def test_unknown_key_and_wrong_type_and_missing_key_are_all_reported():
         (("scheduler",), {"poll_seconds": 0}, "scheduler.poll_seconds: Input should be greater than 0"),
     ],
 )
+
+
 def test_bad_values_name_key_and_rule(path, value, expected):
     data = minimal()
     target = data
@@ -134,3 +136,18 @@ def test_request_limits_default_and_are_bounded():
     data = minimal()
     data["slack"]["requests_per_minute_per_user"] = 0
     assert problems(data) == ["slack.requests_per_minute_per_user: Input should be greater than or equal to 1"]
+
+
+def test_access_defaults_to_managed_and_guided_needs_no_credentials():
+    data = minimal()
+    data["accounts"][0].pop("credentials", None)
+    data["accounts"][0]["access"] = "guided"
+    settings = parse_settings(data, environ={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert [a.access for a in settings.accounts] == ["guided", "managed"]
+    assert settings.accounts[0].credentials is None
+
+
+def test_access_is_managed_or_guided():
+    data = minimal()
+    data["accounts"][0]["access"] = "manual"
+    assert any(p.startswith("accounts[0].access:") for p in problems(data))

@@ -178,3 +178,32 @@ def test_progress_on_a_terminal_spins_and_erases_before_lines():
     text = out.getvalue()
     assert re.search(r"\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] the bot \(\d+s\)", text)
     assert "\r\x1b[2Ksaid\n" in text
+
+
+def test_guided_story_the_source_owner_keeps_their_keys():
+    code, out, err = demo("--scenario", "guided")
+    assert code == 0, out + err
+    in_order(
+        out,
+        "dtsbot demo — guided mode",
+        "Sam Source-Owner: clicks [Approve (source owner)]",
+        "shop-prod is guided: its owner creates the role",
+        "tccli cam CreateRole --RoleName DTS-role",
+        'resource "tencentcloud_cam_role"',
+        "[Role created — verify]",
+        "Stan Stranger: clicks [Role created — verify]",
+        "Only the approvers of shop-prod (100000000001)",
+        "Sam Source-Owner: clicks [Show me the full steps]",
+        "Sam Source-Owner: (in Cloud Shell of shop-prod) runs the tccli script from the bot's steps: CreateRole, "
+        "AttachRolePolicy, AttachRolePolicy",
+        "Sam Source-Owner: clicks [Role created — verify]",
+        "Preflight passed: analytics assumed `qcs::cam::uin/100000000001:roleName/DTS-role`",
+        "started: Running.",
+        "tccli cam DeleteRole --RoleName DTS-role",
+        "runs the deletion script: DetachRolePolicy, DetachRolePolicy, DeleteRole",
+        "Sam Source-Owner: clicks [Role deleted — check]",
+        "now fails (InternalError.GetRoleError). The cross-account access is closed.",
+    )
+    summary = out[out.index("\nSummary\n"):]
+    assert "calls as shop-prod: 6, all 6 the owner's own" in summary
+    assert "1 × dts.CreateMigrationService" in summary and "cam.CreateRole" in summary

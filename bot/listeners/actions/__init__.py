@@ -7,6 +7,7 @@ from bot.listeners.actions.approve import approve
 from bot.listeners.actions.cancel import cancel
 from bot.listeners.actions.complete import complete
 from bot.listeners.actions.edit import edit
+from bot.listeners.actions.guided import check_deleted, reveal_steps, verify_owner_steps
 from bot.listeners.actions.reject import reject
 from bot.listeners.actions.retry import retry
 from bot.listeners.actions.reverify import reverify
@@ -22,3 +23,7 @@ def register(app: App) -> None:
     app.action("reverify")(ack_first(app, reverify))
     app.action("complete")(ack_first(app, complete))
     app.action("retry")(ack_first(app, retry))
+    app.action("guided_verify")(ack_first(app, verify_owner_steps))
+    app.action("grant_verify")(ack_first(app, verify_owner_steps))
+    app.action("guided_reveal")(ack_first(app, reveal_steps))
+    app.action("role_deleted_check")(ack_first(app, check_deleted))

@@ -1,0 +1,87 @@
+"""Guided mode's buttons: *Role created — verify* (and *Grant created — verify*), *Show me the full steps*,
+*Role deleted — check*. Only the approvers of the side whose owner has the steps may press them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Respond
+
+from bot import blocks
+from bot.services import Services, from_context
+from core import approvals, guided, policies
+from core.cloud import CloudClients
+from core.workflow import State
+from handlers.verify_guided_role import check_role_deleted
+from storage import outbox, repository
+from storage.db import session_scope
+from storage.models import MigrationRequest
+
+
+def _answer(respond: Respond, text: str) -> None:
+    respond(response_type="ephemeral", replace_original=False, **blocks.reply(text))
+
+
+def _refusal(services: Services, request: MigrationRequest | None, side: str, user: str) -> str | None:
+    """Why `user` may not press a guided button of `side`, or None when they may."""
+    if request is None:
+        return "No such request."
+    account = approvals.side_account(services.settings, request, side)
+    if approvals.is_approver(account, user, services.requests.members_of):
+        return None
+    return (f"Only the approvers of {account.name} ({account.uin}) may do this: "
+            f"{approvals.describe(account.approvers)}.")
+
+
+def verify_owner_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond,
+                       context: dict[str, Any]) -> None:
+    """The owner says the CAM steps are done: the engine runs the preflight (and the grant step) next."""
+    services = from_context(context)
+    decision = services.requests.verify_owner_steps(action.get("value", ""), body["user"]["id"])
+    if decision.changed:
+        services.wake()
+    _answer(respond, decision.message)
+
+
+def reveal_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
+    """The steps with the full external ID and the exact trust policy, to that side's approvers only."""
+    services = from_context(context)
+    user = body["user"]["id"]
+    request = services.requests.get(action.get("value", ""))
+    side = (request.facts.get("guided_side") if request else None) or "source"
+    refusal = _refusal(services, request, side, user)
+    if refusal is not None or request is None:
+        _answer(respond, refusal or "No such request.")
+        return
+    if request.state != State.AWAITING_OWNER:
+        _answer(respond, f"{request.id} is {request.state}: it no longer waits for the owner's steps.")
+        return
+    if side == "target":
+        steps = guided.render(guided.target_grant(request))
+    else:
+        trust = policies.document(policies.trust_policy(request.target_uin, request.external_id))
+        steps = (f"{guided.render(guided.source_role(request, request.external_id))}\n"
+                 f"*Trust policy* (exactly):\n```\n{trust}\n```\nExternal ID: `{request.external_id or '(none)'}`")
+    respond(response_type="ephemeral", replace_original=False,
+            **blocks.long_reply(f"Only you see this. {steps}"))
+
+
+def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
+    """Prove the guided role is gone: AssumeRole from the target side must now fail; the thread hears the result."""
+    services = from_context(context)
+    user = body["user"]["id"]
+    request = services.requests.get(action.get("value", ""))
+    refusal = _refusal(services, request, "source", user)
+    if refusal is not None or request is None:
+        _answer(respond, refusal or "No such request.")
+        return
+    result = check_role_deleted(request, CloudClients(services.settings))
+    outcome = {True: "ok", False: "still_exists", None: "unknown"}[result.closed]
+    with session_scope(services.db) as session:
+        repository.audit(session, "role_deleted_check", outcome, request.id, actor=user, action="role_deleted_check")
+        if result.closed:
+            outbox.enqueue(session, request.id, f"{request.id}:guided:role_deleted", "thread",
+                           {"event": "role_deleted", "text": result.text, "user": user})
+    if result.closed:
+        services.wake()
+    respond(response_type="ephemeral", replace_original=False, **blocks.long_reply(result.text))

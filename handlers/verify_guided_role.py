@@ -1,0 +1,41 @@
+"""*Role deleted — check* (guided mode): the bot proves from the target side that the owner's role is gone.
+
+The bot never reads or changes the guided source account; it tries what the role allowed — STS AssumeRole as
+the request's executor with its external ID — and that must now fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from core import guided, policies
+from core.cloud import CloudClients, CloudConfigError
+from core.diagnosis import is_transient
+from handlers.step import role_session
+from storage.models import MigrationRequest
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    """`closed`: True when AssumeRole failed for good, False when it still works, None when it could not tell."""
+
+    closed: bool | None
+    text: str
+
+
+def check_role_deleted(request: MigrationRequest, clients: CloudClients) -> RoleCheck:
+    """AssumeRole on the request's role as its executor: closed when the cloud refuses it (not transiently)."""
+    arn = policies.role_arn(request.source_uin, request.role_name)
+    try:
+        role_session(request, clients)
+    except TencentCloudSDKException as error:
+        if is_transient(error):
+            return RoleCheck(None, f"Could not check `{arn}` now ({error.get_code()}); press again in a minute.")
+        return RoleCheck(True, f"Checked: AssumeRole on `{arn}` by {request.target_account} now fails "
+                               f"({error.get_code()}). The cross-account access is closed.")
+    except CloudConfigError as error:
+        return RoleCheck(None, f"Could not check `{arn}`: {error}")
+    return RoleCheck(False, f"`{arn}` can still be assumed by {request.target_account}: the role is not deleted.\n"
+                            f"{guided.render(guided.source_role_deletion(request))}")

@@ -1,0 +1,170 @@
+"""Guided mode end to end: the bot `dtsbot serve` runs (real Bolt app, scheduler, SDKs) against the Slack and
+Tencent Cloud sandboxes, with a guided source account that holds no keys in app.yaml.
+
+The thread gets the owner's steps (masked external ID); a stranger's *verify* is refused; the owner's *verify*
+before the role exists gets the "role not exist" diagnosis and nothing is bought; the owner runs the generated
+tccli script (the full one, shown only to them) with their own keys; *verify* then leads to Running; when the
+request ends the owner gets the deletion steps, and *Role deleted — check* proves the role is gone. The bot
+never calls the cloud as the source account."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo import APP_YAML, COMMAND, Stage
+from sandbox.tencentcloud import tccli
+from sandbox.waiting import eventually
+from storage import repository
+from storage.db import session_scope
+
+REQUESTER, SOURCE_OWNER, TARGET_OWNER, STRANGER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER", "U0STRANGER"
+SOURCE_UIN, CHANNEL = "100000000001", "C0DTSBOT01"
+SOURCE_KEYS = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
+               "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
+REACHED_RUNNING = ("running", "ready_to_complete", "completing", "revoking_access", "succeeded")
+
+
+def guided_config(directory: Path) -> Path:
+    """The shipped app.yaml with the source account guided and its keys removed."""
+    text = APP_YAML.read_text()
+    assert SOURCE_KEYS in text
+    path = directory / "app.yaml"
+    path.write_text(text.replace(SOURCE_KEYS, "    access: guided\n", 1))
+    return path
+
+
+@pytest.fixture
+def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stage]:
+    for name in ("SOURCE_SECRET_ID", "SOURCE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    started = Stage(guided_config(tmp_path))
+    try:
+        started.start()
+        yield started
+    finally:
+        started.stop()
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """All section texts of a message (a long notice spans several sections)."""
+    parts = [b["text"]["text"] for b in message.get("blocks", []) if b.get("type") == "section"]
+    return "\n".join(parts) or message.get("text", "")
+
+
+class People:
+    """The people of the story, clicking through the Slack driver and reading the channel."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage, self.slack, self.driver = stage, stage.slack, stage.driver()
+        self.request_id = ""
+
+    def request(self) -> Any:
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            return repository.get_request(session, self.request_id)
+
+    def open_and_approve(self) -> None:
+        seen = len(self.slack.ephemerals(REQUESTER))
+        assert self.driver.slash(REQUESTER, COMMAND).status == 200
+        answer = eventually(lambda: self.slack.ephemerals(REQUESTER)[seen:], 30, "the request's confirmation")[0]
+        self.request_id = re.search(r"\bmr-[a-z0-9]+", answer["text"]).group(0)
+        message = eventually(self.request_message, 30, "the request message")
+        self.click(SOURCE_OWNER, message, "approve_source")
+        self.click(TARGET_OWNER, self.request_message(), "approve_target")
+
+    def request_message(self) -> dict[str, Any] | None:
+        return next((m for m in self.slack.messages(CHANNEL) if self.request_id in m.get("text", "")), None)
+
+    def thread(self) -> list[dict[str, Any]]:
+        message = self.request_message()
+        return self.slack.thread(CHANNEL, message["ts"]) if message else []
+
+    def notice_with(self, action_id: str, after: int = 0) -> dict[str, Any] | None:
+        """The newest thread reply (past the first `after`) that carries the button `action_id`."""
+        found = [r for r in self.thread()[after:] if any(e.get("action_id") == action_id
+                                                        for b in r.get("blocks", []) for e in b.get("elements", []))]
+        return found[-1] if found else None
+
+    def click(self, user: str, message: dict[str, Any], action_id: str) -> dict[str, Any]:
+        """`user` clicks; returns the bot's ephemeral answer to them."""
+        seen = len(self.slack.ephemerals(user))
+        assert self.driver.click(user, message, action_id).status == 200
+        return eventually(lambda: self.slack.ephemerals(user)[seen:], 30, f"the answer to {user}")[0]
+
+    def state_is(self, *states: str) -> bool:
+        return self.request().state in states
+
+
+def owner_runs(script: str, endpoint: str) -> list[str]:
+    """The source owner pastes the script into Cloud Shell: each call through the real SDK with their keys."""
+    keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
+    return [c.action for c in tccli.run_with_keys(script, endpoint, *keys)]
+
+
+def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_runs(stage: Stage):
+    people = People(stage)
+    people.open_and_approve()
+    steps = eventually(lambda: people.notice_with("guided_verify"), 30, "the owner's steps in the thread")
+    text = text_of(steps)
+    external_id = people.request().external_id
+    assert external_id and external_id not in text, "the channel shows the external ID masked"
+    for part in ("`DTS-role`", "qcs::cam::uin/100000000002:root", "QcloudDTSReadOnlyAccess",
+                 "QcloudCDBReadOnlyAccess", "tccli cam CreateRole --RoleName DTS-role", "tencentcloud_cam_role",
+                 "tencentcloud_cam_role_policy_attachment", external_id[:4] + "…" + external_id[-3:]):
+        assert part in text, part
+    assert people.state_is("awaiting_owner")
+    assert "Guided: shop-prod's owner does steps 1–2" in text_of(people.request_message())
+
+    refused = people.click(STRANGER, steps, "guided_verify")
+    assert "Only the approvers of shop-prod (100000000001)" in refused["text"]
+    refused = people.click(STRANGER, steps, "guided_reveal")
+    assert "Only the approvers of shop-prod" in refused["text"] and external_id not in text_of(refused)
+    assert people.state_is("awaiting_owner")
+
+    # The owner presses verify before making the role: the bot's preflight meets "role not exist".
+    replies = len(people.thread())
+    people.click(SOURCE_OWNER, steps, "guided_verify")
+    again = eventually(lambda: people.notice_with("guided_verify", after=replies), 30, "the diagnosis")
+    assert "InternalError.GetRoleError" in text_of(again) and "role not exist" in text_of(again)
+    assert "Nothing was bought" in text_of(again)
+    assert "tccli cam CreateRole" in text_of(again)
+    assert people.state_is("awaiting_owner")
+    assert not stage.cloud.calls.of("CreateMigrationService")
+
+    full = text_of(people.click(SOURCE_OWNER, again, "guided_reveal"))
+    assert external_id in full and '"sts:external_id":"' + external_id in full
+    script = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", full, re.DOTALL).group(1)
+    assert owner_runs(script, stage.cloud.endpoint) == ["CreateRole", "AttachRolePolicy", "AttachRolePolicy"]
+
+    people.click(SOURCE_OWNER, again, "guided_verify")
+    eventually(lambda: people.state_is(*REACHED_RUNNING), 60, "the migration to run")
+    assert len(stage.cloud.calls.of("CreateMigrationService")) == 1
+
+    by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
+    assert by_source == ["CreateRole", "AttachRolePolicy", "AttachRolePolicy"], "only the owner's own calls"
+    assert stage.cloud.world.cam(SOURCE_UIN).find_role("DTS-role") is not None
+
+    # The end: the bot leaves the owner's role alone, gives the deletion steps, and proves the deletion.
+    ready = eventually(lambda: people.notice_with("complete"), 60, "ready to complete")
+    people.click(REQUESTER, ready, "complete")
+    ending = eventually(lambda: people.state_is("succeeded") and people.notice_with("role_deleted_check"), 60,
+                        "the deletion steps")
+    assert "tccli cam DeleteRole --RoleName DTS-role" in text_of(ending) and "terraform destroy" in text_of(ending)
+    assert not stage.cloud.calls.of("DeleteRole") and not stage.cloud.calls.of("DetachRolePolicy")
+    refused = people.click(STRANGER, ending, "role_deleted_check")
+    assert "Only the approvers of shop-prod" in refused["text"]
+    still = text_of(people.click(SOURCE_OWNER, ending, "role_deleted_check"))
+    assert "can still be assumed" in still
+    deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
+    assert owner_runs(deletion, stage.cloud.endpoint)[-1] == "DeleteRole"
+    closed = people.click(SOURCE_OWNER, ending, "role_deleted_check")
+    assert "now fails (InternalError.GetRoleError)" in text_of(closed)
+    eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
+               "the proof in the thread")
+    by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
+    assert set(by_source[3:]) == {"DetachRolePolicy", "DeleteRole"}, "still only the owner's own calls"
