@@ -217,7 +217,7 @@ def play_guided(story: Story) -> str:
     owner_calls = _owner_runs(story, _tccli(_sections(full)), "runs the tccli script from the bot's steps")
     story.click(SOURCE_OWNER, steps, "guided_verify")
     ready = story.wait("the migration to be ready to complete", lambda: story.reply(_has_button("complete")))
-    story.click(REQUESTER, ready, "complete")
+    story.click(TARGET_OWNER, ready, "complete")  # the cutover is the target owner's call
     ending = story.wait("the deletion steps", lambda: story.state() == "succeeded"
                         and story.reply(_has_button("role_deleted_check")))
     owner_calls += _owner_runs(story, _tccli(_sections(ending)), "runs the deletion script")
@@ -225,7 +225,8 @@ def play_guided(story: Story) -> str:
     story.wait("the proof that the role is gone", lambda: story.reply(
         lambda r: "access is closed" in r.get("text", "")))
     by_source = sum(r.caller_uin == SOURCE_UIN for r in story.stage.cloud.calls.records)
-    return (f"succeeded; the owner created and deleted role DTS-role from the bot's steps; calls as shop-prod: "
+    return (f"succeeded; the owner created and deleted role {default_role_name(story.request_id)} from the bot's "
+            f"steps; calls as shop-prod: "
             f"{by_source}, all {owner_calls} the owner's own")
 
 

@@ -13,7 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from core import guided, policies
 from core.cloud import CloudClients, CloudConfigError
 from core.diagnosis import is_transient
-from handlers.step import role_session
+from handlers.step import AssumeRoleFailed, role_session
 from storage.models import MigrationRequest
 
 
@@ -30,6 +30,9 @@ def check_role_deleted(request: MigrationRequest, clients: CloudClients) -> Role
     arn = policies.role_arn(request.source_uin, request.role_name)
     try:
         role_session(request, clients)
+    except AssumeRoleFailed as refused:  # refused for good (handlers.step wraps the SDK's error)
+        return RoleCheck(True, f"Checked: AssumeRole on `{arn}` by {request.target_account} now fails "
+                               f"({refused.error.get_code()}). The cross-account access is closed.")
     except TencentCloudSDKException as error:
         if is_transient(error):
             return RoleCheck(None, f"Could not check `{arn}` now ({error.get_code()}); press again in a minute.")

@@ -113,8 +113,9 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     text = text_of(steps)
     external_id = people.request().external_id
     assert external_id and external_id not in text, "the channel shows the external ID masked"
-    for part in ("`DTS-role`", "qcs::cam::uin/100000000002:root", "QcloudDTSReadOnlyAccess",
-                 "QcloudCDBReadOnlyAccess", "tccli cam CreateRole --RoleName DTS-role", "tencentcloud_cam_role",
+    role = people.request().role_name  # the request's own role (no role_name given)
+    for part in (f"`{role}`", "qcs::cam::uin/100000000002:root", "QcloudDTSReadOnlyAccess",
+                 "QcloudCDBReadOnlyAccess", f"tccli cam CreateRole --RoleName {role}", "tencentcloud_cam_role",
                  "tencentcloud_cam_role_policy_attachment", external_id[:4] + "…" + external_id[-3:]):
         assert part in text, part
     assert people.state_is("awaiting_owner")
@@ -147,14 +148,14 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
 
     by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
     assert by_source == ["CreateRole", "AttachRolePolicy", "AttachRolePolicy"], "only the owner's own calls"
-    assert stage.cloud.world.cam(SOURCE_UIN).find_role("DTS-role") is not None
+    assert stage.cloud.world.cam(SOURCE_UIN).find_role(role) is not None
 
     # The end: the bot leaves the owner's role alone, gives the deletion steps, and proves the deletion.
     ready = eventually(lambda: people.notice_with("complete"), 60, "ready to complete")
-    people.click(REQUESTER, ready, "complete")
+    people.click(TARGET_OWNER, ready, "complete")
     ending = eventually(lambda: people.state_is("succeeded") and people.notice_with("role_deleted_check"), 60,
                         "the deletion steps")
-    assert "tccli cam DeleteRole --RoleName DTS-role" in text_of(ending) and "terraform destroy" in text_of(ending)
+    assert f"tccli cam DeleteRole --RoleName {role}" in text_of(ending) and "terraform destroy" in text_of(ending)
     assert not stage.cloud.calls.of("DeleteRole") and not stage.cloud.calls.of("DetachRolePolicy")
     refused = people.click(STRANGER, ending, "role_deleted_check")
     assert "Only the approvers of shop-prod" in refused["text"]
