@@ -38,6 +38,10 @@ class Action(StrEnum):
     """Retry after an access step failed: it re-creates access in the source account."""
     RETRY = "retry"
     REVERIFY = "reverify"
+    GUIDED_SOURCE = "guided_source"
+    """Guided source account: *Role created — verify*, *Show me the full steps*, *Role deleted — check*."""
+    GUIDED_TARGET = "guided_target"
+    """Guided target account: *Grant created — verify*, *Show me the full steps* of the grant."""
 
 
 class Who(StrEnum):
@@ -62,6 +66,8 @@ PERMISSIONS: dict[Action, Who] = {
     Action.RETRY_ACCESS: Who.SOURCE_APPROVERS,
     Action.RETRY: Who.REQUESTER_OR_APPROVER,
     Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
+    Action.GUIDED_SOURCE: Who.SOURCE_APPROVERS,
+    Action.GUIDED_TARGET: Who.TARGET_APPROVERS,
 }
 
 
@@ -77,6 +83,11 @@ class Proposed:
 def cancel_action(state: str, failed_step: str | None, has_task: bool) -> Action:
     """STOP when the cancel goes through stopping the DTS task, else CANCEL."""
     return Action.STOP if cancel_target(state, failed_step, has_task) is State.STOPPING_TASK else Action.CANCEL
+
+
+def guided_action(side: str) -> Action:
+    """The guided-mode action of the side whose owner does the CAM steps by hand ("source" or "target")."""
+    return Action.GUIDED_TARGET if side == "target" else Action.GUIDED_SOURCE
 
 
 def retry_action(failed_step: str | None) -> Action:
@@ -113,6 +124,8 @@ _WORDS = {
     Action.COMPLETE: "complete it (the cutover)",
     Action.RETRY_ACCESS: "retry it (the retry re-creates the access in the source account)",
     Action.RETRY: "retry it", Action.REVERIFY: "re-verify it",
+    Action.GUIDED_SOURCE: "act on the source account's hand-made CAM steps",
+    Action.GUIDED_TARGET: "act on the target account's hand-made CAM grant",
 }
 
 

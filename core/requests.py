@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
-from core.permissions import Action, Proposed, cancel_action, refusal, retry_action
+from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
     CANCELLABLE,
@@ -366,10 +366,9 @@ class MigrationRequests:
                 return Decision(False, "No such request.")
             side = request.facts.get("guided_side") or "source"
             account = approvals.side_account(self.settings, request, side)
-            if not approvals.is_approver(account, user, members_of):
-                return self._refuse(session, request.id, user, "guided_verify",
-                                    f"Only the approvers of {account.name} ({account.uin}) may say its CAM steps are "
-                                    f"done: {approvals.describe(account.approvers)}.", request)
+            why = refusal(self.settings, guided_action(side), request, user, members_of)
+            if why:
+                return self._refuse(session, request.id, user, "guided_verify", why, request)
             if request.state != State.AWAITING_OWNER:
                 return self._refuse(session, request.id, user, "guided_verify",
                                     f"{request.id} is {request.state}; verify applies only while it waits for "

@@ -9,7 +9,7 @@ from slack_bolt import Respond
 
 from bot import blocks
 from bot.services import Services, from_context
-from core import approvals, guided, policies
+from core import guided, permissions, policies
 from core.cloud import CloudClients
 from core.workflow import State
 from handlers.verify_guided_role import check_role_deleted
@@ -23,14 +23,11 @@ def _answer(respond: Respond, text: str) -> None:
 
 
 def _refusal(services: Services, request: MigrationRequest | None, side: str, user: str) -> str | None:
-    """Why `user` may not press a guided button of `side`, or None when they may."""
+    """Why `user` may not press a guided button of `side` (permissions.GUIDED_*), or None when they may."""
     if request is None:
         return "No such request."
-    account = approvals.side_account(services.settings, request, side)
-    if approvals.is_approver(account, user, services.requests.members_of):
-        return None
-    return (f"Only the approvers of {account.name} ({account.uin}) may do this: "
-            f"{approvals.describe(account.approvers)}.")
+    return permissions.refusal(services.settings, permissions.guided_action(side), request, user,
+                               services.requests.members_of)
 
 
 def verify_owner_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond,

@@ -123,6 +123,8 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
 
     refused = people.click(STRANGER, steps, "guided_verify")
     assert "Only the approvers of shop-prod (100000000001)" in refused["text"]
+    refused = people.click(TARGET_OWNER, steps, "guided_verify")  # the other side's approver: not theirs to say
+    assert "Only the approvers of shop-prod (100000000001)" in refused["text"]
     refused = people.click(STRANGER, steps, "guided_reveal")
     assert "Only the approvers of shop-prod" in refused["text"] and external_id not in text_of(refused)
     assert people.state_is("awaiting_owner")
