@@ -9,9 +9,10 @@ import pytest
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.dts.v20211206 import dts_client
 
 from sandbox.tencentcloud.server import TencentCloudSandbox
-from sandbox.tencentcloud.world import default_world
+from sandbox.tencentcloud.world import World, default_world
 
 REGION = "ap-guangzhou"
 # who -> (secret id, secret key) of the default world (common constants)
@@ -25,11 +26,23 @@ KEYS = {
 
 
 @pytest.fixture
-def tc_sandbox() -> Iterator[TencentCloudSandbox]:
-    """A sandbox serving a fresh default world on 127.0.0.1:<ephemeral port>."""
-    with TencentCloudSandbox(default_world()) as sandbox:
+def world() -> World:
+    """A fresh default world (a test module overrides it, e.g. with a clock that stands still)."""
+    return default_world()
+
+
+@pytest.fixture
+def tc_sandbox(world: World) -> Iterator[TencentCloudSandbox]:
+    """A sandbox serving `world` on 127.0.0.1:<ephemeral port>; its answers must fit the API reference."""
+    with TencentCloudSandbox(world) as sandbox:
         yield sandbox
     assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
+
+
+@pytest.fixture
+def dts(tc_client: Callable[..., Any]) -> Callable[..., dts_client.DtsClient]:
+    """Factory: dts() or dts("source") -> a real DtsClient with that account's keys."""
+    return lambda who="target": tc_client(dts_client.DtsClient, who)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ calls, and a state the test checks (running, stopping) lasts until the test move
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from tencentcloud.sts.v20180813 import sts_client
 from sandbox.tencentcloud.clock import Clock
 from sandbox.tencentcloud.dts.checks import run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, JobConfig, JobQuery
-from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import Instance, World, default_world
 
 STILL = 1e-3  # the clock's speed: a thousandth of real time, so sandbox time passes when a test advances it
@@ -40,21 +39,6 @@ def world() -> World:
     world = default_world(speed=STILL)
     world.account(TARGET_UIN).instances.append(Instance("cdb-dst00003", "mysql", REGION, "10.0.2.30", 3306))
     return world
-
-
-@pytest.fixture
-def tc_sandbox(world: World) -> Iterator[TencentCloudSandbox]:
-    """Overrides conftest's: the same sandbox, serving the fast world above."""
-    with TencentCloudSandbox(world) as sandbox:
-        yield sandbox
-    assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
-
-
-@pytest.fixture
-def dts(tc_client: Callable[..., Any]) -> Callable[..., dts_client.DtsClient]:
-    def make(who: str = "target") -> dts_client.DtsClient:
-        return tc_client(dts_client.DtsClient, who)
-    return make
 
 
 def call(client: Any, action: str, request_class: type, params: dict[str, Any]) -> Any:

@@ -5,18 +5,15 @@ moment, and answers every status with fields of the API reference's output schem
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tencentcloud.dts.v20211206 import dts_client
 from tencentcloud.dts.v20211206 import models as dts_models
 from test_dts import buy, dts_call
 
 from sandbox.tencentcloud import schema
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.models import dts_backend
-from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import World, default_world
 
 
@@ -24,18 +21,6 @@ from sandbox.tencentcloud.world import World, default_world
 def world() -> World:
     """The default world on a clock that all but stands still: the test moves it with `advance`."""
     return default_world(speed=0.001)
-
-
-@pytest.fixture
-def tc_sandbox(world: World) -> Iterator[TencentCloudSandbox]:
-    with TencentCloudSandbox(world) as sandbox:
-        yield sandbox
-    assert not sandbox.output_drift, "sandbox answers outside the API reference's output schema"
-
-
-@pytest.fixture
-def dts(tc_client: Callable[..., Any]) -> Callable[..., dts_client.DtsClient]:
-    return lambda: tc_client(dts_client.DtsClient, "target")
 
 
 def running_job(world: World, client: Any) -> Any:
