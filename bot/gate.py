@@ -87,6 +87,13 @@ def _interaction_problem(payload: dict[str, Any]) -> str | None:
     for key in ("view", "container", "message", "channel"):
         if key in payload and payload[key] is not None and not isinstance(payload[key], dict):
             return f"{key} is not an object"
+    for action in payload.get("actions") or []:
+        for key in ("action_id", "value", "block_id"):  # strings in Slack's block_actions payload
+            if key in action and not isinstance(action[key], str):
+                return f"actions[].{key} is not a string"
+    view = payload.get("view") or {}
+    if "private_metadata" in view and not isinstance(view["private_metadata"], str):
+        return "view.private_metadata is not a string"
     return None
 
 

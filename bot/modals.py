@@ -104,9 +104,14 @@ def submitted_fields(view: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
-    """The view's private_metadata as a dict ({} when empty)."""
+    """The view's private_metadata as a dict ({} when empty or not the bot's JSON object: a crafted value
+    is a new request's form, not an edit of some request)."""
     raw = view.get("private_metadata") or ""
-    return json.loads(raw) if raw else {}
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 _NORMALIZERS: dict[str, Callable[[str, Settings], str | None]] = {

@@ -5,6 +5,7 @@ One place builds them so that the plan shown to approvers and the calls the bot 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from typing import Any
@@ -72,8 +73,15 @@ def subaccount_grant(source_uin: str, role_name: str) -> dict[str, Any]:
 
 
 def grant_policy_name(source_uin: str, role_name: str) -> str:
-    """Deterministic name of the sub-account grant, so a retry finds the policy instead of making another."""
-    return f"dtsbot-assume-{source_uin}-{role_name}"[:128]
+    """Deterministic name of the sub-account grant, so a retry finds the policy instead of making another.
+
+    CAM allows 128 characters: a name that would be longer ends in a digest of the whole role name instead of
+    being cut, so two long role names never share one grant."""
+    name = f"dtsbot-assume-{source_uin}-{role_name}"
+    if len(name) <= 128:
+        return name
+    digest = hashlib.sha256(role_name.encode()).hexdigest()[:16]
+    return f"{name[:128 - len(digest) - 1]}-{digest}"
 
 
 def document(policy: dict[str, Any]) -> str:
@@ -90,6 +98,6 @@ def mask(secret: str | None) -> str:
     """Show an external ID the way people recognise it without being able to reuse it: `dtsb…x9Q`."""
     if not secret:
         return "(none)"
-    if len(secret) <= 8:
+    if len(secret) < 16:  # too short to show any of it: a few hidden characters are guessable
         return "•" * len(secret)
     return f"{secret[:4]}…{secret[-3:]}"

@@ -196,12 +196,18 @@ class MigrationRequests:
             values["external_id"] = values["external_id"] or current.external_id
             values["role_name"] = values["role_name"] or default_role_name(current.id)
             role_plan = self._role_plan(values, current.facts)
+        members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
             why = self._edit_refusal(request, user)
             if why:
                 return self._refuse(session, request_id, user, "edit", why, request)
             assert request is not None
+            # the edited request must be one this person may open (the `requesters` of its new accounts)
+            proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
+            why = refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
+            if why:
+                return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, f"Nothing changed in {request.id}.", request)
             why = _target_in_use(session, values, request.id)

@@ -213,6 +213,10 @@ def target_instance(value: str, engine_name: str | None = None) -> str:
 
 # --- role, external ID, executor ----------------------------------------------------------------------------
 
+RESERVED_ROLE_PREFIX = "dtsbot-"
+"""Default role names are `dtsbot-<request id>` (policies.default_role_name): nobody may take one by hand."""
+
+
 def role_name(value: str) -> str | None:
     """The CAM role in the source account; must satisfy CAM and DTS's stricter `AccountRole`.
 
@@ -228,6 +232,9 @@ def role_name(value: str) -> str | None:
         )
     if not re.fullmatch(DTS_ACCOUNT_ROLE, text):
         raise _fail("role_name", value, f"is allowed by CAM but not by DTS ({dts_rule})")
+    if text.lower().startswith(RESERVED_ROLE_PREFIX):
+        raise _fail("role_name", value, f"starts with `{RESERVED_ROLE_PREFIX}`, which is reserved for the roles "
+                                        "the bot names after each request; leave role_name empty for one of those")
     return text
 
 

@@ -98,3 +98,13 @@ def test_root_executor_has_no_grant_and_engine_policies_follow_core_policies() -
         assert plan.policies == policies.source_policies(db_type)
         assert plan.role_arn == policies.role_arn(SOURCE, "DTS-role")
     assert plan_for(request("redis", "root"), settings).allowlisting_note
+
+
+def test_long_role_names_get_grants_of_their_own_and_short_external_ids_are_hidden_whole():
+    from core.policies import grant_policy_name, mask
+
+    first, second = grant_policy_name("100000000001", "r" * 110 + "A" * 18), grant_policy_name(
+        "100000000001", "r" * 110 + "B" * 18)
+    assert first != second and len(first) <= 128 and len(second) <= 128
+    assert grant_policy_name("100000000001", "DTS-role") == "dtsbot-assume-100000000001-DTS-role"
+    assert mask("abcdefghi") == "•" * 9 and mask("dtsbot-generated-0123456789") == "dtsb…789"

@@ -447,3 +447,9 @@ def test_free_text_drops_bidi_and_invisible_characters(text, clean):
 @settings(max_examples=300)
 def test_free_text_leaves_nothing_invisible_but_newlines_and_tabs(text):
     assert all(c.isprintable() or c in "\n\t" for c in v.free_text(text))
+
+
+def test_the_bots_own_role_names_are_reserved():
+    with pytest.raises(FieldError) as refused:
+        v.role_name("dtsbot-mr-abcdef")
+    assert "role_name" in str(refused.value) and "reserved" in str(refused.value)

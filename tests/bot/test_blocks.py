@@ -71,3 +71,11 @@ def test_many_problems_are_listed_whole_within_the_section_limit():
     text = reply["text"]
     assert len(text) <= 3000 and text.endswith("more problems not shown)")
     assert all(line.startswith("• `") and line.endswith("field") for line in text.split("\n")[1:-1])
+
+
+def test_private_metadata_that_is_not_the_bots_object_is_no_edit() -> None:
+    from bot.modals import metadata
+
+    assert metadata({"private_metadata": '{"request_id": "mr-abcdef"}'}) == {"request_id": "mr-abcdef"}
+    for crafted in ("{not json", "[1, 2]", "12", "null", ""):
+        assert metadata({"private_metadata": crafted}) == {}

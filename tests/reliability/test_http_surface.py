@@ -145,6 +145,12 @@ MALFORMED = {
     "signed payload with actions not a list": (
         b"payload=" + quote('{"type":"block_actions","user":{"id":"U1"},"actions":5}').encode(), _signed),
     "signed slash command without user_id": (b"command=%2Fdts-migrate&text=list", _signed),
+    "signed click whose value is a number": (b"payload=" + quote(
+        '{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"approve_source","value":12345}]}'
+    ).encode(), _signed),
+    "signed form whose private_metadata is an object": (b"payload=" + quote(
+        '{"type":"view_submission","user":{"id":"U1"},"view":{"private_metadata":{"request_id":"mr-1"}}}'
+    ).encode(), _signed),
     "signed JSON body that is a list": (b"[1, 2]", lambda b: {**_signed(b), "Content-Type": "application/json"}),
 }
 

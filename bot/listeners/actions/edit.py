@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot import blocks, modals
 from bot.services import from_context
+from core.policies import default_role_name
 from core.requests import EDITABLE_FIELDS
 
 
@@ -23,5 +24,7 @@ def edit(action: dict[str, Any], body: dict[str, Any], respond: Respond, client:
         return
     request = decision.request
     initial = {f: getattr(request, f) for f in EDITABLE_FIELDS if f != "external_id"}
+    if initial.get("role_name") == default_role_name(request.id):
+        initial["role_name"] = None  # its own role: shown empty, as asked (the name is reserved for the bot)
     view = modals.request_modal(services.settings, initial, {"request_id": request.id})
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from core import validation
 from core.permissions import PERMISSIONS, Action
+from core.requests import MigrationRequests
 from tests.bot.conftest import (
     GROUP_MEMBER,
     INLINE,
@@ -115,3 +117,17 @@ def test_the_readme_shows_the_table_in_the_code() -> None:
     table = {Action(name): who for first, who in rows for name in re.findall(r"`([a-z_]+)`", first)
              if name in {a.value for a in Action}}
     assert table == {action: who.value for action, who in PERMISSIONS.items()}
+
+
+def test_an_edit_cannot_move_a_request_into_an_account_its_requester_may_not_use(bot: Bot) -> None:
+    finance = bot.settings.accounts[0].model_copy(update={"name": "finance", "uin": "100000000003",
+                                                          "requesters": [SOURCE_OWNER]})
+    settings = bot.settings.model_copy(update={"accounts": [*bot.settings.accounts, finance]})
+    requests = MigrationRequests(bot.db, settings)
+    fields = {**validation.OPTIONAL_DEFAULTS, **dict(pair.split("=", 1) for pair in INLINE.split())}
+    assert not requests.open({**fields, "source_account": "finance"}, REQUESTER).ok  # refused outright ...
+    opened = requests.open(fields, REQUESTER)
+    assert opened.ok and opened.request is not None
+    edited = requests.edit(opened.request.id, REQUESTER, {**fields, "source_account": "finance"})
+    assert not edited.ok and "finance's requesters" in edited.message  # ... and through an edit
+    assert requests.get(opened.request.id).source_account == "shop-prod"
