@@ -87,6 +87,11 @@ def _interaction_problem(payload: dict[str, Any]) -> str | None:
     for key in ("view", "container", "message", "channel"):
         if key in payload and payload[key] is not None and not isinstance(payload[key], dict):
             return f"{key} is not an object"
+    if payload["type"] == "block_actions" and not payload.get("actions"):
+        return "block_actions without actions"
+    if "view" in payload and isinstance(payload["view"], dict) and payload["type"].startswith("view_") \
+            and not isinstance(payload["view"].get("type"), str):
+        return "view has no type"
     for action in payload.get("actions") or []:
         for key in ("action_id", "value", "block_id"):  # strings in Slack's block_actions payload
             if key in action and not isinstance(action[key], str):

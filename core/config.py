@@ -259,6 +259,9 @@ def load_settings(path: str | Path, environ: dict[str, str] | None = None) -> Se
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML ({exc})"]) from None
+    except yaml.YAMLError as exc:  # never echo PyYAML's snippet of the file: it may hold keys and tokens
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"]) from None
     return parse_settings(data, environ)

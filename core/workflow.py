@@ -120,7 +120,8 @@ def cancel_target(current: str | State, failed_step: str | None = None, has_task
         return S.CANCELLED
     if state in TASK_MAY_RUN:
         return S.STOPPING_TASK
-    if state is S.FAILED and (has_task or failed_step is None or State(failed_step) not in ACCESS_STEPS):
+    if state is S.FAILED and (has_task or failed_step is None or State(failed_step) not in ACCESS_STEPS | {
+            S.CANCELLING}):  # a failed access-only cancel has no task to stop: it only revokes again
         return S.STOPPING_TASK
     return S.CANCELLING
 

@@ -117,6 +117,10 @@ def test_file_errors_are_messages_not_tracebacks(tmp_path):
     broken.write_text("slack: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(broken)
+    broken.write_text("slack:\n  bot_token: xoxb-REAL-TOKEN\n  signing_secret: {a: REALSECRET: x}\n")
+    with pytest.raises(ConfigError) as refused:  # a typo next to a secret: the place, never the file's text
+        load_settings(broken)
+    assert "line 3" in str(refused.value) and "REAL" not in str(refused.value)
     broken.write_text(yaml.safe_dump(["a", "list"]))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(broken)

@@ -148,6 +148,10 @@ MALFORMED = {
     "signed click whose value is a number": (b"payload=" + quote(
         '{"type":"block_actions","user":{"id":"U1"},"actions":[{"action_id":"approve_source","value":12345}]}'
     ).encode(), _signed),
+    "signed click without actions": (
+        b"payload=" + quote('{"type":"block_actions","user":{"id":"U1"},"actions":[]}').encode(), _signed),
+    "signed form whose view has no type": (
+        b"payload=" + quote('{"type":"view_submission","user":{"id":"U1"},"view":{"id":"V1"}}').encode(), _signed),
     "signed form whose private_metadata is an object": (b"payload=" + quote(
         '{"type":"view_submission","user":{"id":"U1"},"view":{"private_metadata":{"request_id":"mr-1"}}}'
     ).encode(), _signed),
