@@ -10,7 +10,8 @@ from core import policies
 from core.cloud import CloudClients
 from core.steps import Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
-from handlers.step import cloud_step
+from handlers.step import cloud_step, target_dts
+from handlers.task_lookup import tagged_task
 from storage.models import MigrationRequest
 
 STEP = "revoke_access"
@@ -57,11 +58,24 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
     return f"grant `{name}` detached from {request.executor} and deleted in {request.target_account}", gone
 
 
+def unrecorded_task(request: MigrationRequest, clients: CloudClients) -> tuple[str, dict[str, str]]:
+    """A cancel that came while the task was being bought: the task the purchase made (found by its tag) is
+    named in the channel and recorded, never left unknown. ("", {}) when there is none or it is recorded."""
+    if request.job_id or request.state != "cancelling":
+        return "", {}
+    job_id = tagged_task(target_dts(request, clients), request.id)
+    if job_id is None:
+        return "", {}
+    return (f" DTS task `{job_id}` was bought for this request before the cancel and never started: it stays in "
+            f"{request.target_account}; isolate it in the DTS console if it is not needed."), {"job_id": job_id}
+
+
 @cloud_step(STEP)
 def revoke_access(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Delete the bot's role in the source account and its grant policy in the target account."""
     role_part, role_released = _revoke_role(request, clients)
     grant_part, grant_released = _revoke_grant(request, clients)
+    task_note, facts = unrecorded_task(request, clients)
     done = [part for part in (role_part, grant_part) if part]
-    return StepResult(Outcome.DONE, notice="Access revoked: " + "; ".join(done) + ".",
-                      released=tuple(role_released + grant_released))
+    return StepResult(Outcome.DONE, notice="Access revoked: " + "; ".join(done) + "." + task_note,
+                      released=tuple(role_released + grant_released), facts=facts)

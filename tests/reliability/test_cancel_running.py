@@ -141,3 +141,19 @@ def test_killed_between_stop_and_revoke_it_finishes_without_deleting_early(clust
     eventually(lambda: cluster.request(request_id).state == "cancelled", 60, f"{request_id} to be cancelled",
                interval=0.2)
     assert_stopped_then_revoked(cluster, request_id, watch)
+
+
+def test_a_cancel_while_the_task_is_being_bought_names_and_records_the_task(cluster: Cluster) -> None:
+    bot = cluster.replica("bot-0")
+    request_id = cluster.open_request(bot)
+    fault = cluster.tencentcloud.faults.add("CreateMigrationService", "slow", count=1, delay=HOLD)
+    cluster.approve(bot, request_id)
+    eventually(lambda: fault.held, 60, "the purchase to be made and its answer held")
+    assert "revoking" in cancel_by_command(cluster, bot, REQUESTER, request_id)
+    eventually(lambda: cluster.request(request_id).state == "cancelled", 60, f"{request_id} to be cancelled",
+               interval=0.2)
+    job_id = cluster.request(request_id).job_id
+    assert job_id and task_status(cluster, request_id) == "created"  # bought, never started
+    eventually(lambda: any(f"DTS task `{job_id}` was bought for this request" in t for t in cluster.thread(request_id)),
+               30, "the thread to name the bought task")
+    assert "StartMigrateJob" not in actions(cluster) and "DeleteRole" in actions(cluster)
