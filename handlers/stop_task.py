@@ -52,5 +52,9 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
                                  "reports it stopped.")
     if decision is Decision.WAIT:
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS)
+    if status == "success":  # the cutover finished before the cancel could stop it: the request succeeded
+        return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status}, next_state="revoking_access",
+                          notice=f"DTS task `{job_id}` had already completed (`success`) when the cancel came: the "
+                                 "migration succeeded; revoking the cross-account access.")
     return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status},
                       notice=f"DTS task `{job_id}` is `{status}`: revoking the cross-account access.")

@@ -80,4 +80,5 @@ def test_every_unfinished_state_can_be_cancelled_and_a_task_that_may_run_is_stop
     assert cancel_target("failed", "preflight") is State.CANCELLING
     assert cancel_target("failed", "preflight", has_task=True) is State.STOPPING_TASK
     assert cancel_target("failed", "cancelling") is State.CANCELLING  # an access-only cancel failed: revoke again
-    assert TRANSITIONS[State.STOPPING_TASK] == (State.CANCELLING, State.FAILED)  # the revoke comes only after
+    # the revoke comes only after the stop (cancelling), or after DTS reported the cutover done (revoking_access)
+    assert TRANSITIONS[State.STOPPING_TASK] == (State.CANCELLING, State.REVOKING_ACCESS, State.FAILED)

@@ -157,3 +157,22 @@ def test_a_cancel_while_the_task_is_being_bought_names_and_records_the_task(clus
     eventually(lambda: any(f"DTS task `{job_id}` was bought for this request" in t for t in cluster.thread(request_id)),
                30, "the thread to name the bought task")
     assert "StartMigrateJob" not in actions(cluster) and "DeleteRole" in actions(cluster)
+
+
+def test_a_cancel_that_comes_after_the_cutover_ends_the_request_succeeded(cluster: Cluster) -> None:
+    bot = cluster.replica("bot-0")
+    request_id = running_request(cluster, bot)
+    eventually(lambda: cluster.request(request_id).state == "ready_to_complete", 90, "ready to complete",
+               interval=0.2)
+    fault = cluster.tencentcloud.faults.add("CompleteMigrateJob", "slow", count=1, delay=HOLD)
+    message = eventually(lambda: (m := cluster.request_message(request_id)) and "complete" in str(m["blocks"]) and m,
+                         30, "the Complete button")
+    assert cluster.driver(bot).click(TARGET_OWNER, message, "complete").status == 200
+    eventually(lambda: fault.held, 60, "CompleteMigrateJob to be applied and its answer held")
+    cancel_by_command(cluster, bot, TARGET_OWNER, request_id)
+    eventually(lambda: cluster.request(request_id).state in ("succeeded", "cancelled"), 90, "the request to end",
+               interval=0.2)
+    assert cluster.request(request_id).state == "succeeded"  # the cutover happened: not "cancelled"
+    assert "StopMigrateJob" not in actions(cluster) and actions(cluster).count("DeleteRole") == 1
+    eventually(lambda: any("had already completed" in t for t in cluster.thread(request_id)), 30,
+               f"the thread to say the cutover had happened: {cluster.thread(request_id)}")
