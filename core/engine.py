@@ -52,6 +52,17 @@ _NEXT: dict[State, State] = {
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
 """States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
+KEEP_ROLE_FOR = "keep_role_for"
+"""Fact the engine hands the revoke step when other requests still use the role: revoke only this request's
+sub-account grant, keep the role for them (handlers.revoke_access)."""
+
+
+def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]]) -> bool:
+    """Whether this request's sub-account grant must go although the role stays: no sharer runs as a
+    sub-account (the grant policy is per role, so a sharer running as one still needs it)."""
+    return request.executor != "root" and all(executor == "root" for _, executor in sharers)
+
+
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
 Step = Callable[[MigrationRequest, Any], StepResult]
@@ -148,10 +159,13 @@ class WorkflowEngine:
         error: Exception | None = None
         if state is S.APPROVED:
             result = StepResult(Outcome.DONE)
-        elif state in REVOKING and (sharer := self._role_still_used(claimed)) is not None:
-            result = StepResult(Outcome.DONE, notice=f"Access kept: request {sharer} still uses role "
+        elif state in REVOKING and (sharers := self._role_sharers(claimed)) and not _grant_to_release(
+                claimed, sharers):
+            result = StepResult(Outcome.DONE, notice=f"Access kept: request {sharers[0][0]} still uses role "
                                                      f"`{claimed.role_name}`; it revokes the access when it ends.")
         else:
+            if state in REVOKING and sharers:  # the role stays for them; this request's own grant goes
+                claimed.facts = {**claimed.facts, KEEP_ROLE_FOR: sharers[0][0]}
             token = _step_calls.set(calls)
             try:
                 step = self.steps[state.value]
@@ -168,12 +182,15 @@ class WorkflowEngine:
         except Exception:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
 
-    def _role_still_used(self, request: MigrationRequest) -> str | None:
-        """Another unfinished request that used the same source role (the last one to end releases it)."""
+    def _role_sharers(self, request: MigrationRequest) -> list[tuple[str, str]]:
+        """(id, executor) of the other unfinished requests that used the same source role: the last to end
+        releases it."""
         with session_scope(self.db) as session:
             users = ownership.role_users(session, request.source_uin, request.role_name,
                                          [s.value for s in USES_ROLE], excluding=request.id)
-        return users[0] if users else None
+            executors = dict(session.exec(select(MigrationRequest.id, MigrationRequest.executor)
+                                          .where(col(MigrationRequest.id).in_(users))).all())
+        return [(user, executors.get(user, "root")) for user in users]
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core import policies
 from core.cloud import CloudClients
+from core.engine import KEEP_ROLE_FOR
 from core.steps import Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
 from handlers.step import cloud_step, target_dts
@@ -20,6 +21,9 @@ STEP = "revoke_access"
 def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
     if clients.settings.account(request.source_account).access == "guided":
         return None, []  # its owner made the role by hand and deletes it (handlers/guided.py)
+    if request.facts.get(KEEP_ROLE_FOR):  # the engine: other requests still use the role
+        return (f"role `{request.role_name}` kept: request {request.facts[KEEP_ROLE_FOR]} still uses it and "
+                "revokes it when it ends"), []
     cam = clients.cam(request.source_account)
     role = get_role(cam, request.role_name)
     where = f"in {request.source_account}"

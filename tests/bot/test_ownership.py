@@ -194,6 +194,29 @@ def test_a_shared_role_is_deleted_by_the_last_request_that_used_it(story: Story)
     assert (writes.count("CreateRole"), writes.count("DeleteRole")) == (1, 1)
 
 
+def test_a_sub_accounts_grant_goes_when_its_request_ends_though_the_shared_role_stays(story: Story) -> None:
+    """Two requests share a role on purpose; A runs as the target sub-account (it needs the sts:AssumeRole
+    grant), B as root. A ends while B still holds the role: the role stays for B, A's grant goes at once — it is
+    nobody else's, and B's end would not remove it (B runs as root)."""
+    shared = "role_name=shared-dts external_id=shared-external-id-0123456789"
+    failing = INLINE.replace("cdb-src00001", "cdb-zzzz0001").replace("cdb-dst00001", "cdb-dst00002")
+    second = story.open(f"{failing} {shared}")  # root; uses the role, then fails the preflight
+    story.approve(second)
+    story.reaches(second, "failed")
+    first = story.open(f"{INLINE} {shared} migrate_type=full executor=100000000021")
+    story.approve(first)
+    story.reaches(first, "succeeded")
+    target = story.cloud.world.cam("100000000002")
+    assert "shared-dts" in story.cloud.world.cam(SOURCE).roles  # kept for B
+    assert not [p.name for p in target.policies.values() if p.name.startswith("dtsbot-assume-")], \
+        "A's grant outlived A"
+    assert not any(target.user_policies.get("100000000021", {}))
+
+    story.cancel(second)
+    story.reaches(second, "cancelled")
+    assert story.cloud.world.cam(SOURCE).roles == {}
+
+
 def test_a_request_that_never_used_the_role_does_not_keep_it_open(story: Story) -> None:
     """Issue 11, item 3 as reported: B names A's role with another external ID and fails on the trust; A
     completes and deletes its role (B never used it); B's cancel then has nothing of its own to release."""
