@@ -17,6 +17,10 @@ from storage.models import MigrationRequest
 
 STEP = "stop_task"
 POLL_SECONDS = 5.0
+START_GRACE_SECONDS = 120.0
+"""How long a task that says it never started (created, checkPass) is watched before the access goes: a
+StartMigrateJob DTS accepted a moment ago may not show yet (the documents do not say how long; a guess)."""
+NOT_STARTED = frozenset({"created", "checkPass"})
 
 
 class Decision(StrEnum):
@@ -52,6 +56,11 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
                                  "reports it stopped.")
     if decision is Decision.WAIT:
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS)
+    if status in NOT_STARTED:  # not started yet, or a start that does not show yet: watch it a while first
+        first_seen = float(request.facts.get("not_started_since") or clients.clock())
+        if clients.clock() - first_seen < START_GRACE_SECONDS:
+            return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={
+                "job_id": job_id, "dts_status": status, "not_started_since": first_seen})
     if status == "success":  # the cutover finished before the cancel could stop it: the request succeeded
         return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status}, next_state="revoking_access",
                           notice=f"DTS task `{job_id}` had already completed (`success`) when the cancel came: the "

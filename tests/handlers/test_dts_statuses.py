@@ -13,7 +13,8 @@ from stepflow import SOURCE_UIN, apply, run_flow
 from core.cloud import CloudClients
 from core.config import load_settings
 from core.steps import Outcome
-from handlers import start_task, track_task, verify_task
+from handlers import start_task, stop_task, track_task, verify_task
+from handlers.stop_task import START_GRACE_SECONDS
 from sandbox.tencentcloud.dts.models import dts_backend
 
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
@@ -186,3 +187,24 @@ def test_start_hours_after_verification_configures_and_verifies_again(slow, requ
     sandbox.world.clock.advance(6)
     assert start_task(request_, clients).outcome is Outcome.DONE
     assert len(sandbox.calls.of("StartMigrateJob")) == 1 and len(sandbox.calls.of("ModifyMigrationJob")) == 2
+
+
+def test_a_cancel_watches_a_task_that_says_it_never_started_before_the_access_goes(slow, request_):
+    """A StartMigrateJob DTS accepted a moment ago may not show yet: checkPass is watched for a grace period
+    (and a start that shows in it is stopped) before stop_task lets the access go."""
+    sandbox, _ = slow
+    now = [time.time()]
+    clients = aged_clients(sandbox, now)
+    run_flow(request_, clients, until="verifying")
+    while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
+        apply(request_, result)
+        sandbox.world.clock.advance(6)
+    assert dts_backend(sandbox.world).jobs[request_.job_id].status(sandbox.world.clock.now()) == "checkPass"
+    waiting = stop_task(request_, clients)
+    apply(request_, waiting)
+    assert waiting.outcome is Outcome.WAIT and not sandbox.calls.of("StopMigrateJob")
+    now[0] += START_GRACE_SECONDS / 2
+    assert stop_task(request_, clients).outcome is Outcome.WAIT  # still within the grace period
+    now[0] += START_GRACE_SECONDS
+    done = stop_task(request_, clients)
+    assert done.outcome is Outcome.DONE and not sandbox.calls.of("StopMigrateJob")  # it never started
