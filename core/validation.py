@@ -268,6 +268,12 @@ def executor(value: str, target: AccountRef | None = None) -> str:
             "executor", value,
             f"is not a sub-account the bot holds keys for in {target.name}; allowed: {allowed}",
         )
+    if target is not None and getattr(target, "executor_credentials", "keys") is None:
+        raise _fail(  # refused now, not after the bot has set up access in the source account
+            "executor", value,
+            f"is {target.name}'s sub-account, but its keys are not configured "
+            f"(accounts[{target.name}].executor_credentials); allowed: root",
+        )
     return text
 
 

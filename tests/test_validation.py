@@ -453,3 +453,16 @@ def test_the_bots_own_role_names_are_reserved():
     with pytest.raises(FieldError) as refused:
         v.role_name("dtsbot-mr-abcdef")
     assert "role_name" in str(refused.value) and "reserved" in str(refused.value)
+
+
+def test_a_sub_account_whose_keys_are_not_configured_is_refused_when_the_request_is_made():
+    from types import SimpleNamespace
+
+    keyless = SimpleNamespace(name="analytics", uin="100000000002", executor_uin="100000000021",
+                              executor_credentials=None)
+    with pytest.raises(FieldError) as refused:
+        v.executor("100000000021", keyless)
+    assert str(refused.value).startswith("executor") and "executor_credentials" in str(refused.value)
+    assert v.executor("root", keyless) == "root"
+    keyed = SimpleNamespace(**{**vars(keyless), "executor_credentials": object()})
+    assert v.executor("100000000021", keyed) == "100000000021"
