@@ -24,14 +24,18 @@ def source_instance(sandbox):
     return sandbox.world.instance(SOURCE_UIN, "ap-guangzhou", "cdb-src00001")
 
 
-def started(sandbox, clients, request_):
-    """A request whose task passed verification and was started, at the sandbox moment of the start."""
-    clock = sandbox.world.clock
+def verified(sandbox, clients, request_) -> None:
+    """Run the request's steps until its task passed verification (the sandbox clock moves with each look)."""
     run_flow(request_, clients, until="verifying")
     while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
         apply(request_, result)
-        clock.advance(6)
+        sandbox.world.clock.advance(6)
     assert result.outcome is Outcome.DONE
+
+
+def started(sandbox, clients, request_):
+    """A request whose task passed verification and was started, at the sandbox moment of the start."""
+    verified(sandbox, clients, request_)
     assert start_task(request_, clients).outcome is Outcome.DONE
     return dts_backend(sandbox.world).jobs[request_.job_id]
 
@@ -171,11 +175,7 @@ def test_start_hours_after_verification_configures_and_verifies_again(slow, requ
     sandbox, _ = slow
     now = [time.time()]
     clients = aged_clients(sandbox, now)
-    run_flow(request_, clients, until="verifying")
-    while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
-        apply(request_, result)
-        sandbox.world.clock.advance(6)
-    assert result.outcome is Outcome.DONE
+    verified(sandbox, clients, request_)
 
     now[0] += 3 * 3600
     first = start_task(request_, clients)
@@ -195,10 +195,7 @@ def test_a_cancel_watches_a_task_that_says_it_never_started_before_the_access_go
     sandbox, _ = slow
     now = [time.time()]
     clients = aged_clients(sandbox, now)
-    run_flow(request_, clients, until="verifying")
-    while (result := verify_task(request_, clients)).outcome is Outcome.WAIT:
-        apply(request_, result)
-        sandbox.world.clock.advance(6)
+    verified(sandbox, clients, request_)
     assert dts_backend(sandbox.world).jobs[request_.job_id].status(sandbox.world.clock.now()) == "checkPass"
     waiting = stop_task(request_, clients)
     apply(request_, waiting)
