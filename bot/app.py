@@ -32,7 +32,7 @@ def build_app(
     settings: Settings,
     db_engine: Engine,
     web_client: WebClient,
-    on_approved: Callable[[str], None] = lambda _request_id: None,
+    run_now: Callable[[str], None] = lambda _request_id: None,
     *,
     resumers: Mapping[str, Resumer] | None = None,
     wake: Callable[[], None] = lambda: None,
@@ -41,11 +41,11 @@ def build_app(
     inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
     unrecorded: Callable[[], None] = lambda: None,
 ) -> App:
-    """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
+    """The Slack app. `run_now(id)` has the workflow engine run the request now; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
     (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check);
     `unrecorded()` counts a click the database failed to record."""
-    requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
+    requests = MigrationRequests(db_engine, settings, run_now, members_of or SlackUserGroups(web_client),
                                  resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import clip, escape, section
-from core import engines, validation
+from core import db_kinds, validation
 from core.config import Settings
 from core.validation import FieldError
 
@@ -48,13 +48,13 @@ def _option(value: str, label: str) -> Option:
 
 
 def choices(settings: Settings) -> dict[str, list[tuple[str, str]]]:
-    """The static selects' (value, label) options: accounts from the config, regions, engines, migrate types."""
+    """The static selects' (value, label) options: accounts from the config, regions, database kinds, migrate types."""
     accounts = [(a.name, f"{a.name} ({a.uin})") for a in settings.accounts]
     regions = [(r, r) for r in validation.REGIONS]
     return {
         "source_account": accounts, "target_account": accounts, "source_region": regions,
-        "target_region": regions, "db_type": [(e.name, e.label) for e in engines.ENGINES],
-        "migrate_type": [(m, m) for m in engines.MIGRATE_TYPES],
+        "target_region": regions, "db_type": [(e.name, e.label) for e in db_kinds.DB_KINDS],
+        "migrate_type": [(m, m) for m in db_kinds.MIGRATE_TYPES],
     }
 
 

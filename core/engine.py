@@ -31,7 +31,7 @@ from core.cloud import CloudCall
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
-from core.steps import Diagnosis, Outcome, StepResult
+from core.steps import Diagnosis, Outcome, Step, StepResult
 from core.workflow import ACTIVE, ConcurrentUpdate, State, retry_target
 from storage import outbox, ownership, repository
 from storage.db import session_scope
@@ -65,7 +65,6 @@ def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]])
 
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
-Step = Callable[[MigrationRequest, Any], StepResult]
 _step_calls: ContextVar[list[CloudCall] | None] = ContextVar("dtsbot_step_calls", default=None)
 
 

@@ -1,6 +1,6 @@
 """The plan of a request: exactly what the bot will create and buy once both owners approve.
 
-Built from `core.policies` and `core.engines`, the same functions the cloud steps call, so the plan shown to
+Built from `core.policies` and `core.db_kinds`, the same functions the cloud steps call, so the plan shown to
 approvers and the calls the bot makes cannot drift apart. Nothing here is secret: the external ID is masked.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core import engines, policies
+from core import db_kinds, policies
 from core.config import Settings
 from core.validation import ROOT
 
@@ -87,7 +87,7 @@ billed accept only `medium` (SDK dts/v20211206 CreateMigrationServiceRequest.Ins
 
 def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
     """The plan for `request`: role, trust principal, policies, optional sub-account grant, DTS task spec."""
-    engine = engines.engine(request.db_type)
+    engine = db_kinds.db_kind(request.db_type)
     target = settings.account(request.target_account)
     grant = None
     if request.executor != ROOT:
@@ -120,6 +120,6 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             instance_class=DTS_INSTANCE_CLASS,
             executor=request.executor,
         ),
-        allowlisting_note=engines.allowlisting_note(request.db_type),
+        allowlisting_note=db_kinds.allowlisting_note(request.db_type),
         role_found=(getattr(request, "facts", None) or {}).get("role_plan"),
     )

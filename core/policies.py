@@ -10,7 +10,7 @@ import json
 import secrets
 from typing import Any
 
-from core.engines import engine
+from core.db_kinds import db_kind
 
 BASE_READ_ONLY_POLICIES = ("QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
 """Always attached: DTS reads the task side, and the instance list needs CDB read access (guide, step 5)."""
@@ -60,7 +60,7 @@ def trust_policy(target_uin: str, external_id: str | None) -> dict[str, Any]:
 
 def source_policies(db_type: str) -> tuple[str, ...]:
     """Preset read-only policies the role needs for this engine, base ones first, without repeats."""
-    names = (*BASE_READ_ONLY_POLICIES, engine(db_type).read_only_policy)
+    names = (*BASE_READ_ONLY_POLICIES, db_kind(db_type).read_only_policy)
     return tuple(dict.fromkeys(names))
 
 

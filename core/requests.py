@@ -114,9 +114,10 @@ def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str 
 
 
 class MigrationRequests:
-    """The request operations the Slack surface calls; `on_approved(id)` kicks the workflow engine."""
+    """The request operations the Slack surface calls; `run_now(id)` has the workflow engine run the request now
+    (after an approval, a cancel, a retry), not at its next poll."""
 
-    def __init__(self, db: Engine, settings: Settings, on_approved: Callable[[str], None] = lambda _id: None,
+    def __init__(self, db: Engine, settings: Settings, run_now: Callable[[str], None] = lambda _id: None,
                  members_of: MembersOf = no_groups, resumers: Mapping[str, Resumer] | None = None,
                  inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None) -> None:
         """`resumers`: the workflow engine's request_reverify/request_complete/request_retry by action;
@@ -124,7 +125,7 @@ class MigrationRequests:
         self.db = db
         self.inspect_role = inspect_role
         self.settings = settings
-        self.on_approved = on_approved
+        self.run_now = run_now
         self.members_of = members_of
         self.resumers = dict(resumers or {})
 
@@ -289,7 +290,7 @@ class MigrationRequests:
             _notice(session, request, f"approved:{request.revision}:{side}", "approved_side",
                     f"{side.capitalize()} side approved" + (": both sides approved." if both else "."), user=user)
         if both:
-            self.on_approved(request.id)
+            self.run_now(request.id)
         return Decision(True, f"Approved the {side} side of {request.id}.", request, changed=True)
 
     def _state_refusal(self, request: MigrationRequest, revision: int | None) -> str | None:
@@ -322,7 +323,7 @@ class MigrationRequests:
             if request.state in CANCELLABLE else None,
             _CANCEL_TEXT)
         if decision.changed and decision.request is not None and decision.request.state != State.CANCELLED:
-            self.on_approved(decision.request.id)  # the engine's kick: stop or revoke now, not at the next poll
+            self.run_now(decision.request.id)  # stop or revoke now, not at the next poll
         return decision
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
@@ -359,7 +360,7 @@ class MigrationRequests:
             _notice(session, request, f"{action}:{request.version}", action, f"{action.capitalize()} requested.",
                     user=user)
         if decide is None:
-            self.on_approved(request.id)
+            self.run_now(request.id)
         return Decision(True, f"{action.capitalize()} of {request.id} requested.", request, changed=True)
 
     def verify_owner_steps(self, request_id: str, user: str) -> Decision:
@@ -389,7 +390,7 @@ class MigrationRequests:
             _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
                     f"{account.name} steps done: verifying from the target side.", user=user)
         if decide is None:
-            self.on_approved(request.id)
+            self.run_now(request.id)
         return Decision(True, f"Verifying {request.id}: the target assumes the role and lists the source instance; "
                               "nothing is bought before that passes.", request, changed=True)
 

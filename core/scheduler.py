@@ -21,7 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
-from core.engine import RetryPolicy, Step, WorkflowEngine
+from core.engine import RetryPolicy, WorkflowEngine
+from core.steps import Step
 from core.watcher import StatusWatcher
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,13 @@ the outcome to the next state, stores `facts`, and queues `notice` for the chann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from core.cloud import CloudClients
+from storage.models import MigrationRequest
 
 
 class Outcome(StrEnum):
@@ -64,3 +68,7 @@ class StepResult:
     ephemerally to the source approvers only)."""
     actions: tuple[str, ...] = ()
     """Buttons under the step's notice instead of the default ones of the state it leads to (guided mode)."""
+
+
+Step = Callable[[MigrationRequest, CloudClients], StepResult]
+"""A cloud step (handlers/): reads the cloud, then does what is missing; run possibly more than once."""

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from core import engines
+from core import db_kinds
 
 ROOT = "root"
 MAX_ECHO = 60
@@ -55,7 +55,7 @@ OPTIONAL_DEFAULTS: dict[str, str | None] = {
     "role_name": None,  # empty: the request gets its own role, policies.default_role_name(request id)
     "external_id": None,
     "executor": ROOT,
-    "migrate_type": engines.FULL_AND_INCREMENT,
+    "migrate_type": db_kinds.FULL_AND_INCREMENT,
     "objects": "all",
 }
 FIELDS: tuple[str, ...] = REQUIRED + tuple(OPTIONAL_DEFAULTS)
@@ -66,7 +66,7 @@ _REQUIRED_HINTS = {
     "target_region": "e.g. ap-guangzhou",
     "source_instance": "e.g. cdb-ab12cd34",
     "target_instance": "e.g. cdb-ab12cd34",
-    "db_type": "one of " + ", ".join(engines.ENGINE_NAMES),
+    "db_type": "one of " + ", ".join(db_kinds.DB_KIND_NAMES),
 }
 
 
@@ -176,21 +176,21 @@ def target_region(value: str) -> str:
 # --- engine, instances --------------------------------------------------------------------------------------
 
 def db_type(value: str) -> str:
-    """The engine of both instances; returns its canonical name (see `core.engines`)."""
+    """The engine of both instances; returns its canonical name (see `core.db_kinds`)."""
     try:
-        return engines.engine(value.strip()).name
+        return db_kinds.db_kind(value.strip()).name
     except KeyError:
-        allowed = ", ".join(engines.ENGINE_NAMES)
+        allowed = ", ".join(db_kinds.DB_KIND_NAMES)
         raise _fail("db_type", value, f"is not a supported engine; allowed: {allowed}") from None
 
 
 def _instance(field: str, value: str, engine_name: str | None) -> str:
     text = value.strip().lower()
     if engine_name is None:
-        prefixes = sorted({p for e in engines.ENGINES for p in e.instance_prefixes})
+        prefixes = sorted({p for e in db_kinds.DB_KINDS for p in e.instance_prefixes})
         what = "a TencentDB instance ID"
     else:
-        eng = engines.engine(engine_name)
+        eng = db_kinds.db_kind(engine_name)
         prefixes, what = list(eng.instance_prefixes), f"a {eng.label} instance ID"
     if any(re.fullmatch(re.escape(p) + INSTANCE_SUFFIX, text) for p in prefixes):
         return text
@@ -279,17 +279,17 @@ def executor(value: str, target: AccountRef | None = None) -> str:
 
 # --- migrate type, objects ----------------------------------------------------------------------------------
 
-_MIGRATE_KEYS = {"structure": "structure", "full": "full", "fullandincrement": engines.FULL_AND_INCREMENT,
-                 "fullincrement": engines.FULL_AND_INCREMENT}
+_MIGRATE_KEYS = {"structure": "structure", "full": "full", "fullandincrement": db_kinds.FULL_AND_INCREMENT,
+                 "fullincrement": db_kinds.FULL_AND_INCREMENT}
 
 
 def migrate_type(value: str) -> str:
     """The DTS migrate type: structure, full or fullAndIncrement (default)."""
     key = re.sub(r"[\s_+-]+", "", value).lower()
     if not key:
-        return engines.FULL_AND_INCREMENT
+        return db_kinds.FULL_AND_INCREMENT
     if key not in _MIGRATE_KEYS:
-        raise _fail("migrate_type", value, f"is not a migrate type; allowed: {', '.join(engines.MIGRATE_TYPES)}")
+        raise _fail("migrate_type", value, f"is not a migrate type; allowed: {', '.join(db_kinds.MIGRATE_TYPES)}")
     return _MIGRATE_KEYS[key]
 
 
@@ -368,12 +368,12 @@ def validate_request(
             "a cross-account migration needs two accounts"
         )
     if engine_name is not None:
-        eng = engines.engine(engine_name)
+        eng = db_kinds.db_kind(engine_name)
         if out.get("migrate_type") and out["migrate_type"] not in eng.migrate_types:
             errors["migrate_type"] = (
                 f"migrate_type: {eng.label} supports only {', '.join(eng.migrate_types)}"
             )
-        if eng.migrate_types == (engines.FULL_AND_INCREMENT,) and out.get("objects", "all") != "all":
+        if eng.migrate_types == (db_kinds.FULL_AND_INCREMENT,) and out.get("objects", "all") != "all":
             errors["objects"] = f"objects: {eng.label} migrates the whole instance; use all"
     return (None, errors) if errors else (out, {})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.steps import Step
 from handlers.authorize_source import authorize_source
 from handlers.complete_task import complete_task
 from handlers.configure_task import configure_task
@@ -11,7 +12,6 @@ from handlers.guided import guide_source_role, guide_subaccount_grant, guided_pr
 from handlers.preflight import preflight
 from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
-from handlers.step import Step
 from handlers.stop_task import stop_task
 from handlers.track_task import track_task
 from handlers.verify_task import verify_task

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
-from core.engines import engine
+from core.db_kinds import db_kind
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session, target_dts
 from handlers.task_lookup import job_detail, no_task, task_id
@@ -92,7 +92,7 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
     missing = [i for i in (request.source_instance, request.target_instance) if i not in logins]
     if missing:
         raise CloudConfigError(f"databases: no login for `{missing[0]}`")
-    db = engine(request.db_type).database_type
+    db = db_kind(request.db_type).database_type
     issued = clients.clock()
     session = role_session(request, clients, renew=renew)
     src, dst = logins[request.source_instance], logins[request.target_instance]

@@ -6,7 +6,7 @@ repeated blindly (core.cloud.NOT_REPEATABLE): after a lost answer the next run f
 from __future__ import annotations
 
 from core.cloud import CloudClients
-from core.engines import engine
+from core.db_kinds import db_kind
 from core.plan import DTS_INSTANCE_CLASS
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step, target_dts
@@ -24,7 +24,7 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if job_id is not None:
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
                           notice=f"DTS task `{job_id}` found in {request.target_account} (bought earlier).")
-    db = engine(request.db_type).database_type
+    db = db_kind(request.db_type).database_type
     body = dts.call("CreateMigrationService", {
         "SrcDatabaseType": db, "DstDatabaseType": db,
         "SrcRegion": request.source_region, "DstRegion": request.target_region,
@@ -34,4 +34,4 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     job_id = body["JobIds"][0]
     return StepResult(Outcome.DONE, facts={"job_id": job_id},
                       notice=f"DTS task `{job_id}` bought in {request.target_account} "
-                             f"({engine(request.db_type).label}, {DTS_INSTANCE_CLASS}, {request.target_region}).")
+                             f"({db_kind(request.db_type).label}, {DTS_INSTANCE_CLASS}, {request.target_region}).")

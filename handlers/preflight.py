@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import policies
 from core.cloud import CloudClients
-from core.engines import engine
+from core.db_kinds import db_kind
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session
 from storage.models import MigrationRequest
@@ -20,7 +20,7 @@ def preflight(request: MigrationRequest, clients: CloudClients) -> StepResult:
     session = role_session(request, clients)
     dts = clients.dts(request.target_account, request.source_region, request.executor)
     body = dts.call("DescribeMigrateDBInstances", {
-        "DatabaseType": engine(request.db_type).database_type, "MigrateRole": "src",
+        "DatabaseType": db_kind(request.db_type).database_type, "MigrateRole": "src",
         "InstanceId": request.source_instance, "AccountMode": "other", "Offset": 0, "Limit": 20,
         **session.params(),
     })

@@ -16,10 +16,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from core.cloud import Api, CloudClients, CloudConfigError, RoleSession
 from core.diagnosis import diagnose, is_transient, render
 from core.policies import role_arn
-from core.steps import Diagnosis, Outcome, StepResult
+from core.steps import Diagnosis, Outcome, Step, StepResult
 from storage.models import MigrationRequest
-
-Step = Callable[[MigrationRequest, CloudClients], StepResult]
 
 
 class AssumeRoleFailed(Exception):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import engines
+from core import db_kinds
 from core import validation as v
 from core.validation import FieldError
 
@@ -36,7 +36,7 @@ GOOD = {
     "db_type": "mysql",
 }
 
-ENGINE_PREFIX = [(e.name, p) for e in engines.ENGINES for p in e.instance_prefixes]
+ENGINE_PREFIX = [(e.name, p) for e in db_kinds.DB_KINDS for p in e.instance_prefixes]
 
 
 def _field_error(field: str, fn, *args) -> FieldError:
@@ -48,24 +48,24 @@ def _field_error(field: str, fn, *args) -> FieldError:
     return info.value
 
 
-# --- engines table ------------------------------------------------------------------------------------------
+# --- database kinds table ------------------------------------------------------------------------------------------
 
 def test_engine_table_matches_the_shared_instance_ids():
     ids = {"mysql": "cdb-src00001", "mariadb": "tdsql-src00001", "percona": "cdb-src00002",
            "postgresql": "postgres-src00001", "mongodb": "cmgo-src00001", "sqlserver": "mssql-src00001",
            "redis": "crs-src00001", "tendis": "tendis-src00001"}
-    assert set(ids) == set(engines.ENGINE_NAMES)
+    assert set(ids) == set(db_kinds.DB_KIND_NAMES)
     for name, instance in ids.items():
         assert v.source_instance(instance, name) == instance
 
 
 def test_only_redis_and_tendis_need_allowlisting_and_get_a_note():
-    assert [n for n in engines.ENGINE_NAMES if engines.needs_allowlisting(n)] == ["redis", "tendis"]
-    assert "ticket" in engines.allowlisting_note("Redis")
-    assert engines.allowlisting_note("mysql") is None
-    assert engines.engine("sqlserver").read_only_policy == "QcloudSQLServerReadOnlyAccess"
+    assert [n for n in db_kinds.DB_KIND_NAMES if db_kinds.needs_allowlisting(n)] == ["redis", "tendis"]
+    assert "ticket" in db_kinds.allowlisting_note("Redis")
+    assert db_kinds.allowlisting_note("mysql") is None
+    assert db_kinds.db_kind("sqlserver").read_only_policy == "QcloudSQLServerReadOnlyAccess"
     with pytest.raises(KeyError):
-        engines.engine("oracle")
+        db_kinds.db_kind("oracle")
 
 
 # --- accounts -----------------------------------------------------------------------------------------------
@@ -146,9 +146,9 @@ def test_instance_with_the_engine_prefix_accepted(engine_prefix, suffix):
     assert v.target_instance(prefix + suffix) == prefix + suffix
 
 
-@given(st.sampled_from(engines.ENGINE_NAMES), st.text(max_size=30))
+@given(st.sampled_from(db_kinds.DB_KIND_NAMES), st.text(max_size=30))
 def test_instance_not_matching_the_engine_rejected(engine, value):
-    prefixes = engines.engine(engine).instance_prefixes
+    prefixes = db_kinds.db_kind(engine).instance_prefixes
     if any(re.fullmatch(re.escape(p) + "[a-z0-9]{8}", value.strip().lower()) for p in prefixes):
         return
     err = _field_error("source_instance", v.source_instance, value, engine)
@@ -323,7 +323,7 @@ def test_every_bad_field_reported_at_once():
 def test_missing_required_fields_reported():
     out, errors = v.validate_request({}, ACCOUNTS)
     assert out is None and set(errors) == set(v.REQUIRED)
-    assert errors["db_type"] == "db_type: required, one of " + ", ".join(engines.ENGINE_NAMES)
+    assert errors["db_type"] == "db_type: required, one of " + ", ".join(db_kinds.DB_KIND_NAMES)
 
 
 def test_blank_modal_inputs_arrive_as_none():
@@ -340,7 +340,7 @@ def test_redis_and_tendis_only_full_and_increment_of_everything(engine, instance
     assert errors == {} and out["migrate_type"] == "fullAndIncrement"
     _, errors = v.validate_request({**base, "migrate_type": "full", "objects": "db0"}, ACCOUNTS)
     assert errors["migrate_type"].startswith("migrate_type: ") and "only fullAndIncrement" in errors["migrate_type"]
-    assert errors["objects"] == f"objects: {engines.engine(engine).label} migrates the whole instance; use all"
+    assert errors["objects"] == f"objects: {db_kinds.db_kind(engine).label} migrates the whole instance; use all"
 
 
 def test_engine_checks_instances_and_executor_checks_target():

@@ -301,7 +301,7 @@ def test_a_shared_role_is_released_by_its_last_user_however_the_other_request_en
 
     steps = ScriptedSteps(running=running, preflight=preflight)
     workflow = make_engine(steps)
-    requests = MigrationRequests(engine, settings, on_approved=lambda _id: None)
+    requests = MigrationRequests(engine, settings, run_now=lambda _id: None)
     [holder] = add_approved(engine)
     drive(workflow, engine, holder, "running")
     if ending in ("rejected", "expired"):

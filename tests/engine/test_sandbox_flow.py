@@ -83,7 +83,7 @@ def test_a_request_cancelled_after_its_role_was_created_revokes_the_access(engin
     settings = fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
     clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
     scheduler = Scheduler(settings, engine, STEPS, clients, lambda: 0, "a", watched_fallback=30.0)
-    requests = MigrationRequests(engine, settings, on_approved=scheduler.kick)
+    requests = MigrationRequests(engine, settings, run_now=scheduler.kick)
     [rid] = add_approved(engine)
     decisions = []
     # The source owner cancels while the preflight's AssumeRole is on its way: the role exists by then.

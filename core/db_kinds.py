@@ -1,4 +1,4 @@
-"""The database engines a cross-account DTS migration supports, as one table.
+"""The database kinds (DTS `DatabaseType`s) a cross-account DTS migration supports, as one table.
 
 Each row says how the engine is named by people and by DTS (`DatabaseType`), what its TencentDB instance IDs
 look like, which read-only CAM policy the source role needs for it (the guide's step 5), which migrate types
@@ -16,8 +16,8 @@ MIGRATE_TYPES = ("structure", "full", FULL_AND_INCREMENT)
 
 
 @dataclass(frozen=True)
-class Engine:
-    """One supported source/target engine."""
+class DbKind:
+    """One supported source/target database kind."""
 
     name: str  # canonical name used in requests
     label: str  # how the console and people write it
@@ -41,31 +41,31 @@ class Engine:
 # - QcloudPostgreSQLReadOnlyAccess, QcloudMongoDBReadOnlyAccess: CAM's preset policy lists (not re-verified here).
 # - Tendis: no Tendis preset policy is documented; Tendis instances are managed through the Redis CAM service, so
 #   the Redis one is used — UNVERIFIED, confirm with Tencent when enabling Tendis by ticket.
-ENGINES: tuple[Engine, ...] = (
-    Engine("mysql", "MySQL", "mysql", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
-    Engine("mariadb", "MariaDB", "mariadb", ("tdsql-",), "QcloudMariaDBInnerReadOnlyAccess", False),
-    Engine("percona", "Percona", "percona", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
-    Engine(
+DB_KINDS: tuple[DbKind, ...] = (
+    DbKind("mysql", "MySQL", "mysql", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
+    DbKind("mariadb", "MariaDB", "mariadb", ("tdsql-",), "QcloudMariaDBInnerReadOnlyAccess", False),
+    DbKind("percona", "Percona", "percona", ("cdb-",), "QcloudCDBReadOnlyAccess", False),
+    DbKind(
         "postgresql", "PostgreSQL", "postgresql", ("postgres-",), "QcloudPostgreSQLReadOnlyAccess", False,
         aliases=("postgres", "pg", "pgsql"),
     ),
-    Engine("mongodb", "MongoDB", "mongodb", ("cmgo-",), "QcloudMongoDBReadOnlyAccess", False, aliases=("mongo",)),
-    Engine(
+    DbKind("mongodb", "MongoDB", "mongodb", ("cmgo-",), "QcloudMongoDBReadOnlyAccess", False, aliases=("mongo",)),
+    DbKind(
         "sqlserver", "SQL Server", "sqlserver", ("mssql-",), "QcloudSQLServerReadOnlyAccess", False,
         aliases=("mssql",),
     ),
-    Engine(
+    DbKind(
         "redis", "Redis", "redis", ("crs-",), "QcloudRedisReadOnlyAccess", True,
         migrate_types=(FULL_AND_INCREMENT,),
     ),
     # Tendis is managed through the Redis service in CAM (policy unverified, see above); IDs tendis- or crs-.
-    Engine(
+    DbKind(
         "tendis", "Tendis", "tendis", ("tendis-", "crs-"), "QcloudRedisReadOnlyAccess", True,
         migrate_types=(FULL_AND_INCREMENT,),
     ),
 )
 
-ENGINE_NAMES: tuple[str, ...] = tuple(e.name for e in ENGINES)
+DB_KIND_NAMES: tuple[str, ...] = tuple(e.name for e in DB_KINDS)
 
 
 def _key(text: str) -> str:
@@ -73,12 +73,12 @@ def _key(text: str) -> str:
     return re.sub(r"[\s_-]+", "", text).lower()
 
 
-_BY_KEY: dict[str, Engine] = {
-    _key(spelling): e for e in ENGINES for spelling in (e.name, e.label, *e.aliases)
+_BY_KEY: dict[str, DbKind] = {
+    _key(spelling): e for e in DB_KINDS for spelling in (e.name, e.label, *e.aliases)
 }
 
 
-def engine(name: str) -> Engine:
+def db_kind(name: str) -> DbKind:
     """The engine named `name` (canonical name, label or alias, any case); KeyError when unknown."""
     found = _BY_KEY.get(_key(name))
     if found is None:
@@ -88,12 +88,12 @@ def engine(name: str) -> Engine:
 
 def needs_allowlisting(db_type: str) -> bool:
     """Whether Tencent must allow-list cross-account migration for this engine (Redis, Tendis)."""
-    return engine(db_type).needs_allowlisting
+    return db_kind(db_type).needs_allowlisting
 
 
 def allowlisting_note(db_type: str) -> str | None:
     """The note to show with a request for an engine that needs a Tencent ticket first, else None."""
-    e = engine(db_type)
+    e = db_kind(db_type)
     if not e.needs_allowlisting:
         return None
     return (
