@@ -29,10 +29,10 @@ from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
 from core.requests import MigrationRequests
-from core.workflow import ConcurrentUpdate
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, OutboxMessage
+from storage.repository import ConcurrentUpdate
 
 log = logging.getLogger(__name__)
 

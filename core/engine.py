@@ -1,10 +1,10 @@
 """The workflow engine: claims due requests, runs the step of each one's state, records the outcome atomically.
 
 A tick leases due requests in the database (`repository.claim_due`), runs their steps on a small thread pool
-outside any transaction, then writes each outcome in ONE transaction under the version read at claim time:
-the transition, the step's facts, the audit entries (the step, and every cloud call it made), the channel
-notice (outbox, unique key) and a refresh of the request message, and the lease's release with the next run
-time. A crash anywhere before that commit leaves the request leased until the lease expires; then this or
+outside any transaction, then decides what each outcome changes (a `repository.RequestChange`: the transition
+or the next run time, the step's facts, the audit entries of the step and of every cloud call it made, the
+channel notice and a refresh of the request message, the ownership records, the lease's release) and writes it
+with ONE `repository.apply` under the version read at claim time. A crash anywhere before that commit leaves the request leased until the lease expires; then this or
 another replica runs the (idempotent) step again and queues the notice once. `core` never imports `handlers`
 or `bot`: the steps, the cloud clients and the wakeup are handed in when the app is wired.
 """
@@ -32,10 +32,12 @@ from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
 from core.steps import Diagnosis, Outcome, Step, StepResult
-from core.workflow import ACTIVE, ConcurrentUpdate, State, retry_target
-from storage import outbox, ownership, repository
+from core.workflow import ACTIVE, State, check_transition, next_after, retry_target
+from storage import ownership, repository
 from storage.db import session_scope
-from storage.models import MigrationRequest, utcnow
+from storage.models import AuditEntry, MigrationRequest, utcnow
+from storage.outbox import Notice
+from storage.repository import ConcurrentUpdate, RequestChange
 
 log = logging.getLogger(__name__)
 S = State
@@ -43,12 +45,6 @@ S = State
 WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING})
 """States whose DTS task the watcher (core/watcher.py) polls in batches; their steps run when it changes."""
 
-_NEXT: dict[State, State] = {
-    S.APPROVED: S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT: S.PREFLIGHT, S.PREFLIGHT: S.CREATING_TASK,
-    S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
-    S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
-    S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED,
-}
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
 """States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
@@ -76,13 +72,10 @@ def record_cloud_call(call: CloudCall) -> None:
 
 
 def next_state(request: MigrationRequest, result: StepResult) -> State:
-    """Where a DONE step leads: the step's override, else the table (the grant only for a sub-account)."""
+    """Where a DONE step leads: the step's override, else the workflow's table."""
     if result.next_state:
         return State(result.next_state)
-    state = State(request.state)
-    if state is S.AUTHORIZING_SOURCE:
-        return S.PREFLIGHT if request.executor == "root" else S.GRANTING_SUBACCOUNT
-    return _NEXT[state]
+    return next_after(request.state, request.executor)
 
 
 @dataclass(frozen=True)
@@ -127,7 +120,8 @@ class WorkflowEngine:
         lease = self.settings.scheduler.lease_seconds
         with self._tick_lock:
             with session_scope(self.db) as session:
-                claimed = repository.claim_due(session, self.owner, lease, min(limit, self.workers), self.clock())
+                claimed = repository.claim_due(session, self.owner, lease, [s.value for s in ACTIVE],
+                                               min(limit, self.workers), self.clock())
             running = {self._pool.submit(self.advance, request): request.id for request in claimed}
             give_up = time.monotonic() + self.max_step_seconds
             while running:
@@ -242,11 +236,13 @@ class WorkflowEngine:
         facts = dict(request.facts)
         if new_round:
             facts["round"] = int(facts.get("round", 0) or 0) + 1
-        repository.transition(session, request, target, facts=facts, attempts=0, next_run_at=None,
-                              failed_step=None, last_error=None)
-        repository.audit(session, target.value, "requested", request.id, actor=user[:32],
-                         detail=f"{source} → {target.value}")
-        outbox.request_refresh(session, request.id)
+        goal = check_transition(source, target)
+        repository.apply(session, request, RequestChange(
+            columns={"state": goal.value, "facts": facts, "attempts": 0, "next_run_at": None,
+                     "failed_step": None, "last_error": None},
+            audit=[AuditEntry(step=goal.value, outcome="requested", request_id=request.id, actor=user[:32],
+                              detail=f"{source} → {goal.value}")],
+            refresh=True))
         kicked = False
 
         def kick_after_commit(committed: Session) -> None:
@@ -264,49 +260,62 @@ class WorkflowEngine:
     # -- recording -------------------------------------------------------------------------------------
     def _record(self, claimed: MigrationRequest, state: State, result: StepResult | None,
                 error: Exception | None, calls: list[CloudCall]) -> None:
+        """Decide what the outcome changes, then write it with one repository call in one transaction."""
         now = self.clock()
         with session_scope(self.db) as session:
             request = session.get(MigrationRequest, claimed.id)
             if request is None or request.version != claimed.version or request.lease_owner != self.owner:
                 raise ConcurrentUpdate(f"request {claimed.id} is no longer leased by {self.owner} as read")
-            context = {"request_id": request.id, "job_id": request.job_id, "step": state.value}
-            for call in calls:
-                repository.audit(session, state.value, call.outcome, request.id, action=call.action,
-                                 account=call.account, cloud_request_id=call.request_id,
-                                 error_code=call.error_code, detail=f"{call.service} {call.duration * 1000:.0f} ms")
-                log.info("cloud call %s.%s %s", call.service, call.action, call.outcome, extra={
-                    **context, "account": call.account, "cloud_request_id": call.request_id,
-                    "error_code": call.error_code, "duration_ms": round(call.duration * 1000)})
+            change = RequestChange(audit=self._call_entries(request, state, calls), lease_owner=self.owner)
             if error is not None:
-                result = self._retry_later(session, request, state, error, now)
-                if result is None:
-                    return
-            assert result is not None
-            log.info("step %s %s", state.value, result.outcome.value, extra={
-                **context, "outcome": result.outcome.value,
-                "error_code": result.diagnosis.code if result.diagnosis else None,
-                "cloud_request_id": result.diagnosis.request_id if result.diagnosis else None})
-            repository.audit(session, state.value, result.outcome.value, request.id,
-                             error_code=result.diagnosis.code if result.diagnosis else None,
-                             detail=(result.notice or "")[:2000])
-            if result.outcome is Outcome.WAIT:
-                self._wait(session, request, state, result, now)
-            else:
-                self._transition(session, request, state, result)
+                result = self._retry_later(request, state, error, change, now)
+            if result is not None:
+                self._log_outcome(request, state, result)
+                change.audit.append(AuditEntry(
+                    step=state.value, outcome=result.outcome.value, request_id=request.id,
+                    error_code=result.diagnosis.code if result.diagnosis else None,
+                    detail=(result.notice or "")[:2000]))
+                change.owned, change.released = result.owned, result.released
+                if result.outcome is Outcome.WAIT:
+                    self._wait(request, state, result, change, now)
+                else:
+                    self._transition(request, state, result, change)
+            repository.apply(session, request, change)
 
-    def _retry_later(self, session: Session, request: MigrationRequest, state: State, error: Exception,
+    def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
+        """An audit entry (and a log line) for every cloud call the step made."""
+        entries = []
+        for call in calls:
+            entries.append(AuditEntry(step=state.value, outcome=call.outcome, request_id=request.id,
+                                      action=call.action, account=call.account, cloud_request_id=call.request_id,
+                                      error_code=call.error_code,
+                                      detail=f"{call.service} {call.duration * 1000:.0f} ms"))
+            log.info("cloud call %s.%s %s", call.service, call.action, call.outcome, extra={
+                "request_id": request.id, "job_id": request.job_id, "step": state.value, "account": call.account,
+                "cloud_request_id": call.request_id, "error_code": call.error_code,
+                "duration_ms": round(call.duration * 1000)})
+        return entries
+
+    @staticmethod
+    def _log_outcome(request: MigrationRequest, state: State, result: StepResult) -> None:
+        log.info("step %s %s", state.value, result.outcome.value, extra={
+            "request_id": request.id, "job_id": request.job_id, "step": state.value,
+            "outcome": result.outcome.value, "error_code": result.diagnosis.code if result.diagnosis else None,
+            "cloud_request_id": result.diagnosis.request_id if result.diagnosis else None})
+
+    def _retry_later(self, request: MigrationRequest, state: State, error: Exception, change: RequestChange,
                      now: datetime) -> StepResult | None:
-        """Back off a transient error (None: released for later); else the FAILED result it amounts to."""
+        """Back off a transient error (None: `change` runs the step later); else the FAILED result it amounts to."""
         if isinstance(error, TencentCloudSDKException):
             diagnosis = diagnose(error, state.value, executor=request.executor)
             attempts = request.attempts + 1
             if is_transient(error) and attempts < self.retry.max_attempts:
                 delay = self.retry.delay(attempts)
-                repository.update_request(session, request, attempts=attempts, last_error=diagnosis.what[:4000])
-                repository.audit(session, state.value, "retry", request.id, error_code=diagnosis.code,
-                                 cloud_request_id=diagnosis.request_id,
-                                 detail=f"attempt {attempts}, next in {delay:.1f} s")
-                repository.release(session, request, self.owner, now + timedelta(seconds=delay))
+                change.columns.update(attempts=attempts, last_error=diagnosis.what[:4000],
+                                      next_run_at=now + timedelta(seconds=delay))
+                change.audit.append(AuditEntry(step=state.value, outcome="retry", request_id=request.id,
+                                               error_code=diagnosis.code, cloud_request_id=diagnosis.request_id,
+                                               detail=f"attempt {attempts}, next in {delay:.1f} s"))
                 return None
             if is_transient(error):
                 diagnosis = replace(diagnosis, what=f"{diagnosis.what} (after {attempts} attempts)")
@@ -317,40 +326,37 @@ class WorkflowEngine:
                                   "Retry; if it fails again, look at the bot's log for this request id.")
         return StepResult(Outcome.FAILED, diagnosis=diagnosis)
 
-    def _wait(self, session: Session, request: MigrationRequest, state: State, result: StepResult,
+    def _wait(self, request: MigrationRequest, state: State, result: StepResult, change: RequestChange,
               now: datetime) -> None:
-        ownership.record(session, request.id, result.owned, result.released)
-        changes = _fact_changes(request, result.facts)
-        if changes or request.attempts:
-            repository.update_request(session, request, attempts=0, **changes)
+        """The step waits on the cloud: keep its facts and notice, run it again after a delay."""
+        change.columns.update(_fact_changes(request, result.facts), attempts=0)
         if result.notice:
             key, payload = wait_notice(request, state, result.notice)
-            outbox.enqueue(session, request.id, key, "thread", payload)
-        if result.notice or "progress" in changes:
-            outbox.request_refresh(session, request.id)
+            change.notices.append(Notice(key, "thread", payload))
+        change.refresh = bool(result.notice) or "progress" in change.columns
         delay = result.retry_after or self.settings.scheduler.poll_seconds
         if state in WATCHED and self.watched_fallback is not None:
             delay = max(delay, self.watched_fallback)
-        repository.release(session, request, self.owner, now + timedelta(seconds=delay))
+        change.columns["next_run_at"] = now + timedelta(seconds=delay)
 
-    def _transition(self, session: Session, request: MigrationRequest, state: State, result: StepResult) -> None:
+    def _transition(self, request: MigrationRequest, state: State, result: StepResult,
+                    change: RequestChange) -> None:
+        """The step is over: the request moves on (the table), to verify_failed or to failed, with its notices."""
         if result.outcome is Outcome.DONE:
             target = next_state(request, result)
         elif result.outcome is Outcome.CHECK_FAILED:
             target = S.VERIFY_FAILED
         else:
             target = S.FAILED
-        ownership.record(session, request.id, result.owned, result.released)
-        changes = _fact_changes(request, result.facts)
+        change.columns.update(_fact_changes(request, result.facts), state=check_transition(state, target).value,
+                              attempts=0, next_run_at=None)
         if target is S.FAILED:
-            changes.update(failed_step=state.value, last_error=error_text(result))
-        repository.transition(session, request, target, attempts=0, **changes)
+            change.columns.update(failed_step=state.value, last_error=error_text(result))
         key, payload = transition_notice(request, state, target, result)
-        outbox.enqueue(session, request.id, key, "thread", payload)
+        change.notices.append(Notice(key, "thread", payload))
         if result.private:  # what to send is rendered from the request when delivered: no secret in the outbox
-            outbox.enqueue(session, request.id, f"{key}:private", "private", {"event": result.private})
-        outbox.request_refresh(session, request.id)
-        repository.release(session, request, self.owner, None)
+            change.notices.append(Notice(f"{key}:private", "private", {"event": result.private}))
+        change.refresh = True
 
     def _release(self, request_id: str, next_run_at: datetime) -> None:
         """Give back a lease whose outcome was dropped, so the request is looked at again."""

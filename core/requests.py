@@ -27,14 +27,15 @@ from core.workflow import (
     CANCELLABLE,
     CANCELLING_STATES,
     TERMINAL,
-    ConcurrentUpdate,
     State,
     cancel_target,
+    check_transition,
     retry_target,
 )
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
+from storage.repository import ConcurrentUpdate
 
 EDITABLE_FIELDS = (
     "source_account", "source_region", "source_instance", "target_account", "target_region",
@@ -74,6 +75,11 @@ def _notice(session: Session, request: MigrationRequest, key: str, event: str, t
         payload["actions"] = list(actions)
     outbox.enqueue(session, request.id, f"{request.id}:{key}", "thread", payload)
     outbox.request_refresh(session, request.id)
+
+
+def _transition(session: Session, request: MigrationRequest, goal: State, **changes: Any) -> None:
+    """Move the request to `goal` if the workflow allows it from its state, under the version read."""
+    repository.update_request(session, request, state=check_transition(request.state, goal).value, **changes)
 
 
 def _locked(session: Session, request_id: str) -> MigrationRequest | None:
@@ -153,7 +159,7 @@ class MigrationRequests:
     def open_requests(self, limit: int = 20) -> Sequence[MigrationRequest]:
         """Requests not finished yet, newest first."""
         with session_scope(self.db) as session:
-            return repository.list_requests(session, limit=limit)
+            return repository.list_requests(session, _UNFINISHED, limit=limit)
 
     # -- opening and editing ---------------------------------------------------------------------------
     def columns(self, fields: Mapping[str, str | None]) -> dict[str, Any]:
@@ -183,7 +189,9 @@ class MigrationRequests:
                 why = _target_in_use(session, values, None)
                 if why:
                     return self._refuse(session, None, requester, Action.REQUEST, why, None)
-            request, created = repository.create_request(session, values, requester, dedupe_key)
+            request_id = repository.new_request_id()  # no role_name: a role of its own, named after the id
+            values["role_name"] = values["role_name"] or default_role_name(request_id)
+            request, created = repository.create_request(session, values, requester, dedupe_key, request_id)
             if created:
                 outbox.enqueue(session, request.id, f"{request.id}:request", "request", {"event": "requested"})
                 repository.audit(session, "request", "ok", request.id, actor=requester, action="open")
@@ -286,7 +294,7 @@ class MigrationRequests:
                              detail=f"revision {request.revision}")
             both = set(repository.approvals_for(session, request)) >= set(approvals.SIDES)
             if both:
-                repository.transition(session, request, State.APPROVED)
+                _transition(session, request, State.APPROVED)
             _notice(session, request, f"approved:{request.revision}:{side}", "approved_side",
                     f"{side.capitalize()} side approved" + (": both sides approved." if both else "."), user=user)
         if both:
@@ -355,7 +363,7 @@ class MigrationRequests:
             if decide is not None:  # the workflow engine's own decision (it kicks itself after the commit)
                 decide(session, request, user)
             else:
-                repository.transition(session, request, goal, next_run_at=None, last_error=None)
+                _transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action=action)
             _notice(session, request, f"{action}:{request.version}", action, f"{action.capitalize()} requested.",
                     user=user)
@@ -385,7 +393,7 @@ class MigrationRequests:
                 decide(session, request, user)
             else:
                 goal = State(request.facts.get("guided_next") or State.PREFLIGHT)
-                repository.transition(session, request, goal, next_run_at=None, last_error=None)
+                _transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action="guided_verify")
             _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
                     f"{account.name} steps done: verifying from the target side.", user=user)
@@ -414,7 +422,7 @@ class MigrationRequests:
                                     f"{request.id} is {request.state}; it can no longer be {action}ed.", request)
             text = texts[goal]
             changes = {"facts": {**request.facts, **facts}} if facts else {}
-            repository.transition(session, request, goal, **changes)
+            _transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
             _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
@@ -445,7 +453,7 @@ class MigrationRequests:
                 if request is None or request.state != State.REQUESTED:
                     continue
                 try:
-                    repository.transition(session, request, State.EXPIRED)
+                    _transition(session, request, State.EXPIRED)
                 except ConcurrentUpdate:
                     continue
                 repository.audit(session, "request", "ok", request.id, action="expire")

@@ -76,8 +76,15 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.AWAITING_OWNER: (S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CANCELLING, S.FAILED),
 }
 
+NEXT: dict[State, State] = {
+    S.APPROVED: S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT: S.PREFLIGHT, S.PREFLIGHT: S.CREATING_TASK,
+    S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
+    S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
+    S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED,
+}
+"""Where a state's step leads when it is done, unless the step says otherwise (authorizing_source: next_after)."""
+
 TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
-AWAITING_APPROVAL = frozenset({S.REQUESTED})
 # States in which the scheduler has cloud work to do or a DTS task to watch.
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
@@ -90,12 +97,22 @@ CANCELLABLE = frozenset(
     state for state, targets in TRANSITIONS.items()
     if state not in CANCELLING_STATES and {S.CANCELLED, S.CANCELLING, S.STOPPING_TASK} & set(targets)
 )
+STEP_STATES = ACTIVE - {S.APPROVED}
+"""States whose cloud step (handlers.STEPS) the engine runs; approved only moves on."""
 TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})
 """States in which StartMigrateJob was attempted: the DTS task may be running."""
 
 
 ACCESS_STEPS = frozenset({S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT})
 """Steps that set up and prove the cross-account access."""
+
+
+def next_after(state: str | State, executor: str) -> State:
+    """Where a done step leads by the table; the sub-account grant comes only for a sub-account executor."""
+    state = State(state)
+    if state is S.AUTHORIZING_SOURCE:
+        return S.PREFLIGHT if executor == "root" else S.GRANTING_SUBACCOUNT
+    return NEXT[state]
 
 
 def retry_target(failed_step: str | State) -> State:
@@ -132,10 +149,6 @@ class IllegalTransition(ValueError):
     def __init__(self, current: str, target: str):
         super().__init__(f"cannot go from {current} to {target}")
         self.current, self.target = current, target
-
-
-class ConcurrentUpdate(RuntimeError):
-    """Another writer changed the request first (its version moved on); re-read and decide again."""
 
 
 def check_transition(current: str | State, target: str | State) -> State:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,14 @@ from sqlmodel import Session, col, select
 from storage.models import OutboxMessage, utcnow
 
 KINDS = ("request", "thread", "refresh", "private")
+
+
+class Notice(NamedTuple):
+    """A notice to queue with the change it announces (storage.repository.RequestChange)."""
+
+    key: str
+    kind: str
+    payload: dict[str, Any]
 
 
 def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dict[str, Any] | None = None) -> bool:

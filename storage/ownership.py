@@ -4,21 +4,39 @@ uses a shared role (the reference count that decides which request releases it).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
-from core.steps import Owned
 from storage.models import CloudOwnership, MigrationRequest, utcnow
 
 
-def _row(session: Session, request_id: str, item: Owned) -> CloudOwnership | None:
+class CloudResource(Protocol):
+    """What a request did to a cloud resource, as a step reports it (core.steps.Owned)."""
+
+    @property
+    def relation(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def account_uin(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def holder(self) -> str: ...
+    @property
+    def policy_id(self) -> int | None: ...
+
+
+def _row(session: Session, request_id: str, item: CloudResource) -> CloudOwnership | None:
     return session.exec(select(CloudOwnership).where(
         CloudOwnership.request_id == request_id, CloudOwnership.relation == item.relation,
         CloudOwnership.kind == item.kind, CloudOwnership.account_uin == item.account_uin,
         CloudOwnership.name == item.name, CloudOwnership.holder == item.holder)).first()
 
 
-def record(session: Session, request_id: str, owned: Iterable[Owned], released: Iterable[Owned]) -> None:
+def record(session: Session, request_id: str, owned: Iterable[CloudResource],
+           released: Iterable[CloudResource]) -> None:
     """Write a step's ownership changes; recording the same thing twice (a re-run step) changes nothing.
 
     `released` are resources deleted or detached: every request's record of them is closed (relation ignored)."""

@@ -1,9 +1,14 @@
-"""Queries as plain functions of a session: requests, transitions under the version, approvals, audit, leases."""
+"""Queries as plain functions of a session: requests, writes under the version, approvals, audit, leases.
+
+Pure persistence: which state may follow which, which states are due or finished, and how a role is named are
+the workflow's rules (core); they reach these functions as values.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +16,14 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.policies import default_role_name
-from core.workflow import ACTIVE, TERMINAL, ConcurrentUpdate, State, check_transition
+from storage import outbox, ownership
 from storage.models import Approval, AuditEntry, MigrationRequest, utcnow
 
 _ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud and typed by people
+
+
+class ConcurrentUpdate(RuntimeError):
+    """Another writer changed the request first (its version moved on); re-read and decide again."""
 
 
 def new_request_id() -> str:
@@ -24,18 +32,16 @@ def new_request_id() -> str:
 
 
 def create_request(
-    session: Session, fields: Mapping[str, Any], requester: str, dedupe_key: str | None = None
+    session: Session, fields: Mapping[str, Any], requester: str, dedupe_key: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[MigrationRequest, bool]:
-    """Store a validated request; a repeated delivery (same dedupe_key) returns the first one, created=False.
-
-    No role_name: the request gets a role of its own named after its id, so two requests never collide."""
+    """Store a validated request (under `request_id`, default a new one); a repeated delivery (same
+    dedupe_key) returns the first one, created=False."""
     if dedupe_key is not None:
         existing = session.exec(select(MigrationRequest).where(MigrationRequest.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return existing, False
-    request_id = new_request_id()
-    role_name = fields.get("role_name") or default_role_name(request_id)
-    request = MigrationRequest(**{**fields, "role_name": role_name}, id=request_id, requester=requester,
+    request = MigrationRequest(**fields, id=request_id or new_request_id(), requester=requester,
                                dedupe_key=dedupe_key)
     try:
         with session.begin_nested():
@@ -53,32 +59,54 @@ def get_request(session: Session, request_id: str) -> MigrationRequest | None:
     return session.get(MigrationRequest, request_id, populate_existing=True)
 
 
-def list_requests(session: Session, states: Iterable[str] | None = None, limit: int = 50) -> Sequence[MigrationRequest]:
-    """Requests newest first, optionally only in the given states (default: not finished)."""
-    wanted = list(states) if states is not None else [s.value for s in State if s not in TERMINAL]
-    query = select(MigrationRequest).where(col(MigrationRequest.state).in_(wanted))
+def list_requests(session: Session, states: Iterable[str], limit: int = 50) -> Sequence[MigrationRequest]:
+    """Requests in one of `states`, newest first."""
+    query = select(MigrationRequest).where(col(MigrationRequest.state).in_(list(states)))
     return session.exec(query.order_by(col(MigrationRequest.created_at).desc()).limit(limit)).all()
 
 
 def update_request(session: Session, request: MigrationRequest, **changes: Any) -> MigrationRequest:
     """Write `changes` only if nobody else wrote since `request` was read (its version); bump the version."""
-    changes["updated_at"] = utcnow()
+    return apply(session, request, RequestChange(columns=changes))
+
+
+@dataclass
+class RequestChange:
+    """Everything one decision about a request writes, together: its columns (the state among them), audit
+    entries, outbox notices, a refresh of the request message, ownership records and the lease's release."""
+
+    columns: dict[str, Any] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    notices: list[outbox.Notice] = field(default_factory=list)
+    refresh: bool = False
+    owned: Iterable[ownership.CloudResource] = ()
+    released: Iterable[ownership.CloudResource] = ()
+    lease_owner: str | None = None
+    """Release this owner's lease in the same write; the write fails if the owner lost it."""
+
+
+def apply(session: Session, request: MigrationRequest, change: RequestChange) -> MigrationRequest:
+    """Write `change` in the session's transaction if `request`'s version is still the one read (else raise
+    ConcurrentUpdate and write nothing); bump the version and return the request as stored."""
+    where = [col(MigrationRequest.id) == request.id, col(MigrationRequest.version) == request.version]
+    values = {**change.columns, "updated_at": utcnow()}
+    if change.lease_owner is not None:
+        where.append(col(MigrationRequest.lease_owner) == change.lease_owner)
+        values.update(lease_owner=None, lease_until=None)
     result = session.execute(
-        update(MigrationRequest)
-        .where(col(MigrationRequest.id) == request.id, col(MigrationRequest.version) == request.version)
-        .values(version=MigrationRequest.version + 1, **changes)
-    )
+        update(MigrationRequest).where(*where).values(version=MigrationRequest.version + 1, **values))
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"request {request.id} changed since version {request.version}")
+    session.add_all(change.audit)
+    ownership.record(session, request.id, change.owned, change.released)
+    for notice in change.notices:
+        outbox.enqueue(session, request.id, notice.key, notice.kind, notice.payload)
+    if change.refresh:
+        outbox.request_refresh(session, request.id)
+    session.flush()
     session.expire(request)
     session.refresh(request)
     return request
-
-
-def transition(session: Session, request: MigrationRequest, target: str, **changes: Any) -> MigrationRequest:
-    """Move `request` to `target` if the workflow allows it and its version is still the one read."""
-    goal = check_transition(request.state, target)
-    return update_request(session, request, state=goal.value, **changes)
 
 
 def record_approval(session: Session, request: MigrationRequest, side: str, user_id: str) -> bool:
@@ -115,9 +143,10 @@ def audit_trail(session: Session, request_id: str) -> Sequence[AuditEntry]:
 
 
 def claim_due(
-    session: Session, owner: str, lease_seconds: float, limit: int = 20, now: datetime | None = None
+    session: Session, owner: str, lease_seconds: float, states: Collection[str], limit: int = 20,
+    now: datetime | None = None,
 ) -> list[MigrationRequest]:
-    """Lease up to `limit` active requests that are due and not leased by a live owner.
+    """Lease up to `limit` requests in one of `states` that are due and not leased by a live owner.
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claim disjoint rows without waiting on each other.
     SQLite: transactions begin IMMEDIATE (storage.db), so only one writer claims at a time.
@@ -125,7 +154,7 @@ def claim_due(
     now = now or utcnow()
     query = (
         select(MigrationRequest)
-        .where(col(MigrationRequest.state).in_([s.value for s in ACTIVE]))
+        .where(col(MigrationRequest.state).in_(list(states)))
         .where(or_(col(MigrationRequest.next_run_at).is_(None), col(MigrationRequest.next_run_at) <= now))
         .where(or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) < now))
         .order_by(col(MigrationRequest.next_run_at).asc().nulls_first())

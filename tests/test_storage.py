@@ -1,4 +1,5 @@
-"""storage: schema via Alembic, requests, versioned transitions, idempotent approvals, leases — on both backends."""
+"""storage: schema via Alembic, requests, versioned writes, one change in one write, idempotent approvals, leases —
+on both backends."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect
+from sqlmodel import select
 
-from core.workflow import ConcurrentUpdate, IllegalTransition, State
+from core.steps import Owned
+from core.workflow import ACTIVE, IllegalTransition, State, check_transition
+from storage import outbox, ownership
 from storage import repository as repo
 from storage.db import migrate, session_scope
-from storage.models import utcnow
+from storage.models import AuditEntry, OutboxMessage, utcnow
+from storage.repository import ConcurrentUpdate, RequestChange
+
+DUE = [s.value for s in ACTIVE]
 
 FIELDS = {
     "source_account": "shop-prod", "source_uin": "100000000001", "source_region": "ap-guangzhou",
@@ -45,20 +52,53 @@ def test_request_round_trip_and_dedupe(engine):
         stored = repo.get_request(session, first.id)
         assert stored.state == "requested" and stored.version == 1 and stored.facts == {}
         assert stored.id.startswith("mr-") and len(stored.id) == 9
-        assert [r.id for r in repo.list_requests(session)] == [first.id]
+        assert [r.id for r in repo.list_requests(session, ["requested"])] == [first.id]
+        assert repo.list_requests(session, ["approved"]) == []
 
 
-def test_transition_checks_table_and_version(engine):
+def test_a_write_checks_the_version(engine):
     request = new_request(engine)
     with session_scope(engine) as session:
         stale = repo.get_request(session, request.id)
     with session_scope(engine) as session:
-        fresh = repo.transition(session, repo.get_request(session, request.id), "approved")
+        fresh = repo.update_request(session, repo.get_request(session, request.id), state="approved")
         assert fresh.state == "approved" and fresh.version == 2
     with session_scope(engine) as session, pytest.raises(ConcurrentUpdate):
-        repo.transition(session, stale, "rejected")
-    with session_scope(engine) as session, pytest.raises(IllegalTransition):
-        repo.transition(session, repo.get_request(session, request.id), "running")
+        repo.update_request(session, stale, state="rejected")
+
+
+def _change(request_id: str, owner: str | None = None) -> RequestChange:
+    return RequestChange(
+        columns={"state": "preflight", "facts": {"round": 1}},
+        audit=[AuditEntry(step="granting_subaccount", outcome="done", request_id=request_id)],
+        notices=[outbox.Notice(f"{request_id}:granted", "thread", {"event": "granted"})], refresh=True,
+        owned=[Owned("created", "role", "100000000001", "DTS-role")], lease_owner=owner)
+
+
+def _written(engine, request_id: str) -> tuple:
+    with session_scope(engine) as session:
+        stored = repo.get_request(session, request_id)
+        kinds = sorted(m.kind for m in session.exec(select(OutboxMessage)
+                                                     .where(OutboxMessage.request_id == request_id)))
+        return (stored.state, stored.lease_owner, [e.step for e in repo.audit_trail(session, request_id)], kinds,
+                [(o.relation, o.name) for o in ownership.of_request(session, request_id)])
+
+
+def test_one_change_writes_row_audit_notices_and_ownership_together_or_not_at_all(engine):
+    request = new_request(engine)
+    with session_scope(engine) as session:
+        repo.update_request(session, repo.get_request(session, request.id), state="approved")
+    with session_scope(engine) as session:
+        assert [r.id for r in repo.claim_due(session, "replica-a", lease_seconds=30, states=DUE)] == [request.id]
+    with session_scope(engine) as session, pytest.raises(ConcurrentUpdate):  # not the lease owner: nothing
+        repo.apply(session, repo.get_request(session, request.id), _change(request.id, owner="replica-b"))
+    with session_scope(engine) as session, pytest.raises(ConcurrentUpdate):  # a stale version: nothing
+        repo.apply(session, request, _change(request.id, owner="replica-a"))
+    assert _written(engine, request.id) == ("approved", "replica-a", [], [], [])
+    with session_scope(engine) as session:
+        repo.apply(session, repo.get_request(session, request.id), _change(request.id, owner="replica-a"))
+    assert _written(engine, request.id) == ("preflight", None, ["granting_subaccount"], ["refresh", "thread"],
+                                            [("created", "DTS-role")])
 
 
 def test_approval_is_idempotent_per_side_and_revision(engine):
@@ -87,14 +127,15 @@ def test_audit_is_append_only_in_order(engine):
 def test_claim_due_leases_once_until_expiry(engine):
     request = new_request(engine)
     with session_scope(engine) as session:
-        repo.transition(session, repo.get_request(session, request.id), "approved")
+        repo.update_request(session, repo.get_request(session, request.id), state="approved")
     with session_scope(engine) as session:
-        assert [r.id for r in repo.claim_due(session, "replica-a", lease_seconds=30)] == [request.id]
+        assert repo.claim_due(session, "replica-a", lease_seconds=30, states=["requested"]) == []
+        assert [r.id for r in repo.claim_due(session, "replica-a", lease_seconds=30, states=DUE)] == [request.id]
     with session_scope(engine) as session:
-        assert repo.claim_due(session, "replica-b", lease_seconds=30) == []
+        assert repo.claim_due(session, "replica-b", lease_seconds=30, states=DUE) == []
     later = utcnow() + timedelta(seconds=31)
     with session_scope(engine) as session:
-        taken = repo.claim_due(session, "replica-b", lease_seconds=30, now=later)
+        taken = repo.claim_due(session, "replica-b", lease_seconds=30, states=DUE, now=later)
         assert [r.lease_owner for r in taken] == ["replica-b"]
     with session_scope(engine) as session:
         current = repo.get_request(session, request.id)
@@ -136,7 +177,7 @@ def test_twenty_threads_approving_and_advancing_make_one_transition_per_state(en
                     current = repo.get_request(session, request.id)
                     if target is State.APPROVED and len(repo.approvals_for(session, current)) < 2:
                         continue
-                    repo.transition(session, current, target)
+                    repo.update_request(session, current, state=check_transition(current.state, target).value)
                     won.append(target.value)
             except (ConcurrentUpdate, IllegalTransition):
                 pass

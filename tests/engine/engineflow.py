@@ -103,7 +103,7 @@ def add_approved(db: Engine, count: int = 1, **fields: object) -> list[str]:
     with session_scope(db) as session:
         for _ in range(count):
             request, _created = repository.create_request(session, {**FIELDS, **fields}, "U0REQUESTER")
-            repository.transition(session, request, "approved")
+            repository.update_request(session, request, state="approved")
             ids.append(request.id)
     return ids
 

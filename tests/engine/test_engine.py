@@ -255,7 +255,7 @@ def test_crash_while_recording_leaves_nothing_half_written(engine, settings, mon
 def test_a_cancel_while_the_step_runs_wins(engine, make_engine):
     def cancelled_meanwhile(request, run):
         with session_scope(engine) as session:
-            repository.transition(session, repository.get_request(session, request.id), "cancelling")
+            repository.update_request(session, repository.get_request(session, request.id), state="cancelling")
         return StepResult(Outcome.DONE)
 
     steps = ScriptedSteps(preflight=cancelled_meanwhile)
