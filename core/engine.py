@@ -161,7 +161,7 @@ class WorkflowEngine:
                 claimed.facts = {**claimed.facts, KEEP_ROLE_FOR: sharers[0][0]}
             token = _step_calls.set(calls)
             try:
-                step = self.steps[state.value]
+                step = self.steps[state]
                 result = step(claimed, self.clients)
             except Exception as exc:  # noqa: BLE001 - a step's error is an outcome to record
                 error = exc

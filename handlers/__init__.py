@@ -1,8 +1,10 @@
-"""Cloud steps, one module each; `STEPS` maps a workflow state to the step the engine runs in it."""
+"""Cloud steps, one module each; `STEPS` maps each of the workflow's STEP_STATES to the step the engine runs
+in it."""
 
 from __future__ import annotations
 
 from core.steps import Step
+from core.workflow import State
 from handlers.authorize_source import authorize_source
 from handlers.complete_task import complete_task
 from handlers.configure_task import configure_task
@@ -16,19 +18,19 @@ from handlers.stop_task import stop_task
 from handlers.track_task import track_task
 from handlers.verify_task import verify_task
 
-STEPS: dict[str, Step] = {
-    "authorizing_source": guide_source_role,  # the managed steps unless the account is guided
-    "granting_subaccount": guide_subaccount_grant,
-    "preflight": guided_preflight,
-    "creating_task": create_task,
-    "configuring": configure_task,
-    "verifying": verify_task,
-    "starting": start_task,
-    "running": track_task,
-    "completing": complete_task,
-    "revoking_access": guided_revoke,
-    "stopping_task": stop_task,
-    "cancelling": guided_revoke,
+STEPS: dict[State, Step] = {
+    State.AUTHORIZING_SOURCE: guide_source_role,  # the managed steps unless the account is guided
+    State.GRANTING_SUBACCOUNT: guide_subaccount_grant,
+    State.PREFLIGHT: guided_preflight,
+    State.CREATING_TASK: create_task,
+    State.CONFIGURING: configure_task,
+    State.VERIFYING: verify_task,
+    State.STARTING: start_task,
+    State.RUNNING: track_task,
+    State.COMPLETING: complete_task,
+    State.REVOKING_ACCESS: guided_revoke,
+    State.STOPPING_TASK: stop_task,
+    State.CANCELLING: guided_revoke,
 }
 
 __all__ = ["STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]

@@ -14,13 +14,13 @@ from sqlmodel import col, select
 
 from core.config import SchedulerSettings, Settings, load_settings
 from core.steps import Outcome, Owned, StepResult
+from core.workflow import STEP_STATES
 from storage import repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
-STATES = ("authorizing_source", "granting_subaccount", "preflight", "creating_task", "configuring", "verifying",
-          "starting", "running", "completing", "revoking_access", "stopping_task", "cancelling")
+STATES = sorted(s.value for s in STEP_STATES)
 FIELDS = {
     "source_account": "shop-prod", "source_uin": "100000000001", "source_region": "ap-guangzhou",
     "source_instance": "cdb-src00001", "target_account": "analytics", "target_uin": "100000000002",

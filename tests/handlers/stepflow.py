@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 from core.cloud import CloudClients
+from core.engine import next_state
 from core.steps import Outcome, StepResult
+from core.workflow import NEXT, State
 from handlers import STEPS
 from storage.models import MigrationRequest
 
@@ -13,22 +15,9 @@ SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "10000000
 EXTERNAL_ID = "dtsbot-test-external-id-0123456789"
 SPEED = 500.0  # sandbox seconds per real second: a whole DTS migration takes a few hundredths of a second
 
-FIRST = "authorizing_source"
-AFTER = {
-    "authorizing_source": "preflight", "granting_subaccount": "preflight", "preflight": "creating_task",
-    "creating_task": "configuring", "configuring": "verifying", "verifying": "starting",
-    "starting": "running", "running": "revoking_access", "ready_to_complete": "completing",
-    "completing": "revoking_access", "revoking_access": "succeeded", "verify_failed": "verifying",
-    "cancelling": "cancelled",
-}
-
-
-def next_state(state: str, request: MigrationRequest, result: StepResult) -> str:
-    if result.next_state:
-        return result.next_state
-    if state == "authorizing_source" and request.executor != "root":
-        return "granting_subaccount"
-    return AFTER[state]
+FIRST = NEXT[State.APPROVED]
+CLICKS = {State.READY_TO_COMPLETE: State.COMPLETING, State.VERIFY_FAILED: State.VERIFYING}
+"""What a person's button does in the states that wait for one (WorkflowEngine.request_complete/reverify)."""
 
 
 def apply(request: MigrationRequest, result: StepResult) -> None:
@@ -48,15 +37,15 @@ def run_flow(request: MigrationRequest, clients: CloudClients, until: str = "run
     A step that raises leaves `request.state` where it was, so calling run_flow again resumes there.
     `ready_to_complete` moves on to `completing` (the person's click); `verify_failed` re-verifies.
     """
-    if request.state not in STEPS and request.state not in ("ready_to_complete", "verify_failed"):
+    if request.state not in STEPS and request.state not in CLICKS:
         request.state = FIRST
     results: list[StepResult] = []
     for _ in range(max_runs):
         state = request.state
         if state == until or state in ("succeeded", "failed"):
             return results
-        if state in ("ready_to_complete", "verify_failed"):
-            request.state = AFTER[state]
+        if state in CLICKS:
+            request.state = CLICKS[State(state)]
             continue
         result = STEPS[state](request, clients)
         results.append(result)
@@ -64,7 +53,7 @@ def run_flow(request: MigrationRequest, clients: CloudClients, until: str = "run
         if result.outcome is Outcome.WAIT:
             time.sleep(0.01)
         elif result.outcome is Outcome.DONE:
-            request.state = next_state(state, request, result)
+            request.state = next_state(request, result)
         elif result.outcome is Outcome.CHECK_FAILED:
             request.state = "verify_failed"
             return results

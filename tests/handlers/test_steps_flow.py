@@ -5,6 +5,8 @@ from __future__ import annotations
 from stepflow import EXECUTOR_UIN, EXTERNAL_ID, SOURCE_UIN, TARGET_UIN, run_flow
 
 from core.steps import Outcome
+from core.workflow import STEP_STATES
+from handlers import STEPS
 from sandbox.tencentcloud.dts.models import dts_backend
 
 
@@ -54,3 +56,7 @@ def test_calls_are_recorded_without_secrets(clients, calls, request_):
     text = repr(calls)
     for secret in ("sandbox-source-db-password", "sandbox-target-secret-key-0002", EXTERNAL_ID):
         assert secret not in text
+
+
+def test_every_state_with_a_cloud_step_has_exactly_one():
+    assert set(STEPS) == STEP_STATES
