@@ -1,7 +1,7 @@
 """Settings from app.yaml: `${ENV_VAR}` substitution, then pydantic validation into typed settings.
 
-The keys are the public contract of DESIGN.md. Every problem is reported as `key.path: what is wrong`,
-all of them at once, never as a traceback.
+The keys are a public contract (README.md, "Running it for real"). Every problem is reported as
+`key.path: what is wrong`, all of them at once, never as a traceback.
 """
 
 from __future__ import annotations

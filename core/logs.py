@@ -46,13 +46,9 @@ class SecretRedactor(logging.Filter):
     """Masks secrets in a record's message, arguments and extra fields."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
+        """`secrets`: exact values to mask (the configuration's); shorter than 4 characters are left alone."""
         super().__init__()
-        self._secrets: set[str] = set()
-        self.add(*secrets)
-
-    def add(self, *secrets: str) -> None:
-        """Also mask these exact values (e.g. temporary credentials as soon as they are issued)."""
-        self._secrets.update(s for s in secrets if s and len(s) >= 4)
+        self._secrets = {s for s in secrets if s and len(s) >= 4}
 
     def redact(self, text: str) -> str:
         """The text with every known secret and secret-shaped value masked."""

@@ -43,20 +43,12 @@ class InvalidParameter(_Coded):
     code = "InvalidParameter"
 
 
-class InvalidParameterValue(_Coded):
-    code = "InvalidParameterValue"
-
-
 class InternalError(_Coded):
     code = "InternalError"
 
 
 class RequestLimitExceeded(_Coded):
     code = "RequestLimitExceeded"
-
-
-class ResourceNotFound(_Coded):
-    code = "ResourceNotFound"
 
 
 class UnauthorizedOperation(_Coded):

@@ -149,13 +149,6 @@ class World:
                     return sub.secret_key, Caller(sub.uin, account.uin, False)
         return None
 
-    def owner_of(self, uin: str) -> Account | None:
-        """The root account that `uin` is (root) or belongs to (sub-account)."""
-        for account in self.accounts.values():
-            if account.uin == uin or any(s.uin == uin for s in account.sub_accounts):
-                return account
-        return None
-
 
 REGION = "ap-guangzhou"
 

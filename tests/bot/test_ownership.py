@@ -1,5 +1,5 @@
-"""Ownership of cloud resources (issue 11, items 1-3) through `dtsbot serve`'s wiring: the real Bolt app over
-signed HTTP, the scheduler with the real cloud steps, and the Tencent Cloud sandbox. The bot deletes only the
+"""Ownership of cloud resources (README.md, "Ownership") through `dtsbot serve`'s wiring: the real Bolt app
+over signed HTTP, the scheduler with the real cloud steps, and the Tencent Cloud sandbox. The bot deletes only the
 roles it created, never writes to a role a person made, gives each default request its own role, and the last
 request that used a shared role releases it, however it ends."""
 
