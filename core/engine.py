@@ -4,9 +4,10 @@ A tick leases due requests in the database (`repository.claim_due`), runs their 
 outside any transaction, then decides what each outcome changes (a `repository.RequestChange`: the transition
 or the next run time, the step's facts, the audit entries of the step and of every cloud call it made, the
 channel notice and a refresh of the request message, the ownership records, the lease's release) and writes it
-with ONE `repository.apply` under the version read at claim time. A crash anywhere before that commit leaves the request leased until the lease expires; then this or
-another replica runs the (idempotent) step again and queues the notice once. `core` never imports `handlers`
-or `bot`: the steps, the cloud clients and the wakeup are handed in when the app is wired.
+with ONE `repository.apply` under the version read at claim time. A crash anywhere before that commit leaves
+the request leased until the lease expires; then this or another replica runs the (idempotent) step again and
+queues the notice once. `core` never imports `handlers` or `bot`: the steps, the cloud clients and the wakeup
+are handed in when the app is wired.
 """
 
 from __future__ import annotations
