@@ -15,6 +15,7 @@ BOT_SCOPES = (
     "commands",  # /dts-migrate
     "chat:write",  # the request message, thread notices, ephemeral replies
     "users:read",  # who clicked, for the audit log
+    "users:read.email",  # approvers given as e-mail addresses (users.lookupByEmail)
     "usergroups:read",  # approvers given as user groups (usergroups.users.list)
     "channels:read",  # the configured channel's details
 )

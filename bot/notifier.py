@@ -24,7 +24,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, Se
 from sqlalchemy.engine import Engine
 
 from bot import blocks
-from bot.services import Services, SlackUserGroups
+from bot.directory import SlackDirectory
+from bot.services import Services
 from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
@@ -79,7 +80,7 @@ class Notifier:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
-        self._groups = SlackUserGroups(web_client)
+        self.directory = SlackDirectory(web_client)
 
     # -- the loop --------------------------------------------------------------------------------------
     def flush(self) -> int:
@@ -189,10 +190,7 @@ class Notifier:
         in the request's thread; the channel sees it masked. An ephemeral cannot be found again: at least once."""
         side, content = blocks.private_notice(request, str(payload.get("event")))
         account = self.settings.account(request.source_account if side == "source" else request.target_account)
-        users: list[str] = []
-        for approver in account.approvers:
-            users += self._groups(approver) if approver.startswith("S") else [approver]
-        for user in dict.fromkeys(users):
+        for user in self.directory.users(account.approvers):
             try:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)
@@ -201,6 +199,7 @@ class Notifier:
                     raise
                 log.warning("private notice of %s not shown to %s: %s", request.id, user,
                             error.response.get("error"))
+                self.directory.gone(user, error.response.get("error"))
 
     def _posted_before(self, channel: str, thread_ts: str, key: str) -> str | None:
         """The ts of this notice if it is already in the thread (found by the key in its message metadata)."""

@@ -25,6 +25,7 @@ from pydantic import (
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ConfigError(Exception):
@@ -107,11 +108,17 @@ class TencentCloudSettings(_Strict):
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
 
 
+def is_email(entry: str) -> bool:
+    """Whether a `approvers`/`requesters` entry is an e-mail address (resolved with Slack's users.lookupByEmail)."""
+    return bool(_EMAIL.fullmatch(entry))
+
+
 def slack_ids(value: list[str]) -> list[str]:
-    """`value` if every entry is a Slack user (U…/W…) or user-group (S…) ID, else ValueError naming the first."""
+    """`value` if every entry is a Slack user (U…/W…) or user-group (S…) ID or an e-mail address of a Slack user,
+    else ValueError naming the first."""
     for entry in value:
-        if not _SLACK_ID.fullmatch(entry):
-            raise ValueError(f"{entry!r} is not a Slack user (U…/W…) or user-group (S…) ID")
+        if not (_SLACK_ID.fullmatch(entry) or is_email(entry)):
+            raise ValueError(f"{entry!r} is not a Slack user (U…/W…) or user-group (S…) ID, nor an e-mail address")
     return value
 
 

@@ -61,6 +61,7 @@ class WebApi:
             "views.update": self.views_update,
             "views.push": self.views_push,
             "users.info": self.users_info,
+            "users.lookupByEmail": self.users_lookup_by_email,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
             "conversations.replies": self.conversations_replies,
@@ -90,6 +91,14 @@ class WebApi:
         if args["user"] not in self.ws.users:
             raise SlackError("user_not_found")
         return {"user": self.ws.user_profile(args["user"])}
+
+    def users_lookup_by_email(self, args: dict) -> dict:
+        """As Slack: `users_not_found` for an address no active user of the workspace has."""
+        _required(args, "email")
+        user = self.ws.user_by_email(args["email"])
+        if user is None:
+            raise SlackError("users_not_found")
+        return {"user": self.ws.user_profile(user)}
 
     def conversations_info(self, args: dict) -> dict:
         channel = self._channel(args)

@@ -184,6 +184,16 @@ def test_directory_methods(client: WebClient) -> None:
     assert error_of(lambda: client.usergroups_users_list(usergroup="S0NONE"))["error"] == "no_such_subteam"
 
 
+def test_users_lookup_by_email_like_slack(slack: SlackEmulator, client: WebClient) -> None:
+    found = client.users_lookupByEmail(email="Tara@dtsbot-sandbox.example")["user"]
+    assert (found["id"], found["profile"]["email"]) == ("U0TGTOWNER", "tara@dtsbot-sandbox.example")
+    assert error_of(lambda: client.users_lookupByEmail(email="nobody@shop.example"))["error"] == "users_not_found"
+    slack.workspace.deactivate("U0TGTOWNER")
+    assert error_of(lambda: client.users_lookupByEmail(email="tara@dtsbot-sandbox.example"))["error"] == \
+        "users_not_found"
+    assert client.users_info(user="U0TGTOWNER")["user"]["deleted"] is True
+
+
 # -- views --------------------------------------------------------------------------------------------
 def test_views_open_push_update(slack: SlackEmulator, client: WebClient) -> None:
     opened = client.views_open(trigger_id=slack.new_trigger_id("U0REQUESTER"), view=modal())["view"]
