@@ -96,9 +96,18 @@ class StorageSettings(_Strict):
 class SchedulerSettings(_Strict):
     poll_seconds: float = Field(default=10.0, gt=0, le=3600)
     approval_expiry_hours: float = Field(default=72.0, gt=0)
+    approval_reminder_hours: float = Field(default=24.0, ge=0)
+    """Hours before expiry at which an approver who has not decided gets one DM; 0: no reminders."""
     lease_seconds: float = Field(default=60.0, gt=0)
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
     """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> SchedulerSettings:
+        if self.approval_reminder_hours >= self.approval_expiry_hours:
+            raise ValueError(f"approval_reminder_hours ({self.approval_reminder_hours:g}) must be less than "
+                             f"approval_expiry_hours ({self.approval_expiry_hours:g}): hours before expiry")
+        return self
 
 
 class TencentCloudSettings(_Strict):

@@ -429,7 +429,8 @@ class MigrationRequests:
 
     # -- expiry ----------------------------------------------------------------------------------------
     def expire_overdue(self, now: datetime | None = None) -> list[str]:
-        """Expire requests not fully approved within `scheduler.approval_expiry_hours`; returns their ids."""
+        """Expire requests not fully approved within `scheduler.approval_expiry_hours` (the thread is told, the
+        requester by DM); returns their ids."""
         hours = self.settings.scheduler.approval_expiry_hours
         cutoff = (now or utcnow()) - timedelta(hours=hours)
         with session_scope(self.db) as session:
@@ -450,5 +451,7 @@ class MigrationRequests:
                 repository.audit(session, "request", "ok", request.id, action="expire")
                 _notice(session, request, "expired", "expired",
                         f"Expired: not approved by both sides within {hours:g} hours. Open a new request to retry.")
+                outbox.enqueue(session, request.id, f"{request.id}:expired:requester", "direct",
+                               {"event": "expired", "hours": hours})
                 expired.append(request_id)
         return expired

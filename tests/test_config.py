@@ -77,6 +77,10 @@ def test_unknown_key_and_wrong_type_and_missing_key_are_all_reported():
         (("accounts", 0, "approvers"), ["bob"], "accounts[0].approvers: 'bob' is not a Slack user"),
         (("accounts", 0, "approvers"), ["alice@shop"], "accounts[0].approvers: 'alice@shop' is not a Slack user"),
         (("scheduler",), {"poll_seconds": 0}, "scheduler.poll_seconds: Input should be greater than 0"),
+        (("scheduler",), {"approval_expiry_hours": 12, "approval_reminder_hours": 12},
+         "scheduler: approval_reminder_hours (12) must be less than approval_expiry_hours (12)"),
+        (("scheduler",), {"approval_reminder_hours": -1},
+         "scheduler.approval_reminder_hours: Input should be greater than or equal to 0"),
     ],
 )
 

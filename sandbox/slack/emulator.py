@@ -114,6 +114,10 @@ class SlackEmulator:
         """Top-level messages of a channel, oldest first, as currently displayed."""
         return self.workspace.snapshot(lambda: self.workspace.top_level.get(channel, []))
 
+    def direct_messages(self, user: str) -> list[dict]:
+        """Messages the app sent to `user`'s DM (chat.postMessage with the user ID as channel), oldest first."""
+        return self.messages("D" + user[1:])
+
     def thread(self, channel: str, ts: str) -> list[dict]:
         """Replies under the message `ts`, oldest first (the parent not included)."""
         return self.workspace.snapshot(lambda: self.workspace.replies.get((channel, ts), []))

@@ -204,6 +204,17 @@ class Workspace:
             self.calls.append(call)
             self.changed.notify_all()
 
+    def dm_channel(self, user_id: str) -> str:
+        """The ID of the app's direct-message channel with `user_id` (D…), opened on first use."""
+        channel = "D" + user_id[1:]
+        with self.changed:
+            if channel not in self.channels:
+                self.channels[channel] = user_id
+                self.members[channel] = [self.bot_user_id, user_id]
+                self.top_level[channel] = []
+                self.changed.notify_all()
+        return channel
+
     def deactivate(self, user_id: str) -> None:
         """An admin deactivates the user: users.info says `deleted`, users.lookupByEmail no longer finds them."""
         with self.changed:

@@ -261,6 +261,11 @@ class WebApi:
         return args["channel"]
 
     def _postable_channel(self, args: dict) -> str:
+        _required(args, "channel")
+        if args["channel"] in self.ws.users:  # a user ID: the app's DM with that user, as Slack does
+            if args["channel"] in self.ws.deactivated:
+                raise SlackError("user_disabled")
+            return self.ws.dm_channel(args["channel"])
         channel = self._channel(args)
         if self.ws.bot_user_id not in self.ws.members[channel]:
             raise SlackError("not_in_channel")
