@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
+from core.home import Home, home_for
 from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
@@ -153,6 +154,10 @@ class MigrationRequests:
         """Requests not finished yet, newest first."""
         with session_scope(self.db) as session:
             return repository.list_requests(session, limit=limit)
+
+    def home(self, user: str) -> Home:
+        """What `user`'s App Home lists: requests waiting for their approval, their open and finished ones."""
+        return home_for(self.db, self.settings, user, self._memberships(user))
 
     # -- opening and editing ---------------------------------------------------------------------------
     def columns(self, fields: Mapping[str, str | None]) -> dict[str, Any]:

@@ -143,6 +143,11 @@ class SlackEmulator:
             lambda: [{k: v for k, v in view.items() if not k.startswith("_")}
                      for view in self.workspace.views.values()])
 
+    def home(self, user: str) -> dict | None:
+        """The Home tab view last published for `user` (views.publish), or None."""
+        return self.workspace.snapshot(lambda: {k: v for k, v in self.workspace.home[user].items()
+                                                if not k.startswith("_")} if user in self.workspace.home else None)
+
     @property
     def calls(self) -> list[Call]:
         """Every Web API call received (including refused and faulted ones), token redacted."""

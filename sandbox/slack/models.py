@@ -74,6 +74,8 @@ class Workspace:
                        for user, name in self.users.items()}
         """Each user's profile e-mail (users.lookupByEmail); by default <handle>@dtsbot-sandbox.example."""
         self.deactivated: set[str] = set()
+        self.home_tab_enabled = True
+        """The app's manifest enables the Home tab (views.publish answers not_enabled otherwise)."""
         self.usergroups = {group: list(users_) for group, users_ in usergroups.items()}
         self.members = {c: list(members[c]) if members and c in members else list(self.users) for c in channels}
         self.changed = threading.Condition()
@@ -91,6 +93,8 @@ class Workspace:
             self.deleted: list[dict] = []
             self.ephemerals: list[dict] = []
             self.views: dict[str, dict] = {}
+            self.home: dict[str, dict] = {}
+            """Each user's published Home tab view (views.publish), by user ID."""
             self.triggers: dict[str, Trigger] = {}
             self.response_urls: dict[str, ResponseUrl] = {}
             self.calls: list[Call] = []
