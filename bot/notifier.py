@@ -175,7 +175,7 @@ class Notifier:
             self._private(request, message.payload)
             return None
         if message.kind == "direct":
-            self._direct(request, message.payload)
+            self._direct(request, message)
             return None
         if message.kind == "thread":
             if message.attempts:  # an earlier attempt may have reached Slack before its replica died
@@ -206,32 +206,41 @@ class Notifier:
                             error.response.get("error"))
                 self.directory.gone(user, error.response.get("error"))
 
-    def _direct(self, request: MigrationRequest, payload: dict[str, Any]) -> None:
-        """DM people: a side's undecided approvers (the reminder; nothing once that side decided or the request
-        left `requested`), or the requester (expired)."""
+    def _direct(self, request: MigrationRequest, message: OutboxMessage) -> None:
+        """DM people: the requester (expired), or a side's undecided approvers (the reminder; nothing once that
+        side decided or the request left `requested`). A side's reminder fans out into one notice per approver,
+        so a retry after a failed DM repeats no one else's."""
+        payload = message.payload
         if payload.get("event") == "expired":
             content = direct_messages.expired(request, float(payload.get("hours") or 0), self._permalink(request))
-            self._dm([request.requester], content, request.id)
+            self._dm(request.requester, content, request.id)
             return
         side = str(payload.get("side"))
         if request.state != State.REQUESTED or side in self.services.approved_by(request):
             return
-        account = approvals.side_account(self.settings, request, side)
-        users = [u for u in self.directory.users(account.approvers)
-                 if u != request.requester or account.allow_self_approval]
+        user = payload.get("user")
+        if user is None:
+            account = approvals.side_account(self.settings, request, side)
+            users = [u for u in self.directory.users(account.approvers)
+                     if u != request.requester or account.allow_self_approval]
+            with session_scope(self.db) as session:
+                for approver in users:
+                    outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",
+                                   {**payload, "user": approver})
+            self.wake()
+            return
         expires_at = datetime.fromisoformat(str(payload["expires_at"]))
-        self._dm(users, direct_messages.reminder(request, side, expires_at, self._permalink(request)), request.id)
+        self._dm(str(user), direct_messages.reminder(request, side, expires_at, self._permalink(request)), request.id)
 
-    def _dm(self, users: list[str], content: dict[str, Any], request_id: str) -> None:
-        """chat.postMessage to each user's DM with the bot; one Slack refuses (gone) does not hold the rest."""
-        for user in users:
-            try:
-                self._call("chat.postMessage", self.client.chat_postMessage, channel=user, **content)
-            except SlackApiError as error:
-                if error.response.status_code == 429 or error.response.status_code >= 500:
-                    raise
-                log.warning("DM about %s not sent to %s: %s", request_id, user, error.response.get("error"))
-                self.directory.gone(user, error.response.get("error"))
+    def _dm(self, user: str, content: dict[str, Any], request_id: str) -> None:
+        """chat.postMessage to the user's DM with the bot; a user Slack says is gone is logged, not retried."""
+        try:
+            self._call("chat.postMessage", self.client.chat_postMessage, channel=user, **content)
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            log.warning("DM about %s not sent to %s: %s", request_id, user, error.response.get("error"))
+            self.directory.gone(user, error.response.get("error"))
 
     def _permalink(self, request: MigrationRequest) -> str | None:
         """The request message's link (chat.getPermalink), or None when Slack cannot give it now."""
