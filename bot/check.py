@@ -142,9 +142,11 @@ def approver_items(settings: Settings, client: WebClient) -> list[Item]:
                 found.append(f"{entry} → {who}" if who != entry else entry)
         what = f"accounts[{account.name}] approvers"
         if unknown:
-            items.append(Item(what, False, "unknown to Slack: " + ", ".join(unknown),
-                              "Use the address of an active Slack user (its profile e-mail), an existing user "
-                              "group (S…) or user ID (U…/W…)."))
+            fix = ("Add the users:read.email and usergroups:read scopes (see `dtsbot manifest`) and reinstall the app."
+                   if any("missing_scope" in u for u in unknown) else
+                   "Use the address of an active Slack user (its profile e-mail), an existing user group (S…) or "
+                   "user ID (U…/W…).")
+            items.append(Item(what, False, "unknown to Slack: " + ", ".join(unknown), fix))
         else:
             items.append(Item(what, True, ", ".join(found)))
     return items

@@ -35,7 +35,7 @@ class Home:
 
 def home_for(db: Engine, settings: Settings, user: str, members_of: MembersOf) -> Home:
     """The Home of `user`; `members_of` answers for their user groups and e-mail addresses (resolved before)."""
-    home = Home()
+    awaiting = []
     with session_scope(db) as session:
         waiting = session.exec(select(MigrationRequest).where(MigrationRequest.state == State.REQUESTED.value)
                                .order_by(col(MigrationRequest.created_at))).all()
@@ -43,10 +43,10 @@ def home_for(db: Engine, settings: Settings, user: str, members_of: MembersOf) -
             decided = repository.approvals_for(session, request)
             sides = [side for side in SIDES if side not in decided
                      and refusal(settings, Action(f"approve_{side}"), request, user, members_of) is None]
-            if sides and len(home.awaiting) < AWAITING_LIMIT:
-                home.awaiting.append((request, sides))
+            if sides:
+                awaiting.append((request, sides))
         mine = session.exec(select(MigrationRequest).where(MigrationRequest.requester == user)
                             .order_by(col(MigrationRequest.created_at).desc()).limit(100)).all()
-    home.open.extend([r for r in mine if State(r.state) not in TERMINAL][:OPEN_LIMIT])
-    home.finished.extend([r for r in mine if State(r.state) in TERMINAL][:FINISHED_LIMIT])
-    return home
+    return Home(awaiting=awaiting[:AWAITING_LIMIT],
+                open=[r for r in mine if State(r.state) not in TERMINAL][:OPEN_LIMIT],
+                finished=[r for r in mine if State(r.state) in TERMINAL][:FINISHED_LIMIT])

@@ -227,3 +227,13 @@ def test_a_deactivated_approver_is_reported(environ, slack, capsys):
     code, lines = check(capsys)
     assert code == 1
     assert row(lines, "accounts[analytics] approvers").endswith("unknown to Slack: U0TGTOWNER (account_inactive)")
+
+
+def test_an_app_installed_without_the_email_scope_is_told_to_add_it(environ, slack, tmp_path, capsys):
+    slack.workspace.scopes = {"commands", "chat:write", "users:read", "usergroups:read", "channels:read"}
+    path = edited(tmp_path, "approvers: [U0SRCOWNER]", "approvers: [sam@dtsbot-sandbox.example]")
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "accounts[shop-prod] approvers").endswith(
+        "unknown to Slack: sam@dtsbot-sandbox.example (missing_scope)")
+    assert any("fix: Add the users:read.email and usergroups:read scopes" in line for line in lines)

@@ -74,6 +74,8 @@ class Workspace:
                        for user, name in self.users.items()}
         """Each user's profile e-mail (users.lookupByEmail); by default <handle>@dtsbot-sandbox.example."""
         self.deactivated: set[str] = set()
+        self.scopes: set[str] | None = None
+        """The bot token's scopes where the emulator checks them (users.lookupByEmail); None: all granted."""
         self.home_tab_enabled = True
         """The app's manifest enables the Home tab (views.publish answers not_enabled otherwise)."""
         self.usergroups = {group: list(users_) for group, users_ in usergroups.items()}

@@ -95,8 +95,11 @@ class WebApi:
         return {"user": self.ws.user_profile(args["user"])}
 
     def users_lookup_by_email(self, args: dict) -> dict:
-        """As Slack: `users_not_found` for an address no active user of the workspace has."""
+        """As Slack: `users_not_found` for an address no active user of the workspace has; `missing_scope`
+        without users:read.email."""
         _required(args, "email")
+        if self.ws.scopes is not None and "users:read.email" not in self.ws.scopes:
+            raise SlackError("missing_scope", needed="users:read.email", provided=",".join(sorted(self.ws.scopes)))
         user = self.ws.user_by_email(args["email"])
         if user is None:
             raise SlackError("users_not_found")

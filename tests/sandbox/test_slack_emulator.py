@@ -192,6 +192,10 @@ def test_users_lookup_by_email_like_slack(slack: SlackEmulator, client: WebClien
     assert error_of(lambda: client.users_lookupByEmail(email="tara@dtsbot-sandbox.example"))["error"] == \
         "users_not_found"
     assert client.users_info(user="U0TGTOWNER")["user"]["deleted"] is True
+    slack.workspace.scopes = {"users:read"}
+    missing = error_of(lambda: client.users_lookupByEmail(email="sam@dtsbot-sandbox.example"))
+    assert (missing["error"], missing["needed"], missing["provided"]) == ("missing_scope", "users:read.email",
+                                                                          "users:read")
 
 
 # -- views --------------------------------------------------------------------------------------------
