@@ -44,8 +44,8 @@ def build_app(
 ) -> App:
     """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
-    and e-mail addresses (default: bot.directory.SlackDirectory); `inspect_role` reads CAM for the plan (handlers.role_check);
-    `unrecorded()` counts a click the database failed to record."""
+    and e-mail addresses (default: bot.directory.SlackDirectory); `inspect_role` reads CAM for the plan
+    (handlers.role_check); `unrecorded()` counts a click the database failed to record."""
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackDirectory(web_client),
                                  resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)

@@ -130,12 +130,12 @@ class MigrationRequests:
         self.resumers = dict(resumers or {})
 
     def _memberships(self, user: str) -> MembersOf:
-        """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that rules checked under
-        the row lock never wait on Slack; a resolver that answers from this alone."""
+        """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that
+        rules checked under the row lock never wait on Slack; a resolver that answers from this alone."""
         listed = [*self.settings.requesters, *(g for a in self.settings.accounts for g in a.approvers + a.requesters)]
-        groups = {g for g in listed if approvals.resolved(g)}
-        member_of = {group for group in groups if user in set(self.members_of(group))}
-        return lambda group: (user,) if group in member_of else ()
+        entries = {entry for entry in listed if approvals.resolved(entry)}
+        member_of = {entry for entry in entries if user in set(self.members_of(entry))}
+        return lambda entry: (user,) if entry in member_of else ()
 
     # -- reading ---------------------------------------------------------------------------------------
     def get(self, request_id: str) -> MigrationRequest | None:

@@ -1,9 +1,9 @@
 """The periodic jobs of one `dtsbot serve` replica, on APScheduler 3's BackgroundScheduler.
 
 Jobs: the engine's tick and the DTS watcher every `scheduler.poll_seconds`, the notifier's flush about every
-0.7 s, the approval-expiry sweep and the reminders before expiry (core/reminders.py) every minute. Job stores stay in memory (APScheduler's stores are not safe to
-share between processes); replicas coordinate through the database leases. Each job runs one instance at a
-time and coalesces missed runs. `kick` runs the tick now, and once more if a tick is already running.
+0.7 s, the approval-expiry sweep and the reminders before expiry (core/reminders.py) every minute. Job stores
+stay in memory (APScheduler's stores are not safe to share between processes); replicas coordinate through the
+database leases. Each job runs one instance at a time and coalesces missed runs. `kick` runs the tick now, and once more if a tick is already running.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class Scheduler:
                  workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
                  watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
-        """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram);
-        `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
+        """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
+        cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
