@@ -42,7 +42,8 @@ class Scheduler:
                  watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
         """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
-        cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
+        cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed
+        (see WorkflowEngine.tick)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
