@@ -3,7 +3,8 @@
 Jobs: the engine's tick and the DTS watcher every `scheduler.poll_seconds`, the notifier's flush about every
 0.7 s, the approval-expiry sweep and the reminders before expiry (core/reminders.py) every minute. Job stores
 stay in memory (APScheduler's stores are not safe to share between processes); replicas coordinate through the
-database leases. Each job runs one instance at a time and coalesces missed runs. `kick` runs the tick now, and once more if a tick is already running.
+database leases. Each job runs one instance at a time and coalesces missed runs. `kick` runs the tick now, and
+once more if a tick is already running.
 """
 
 from __future__ import annotations
