@@ -218,6 +218,10 @@ class SocketModeDriver(SlackPayloads):
         """A modal submission envelope (`interactive`, view_submission); returns the app's ack."""
         return self._deliver("interactive", self.view_submission(user, view, values), True, timeout)
 
+    def open_home(self, user: str, tab: str = "home", timeout: float = DEFAULT_SECONDS) -> Ack:
+        """An Events API envelope (`events_api`) of `user` opening the app's Home tab; returns the app's ack."""
+        return self._deliver("events_api", self.app_home_opened(user, tab), False, timeout)
+
     def _deliver(self, kind: str, payload: dict, accepts_response_payload: bool, timeout: float) -> Ack:
         link = self.emulator.socket_mode
         return link.wait_for_ack(link.deliver(kind, payload, accepts_response_payload, timeout), timeout)
