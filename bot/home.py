@@ -21,13 +21,15 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from bot.blocks import STATUS, button, clip, escape, mention, section
+from bot.blocks import BUTTONS, STATUS, button, clip, escape, mention, section
 from core.home import Home
 from core.workflow import State
 from storage.models import MigrationRequest
 
 HOME_BLOCKS_MAX = 100
-APPROVE_TEXT = {"source": "Approve (source owner)", "target": "Approve (target owner)"}
+APPROVE_TEXT = {action.removeprefix("approve_"): text for action, text, _style in BUTTONS[State.REQUESTED]
+                if action.startswith("approve_")}
+"""The request message's own approve labels, by side."""
 LINES_PER_SECTION = 10
 
 
