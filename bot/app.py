@@ -20,8 +20,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
+from bot.directory import SlackDirectory
 from bot.listeners import register_listeners
-from bot.services import SERVICES, Services, SlackUserGroups
+from bot.services import SERVICES, Services
 from core.approvals import MembersOf
 from core.config import Settings
 from core.requests import MigrationRequests, Resumer
@@ -43,9 +44,9 @@ def build_app(
 ) -> App:
     """The Slack app. `run_now(id)` has the workflow engine run the request now; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
-    (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check);
-    `unrecorded()` counts a click the database failed to record."""
-    requests = MigrationRequests(db_engine, settings, run_now, members_of or SlackUserGroups(web_client),
+    and e-mail addresses (default: bot.directory.SlackDirectory); `inspect_role` reads CAM for the plan
+    (handlers.role_check); `unrecorded()` counts a click the database failed to record."""
+    requests = MigrationRequests(db_engine, settings, run_now, members_of or SlackDirectory(web_client),
                                  resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from core import policies
-from core.config import Settings
+from core.config import Settings, is_email
 from core.plan import Plan
 from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
@@ -94,7 +94,10 @@ def clip(text: str, limit: int) -> str:
 
 
 def mention(user: str) -> str:
-    """A user or user-group mention by ID (IDs come from Slack or the validated config, never from text)."""
+    """A user or user-group mention by ID (IDs come from Slack or the validated config, never from text); an
+    approver given by e-mail address is shown as the address."""
+    if is_email(user):
+        return escape(user)
     return f"<!subteam^{user}>" if user.startswith("S") else f"<@{user}>"
 
 

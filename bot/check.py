@@ -2,7 +2,8 @@
 
 For every account: STS GetCallerIdentity with its keys must answer `AccountId == uin` (the bot acts as that
 account), and with the executor sub-account's keys `UserId == executor_uin` within that account. For Slack:
-`auth.test` must accept the bot token, and the bot must be a member of `slack.channel`. Each item is ready
+`auth.test` must accept the bot token, the bot must be a member of `slack.channel`, and every approver must be
+known to Slack (e-mail addresses resolved with users.lookupByEmail). Each item is ready
 (✓) or not (✗, with the reason and the fix); nothing is created or changed anywhere. Any exception an item
 raises (a network error, a malformed URL, the SDK finding no credentials) is that item's ✗, never a traceback:
 the table is always printed whole.
@@ -18,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.cloud import CloudClients, CloudConfigError
-from core.config import AccountSettings, Settings
+from core.config import AccountSettings, Settings, is_email
 from core.diagnosis import diagnose
 
 SLACK_FIXES = {
@@ -122,6 +123,48 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
                          f"Invite it: type `/invite @{auth.get('user')}` in {name}.")]
 
 
+def approver_items(settings: Settings, client: WebClient) -> list[Item]:
+    """Each account's approvers as Slack knows them: e-mail addresses (users.lookupByEmail), user groups
+    (usergroups.users.list) and user IDs (users.info); an entry Slack does not know is reported with the fix."""
+    items = []
+    for account in settings.accounts:
+        found, unknown = [], []
+        for entry in account.approvers:
+            try:
+                who = _approver(client, entry)
+            except SlackApiError as error:
+                who = None
+                unknown.append(f"{entry} ({error.response.get('error')})")
+            except Exception as error:  # noqa: BLE001 - unreachable Slack is this item's ✗
+                return [*items, Item(f"accounts[{account.name}] approvers", False,
+                                     f"not checked: {_one_line(error)}", "Check that this host reaches Slack.")]
+            if who is not None:
+                found.append(f"{entry} → {who}" if who != entry else entry)
+        what = f"accounts[{account.name}] approvers"
+        if unknown:
+            fix = ("Add the users:read.email and usergroups:read scopes (see `dtsbot manifest`) and reinstall the app."
+                   if any("missing_scope" in u for u in unknown) else
+                   "Use the address of an active Slack user (its profile e-mail), an existing user group (S…) or "
+                   "user ID (U…/W…).")
+            items.append(Item(what, False, "unknown to Slack: " + ", ".join(unknown), fix))
+        else:
+            items.append(Item(what, True, ", ".join(found)))
+    return items
+
+
+def _approver(client: WebClient, entry: str) -> str:
+    """Who an approver entry stands for, as a short text; SlackApiError when Slack does not know it."""
+    if is_email(entry):
+        return str(client.users_lookupByEmail(email=entry)["user"]["id"])
+    if entry.startswith("S"):
+        users = client.usergroups_users_list(usergroup=entry).get("users") or []
+        return f"user group of {len(users)}"
+    user = client.users_info(user=entry)["user"]
+    if user.get("deleted"):
+        raise SlackApiError("deactivated", {"ok": False, "error": "account_inactive"})
+    return entry
+
+
 def _listed(client: WebClient, channel: str, user_id: str) -> bool:
     cursor = None
     while True:
@@ -152,7 +195,10 @@ def _cloud_fix(error: BaseException) -> str:
 def check(settings: Settings, clients: CloudClients, client: WebClient) -> list[Item]:
     """Every item of the configuration, asked live; nothing is changed."""
     items = [item for account in settings.accounts for item in account_items(account, clients)]
-    return items + slack_items(settings, client)
+    slack = slack_items(settings, client)
+    if not slack[0].ready:
+        return items + slack
+    return items + slack + approver_items(settings, client)
 
 
 def table(items: list[Item]) -> list[str]:

@@ -13,11 +13,14 @@ COMMAND = "/dts-migrate"
 USAGE_HINT = "[help | list | status ID | cancel ID | source_account=… target_account=… …]"
 BOT_SCOPES = (
     "commands",  # /dts-migrate
-    "chat:write",  # the request message, thread notices, ephemeral replies
+    "chat:write",  # the request message, thread notices, ephemeral replies, DMs (reminders, expiry)
     "users:read",  # who clicked, for the audit log
+    "users:read.email",  # approvers given as e-mail addresses (users.lookupByEmail)
     "usergroups:read",  # approvers given as user groups (usergroups.users.list)
     "channels:read",  # the configured channel's details
 )
+
+BOT_EVENTS = ("app_home_opened",)  # publish the person's Home tab (views.publish needs no extra scope)
 
 
 def manifest(settings: Settings, public_url: str = "https://dtsbot.example.com") -> dict[str, Any]:
@@ -29,9 +32,11 @@ def manifest(settings: Settings, public_url: str = "https://dtsbot.example.com")
         "usage_hint": USAGE_HINT, "should_escape": False,
     }
     interactivity: dict[str, Any] = {"is_enabled": True}
+    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     if not socket_mode:
         command["url"] = events_url
         interactivity["request_url"] = events_url
+        events["request_url"] = events_url
     return {
         "display_information": {
             "name": "dtsbot",
@@ -40,9 +45,13 @@ def manifest(settings: Settings, public_url: str = "https://dtsbot.example.com")
         "features": {
             "bot_user": {"display_name": "dtsbot", "always_online": True},
             "slash_commands": [command],
+            # the Home tab lists what waits for you; the Messages tab holds the bot's DMs (read-only)
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": True},
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
+            "event_subscriptions": events,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,

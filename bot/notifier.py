@@ -1,5 +1,5 @@
-"""Delivers the Slack outbox: the request message, thread notices under it, in-place refreshes, and private
-notices to one side's approvers.
+"""Delivers the Slack outbox: the request message, thread notices under it, in-place refreshes, private
+notices to one side's approvers, and direct messages (reminders before expiry, the requester told of expiry).
 
 Notices are written by core in the same transaction as the change they announce (storage.outbox); this is
 the only place that posts them. Guarantees: per-request order (a notice waits while an older one of its
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.error
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,12 +24,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
 
-from bot import blocks
-from bot.services import Services, SlackUserGroups
+from bot import blocks, direct_messages
+from bot.directory import SlackDirectory
+from bot.services import Services
+from core import approvals
 from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
 from core.requests import MigrationRequests
+from core.workflow import State
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, OutboxMessage
@@ -79,7 +83,7 @@ class Notifier:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
-        self._groups = SlackUserGroups(web_client)
+        self.directory = SlackDirectory(web_client)
 
     # -- the loop --------------------------------------------------------------------------------------
     def flush(self) -> int:
@@ -171,6 +175,9 @@ class Notifier:
         if message.kind == "private":
             self._private(request, message.payload)
             return None
+        if message.kind == "direct":
+            self._direct(request, message)
+            return None
         if message.kind == "thread":
             if message.attempts:  # an earlier attempt may have reached Slack before its replica died
                 posted = self._posted_before(request.channel, request.message_ts, message.key)
@@ -189,10 +196,7 @@ class Notifier:
         in the request's thread; the channel sees it masked. An ephemeral cannot be found again: at least once."""
         side, content = blocks.private_notice(request, str(payload.get("event")))
         account = self.settings.account(request.source_account if side == "source" else request.target_account)
-        users: list[str] = []
-        for approver in account.approvers:
-            users += self._groups(approver) if approver.startswith("S") else [approver]
-        for user in dict.fromkeys(users):
+        for user in self.directory.users(account.approvers):
             try:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)
@@ -201,6 +205,52 @@ class Notifier:
                     raise
                 log.warning("private notice of %s not shown to %s: %s", request.id, user,
                             error.response.get("error"))
+                self.directory.gone(user, error.response.get("error"))
+
+    def _direct(self, request: MigrationRequest, message: OutboxMessage) -> None:
+        """DM people: the requester (expired), or a side's undecided approvers (the reminder; nothing once that
+        side decided or the request left `requested`). A side's reminder fans out into one notice per approver,
+        so a retry after a failed DM repeats no one else's."""
+        payload = message.payload
+        if payload.get("event") == "expired":
+            content = direct_messages.expired(request, float(payload.get("hours") or 0), self._permalink(request))
+            self._dm(request.requester, content, request.id)
+            return
+        side = str(payload.get("side"))
+        if request.state != State.REQUESTED or side in self.services.approved_by(request):
+            return
+        user = payload.get("user")
+        if user is None:
+            account = approvals.side_account(self.settings, request, side)
+            users = [u for u in self.directory.users(account.approvers)
+                     if u != request.requester or account.allow_self_approval]
+            with session_scope(self.db) as session:
+                for approver in users:
+                    outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",
+                                   {**payload, "user": approver})
+            self.wake()
+            return
+        expires_at = datetime.fromisoformat(str(payload["expires_at"]))
+        self._dm(str(user), direct_messages.reminder(request, side, expires_at, self._permalink(request)), request.id)
+
+    def _dm(self, user: str, content: dict[str, Any], request_id: str) -> None:
+        """chat.postMessage to the user's DM with the bot; a user Slack says is gone is logged, not retried."""
+        try:
+            self._call("chat.postMessage", self.client.chat_postMessage, channel=user, **content)
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise
+            log.warning("DM about %s not sent to %s: %s", request_id, user, error.response.get("error"))
+            self.directory.gone(user, error.response.get("error"))
+
+    def _permalink(self, request: MigrationRequest) -> str | None:
+        """The request message's link (chat.getPermalink), or None when Slack cannot give it now."""
+        try:
+            answer = self._call("chat.getPermalink", self.client.chat_getPermalink, channel=request.channel,
+                                message_ts=request.message_ts)
+        except SlackApiError:
+            return None
+        return answer.get("permalink")
 
     def _posted_before(self, channel: str, thread_ts: str, key: str) -> str | None:
         """The ts of this notice if it is already in the thread (found by the key in its message metadata)."""

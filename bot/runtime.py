@@ -32,6 +32,7 @@ from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
 from core.metrics import CONTENT_TYPE, Metrics
+from core.reminders import queue_reminders
 from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
 from handlers import STEPS
@@ -63,13 +64,15 @@ SchedulerFactory = Callable[[Settings, Engine, Notifier, MigrationRequests, str,
 
 def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, requests: MigrationRequests,
                        owner: str, metrics: Metrics) -> SchedulerLike:
-    """The workflow engine's APScheduler scheduler with the cloud steps, the notifier and the expiry sweep."""
+    """The workflow engine's APScheduler scheduler with the cloud steps, the notifier, the expiry sweep and the
+    reminders before expiry."""
     def on_call(call: CloudCall) -> None:
         record_cloud_call(call)
         metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
 
     return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
-                     expire=requests.expire_overdue, on_cycle=metrics.poll_cycle.observe)
+                     expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
+                     on_cycle=metrics.poll_cycle.observe)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:

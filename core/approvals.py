@@ -1,7 +1,8 @@
 """Who may decide on a request: each side's approvers, the requester, and the self-approval rule.
 
-Pure rules over the configuration; user groups (S… IDs) are resolved through an injected callable
-(the bot passes one that calls Slack's usergroups.users.list), so core never talks to Slack.
+Pure rules over the configuration; user groups (S… IDs) and e-mail addresses are resolved through an injected
+callable (the bot passes one that calls Slack's usergroups.users.list and users.lookupByEmail), so core never
+talks to Slack.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from core.config import AccountSettings, Settings
+from core.config import AccountSettings, Settings, is_email
 
 SIDES = ("source", "target")
 MembersOf = Callable[[str], Iterable[str]]
-"""User-group ID (S…) -> the user IDs in it."""
+"""User-group ID (S…) or e-mail address -> the user IDs it stands for."""
 
 
 class Sided(Protocol):
@@ -36,10 +37,15 @@ def side_account(settings: Settings, request: Sided, side: str) -> AccountSettin
     return settings.account(request.source_account if side == "source" else request.target_account)
 
 
+def resolved(entry: str) -> bool:
+    """Whether an approver/requester entry names users only through Slack (a user group or an e-mail address)."""
+    return entry.startswith("S") or is_email(entry)
+
+
 def listed(ids: Iterable[str], user: str, members_of: MembersOf) -> bool:
-    """Whether `user` is one of `ids`, directly or through a user group (S…) among them."""
+    """Whether `user` is one of `ids`, directly or through a user group (S…) or e-mail address among them."""
     ids = list(ids)
-    return user in ids or any(user in set(members_of(group)) for group in ids if group.startswith("S"))
+    return user in ids or any(user in set(members_of(entry)) for entry in ids if resolved(entry))
 
 
 def is_approver(account: AccountSettings, user: str, members_of: MembersOf) -> bool:
@@ -71,5 +77,5 @@ def may_decide(settings: Settings, request: Sided, user: str, members_of: Member
 
 
 def describe(approvers: Iterable[str]) -> str:
-    """Approvers as plain text (the bot renders; core writes no markup): `U0ABC, user group S0XYZ`."""
-    return ", ".join(a if a[0] in "UW" else f"user group {a}" for a in approvers)
+    """Approvers as plain text (the bot renders; core writes no markup): `U0ABC, user group S0XYZ, a@b.com`."""
+    return ", ".join(f"user group {a}" if a.startswith("S") and not is_email(a) else a for a in approvers)

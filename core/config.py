@@ -25,6 +25,7 @@ from pydantic import (
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ConfigError(Exception):
@@ -95,9 +96,18 @@ class StorageSettings(_Strict):
 class SchedulerSettings(_Strict):
     poll_seconds: float = Field(default=10.0, gt=0, le=3600)
     approval_expiry_hours: float = Field(default=72.0, gt=0)
+    approval_reminder_hours: float = Field(default=24.0, ge=0)
+    """Hours before expiry at which an approver who has not decided gets one DM; 0: no reminders."""
     lease_seconds: float = Field(default=60.0, gt=0)
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
     """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> SchedulerSettings:
+        if self.approval_reminder_hours >= self.approval_expiry_hours:
+            raise ValueError(f"approval_reminder_hours ({self.approval_reminder_hours:g}) must be less than "
+                             f"approval_expiry_hours ({self.approval_expiry_hours:g}): hours before expiry")
+        return self
 
 
 class TencentCloudSettings(_Strict):
@@ -107,11 +117,17 @@ class TencentCloudSettings(_Strict):
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
 
 
+def is_email(entry: str) -> bool:
+    """Whether a `approvers`/`requesters` entry is an e-mail address (resolved with Slack's users.lookupByEmail)."""
+    return bool(_EMAIL.fullmatch(entry))
+
+
 def slack_ids(value: list[str]) -> list[str]:
-    """`value` if every entry is a Slack user (U…/W…) or user-group (S…) ID, else ValueError naming the first."""
+    """`value` if every entry is a Slack user (U…/W…) or user-group (S…) ID or an e-mail address of a Slack user,
+    else ValueError naming the first."""
     for entry in value:
-        if not _SLACK_ID.fullmatch(entry):
-            raise ValueError(f"{entry!r} is not a Slack user (U…/W…) or user-group (S…) ID")
+        if not (_SLACK_ID.fullmatch(entry) or is_email(entry)):
+            raise ValueError(f"{entry!r} is not a Slack user (U…/W…) or user-group (S…) ID, nor an e-mail address")
     return value
 
 

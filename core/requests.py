@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
+from core.home import Home, home_for
 from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
@@ -136,12 +137,12 @@ class MigrationRequests:
         self.resumers = dict(resumers or {})
 
     def _memberships(self, user: str) -> MembersOf:
-        """`user`'s approver and requester user groups, resolved now (Slack, cached) so that rules checked under
-        the row lock never wait on Slack; a resolver that answers from this alone."""
+        """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that
+        rules checked under the row lock never wait on Slack; a resolver that answers from this alone."""
         listed = [*self.settings.requesters, *(g for a in self.settings.accounts for g in a.approvers + a.requesters)]
-        groups = {g for g in listed if g.startswith("S")}
-        member_of = {group for group in groups if user in set(self.members_of(group))}
-        return lambda group: (user,) if group in member_of else ()
+        entries = {entry for entry in listed if approvals.resolved(entry)}
+        member_of = {entry for entry in entries if user in set(self.members_of(entry))}
+        return lambda entry: (user,) if entry in member_of else ()
 
     # -- reading ---------------------------------------------------------------------------------------
     def get(self, request_id: str) -> MigrationRequest | None:
@@ -160,6 +161,10 @@ class MigrationRequests:
         """Requests not finished yet, newest first."""
         with session_scope(self.db) as session:
             return repository.list_requests(session, _UNFINISHED, limit=limit)
+
+    def home(self, user: str) -> Home:
+        """What `user`'s App Home lists: requests waiting for their approval, their open and finished ones."""
+        return home_for(self.db, self.settings, user, self._memberships(user))
 
     # -- opening and editing ---------------------------------------------------------------------------
     def columns(self, fields: Mapping[str, str | None]) -> dict[str, Any]:
@@ -438,7 +443,8 @@ class MigrationRequests:
 
     # -- expiry ----------------------------------------------------------------------------------------
     def expire_overdue(self, now: datetime | None = None) -> list[str]:
-        """Expire requests not fully approved within `scheduler.approval_expiry_hours`; returns their ids."""
+        """Expire requests not fully approved within `scheduler.approval_expiry_hours` (the thread is told, the
+        requester by DM); returns their ids."""
         hours = self.settings.scheduler.approval_expiry_hours
         cutoff = (now or utcnow()) - timedelta(hours=hours)
         with session_scope(self.db) as session:
@@ -459,5 +465,7 @@ class MigrationRequests:
                 repository.audit(session, "request", "ok", request.id, action="expire")
                 _notice(session, request, "expired", "expired",
                         f"Expired: not approved by both sides within {hours:g} hours. Open a new request to retry.")
+                outbox.enqueue(session, request.id, f"{request.id}:expired:requester", "direct",
+                               {"event": "expired", "hours": hours})
                 expired.append(request_id)
         return expired

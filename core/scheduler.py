@@ -1,9 +1,10 @@
 """The periodic jobs of one `dtsbot serve` replica, on APScheduler 3's BackgroundScheduler.
 
 Jobs: the engine's tick and the DTS watcher every `scheduler.poll_seconds`, the notifier's flush about every
-0.7 s, the approval-expiry sweep every minute. Job stores stay in memory (APScheduler's stores are not safe to
-share between processes); replicas coordinate through the database leases. Each job runs one instance at a
-time and coalesces missed runs. `kick` runs the tick now, and once more if a tick is already running.
+0.7 s, the approval-expiry sweep and the reminders before expiry (core/reminders.py) every minute. Job stores
+stay in memory (APScheduler's stores are not safe to share between processes); replicas coordinate through the
+database leases. Each job runs one instance at a time and coalesces missed runs. `kick` runs the tick now, and
+once more if a tick is already running.
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ TICK_LIMIT = 20
 
 
 class Scheduler:
-    """Drives the workflow engine, the DTS watcher, the notifier and the expiry sweep of one replica."""
+    """Drives the workflow engine, the DTS watcher, the notifier, the expiry sweep and the reminders of one
+    replica."""
 
     def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
+                 remind: Callable[[], Any] | None = None,
                  workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
                  watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
-        """`on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram);
-        `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
+        """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
+        cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed
+        (see WorkflowEngine.tick)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
@@ -49,7 +53,7 @@ class Scheduler:
                                      max_step_seconds=max_step_seconds)
         watcher_options = {} if watch_rate is None else {"rate": watch_rate}
         self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
-        self._notify, self._expire, self._on_cycle = notify, expire, on_cycle
+        self._notify, self._expire, self._remind, self._on_cycle = notify, expire, remind, on_cycle
         self._kicked = threading.Event()
         self.last_tick: float | None = None
         self._scheduler = BackgroundScheduler(
@@ -69,6 +73,8 @@ class Scheduler:
         add(self._guarded(self._notify), "interval", seconds=NOTIFY_SECONDS, id="notify", next_run_time=now)
         if self._expire is not None:
             add(self._guarded(self._expire), "interval", seconds=EXPIRE_SECONDS, id="expire")
+        if self._remind is not None:
+            add(self._guarded(self._remind), "interval", seconds=EXPIRE_SECONDS, id="remind")
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:

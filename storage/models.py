@@ -139,3 +139,16 @@ class CloudOwnership(SQLModel, table=True):
     policy_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     recorded_at: datetime = Field(default_factory=utcnow)
     released_at: datetime | None = None
+
+
+class ApprovalReminder(SQLModel, table=True):
+    """The one reminder a side's approvers get before the request expires; the unique key makes it once, across
+    restarts and replicas."""
+
+    __tablename__ = "approval_reminder"
+    __table_args__ = (UniqueConstraint("request_id", "side", name="uq_approval_reminder_side"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="migration_request.id", index=True, max_length=16)
+    side: str = Field(max_length=8)
+    reminded_at: datetime = Field(default_factory=utcnow)

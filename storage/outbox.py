@@ -4,7 +4,8 @@ A notice's `key` is unique (e.g. `mr-7k2p9q:role_created`), so a step re-run aft
 replica, cannot queue it twice; a Slack outage only delays delivery. Kinds (rendered by bot/notifier.py):
 `request` (the top-level request message), `thread` (a reply under it), `refresh` (re-render the top-level
 message from the request's current state; coalesced: one pending per request), `private` (an ephemeral to one
-side's approvers of a value the channel sees masked; rendered from the request row, so no secret is queued).
+side's approvers of a value the channel sees masked; rendered from the request row, so no secret is queued),
+`direct` (a DM to people, not in the channel: a reminder to one side's approvers, the requester told of expiry).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage, utcnow
 
-KINDS = ("request", "thread", "refresh", "private")
+KINDS = ("request", "thread", "refresh", "private", "direct")
 
 
 class Notice(NamedTuple):
@@ -103,8 +104,8 @@ def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
 
     Thread notices follow the request message and the thread notices before them. A refresh follows only the
     request message: it renders the request's current state, so it does not queue behind thread notices that
-    go out at Slack's pace of one post a second."""
-    kinds = ("request",) if message.kind == "refresh" else ("request", "thread")
+    go out at Slack's pace of one post a second. A direct message (a DM) follows only the request message too."""
+    kinds = ("request",) if message.kind in ("refresh", "direct") else ("request", "thread")
     return session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.request_id == message.request_id, col(OutboxMessage.id) < message.id,

@@ -68,7 +68,7 @@ def test_the_shipped_config_against_the_sandboxes_is_ready(environ, cloud, capsy
     assert "keys of sub-account 100000000021 of account 100000000002" in row(lines, "executor 100000000021")
     assert "bot @dtsbot (U0DTSBOT)" in row(lines, "slack.bot_token")
     assert "the bot is a member of #dts-migrations" in row(lines, "slack.channel C0DTSBOT01")
-    assert lines[-1] == "5/5 ready"
+    assert lines[-1] == "7/7 ready"
     assert {r.action for r in cloud.calls.records} == {"GetCallerIdentity"}  # nothing created or changed
 
 
@@ -89,7 +89,7 @@ def test_keys_of_another_account_than_the_uin_are_not_ready(environ, tmp_path, c
         "the keys belong to account 100000000001, not to the configured uin 100000000009")
     assert any(line.strip() == "fix: Use the keys of that account, or fix the UIN in app.yaml." for line in lines)
     assert row(lines, "accounts[analytics] keys").startswith("✓")
-    assert lines[-1] == "4/5 ready; fix the ✗ items above"
+    assert lines[-1] == "6/7 ready; fix the ✗ items above"
 
 
 def test_executor_keys_of_another_sub_account_are_not_ready(environ, tmp_path, capsys):
@@ -189,7 +189,7 @@ def test_an_account_without_credentials_and_no_default_chain_is_an_item(environ,
     assert any("fix: No keys found: set this account's credentials" in line for line in lines)
     assert row(lines, "accounts[analytics] keys").startswith("✓")
     assert row(lines, "slack.bot_token").startswith("✓")
-    assert lines[-1] == "4/5 ready; fix the ✗ items above"
+    assert lines[-1] == "6/7 ready; fix the ✗ items above"
 
 
 def test_a_guided_source_without_keys_is_ready_and_said_to_be_guided(environ, cloud, capsys, tmp_path):
@@ -205,3 +205,35 @@ def test_a_guided_source_without_keys_is_ready_and_said_to_be_guided(environ, cl
     assert guided.startswith("✓") and "guided" in guided and "owner runs the CAM steps" in guided
     assert not any("accounts[shop-prod] keys" in line for line in lines)
     assert not [r for r in cloud.calls.records if r.caller_uin == "100000000001"]
+
+
+def test_approvers_are_resolved_and_unknown_ones_reported(environ, tmp_path, capsys):
+    path = edited(tmp_path, "approvers: [U0SRCOWNER]", "approvers: [sam@dtsbot-sandbox.example, U0SRCOWNER]")
+    path.write_text(path.read_text().replace("approvers: [U0TGTOWNER]",
+                                             "approvers: [nobody@shop.example, S0NOGROUP, U0TGTOWNER]"))
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "accounts[shop-prod] approvers").split() == [
+        "✓", "accounts[shop-prod]", "approvers", "sam@dtsbot-sandbox.example", "→", "U0SRCOWNER,", "U0SRCOWNER"]
+    target = row(lines, "accounts[analytics] approvers")
+    assert target.startswith("✗") and target.endswith(
+        "unknown to Slack: nobody@shop.example (users_not_found), S0NOGROUP (no_such_subteam)")
+    assert any("fix: Use the address of an active Slack user" in line for line in lines)
+    assert lines[-1] == "6/7 ready; fix the ✗ items above"
+
+
+def test_a_deactivated_approver_is_reported(environ, slack, capsys):
+    slack.workspace.deactivate("U0TGTOWNER")
+    code, lines = check(capsys)
+    assert code == 1
+    assert row(lines, "accounts[analytics] approvers").endswith("unknown to Slack: U0TGTOWNER (account_inactive)")
+
+
+def test_an_app_installed_without_the_email_scope_is_told_to_add_it(environ, slack, tmp_path, capsys):
+    slack.workspace.scopes = {"commands", "chat:write", "users:read", "usergroups:read", "channels:read"}
+    path = edited(tmp_path, "approvers: [U0SRCOWNER]", "approvers: [sam@dtsbot-sandbox.example]")
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "accounts[shop-prod] approvers").endswith(
+        "unknown to Slack: sam@dtsbot-sandbox.example (missing_scope)")
+    assert any("fix: Add the users:read.email and usergroups:read scopes" in line for line in lines)

@@ -75,7 +75,12 @@ def test_unknown_key_and_wrong_type_and_missing_key_are_all_reported():
         (("slack", "channel"), "#dts", "slack.channel: must be a Slack channel ID"),
         (("storage",), {"url": "mysql://x"}, "storage.url: must start with sqlite:/// or postgresql+psycopg://"),
         (("accounts", 0, "approvers"), ["bob"], "accounts[0].approvers: 'bob' is not a Slack user"),
+        (("accounts", 0, "approvers"), ["alice@shop"], "accounts[0].approvers: 'alice@shop' is not a Slack user"),
         (("scheduler",), {"poll_seconds": 0}, "scheduler.poll_seconds: Input should be greater than 0"),
+        (("scheduler",), {"approval_expiry_hours": 12, "approval_reminder_hours": 12},
+         "scheduler: approval_reminder_hours (12) must be less than approval_expiry_hours (12)"),
+        (("scheduler",), {"approval_reminder_hours": -1},
+         "scheduler.approval_reminder_hours: Input should be greater than or equal to 0"),
     ],
 )
 
@@ -87,6 +92,15 @@ def test_bad_values_name_key_and_rule(path, value, expected):
         target = target.setdefault(part, {}) if isinstance(part, str) else target[part]
     target[path[-1]] = value
     assert any(p.startswith(expected) for p in problems(data)), problems(data)
+
+
+def test_approvers_and_requesters_may_be_email_addresses():
+    data = minimal()
+    data["accounts"][0]["approvers"] = ["alice@shop.com", "U0SRCOWNER"]
+    data["requesters"] = ["dba@shop.com"]
+    settings = parse_settings(data, {"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert settings.accounts[0].approvers == ["alice@shop.com", "U0SRCOWNER"]
+    assert settings.requesters == ["dba@shop.com"]
 
 
 def test_duplicate_accounts_and_too_few_accounts():

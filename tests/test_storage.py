@@ -39,7 +39,8 @@ def new_request(engine, **overrides):
 def test_migrations_create_every_table_and_are_repeatable(engine):
     migrate(engine)  # a second replica starting up applies nothing and does not fail
     tables = set(inspect(engine).get_table_names())
-    assert {"migration_request", "approval", "audit_entry", "outbox_message", "alembic_version"} <= tables
+    assert {"migration_request", "approval", "audit_entry", "outbox_message", "approval_reminder",
+            "alembic_version"} <= tables
 
 
 def test_request_round_trip_and_dedupe(engine):

@@ -2,11 +2,12 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, views
+from bot.listeners import actions, commands, events, views
 
 
 def register_listeners(app: App) -> None:
-    """Attach the slash command, the button actions and the modal submissions to `app`."""
+    """Attach the slash command, the button actions, the modal submissions and the events to `app`."""
     commands.register(app)
     actions.register(app)
     views.register(app)
+    events.register(app)

@@ -1,4 +1,5 @@
-"""Plays the Slack side of a conversation with the bot: signed slash commands, clicks and modal submissions.
+"""Plays the Slack side of a conversation with the bot: signed slash commands, clicks, modal submissions and
+Events API callbacks (app_home_opened).
 
 `SlackPayloads` builds them in Slack's documented shapes; `SlackDriver` posts them to the bot's
 `POST /slack/events`, signed with the v0 HMAC-SHA256 scheme (each call can forge, omit or age the signature and
@@ -10,6 +11,7 @@ bot's answers land there.
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -91,6 +93,26 @@ class SlackPayloads:
             "trigger_id": self.emulator.new_trigger_id(user),
         }
 
+    def app_home_opened(self, user: str, tab: str = "home") -> dict:
+        """The Events API callback Slack sends when `user` opens the app's Home (or Messages) tab; it carries
+        the Home view last published for them, if any."""
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": tab,
+                                 "event_ts": f"{time.time():.6f}"}
+        home = self.emulator.home(user)
+        if home is not None:
+            event["view"] = home
+        return self.event_callback(event)
+
+    def event_callback(self, event: dict) -> dict:
+        """An Events API `event_callback` envelope around one event."""
+        return {
+            "token": self.verification_token, "team_id": self.team_id, "api_app_id": self.api_app_id,
+            "event": event, "type": "event_callback", "event_id": f"Ev{secrets.token_hex(5).upper()}",
+            "event_time": int(time.time()), "is_ext_shared_channel": False,
+            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": "U0DTSBOT",
+                                "is_bot": True, "is_enterprise_install": False}],
+        }
+
     def _envelope(self, kind: str, user: str) -> dict:
         return {
             "type": kind, "user": self._user(user), "api_app_id": self.api_app_id,
@@ -146,6 +168,10 @@ class SlackDriver(SlackPayloads):
         """Submit a modal (see `view_submission`)."""
         return self._send_payload(self.view_submission(user, view, values), **delivery)
 
+    def open_home(self, user: str, tab: str = "home", **delivery: Any) -> Response:
+        """`user` opens the app's Home tab: the app_home_opened event, as JSON the way the Events API posts it."""
+        return self.send(json.dumps(self.app_home_opened(user, tab)).encode(), "application/json", **delivery)
+
     # -- the wire ----------------------------------------------------------------------------------
     def send(self, body: bytes, content_type: str, *, signed: bool = True, forged: bool = False,
              skew_seconds: int = 0, retry_num: int | None = None, retry_reason: str = "http_timeout",
@@ -191,6 +217,10 @@ class SocketModeDriver(SlackPayloads):
     def submit_view(self, user: str, view: dict, values: dict | None = None, timeout: float = DEFAULT_SECONDS) -> Ack:
         """A modal submission envelope (`interactive`, view_submission); returns the app's ack."""
         return self._deliver("interactive", self.view_submission(user, view, values), True, timeout)
+
+    def open_home(self, user: str, tab: str = "home", timeout: float = DEFAULT_SECONDS) -> Ack:
+        """An Events API envelope (`events_api`) of `user` opening the app's Home tab; returns the app's ack."""
+        return self._deliver("events_api", self.app_home_opened(user, tab), False, timeout)
 
     def _deliver(self, kind: str, payload: dict, accepts_response_payload: bool, timeout: float) -> Ack:
         link = self.emulator.socket_mode

@@ -36,13 +36,13 @@ class SlackEmulator:
         channels: dict[str, str] | None = None, users: dict[str, str] | None = None,
         usergroups: dict[str, list[str]] | None = None, members: dict[str, list[str]] | None = None,
         team_id: str = "T0DTSBOT", bot_id: str = "B0DTSBOT", app_id: str = "A0DTSBOT",
-        trigger_ttl: float | None = None, app_token: str = DEFAULT_APP_TOKEN,
+        trigger_ttl: float | None = None, app_token: str = DEFAULT_APP_TOKEN, emails: dict[str, str] | None = None,
     ) -> None:
         self.token = token
         self.app_token = app_token
         self.workspace = Workspace(
             bot_user_id, DEFAULT_CHANNELS if channels is None else channels,
-            DEFAULT_USERS if users is None else users, usergroups or {}, members, team_id,
+            DEFAULT_USERS if users is None else users, usergroups or {}, members, team_id, emails,
         )
         # Slack's trigger_id lives 3 s; on a loaded test machine the same budget scale as every wait applies
         self.api = WebApi(self.workspace, budget(3.0) if trigger_ttl is None else trigger_ttl, bot_id, app_id)
@@ -114,6 +114,10 @@ class SlackEmulator:
         """Top-level messages of a channel, oldest first, as currently displayed."""
         return self.workspace.snapshot(lambda: self.workspace.top_level.get(channel, []))
 
+    def direct_messages(self, user: str) -> list[dict]:
+        """Messages the app sent to `user`'s DM (chat.postMessage with the user ID as channel), oldest first."""
+        return self.messages("D" + user[1:])
+
     def thread(self, channel: str, ts: str) -> list[dict]:
         """Replies under the message `ts`, oldest first (the parent not included)."""
         return self.workspace.snapshot(lambda: self.workspace.replies.get((channel, ts), []))
@@ -138,6 +142,11 @@ class SlackEmulator:
         return self.workspace.snapshot(
             lambda: [{k: v for k, v in view.items() if not k.startswith("_")}
                      for view in self.workspace.views.values()])
+
+    def home(self, user: str) -> dict | None:
+        """The Home tab view last published for `user` (views.publish), or None."""
+        return self.workspace.snapshot(lambda: {k: v for k, v in self.workspace.home[user].items()
+                                                if not k.startswith("_")} if user in self.workspace.home else None)
 
     @property
     def calls(self) -> list[Call]:

@@ -23,6 +23,7 @@ DEFAULT_USERS: dict[str, str] = {
     "U0DTSBOT": "dtsbot",
 }
 DEFAULT_CHANNELS: dict[str, str] = {"C0DTSBOT01": "dts-migrations"}
+EMAIL_DOMAIN = "dtsbot-sandbox.example"
 FIRST_TS = 1_732_500_000_000_100  # microseconds: the first message is "1732500000.000100"
 
 
@@ -63,11 +64,20 @@ class Workspace:
     def __init__(
         self, bot_user_id: str, channels: dict[str, str], users: dict[str, str],
         usergroups: dict[str, list[str]], members: dict[str, list[str]] | None, team_id: str,
+        emails: dict[str, str] | None = None,
     ) -> None:
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.channels = dict(channels)
         self.users = dict(users)
+        self.emails = {user: (emails or {}).get(user) or f"{_handle(name)}@{EMAIL_DOMAIN}"
+                       for user, name in self.users.items()}
+        """Each user's profile e-mail (users.lookupByEmail); by default <handle>@dtsbot-sandbox.example."""
+        self.deactivated: set[str] = set()
+        self.scopes: set[str] | None = None
+        """The bot token's scopes where the emulator checks them (users.lookupByEmail); None: all granted."""
+        self.home_tab_enabled = True
+        """The app's manifest enables the Home tab (views.publish answers not_enabled otherwise)."""
         self.usergroups = {group: list(users_) for group, users_ in usergroups.items()}
         self.members = {c: list(members[c]) if members and c in members else list(self.users) for c in channels}
         self.changed = threading.Condition()
@@ -85,6 +95,8 @@ class Workspace:
             self.deleted: list[dict] = []
             self.ephemerals: list[dict] = []
             self.views: dict[str, dict] = {}
+            self.home: dict[str, dict] = {}
+            """Each user's published Home tab view (views.publish), by user ID."""
             self.triggers: dict[str, Trigger] = {}
             self.response_urls: dict[str, ResponseUrl] = {}
             self.calls: list[Call] = []
@@ -198,12 +210,38 @@ class Workspace:
             self.calls.append(call)
             self.changed.notify_all()
 
+    def dm_channel(self, user_id: str) -> str:
+        """The ID of the app's direct-message channel with `user_id` (D…), opened on first use."""
+        channel = "D" + user_id[1:]
+        with self.changed:
+            if channel not in self.channels:
+                self.channels[channel] = user_id
+                self.members[channel] = [self.bot_user_id, user_id]
+                self.top_level[channel] = []
+                self.changed.notify_all()
+        return channel
+
+    def deactivate(self, user_id: str) -> None:
+        """An admin deactivates the user: users.info says `deleted`, users.lookupByEmail no longer finds them."""
+        with self.changed:
+            self.deactivated.add(user_id)
+            self.changed.notify_all()
+
+    def user_by_email(self, email: str) -> str | None:
+        """The active user whose profile has this address (Slack compares case-insensitively)."""
+        return next((user for user, address in self.emails.items()
+                     if address.lower() == email.strip().lower() and user not in self.deactivated), None)
+
     def user_profile(self, user_id: str) -> dict[str, Any]:
         """users.info's `user` object for a directory entry."""
         real_name = self.users[user_id]
-        handle = real_name.split()[0].lower()
+        handle = _handle(real_name)
         return {
             "id": user_id, "team_id": self.team_id, "name": handle, "real_name": real_name,
-            "deleted": False, "is_bot": user_id == self.bot_user_id, "tz": "Asia/Shanghai",
-            "profile": {"real_name": real_name, "display_name": handle},
+            "deleted": user_id in self.deactivated, "is_bot": user_id == self.bot_user_id, "tz": "Asia/Shanghai",
+            "profile": {"real_name": real_name, "display_name": handle, "email": self.emails[user_id]},
         }
+
+
+def _handle(real_name: str) -> str:
+    return real_name.split()[0].lower()

@@ -10,6 +10,7 @@ from sandbox.slack import blockkit
 from sandbox.slack.models import ResponseUrl, Workspace
 
 MESSAGE_TEXT_MAX = 40_000
+VIEW_BYTES_MAX = 250_000  # views.publish: view_too_large beyond 250 kB
 RESPONSE_URL_MAX_USES = 5
 
 
@@ -60,7 +61,9 @@ class WebApi:
             "views.open": self.views_open,
             "views.update": self.views_update,
             "views.push": self.views_push,
+            "views.publish": self.views_publish,
             "users.info": self.users_info,
+            "users.lookupByEmail": self.users_lookup_by_email,
             "conversations.info": self.conversations_info,
             "conversations.members": self.conversations_members,
             "conversations.replies": self.conversations_replies,
@@ -90,6 +93,17 @@ class WebApi:
         if args["user"] not in self.ws.users:
             raise SlackError("user_not_found")
         return {"user": self.ws.user_profile(args["user"])}
+
+    def users_lookup_by_email(self, args: dict) -> dict:
+        """As Slack: `users_not_found` for an address no active user of the workspace has; `missing_scope`
+        without users:read.email."""
+        _required(args, "email")
+        if self.ws.scopes is not None and "users:read.email" not in self.ws.scopes:
+            raise SlackError("missing_scope", needed="users:read.email", provided=",".join(sorted(self.ws.scopes)))
+        user = self.ws.user_by_email(args["email"])
+        if user is None:
+            raise SlackError("users_not_found")
+        return {"user": self.ws.user_profile(user)}
 
     def conversations_info(self, args: dict) -> dict:
         channel = self._channel(args)
@@ -199,6 +213,34 @@ class WebApi:
             self.ws.changed.notify_all()
         return {"view": _public(current)}
 
+    def views_publish(self, args: dict) -> dict:
+        """A user's Home tab: only a `home` view (no title, submit or close), ≤ 100 blocks, ≤ 250 kB; `hash`
+        guards against overwriting a newer publish; `not_enabled` when the app has no Home tab."""
+        _required(args, "user_id", "view")
+        if not self.ws.home_tab_enabled:
+            raise SlackError("not_enabled")
+        user = args["user_id"]
+        if user not in self.ws.users or user == self.ws.bot_user_id:
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `user_id`"]})
+        if len(json.dumps(_decode(args["view"]))) > VIEW_BYTES_MAX:
+            raise SlackError("view_too_large")
+        view = self._view_arg(args)
+        errors = [] if view.get("type") == "home" else ["must be home [json-pointer:/view/type]"]
+        errors += [f"{key} is not allowed in a home view [json-pointer:/view/{key}]"
+                   for key in ("title", "submit", "close") if key in view]
+        if errors:
+            raise SlackError("invalid_arguments", response_metadata={"messages": errors})
+        current = self.ws.home.get(user)
+        if current is not None and args.get("hash") and args["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        record = self._view_record(view)
+        view_id = current["id"] if current is not None else self.ws.next_id("V")
+        record.update(id=view_id, team_id=self.ws.team_id, root_view_id=view_id, previous_view_id=None, _user=user)
+        with self.ws.changed:
+            self.ws.home[user] = record
+            self.ws.changed.notify_all()
+        return {"view": _public(record)}
+
     # -- response_url ------------------------------------------------------------------------------
     def respond(self, response_id: str, body: dict) -> tuple[int, dict]:
         """POST to a response_url: ephemeral reply, in-channel reply, replace or delete the original."""
@@ -252,6 +294,11 @@ class WebApi:
         return args["channel"]
 
     def _postable_channel(self, args: dict) -> str:
+        _required(args, "channel")
+        if args["channel"] in self.ws.users:  # a user ID: the app's DM with that user, as Slack does
+            if args["channel"] in self.ws.deactivated:
+                raise SlackError("user_disabled")
+            return self.ws.dm_channel(args["channel"])
         channel = self._channel(args)
         if self.ws.bot_user_id not in self.ws.members[channel]:
             raise SlackError("not_in_channel")

@@ -93,12 +93,17 @@ def test_manifest_for_each_mode(slack, tmp_path, capsys) -> None:
     command = built["features"]["slash_commands"][0]
     assert command["command"] == "/dts-migrate" and command["url"] == "https://bot.example.org/slack/events"
     assert built["settings"]["interactivity"]["request_url"] == "https://bot.example.org/slack/events"
-    assert {"commands", "chat:write", "usergroups:read"} <= set(built["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "usergroups:read", "users:read.email"} <= set(
+        built["oauth_config"]["scopes"]["bot"])
     assert built["settings"]["socket_mode_enabled"] is False
+    assert built["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"],
+                                                        "request_url": "https://bot.example.org/slack/events"}
+    assert built["features"]["app_home"]["home_tab_enabled"] is True
 
     socket = runtime_settings(slack, "127.0.0.1:1", "sqlite:///x.db", app_token="xapp-1-sandbox")
     built = manifest(socket)
     assert built["settings"]["socket_mode_enabled"] is True and "url" not in built["features"]["slash_commands"][0]
+    assert built["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
 
     assert main(["manifest", "--config", "app.yaml"]) == 0
     printed = capsys.readouterr().out

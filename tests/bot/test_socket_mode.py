@@ -16,7 +16,15 @@ from sandbox.slack.emulator import SlackEmulator
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
-from tests.bot.conftest import REQUESTER, SIGNING_SECRET, SOURCE_OWNER, STRANGER, TARGET_OWNER, inline
+from tests.bot.conftest import (
+    REQUESTER,
+    SIGNING_SECRET,
+    SOURCE_OWNER,
+    STRANGER,
+    TARGET_OWNER,
+    UNLIMITED,
+    inline,
+)
 from tests.test_plan import ACCOUNTS
 
 APP_TOKEN = "xapp-1-sandbox"
@@ -34,7 +42,7 @@ def runtime(slack: SlackEmulator, tmp_path_factory: pytest.TempPathFactory) -> I
     """One replica for the module: closing a Socket Mode client waits out its 3 s socket read timeout."""
     settings = parse_settings({
         "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
-                  "api_url": slack.base_url, "app_token": APP_TOKEN, "posts_per_second": 100},
+                  "api_url": slack.base_url, "app_token": APP_TOKEN, "posts_per_second": 100, **UNLIMITED},
         "storage": {"url": f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"},
         "tencentcloud": {"endpoint": "127.0.0.1:1", "region": "ap-guangzhou"},
         "accounts": ACCOUNTS,
@@ -100,6 +108,23 @@ def test_both_approvals_over_socket_mode_approve_the_request(slack, runtime) -> 
     driver.click(SOURCE_OWNER, message, "approve_source")
     driver.click(TARGET_OWNER, message, "approve_target")
     eventually(lambda: request(runtime, request_id).state == "approved")
+
+
+def test_the_app_home_is_published_and_approving_from_it_works_over_socket_mode(slack, runtime) -> None:
+    driver = SocketModeDriver(slack)
+    request_id, _message = create(slack, driver)
+    before = slack.home(SOURCE_OWNER)
+    driver.open_home(SOURCE_OWNER)
+    home = slack.wait_for(lambda: (h := slack.home(SOURCE_OWNER)) != before and h)
+    assert ("approve_source", f"{request_id}:1") in [(e["action_id"], e["value"]) for b in home["blocks"]
+                                                     if b["type"] == "actions" for e in b["elements"]]
+    driver.click(SOURCE_OWNER, home, "approve_source", block_id=f"approve:{request_id}")
+    again = slack.wait_for(lambda: (h := slack.home(SOURCE_OWNER)) and h.get("hash") != home["hash"] and h)
+    assert f"Approved the source side of {request_id}." in str(again["blocks"])
+    with session_scope(runtime.db) as session:
+        audit = session.exec(select(AuditEntry.actor, AuditEntry.action).where(
+            AuditEntry.request_id == request_id, AuditEntry.outcome == "ok", AuditEntry.step == "approval")).all()
+    assert [tuple(row) for row in audit] == [(SOURCE_OWNER, "approve_source")]
 
 
 def test_a_modal_submission_error_comes_back_in_the_ack(slack, runtime) -> None:

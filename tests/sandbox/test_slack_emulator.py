@@ -184,6 +184,20 @@ def test_directory_methods(client: WebClient) -> None:
     assert error_of(lambda: client.usergroups_users_list(usergroup="S0NONE"))["error"] == "no_such_subteam"
 
 
+def test_users_lookup_by_email_like_slack(slack: SlackEmulator, client: WebClient) -> None:
+    found = client.users_lookupByEmail(email="Tara@dtsbot-sandbox.example")["user"]
+    assert (found["id"], found["profile"]["email"]) == ("U0TGTOWNER", "tara@dtsbot-sandbox.example")
+    assert error_of(lambda: client.users_lookupByEmail(email="nobody@shop.example"))["error"] == "users_not_found"
+    slack.workspace.deactivate("U0TGTOWNER")
+    assert error_of(lambda: client.users_lookupByEmail(email="tara@dtsbot-sandbox.example"))["error"] == \
+        "users_not_found"
+    assert client.users_info(user="U0TGTOWNER")["user"]["deleted"] is True
+    slack.workspace.scopes = {"users:read"}
+    missing = error_of(lambda: client.users_lookupByEmail(email="sam@dtsbot-sandbox.example"))
+    assert (missing["error"], missing["needed"], missing["provided"]) == ("missing_scope", "users:read.email",
+                                                                          "users:read")
+
+
 # -- views --------------------------------------------------------------------------------------------
 def test_views_open_push_update(slack: SlackEmulator, client: WebClient) -> None:
     opened = client.views_open(trigger_id=slack.new_trigger_id("U0REQUESTER"), view=modal())["view"]
@@ -196,6 +210,44 @@ def test_views_open_push_update(slack: SlackEmulator, client: WebClient) -> None
     stale = error_of(lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal()))
     assert stale["error"] == "hash_conflict"
     assert error_of(lambda: client.views_update(view_id="V404", view=modal()))["error"] == "not_found"
+
+
+def home(blocks: list | None = None, **extra) -> dict:
+    return {"type": "home", "blocks": [section("Waiting for your approval")] if blocks is None else blocks, **extra}
+
+
+def test_views_publish_keeps_one_home_per_user(slack: SlackEmulator, client: WebClient) -> None:
+    first = client.views_publish(user_id="U0SRCOWNER", view=home())["view"]
+    assert first["type"] == "home" and slack.home("U0SRCOWNER")["blocks"] == home()["blocks"]
+    second = client.views_publish(user_id="U0SRCOWNER", view=home([section("Nothing")]), hash=first["hash"])["view"]
+    assert second["id"] == first["id"] and slack.home("U0SRCOWNER")["blocks"] == [section("Nothing")]
+    stale = error_of(lambda: client.views_publish(user_id="U0SRCOWNER", view=home(), hash=first["hash"]))
+    assert stale["error"] == "hash_conflict"
+    assert slack.home("U0TGTOWNER") is None
+
+
+@pytest.mark.parametrize(("user", "view", "message"), [
+    ("U0NOBODY", home(), "invalid `user_id`"),
+    ("U0SRCOWNER", modal(), "must be home [json-pointer:/view/type]"),
+    ("U0SRCOWNER", home(title={"type": "plain_text", "text": "Home"}),
+     "title is not allowed in a home view [json-pointer:/view/title]"),
+    ("U0SRCOWNER", home([section(f"s{i}") for i in range(101)]),
+     "must be less than 101 items [json-pointer:/view/blocks]"),
+    ("U0SRCOWNER", home([{"type": "section", "text": {"type": "mrkdwn", "text": ""}}]),
+     "must be more than 0 characters [json-pointer:/view/blocks/0/text/text]"),
+])
+def test_views_publish_refuses_what_slack_refuses(slack: SlackEmulator, client: WebClient, user: str, view: dict,
+                                                  message: str) -> None:
+    error = error_of(lambda: client.views_publish(user_id=user, view=view))
+    assert error["error"] == "invalid_arguments" and message in error["response_metadata"]["messages"]
+    assert slack.home(user) is None
+
+
+def test_views_publish_needs_the_home_tab_and_a_small_view(slack: SlackEmulator, client: WebClient) -> None:
+    big = home([section("x" * 2900) for _ in range(90)])
+    assert error_of(lambda: client.views_publish(user_id="U0SRCOWNER", view=big))["error"] == "view_too_large"
+    slack.workspace.home_tab_enabled = False
+    assert error_of(lambda: client.views_publish(user_id="U0SRCOWNER", view=home()))["error"] == "not_enabled"
 
 
 def test_trigger_id_is_single_use_and_expires(slack: SlackEmulator, client: WebClient) -> None:

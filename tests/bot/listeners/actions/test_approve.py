@@ -134,3 +134,20 @@ def test_no_approvals_after_a_decision(bot: Bot) -> None:
     assert "no longer takes approvals" in click(bot, SOURCE_OWNER, message, "approve_source")["text"]
     assert approvals(bot, request_id) == []
     eventually(lambda: refusals(bot, request_id) == [(SOURCE_OWNER, "approve_source")])
+
+
+EMAILS = ["sam@dtsbot-sandbox.example", "tara@dtsbot-sandbox.example"]
+
+
+@pytest.mark.parametrize("account_overrides", [{"approvers": EMAILS}])
+def test_an_approver_given_by_email_is_resolved_and_may_approve(bot: Bot) -> None:
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    assert "waiting for sam@dtsbot-sandbox.example, tara@dtsbot-sandbox.example" in str(message["blocks"])
+    assert "Only the approvers of shop-prod" in click(bot, STRANGER, message, "approve_source")["text"]
+    click(bot, SOURCE_OWNER, message, "approve_source")
+    click(bot, TARGET_OWNER, message, "approve_target")
+    assert approvals(bot, request_id) == [("source", 1, SOURCE_OWNER), ("target", 1, TARGET_OWNER)]
+    assert bot.request(request_id).state == "approved"
+    lookups = [c.args["email"] for c in bot.slack.calls if c.method == "users.lookupByEmail"]
+    assert sorted(set(lookups)) == EMAILS

@@ -1,0 +1,81 @@
+"""Block Kit for the App Home tab: requests waiting for my approval (with the channel's own approve buttons),
+my open requests with their status and a link to their thread, and my recently finished ones.
+
+Pure functions like bot/blocks.py; the buttons carry the same action ids and values as the request message
+(`approve_source`/`approve_target`, `<request id>:<plan revision>`), so a click is handled by the same listener
+under the same permission checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+)
+
+from bot.blocks import BUTTONS, STATUS, button, clip, escape, mention, section
+from core.home import Home
+from core.workflow import State
+from storage.models import MigrationRequest
+
+HOME_BLOCKS_MAX = 100
+APPROVE_TEXT = {action.removeprefix("approve_"): text for action, text, _style in BUTTONS[State.REQUESTED]
+                if action.startswith("approve_")}
+"""The request message's own approve labels, by side."""
+LINES_PER_SECTION = 10
+
+
+def _route(request: MigrationRequest) -> str:
+    return (f"{escape(request.source_account)} `{escape(request.source_instance)}` → "
+            f"{escape(request.target_account)} `{escape(request.target_instance)}`")
+
+
+def _status(request: MigrationRequest) -> str:
+    return STATUS.get(State(request.state), request.state)
+
+
+def _line(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
+    link = permalinks.get(request.id)
+    name = f"<{link}|{request.id}>" if link else request.id
+    return f"• *{name}* {_status(request)} · {_route(request)}"
+
+
+def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str, str], empty: str) -> list[Block]:
+    if not requests:
+        return [section(f"*{title}*\n{empty}")]
+    lines = [_line(r, permalinks) for r in requests]
+    chunks = ["\n".join(lines[i:i + LINES_PER_SECTION]) for i in range(0, len(lines), LINES_PER_SECTION)]
+    return [section(f"*{title}*")] + [section(chunk) for chunk in chunks]
+
+
+def home_view(home: Home, permalinks: Mapping[str, str], notice: str | None = None) -> dict[str, Any]:
+    """The Home tab view; `permalinks` link each request to its thread, `notice` is the answer to the last click
+    made here (the Home has no ephemeral replies)."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="DTS migrations"))]
+    if notice:
+        blocks.append(ContextBlock(block_id="notice", elements=[MarkdownTextObject(text=clip(escape(notice), 3000))]))
+    blocks.append(section("*Waiting for your approval*" if home.awaiting else
+                          "*Waiting for your approval*\nNothing waits for you.", block_id="awaiting"))
+    for request, sides in home.awaiting:
+        link = permalinks.get(request.id)
+        blocks.append(section(f"*{f'<{link}|{request.id}>' if link else request.id}* by {mention(request.requester)}"
+                              f" · {_route(request)} · plan revision {request.revision}",
+                              block_id=f"awaiting:{request.id}"))
+        value = f"{request.id}:{request.revision}"
+        blocks.append(ActionsBlock(block_id=f"approve:{request.id}", elements=[
+            button(f"approve_{side}", APPROVE_TEXT[side], value, "primary") for side in sides]))
+    blocks.append(DividerBlock())
+    blocks += _lines("Your open requests", home.open, permalinks, "None.")
+    blocks += _lines("Recently finished", home.finished, permalinks, "None.")
+    dicts = [b.to_dict() for b in blocks]
+    if len(dicts) > HOME_BLOCKS_MAX:
+        dicts = dicts[: HOME_BLOCKS_MAX - 1] + [section("… (more not shown)").to_dict()]
+    return {"type": "home", "callback_id": "home", "blocks": dicts}
