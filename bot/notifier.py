@@ -7,6 +7,8 @@ request is unsent), at most `slack.posts_per_second` posts per channel sustained
 allows; a token bucket; refreshes are chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx
 retry handlers enabled, and on any failure the notice is retried later (Retry-After honoured): an outage
 delays notices, never loses them.
+After each thread notice the request message is updated to what that notice announced (its snapshot, see
+storage.outbox), so the message never runs ahead of the thread and agrees with it at every notice.
 A notice is marked sent in the database right after Slack accepted it, and the request message's ts is
 stored with it, so a restart does not post it twice.
 """
@@ -132,6 +134,9 @@ class Notifier:
                 return False  # held past its lease while earlier notices went out; another replica has it
             if outbox.earlier_unsent(session, message):
                 outbox.retry_later(session, message.id, self.owner, 0)
+                return False
+            if message.kind == "refresh" and outbox.notice_in_flight(session, message.request_id):
+                outbox.retry_later(session, message.id, self.owner, WAIT_FOR_PARENT)
                 return False
             request = repository.get_request(session, message.request_id)
             if request is not None and message.kind in ("request", "refresh"):  # the row first: see shown_snapshot

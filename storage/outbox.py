@@ -11,7 +11,10 @@ what the message shows (state, progress, the facts it renders) as of the change 
 queued in that change's transaction. While a thread notice is unsent, the message is rendered from the snapshot
 of the last one delivered (`shown_snapshot`), not from the row, which may be several notices ahead; once the
 thread has caught up, the row is rendered (it then only adds what no notice announces: approvals, live progress).
-A refresh therefore never waits behind thread notices, and still shows nothing the thread has not said.
+A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and
+still shows nothing the thread has not said. The notifier also renders the message right after each notice it
+posts, so the message agrees with the thread at every notice; a refresh asked for while a notice not yet tried
+is queued is left to that notice.
 """
 
 from __future__ import annotations
@@ -170,6 +173,17 @@ def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
             OutboxMessage.request_id == message.request_id, col(OutboxMessage.id) < message.id,
             col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.kind).in_(kinds),
         )
+    ).first() is not None
+
+
+def notice_in_flight(session: Session, request_id: str, now: datetime | None = None) -> bool:
+    """Whether a thread notice of the request is being delivered (tried and leased): a refresh waits for it, so
+    one rendered before that notice cannot land after the notice brought the message up to date."""
+    return session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request_id, OutboxMessage.kind == "thread",
+            col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts > 0,
+            col(OutboxMessage.lease_until) > (now or utcnow()))
     ).first() is not None
 
 

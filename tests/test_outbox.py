@@ -150,3 +150,19 @@ def test_a_refresh_is_not_queued_while_an_untried_notice_will_render_the_message
 
 def _id(session, key: str) -> int:
     return session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).one()
+
+
+def test_a_refresh_waits_while_a_notice_is_being_delivered(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap04")
+        move(session, row, "approved")
+    with session_scope(engine) as session:
+        assert not outbox.notice_in_flight(session, "mr-snap04")  # queued, not being sent
+        [notice] = outbox.claim_pending(session, "replica-a", 30)
+        outbox.mark_attempt(session, notice.id, "replica-a")
+    with session_scope(engine) as session:
+        assert outbox.notice_in_flight(session, "mr-snap04")
+        assert not outbox.notice_in_flight(session, "mr-snap04", now=utcnow() + timedelta(seconds=31))  # died
+        outbox.retry_later(session, notice.id, "replica-a", 5)
+    with session_scope(engine) as session:
+        assert not outbox.notice_in_flight(session, "mr-snap04")  # Slack refused it: waiting to retry
