@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import journey
 from core import policies
 from core.config import Settings, is_email
 from core.plan import Plan
@@ -194,6 +195,16 @@ def guided_note(request: MigrationRequest, settings: Settings) -> str:
     return "\n:raised_hand: Guided: " + "; ".join(notes) + " (the bot holds no CAM keys there), then presses verify."
 
 
+def guided_steps(request: MigrationRequest, settings: Settings) -> frozenset[str]:
+    """Keys of the journey steps an account owner does by hand (`access: guided`)."""
+    keys = set()
+    if settings.account(request.source_account).access == "guided":
+        keys.add("source_role")
+    if request.executor != "root" and settings.account(request.target_account).access == "guided":
+        keys.add("grant")
+    return frozenset(keys)
+
+
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
                     settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The top-level request message: who asks for what, the plan, the status line and the buttons.
@@ -207,8 +218,8 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
             lines.append(approval_line(side, approved_by.get(side), settings.account(account).approvers))
     if request.last_error and request.state in (State.FAILED, State.VERIFY_FAILED):
         lines.append(f"*Last error:* {escape(request.last_error)}")
-    if request.progress is not None and request.state == State.RUNNING:
-        lines.append(f"*Progress:* {request.progress}%")
+    if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:
+        lines.append(f"*Progress:* {journey.bar(request.progress)}{journey.lag(request)}")
     if request.state == State.RUNNING and request.facts.get("dts_attention"):
         lines.append(escape(request.facts["dts_attention"]))  # DTS retrying or paused (track_task)
     if request.state == State.REJECTED and request.facts.get("reject_reason"):
@@ -229,13 +240,17 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
                 block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
+    step_list = journey.steps(request, guided_steps(request, settings))
+    if step_list:
+        blocks.append(section("\n".join(step_list), block_id="journey"))
     value = f"{request.id}:{request.revision}"
     buttons = [button(a, t, value, s, cancel_dialog(request) if a == "cancel" else None)
                for a, t, s in BUTTONS.get(State(request.state), ())]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Plan revision {request.revision} · job `{escape(request.job_id or '-')}`")]))
+        text=f"Plan revision {request.revision} · job `{escape(request.job_id or '-')}` · "
+             f"{escape(journey.raw_states(request))}")]))
     return render(blocks, f"DTS migration {request.id}: {STATUS.get(State(request.state), request.state)}")
 
 

@@ -7,6 +7,8 @@ request is unsent), at most `slack.posts_per_second` posts per channel sustained
 allows; a token bucket; refreshes are chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx
 retry handlers enabled, and on any failure the notice is retried later (Retry-After honoured): an outage
 delays notices, never loses them.
+After each thread notice the request message is updated to what that notice announced (its snapshot, see
+storage.outbox), so the message never runs ahead of the thread and agrees with it at every notice.
 A notice is marked sent in the database right after Slack accepted it, and the request message's ts is
 stored with it, so a restart does not post it twice.
 """
@@ -137,7 +139,12 @@ class Notifier:
             if outbox.earlier_unsent(session, message):
                 outbox.retry_later(session, message.id, self.owner, 0)
                 return False
+            if message.kind == "refresh" and outbox.notice_in_flight(session, message.request_id):
+                outbox.retry_later(session, message.id, self.owner, WAIT_FOR_PARENT)
+                return False
             request = repository.get_request(session, message.request_id)
+            if request is not None and message.kind in ("request", "refresh"):  # the row first: see shown_snapshot
+                request = outbox.as_shown(request, outbox.shown_snapshot(session, request.id))
             outbox.mark_attempt(session, message.id, self.owner)
         try:
             result_ts = self._send(message, request)
@@ -182,14 +189,34 @@ class Notifier:
             if message.attempts:  # an earlier attempt may have reached Slack before its replica died
                 posted = self._posted_before(request.channel, request.message_ts, message.key)
                 if posted is not None:
+                    self._summarise(request, message)
                     return posted
             answer = self._post(request.channel, thread_ts=request.message_ts,
                                 metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": message.key}},
                                 **blocks.notice(request.id, message.payload))
+            self._summarise(request, message)
             return answer["ts"]
         self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
                    **self.services.request_message(request))
         return request.message_ts
+
+    def _summarise(self, request: MigrationRequest, message: OutboxMessage) -> None:
+        """Bring the request message to what the thread now says: this notice's snapshot while later notices wait,
+        else the request as it is; so the message agrees with the thread at every notice. A failure only delays
+        it: a refresh is queued instead."""
+        if outbox.SNAPSHOT not in message.payload:
+            return
+        try:
+            with session_scope(self.db) as session:
+                current = repository.get_request(session, request.id) or request  # the row first: shown_snapshot
+                shown = outbox.as_shown(current, outbox.shown_snapshot(session, request.id, delivered=message.id))
+            self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
+                       **self.services.request_message(shown))
+        except (SlackApiError, urllib.error.URLError, OSError) as error:
+            log.warning("request message of %s not brought up to notice %s (%s); refreshing later",
+                        request.id, message.key, type(error).__name__)
+            with session_scope(self.db) as session:
+                outbox.request_refresh(session, request.id)
 
     def _private(self, request: MigrationRequest, payload: dict[str, Any]) -> None:
         """Show a value the fix needs (e.g. the exact trust policy) only to the approvers of the side that must act,

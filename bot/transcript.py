@@ -88,8 +88,12 @@ class ChannelFollower:
     def poll(self) -> None:
         """Print new messages, edits, thread replies and ephemerals since the last poll."""
         for message in self.slack.messages(self.channel):
-            self._top_level(message)
-            self._thread(message["ts"])
+            if message["ts"] in self._shown:  # the replies first: an edit summarises them, it never comes before
+                self._thread(message["ts"])
+                self._top_level(message)
+            else:
+                self._top_level(message)
+                self._thread(message["ts"])
         ephemerals = [e for e in self.slack.ephemerals() if e.get("channel") == self.channel]
         for ephemeral in ephemerals[self._ephemerals:]:
             who = self.names.get(ephemeral["user"], ephemeral["user"])

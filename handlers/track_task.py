@@ -71,8 +71,10 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         return no_task(STEP)
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
-    lag = int((detail.get("StepInfo") or {}).get("SecondsBehindMaster") or 0)
-    facts: dict[str, Any] = {"dts_status": status, "lag_seconds": lag, "dts_attention": ""}
+    info = detail.get("StepInfo") or {}
+    lag = int(info.get("SecondsBehindMaster") or 0)  # -1: DTS has no valid figure (not catching up yet)
+    facts: dict[str, Any] = {"dts_status": status, "lag_seconds": lag, "dts_attention": "",
+                             "dts_step_now": int(info.get("StepNow") or 0), "dts_step_all": int(info.get("StepAll") or 0)}
     found = verdict(status)
     if status == "readyComplete":
         return StepResult(Outcome.DONE, next_state="ready_to_complete", facts={**facts, "progress": 100},

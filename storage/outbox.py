@@ -6,6 +6,16 @@ replica, cannot queue it twice; a Slack outage only delays delivery. Kinds (rend
 message from the request's current state; coalesced: one pending per request), `private` (an ephemeral to one
 side's approvers of a value the channel sees masked; rendered from the request row, so no secret is queued),
 `direct` (a DM to people, not in the channel: a reminder to one side's approvers, the requester told of expiry).
+
+The request message never runs ahead of its thread: each `request` and `thread` notice carries a `snapshot` of
+what the message shows (state, progress, the facts it renders) as of the change it announces, taken when it is
+queued in that change's transaction. While a thread notice is unsent, the message is rendered from the snapshot
+of the last one delivered (`shown_snapshot`), not from the row, which may be several notices ahead; once the
+thread has caught up, the row is rendered (it then only adds what no notice announces: approvals, live progress).
+A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and
+still shows nothing the thread has not said. The notifier also renders the message right after each notice it
+posts, so the message agrees with the thread at every notice; a refresh asked for while a notice not yet tried
+is queued is left to that notice.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import OutboxMessage, utcnow
+from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 KINDS = ("request", "thread", "refresh", "private", "direct")
 
@@ -31,28 +41,91 @@ class Notice(NamedTuple):
     payload: dict[str, Any]
 
 
+SNAPSHOT = "snapshot"
+SNAPSHOT_COLUMNS = ("state", "progress", "failed_step", "last_error", "job_id")
+SNAPSHOT_FACTS = ("dts_status", "lag_seconds", "dts_step_now", "dts_step_all", "dts_attention", "reject_reason",
+                  "guided_side")
+"""What the request message renders of a request: captured with each notice, so it shows what the notice said."""
+
+
 def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dict[str, Any] | None = None) -> bool:
     """Queue a notice once; False when a notice with this key was queued before (sent or not)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    payload = dict(payload or {})
+    if kind in ("request", "thread"):
+        request = session.get(MigrationRequest, request_id)  # as this transaction changed it
+        if request is not None:
+            payload[SNAPSHOT] = snapshot(request)
     try:
         with session.begin_nested():
-            session.add(OutboxMessage(key=key, request_id=request_id, kind=kind, payload=payload or {}))
+            session.add(OutboxMessage(key=key, request_id=request_id, kind=kind, payload=payload))
     except IntegrityError:
         return False
     return True
 
 
+def snapshot(request: MigrationRequest) -> dict[str, Any]:
+    """What the request message shows of `request` now (columns and facts it renders)."""
+    return {**{name: getattr(request, name) for name in SNAPSHOT_COLUMNS},
+            "facts": {name: request.facts[name] for name in SNAPSHOT_FACTS if name in request.facts}}
+
+
+def as_shown(request: MigrationRequest, shown: dict[str, Any] | None) -> MigrationRequest:
+    """A detached copy of `request` with a snapshot's columns and facts (the request itself when None)."""
+    if shown is None:
+        return request
+    facts = {k: v for k, v in request.facts.items() if k not in SNAPSHOT_FACTS} | shown.get("facts", {})
+    columns = {name: shown[name] for name in SNAPSHOT_COLUMNS if name in shown}
+    return MigrationRequest.model_validate({**request.model_dump(), **columns, "facts": facts})
+
+
+def shown_snapshot(session: Session, request_id: str, delivered: int | None = None) -> dict[str, Any] | None:
+    """The snapshot the request message may show now: the last delivered notice's (or the request message's own)
+    while a thread notice is still unsent, else None (render the row). `delivered`: a notice just posted, counted
+    as sent. Read the row before calling this, in the same session: a change committed after the row was read
+    then only makes this stricter."""
+    unsent = session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.request_id == request_id, OutboxMessage.kind == "thread",
+                                       col(OutboxMessage.sent_at).is_(None), OutboxMessage.id != delivered)
+        .order_by(col(OutboxMessage.id))
+    ).first()
+    if unsent is None:
+        return None
+    shown = session.exec(  # the delivered thread notices before it, and the request message (being) posted
+        select(OutboxMessage.payload).where(
+            OutboxMessage.request_id == request_id, col(OutboxMessage.id) < unsent,
+            or_(OutboxMessage.kind == "request", OutboxMessage.id == delivered,
+                (OutboxMessage.kind == "thread") & col(OutboxMessage.sent_at).is_not(None)))
+        .order_by(col(OutboxMessage.id).desc())
+    ).all()
+    return next((payload[SNAPSHOT] for payload in shown if SNAPSHOT in payload), None)
+
+
+def _summary_pending(session: Session, request_id: str) -> bool:
+    """Whether a thread notice not yet tried will bring the request message up to date when it is delivered
+    (bot/notifier.py renders the message after each notice). Locks those rows, so a notifier cannot start
+    delivering one before this transaction's change is committed and readable."""
+    payloads = session.exec(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.request_id == request_id, OutboxMessage.kind == "thread",
+            col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts == 0)
+        .with_for_update()
+    ).all()
+    return any(SNAPSHOT in payload for payload in payloads)
+
+
 def request_refresh(session: Session, request_id: str) -> bool:
     """Ask for the request message to be re-rendered; coalesces with a refresh that is pending and not yet
-    tried (one being sent may have rendered the state before this change)."""
+    tried (one being sent may have rendered the state before this change), and with a thread notice not yet tried
+    (its delivery renders the message too)."""
     pending = session.exec(
         select(OutboxMessage.id).where(
             OutboxMessage.request_id == request_id, OutboxMessage.kind == "refresh",
             col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts == 0,
         )
     ).first()
-    if pending is not None:
+    if pending is not None or _summary_pending(session, request_id):
         return False
     return enqueue(session, request_id, f"{request_id}:refresh:{utcnow().timestamp():.6f}", "refresh")
 
@@ -111,6 +184,17 @@ def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
             OutboxMessage.request_id == message.request_id, col(OutboxMessage.id) < message.id,
             col(OutboxMessage.sent_at).is_(None), col(OutboxMessage.kind).in_(kinds),
         )
+    ).first() is not None
+
+
+def notice_in_flight(session: Session, request_id: str, now: datetime | None = None) -> bool:
+    """Whether a thread notice of the request is being delivered (tried and leased): a refresh waits for it, so
+    one rendered before that notice cannot land after the notice brought the message up to date."""
+    return session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request_id, OutboxMessage.kind == "thread",
+            col(OutboxMessage.sent_at).is_(None), OutboxMessage.attempts > 0,
+            col(OutboxMessage.lease_until) > (now or utcnow()))
     ).first() is not None
 
 

@@ -97,6 +97,7 @@ def apply(session: Session, request: MigrationRequest, change: RequestChange) ->
         update(MigrationRequest).where(*where).values(version=MigrationRequest.version + 1, **values))
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"request {request.id} changed since version {request.version}")
+    session.expire(request)  # the notices' snapshots read the row as this change left it
     session.add_all(change.audit)
     ownership.record(session, request.id, change.owned, change.released)
     for notice in change.notices:

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from storage import outbox
 from storage.db import session_scope
-from storage.models import utcnow
+from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 
 def test_notice_is_queued_once_and_delivered_once(engine):
@@ -69,3 +71,98 @@ def test_a_refresh_being_sent_does_not_swallow_a_later_change(engine):
     with session_scope(engine) as session:
         assert outbox.request_refresh(session, "mr-eeeeee")  # the state changed meanwhile: render again
         assert not outbox.request_refresh(session, "mr-eeeeee")
+
+
+def add_request(session, request_id: str, **changes):
+    from tests.bot.test_blocks import request
+
+    row = request(id=request_id, **changes)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def move(session, row, state: str, **changes) -> None:
+    """What the engine does in one transaction: the change, then its thread notice."""
+    for name, value in {"state": state, **changes}.items():
+        setattr(row, name, value)
+    session.flush()
+    outbox.enqueue(session, row.id, f"{row.id}:{state}", "thread", {"text": state})
+
+
+def deliver(session, request_id: str, key: str) -> None:
+    """The notifier delivered the notice `key` (its lease and Slack call are not what these tests are about)."""
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.key == key,
+                                                       OutboxMessage.request_id == request_id)).one()
+    message.sent_at = utcnow()
+    session.flush()
+
+
+def test_each_notice_carries_what_the_message_shows_as_of_its_change(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap01", facts={"dts_status": "running", "secret_less": "not shown"})
+        outbox.enqueue(session, row.id, "mr-snap01:request", "request")
+        move(session, row, "running", progress=40)
+        move(session, row, "failed", failed_step="running", last_error="boom")
+    with session_scope(engine) as session:
+        posted, running, failed = outbox.claim_pending(session, "replica-a", 30)
+    assert posted.payload["snapshot"]["state"] == "requested"
+    assert running.payload["snapshot"] == {"state": "running", "progress": 40, "failed_step": None,
+                                           "last_error": None, "job_id": None, "facts": {"dts_status": "running"}}
+    assert failed.payload["snapshot"]["last_error"] == "boom"
+
+
+def test_the_message_shows_the_last_delivered_notice_until_the_thread_catches_up(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap02")
+        outbox.enqueue(session, row.id, "mr-snap02:request", "request")
+        move(session, row, "approved")
+        move(session, row, "authorizing_source")
+    with session_scope(engine) as session:  # nothing in the thread yet: the request message's own snapshot
+        assert outbox.shown_snapshot(session, "mr-snap02")["state"] == "requested"
+        deliver(session, "mr-snap02", "mr-snap02:request")
+    with session_scope(engine) as session:
+        assert outbox.shown_snapshot(session, "mr-snap02")["state"] == "requested"
+        assert outbox.shown_snapshot(session, "mr-snap02", delivered=_id(session, "mr-snap02:approved"))[
+            "state"] == "approved"  # the notice just posted counts as delivered
+        deliver(session, "mr-snap02", "mr-snap02:approved")
+    with session_scope(engine) as session:
+        assert outbox.shown_snapshot(session, "mr-snap02")["state"] == "approved"
+        deliver(session, "mr-snap02", "mr-snap02:authorizing_source")
+    with session_scope(engine) as session:
+        assert outbox.shown_snapshot(session, "mr-snap02") is None  # caught up: render the row
+        shown = outbox.as_shown(session.get(MigrationRequest, "mr-snap02"),
+                                {"state": "approved", "progress": None, "facts": {}})
+        assert shown.state == "approved" and session.get(MigrationRequest, "mr-snap02").state == "authorizing_source"
+
+
+def test_a_refresh_is_not_queued_while_an_untried_notice_will_render_the_message(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap03")
+        move(session, row, "approved")
+        assert not outbox.request_refresh(session, "mr-snap03")  # the notice's delivery renders the message
+    with session_scope(engine) as session:
+        [notice] = outbox.claim_pending(session, "replica-a", 30)
+        outbox.mark_attempt(session, notice.id, "replica-a")  # on its way: it may have rendered already
+    with session_scope(engine) as session:
+        assert outbox.request_refresh(session, "mr-snap03")
+
+
+def _id(session, key: str) -> int:
+    return session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).one()
+
+
+def test_a_refresh_waits_while_a_notice_is_being_delivered(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap04")
+        move(session, row, "approved")
+    with session_scope(engine) as session:
+        assert not outbox.notice_in_flight(session, "mr-snap04")  # queued, not being sent
+        [notice] = outbox.claim_pending(session, "replica-a", 30)
+        outbox.mark_attempt(session, notice.id, "replica-a")
+    with session_scope(engine) as session:
+        assert outbox.notice_in_flight(session, "mr-snap04")
+        assert not outbox.notice_in_flight(session, "mr-snap04", now=utcnow() + timedelta(seconds=31))  # died
+        outbox.retry_later(session, notice.id, "replica-a", 5)
+    with session_scope(engine) as session:
+        assert not outbox.notice_in_flight(session, "mr-snap04")  # Slack refused it: waiting to retry

@@ -94,3 +94,19 @@ def test_a_notice_posted_by_a_replica_that_died_before_marking_it_is_not_posted_
         one = session.exec(select(OutboxMessage).where(OutboxMessage.key == f"{request_id}:one")).one()
         assert one.result_ts == posted["one"]
     assert [c.method for c in bot.slack.calls].count("conversations.replies") == 1
+
+
+def test_a_notice_brings_the_message_up_to_it_and_a_failed_update_is_retried_as_a_refresh(bot: Bot) -> None:
+    request_id = open_request(bot)
+    bot.notifier.flush()
+    ts = bot.request(request_id).message_ts
+    bot.requests.cancel(request_id, REQUESTER)  # a transition with its thread notice
+    with session_scope(bot.db) as session:
+        assert not outbox.request_refresh(session, request_id)  # the notice will render the message
+    bot.slack.faults.rate_limit("chat.update", count=3, retry_after=0)  # beyond the client's 2 retries
+    bot.notifier.flush()
+    [notice] = bot.slack.thread("C0DTSBOT01", ts)
+    assert "Cancelled" not in str(bot.slack.message(ts)["blocks"])  # Slack refused the update
+    bot.notifier.flush()
+    assert "Cancelled" in str(bot.slack.message(ts)["blocks"]) and len(bot.slack.history(ts)) == 1
+    assert bot.slack.thread("C0DTSBOT01", ts) == [notice]  # the notice itself is not posted again

@@ -1,4 +1,5 @@
-"""Drift check: every value DTS documents for an enum the bot reads has a decision in the step that reads it.
+"""Drift check: every value DTS documents for an enum the bot reads has a decision in the step that reads it, and
+a plain word on the request message (bot.journey).
 
 The documented values come from the installed SDK's model docstrings (tencentcloud/dts/v20211206/models.py) and,
 when tccli is importable or `DTSBOT_TCCLI_PYTHON` names a Python that has it, from tccli's api.json too (the
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from tencentcloud.dts.v20211206 import models
 
+from bot.journey import DTS_STATUS_WORDS, DTS_STEP_STATUS_WORDS
 from handlers.start_task import START
 from handlers.track_task import JOB_STATUS
 from handlers.verify_task import CHECK, CHECK_RESULT, NO_FLAG, STEP_STATUS
@@ -35,9 +37,12 @@ VALUE = re.compile(r"([A-Za-z]+)\s*\(")
 
 # (API object, field) -> the tables that must decide each of its values
 READERS: dict[tuple[str, str], dict[str, Any]] = {
-    ("JobItem", "Status"): {"track_task.JOB_STATUS": JOB_STATUS, "start_task.START": START},
+    ("JobItem", "Status"): {"track_task.JOB_STATUS": JOB_STATUS, "start_task.START": START,
+                            "journey.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
     ("DescribeMigrationDetailResponse", "Status"): {"track_task.JOB_STATUS": JOB_STATUS,
-                                                    "start_task.START": START},
+                                                    "start_task.START": START,
+                                                    "journey.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
+    ("StepDetailInfo", "Status"): {"journey.DTS_STEP_STATUS_WORDS": DTS_STEP_STATUS_WORDS},
     ("CheckStep", "StepStatus"): {"verify_task.STEP_STATUS": STEP_STATUS},
     ("DetailCheckItem", "CheckResult"): {"verify_task.CHECK_RESULT": CHECK_RESULT},
 }
@@ -93,6 +98,15 @@ def test_check_status_times_check_flag_has_a_decision() -> None:
     assert set(sdk_values("DescribeMigrationCheckJobResponse", "CheckFlag")) == {"checkPass", "checkNotPass"}
     gaps = missing(list(check_rows()), CHECK)
     assert not gaps, f"check Status × CheckFlag without a decision in verify_task.CHECK: {gaps}"
+
+
+def test_a_status_without_a_plain_word_is_reported() -> None:
+    words = dict(DTS_STATUS_WORDS)
+    del words["readyComplete"]
+    assert missing(sdk_values("DescribeMigrationDetailResponse", "Status"), words) == ["readyComplete"]
+    steps = dict(DTS_STEP_STATUS_WORDS)
+    del steps["notStarted"]
+    assert missing(sdk_values("StepDetailInfo", "Status"), steps) == ["notStarted"]
 
 
 def test_sandbox_serves_exactly_the_documented_job_statuses() -> None:

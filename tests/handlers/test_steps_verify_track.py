@@ -67,6 +67,7 @@ def test_tracking_notices_on_state_change_and_quarters(slow, request_):
     clock.advance(2.5)  # readyRun -> running
     first = track()
     assert first.outcome is Outcome.WAIT and "*running*" in first.notice
+    assert (first.facts["dts_step_now"], first.facts["dts_step_all"]) == (1, 3)  # exporting: full data
     assert track().notice is None  # same state, same quarter: quiet
     clock.advance(6)
     assert track().notice is None  # still under 25 %
@@ -77,6 +78,7 @@ def test_tracking_notices_on_state_change_and_quarters(slow, request_):
     ready = track()
     assert ready.outcome is Outcome.DONE and ready.next_state == "ready_to_complete"
     assert "ready to complete" in ready.notice
+    assert (ready.facts["dts_step_now"], ready.facts["dts_step_all"]) == (3, 3)  # incremental sync: catching up
 
     completing = complete_task(request_, clients)
     assert completing.outcome is Outcome.WAIT

@@ -1,0 +1,165 @@
+"""The whole journey of a request as people see it on the request message: a compact step list (✓ done,
+⏳ now, ✗ failed here, · still to come), the DTS progress as a bar with the lag, and DTS's states in plain words.
+
+Every user-visible word is in the tables below (one place to translate). Pure functions of a request as the
+thread last showed it (storage.outbox's snapshot), so the message never runs ahead of its notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.workflow import State
+from storage.models import MigrationRequest
+
+S = State
+DONE, NOW, FAILED, LATER = "✓", "⏳", "✗", "·"
+BAR_CELLS = 10
+BAR_FULL, BAR_EMPTY = "▓", "░"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the journey: its label and the request states in which it is the current step."""
+
+    key: str
+    label: str
+    states: frozenset[State]
+
+
+JOURNEY: tuple[Step, ...] = (
+    Step("approval", "Both owners approve", frozenset({S.REQUESTED, S.APPROVED})),
+    Step("source_role", "Source account: CAM role", frozenset({S.AUTHORIZING_SOURCE})),
+    Step("grant", "Target sub-account: sts:AssumeRole grant", frozenset({S.GRANTING_SUBACCOUNT})),
+    Step("preflight", "Preflight: assume the role, list the source", frozenset({S.PREFLIGHT})),
+    Step("buy", "Buy the DTS task", frozenset({S.CREATING_TASK})),
+    Step("configure", "Configure the DTS task", frozenset({S.CONFIGURING})),
+    Step("verify", "Verify", frozenset({S.VERIFYING, S.VERIFY_FAILED})),
+    Step("start", "Start", frozenset({S.STARTING})),
+    Step("migrate", "Migrate", frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})),
+    Step("revoke", "Revoke the cross-account access", frozenset({S.REVOKING_ACCESS})),
+)
+"""The main path in order; cancelling, rejected and expired requests left it and show no step list."""
+
+BY_OWNER = " (by the account owner)"
+WAITING_FOR_OWNER = "waiting for the account owner"
+
+DTS_STATUS_WORDS: dict[str, str] = {
+    "creating": "being created",
+    "created": "created, not started",
+    "checking": "verifying",
+    "checkPass": "verified, starting",
+    "checkNotPass": "verification failed",
+    "readyRun": "starting",
+    "running": "migrating",
+    "readyComplete": "ready to complete",
+    "success": "succeeded",
+    "failed": "failed",
+    "stopping": "stopping",
+    "completing": "completing",
+    "pausing": "pausing",
+    "manualPaused": "paused by a person",
+    "resumableErr": "retrying after an error",
+    "resuming": "resuming after an error",
+    "unknown": "status unknown",
+    "error": "in error",
+    "canceled": "stopped",
+}
+"""Every documented DTS task Status (JobItem and DescribeMigrationDetail) in plain words."""
+
+DTS_STEP_STATUS_WORDS: dict[str, str] = {
+    "success": "done",
+    "failed": "failed",
+    "running": "running",
+    "notStarted": "not started",
+}
+"""Every documented StepDetailInfo.Status (a DTS step of the task) in plain words."""
+
+MIGRATING_FULL = "migrating full data"
+CATCHING_UP = "catching up: {lag} s behind"
+CATCHING_UP_UNKNOWN = "catching up"
+LAG = " · lag {lag} s"
+RAW_STATE = "State `{state}`"
+RAW_DTS = "DTS `{status}`"
+RAW_STEP = "DTS step {now}/{all}"
+
+
+def _index(key: str) -> int:
+    return next(i for i, step in enumerate(JOURNEY) if step.key == key)
+
+
+MIGRATE = _index("migrate")
+
+
+def current_index(request: MigrationRequest) -> int | None:
+    """Index in JOURNEY of the step the request is at (the failed one when failed), or None off the path."""
+    state = State(request.state)
+    if state is S.SUCCEEDED:
+        return len(JOURNEY)
+    if state is S.FAILED:
+        state = State(request.failed_step) if request.failed_step else state
+    if state is S.AWAITING_OWNER:
+        return _index("grant" if request.facts.get("guided_side") == "target" else "source_role")
+    return next((i for i, step in enumerate(JOURNEY) if state in step.states), None)
+
+
+def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> list[str]:
+    """The step list, one line per step; `guided`: keys of steps an account owner does by hand.
+
+    The grant step is left out when the root account runs the task (there is nothing to grant)."""
+    at = current_index(request)
+    if at is None:
+        return []
+    failed = State(request.state) in (S.FAILED, S.VERIFY_FAILED)
+    lines = []
+    for index, step in enumerate(JOURNEY):
+        if step.key == "grant" and request.executor == "root":
+            continue
+        mark = DONE if index < at else LATER if index > at else FAILED if failed else NOW
+        label = step.label + (BY_OWNER if step.key in guided else "")
+        if index == at and State(request.state) is S.AWAITING_OWNER:
+            label += f": {WAITING_FOR_OWNER}"
+        if index == at and step.key == "migrate" and not failed:
+            label += f": {dts_words(request)}"
+        lines.append(f"{mark} {label}")
+    return lines
+
+
+def dts_words(request: MigrationRequest) -> str:
+    """What the DTS task is doing, in plain words: "migrating full data", "catching up: 3 s behind", ..."""
+    status = str(request.facts.get("dts_status") or "")
+    lag = request.facts.get("lag_seconds")
+    if State(request.state) is S.READY_TO_COMPLETE:
+        status = status or "readyComplete"
+    if status == "running":
+        step_now, step_all = request.facts.get("dts_step_now"), request.facts.get("dts_step_all")
+        incremental = request.migrate_type == "fullAndIncrement"
+        if incremental and step_all and step_now == step_all:
+            return CATCHING_UP.format(lag=lag) if isinstance(lag, int) and lag >= 0 else CATCHING_UP_UNKNOWN
+        return MIGRATING_FULL
+    if status == "readyComplete" and isinstance(lag, int) and lag >= 0:
+        return f"{DTS_STATUS_WORDS[status]} ({CATCHING_UP.format(lag=lag)})"
+    return DTS_STATUS_WORDS.get(status or "readyRun", status)
+
+
+def bar(progress: int | None) -> str:
+    """A ten-cell progress bar with the percentage, e.g. `▓▓▓▓▓░░░░░ 50%`."""
+    percent = max(0, min(100, int(progress or 0)))
+    full = percent * BAR_CELLS // 100
+    return f"`{BAR_FULL * full}{BAR_EMPTY * (BAR_CELLS - full)}` {percent}%"
+
+
+def lag(request: MigrationRequest) -> str:
+    """" · lag N s" when DTS gave a valid replication lag (it gives -1 before catching up), else ""."""
+    seconds = request.facts.get("lag_seconds")
+    return LAG.format(lag=seconds) if isinstance(seconds, int) and seconds >= 0 else ""
+
+
+def raw_states(request: MigrationRequest) -> str:
+    """The raw names behind the plain words, for a context line: the request's state, DTS's status and step."""
+    parts = [RAW_STATE.format(state=request.state)]
+    if request.facts.get("dts_status") and State(request.state) in JOURNEY[MIGRATE].states:
+        parts.append(RAW_DTS.format(status=request.facts["dts_status"]))
+        if request.facts.get("dts_step_all"):
+            parts.append(RAW_STEP.format(now=request.facts.get("dts_step_now"), all=request.facts["dts_step_all"]))
+    return " · ".join(parts)
