@@ -29,6 +29,7 @@ from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
 from core.requests import MigrationRequests
+from core.retry import Backoff
 from core.workflow import ConcurrentUpdate
 from storage import outbox, repository
 from storage.db import session_scope
@@ -52,9 +53,8 @@ def web_client(settings: Settings, timeout: int = 10) -> WebClient:
     return client
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before the next attempt after `attempts` failures: 1, 2, 4 … capped at 60."""
-    return float(min(60, 2 ** attempts))
+NOTICE_RETRY = Backoff(base=2.0, cap=60.0)
+"""A notice Slack did not take is tried again after 2, 4, 8 … at most 60 s (by its `attempts`), never dropped."""
 
 
 class Notifier:
@@ -150,7 +150,7 @@ class Notifier:
         except Exception:  # a bug in one notice must not hold the others' leases
             log.exception("delivering %s notice %s failed", message.kind, message.key)
             with session_scope(self.db) as session:
-                outbox.retry_later(session, message.id, self.owner, backoff(message.attempts))
+                outbox.retry_later(session, message.id, self.owner, NOTICE_RETRY.delay(message.attempts))
             return False
         with session_scope(self.db) as session:
             outbox.mark_sent(session, message.id, self.owner, result_ts)
@@ -243,7 +243,7 @@ class Notifier:
         retry_after = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
         if isinstance(retry_after, list):
             retry_after = retry_after[0]
-        delay = float(retry_after) if retry_after else backoff(message.attempts)
+        delay = float(retry_after) if retry_after else NOTICE_RETRY.delay(message.attempts)
         log.warning("Slack refused %s notice %s (HTTP %s, %s); retrying in %.0f s",
                     message.kind, message.key, status, error, delay)
         if status == 429 and self.metrics is not None:

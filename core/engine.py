@@ -12,13 +12,12 @@ or `bot`: the steps, the cloud clients and the wakeup are handed in when the app
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from core.cloud import CloudCall
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
+from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, StepResult
 from core.workflow import ACTIVE, ConcurrentUpdate, State, retry_target
 from storage import outbox, ownership, repository
@@ -86,30 +86,22 @@ def next_state(request: MigrationRequest, result: StepResult) -> State:
     return _NEXT[state]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for transient cloud errors: exponential with jitter, capped; FAILED after `max_attempts`."""
-
-    base: float = 2.0
-    cap: float = 300.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self.cap, self.base * 2 ** max(0, attempts - 1))
+STEP_RETRY = Backoff(base=2.0, cap=300.0, max_attempts=8, jitter=0.5)
+"""A step that hit a transient cloud error runs again after 1-2 s, 2-4 s, … at most 5 min; FAILED after 8."""
 
 
 class WorkflowEngine:
     """Moves requests through the cloud steps; one replica per request at a time (the lease)."""
 
     def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
-                 owner: str, *, workers: int = 4, retry: RetryPolicy | None = None,
+                 owner: str, *, workers: int = 4, retry: Backoff = STEP_RETRY,
                  watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None,
                  max_step_seconds: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         """`watched_fallback`: when a watcher runs, a waiting watched step runs again only after this many
         seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`.
         `clock` is the time leases and due times are read against (a test moves it instead of sleeping)."""
         self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self.watched_fallback = watched_fallback
         self.wakeup = wakeup
         self.clock = clock
@@ -301,7 +293,7 @@ class WorkflowEngine:
         if isinstance(error, TencentCloudSDKException):
             diagnosis = diagnose(error, state.value, executor=request.executor)
             attempts = request.attempts + 1
-            if is_transient(error) and attempts < self.retry.max_attempts:
+            if is_transient(error) and not self.retry.gives_up_after(attempts):
                 delay = self.retry.delay(attempts)
                 repository.update_request(session, request, attempts=attempts, last_error=diagnosis.what[:4000])
                 repository.audit(session, state.value, "retry", request.id, error_code=diagnosis.code,

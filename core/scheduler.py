@@ -21,7 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
-from core.engine import RetryPolicy, Step, WorkflowEngine
+from core.engine import STEP_RETRY, Step, WorkflowEngine
+from core.retry import Backoff
 from core.watcher import StatusWatcher
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ class Scheduler:
 
     def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
-                 workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
-                 watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
+                 workers: int = 4, retry: Backoff = STEP_RETRY, watched_fallback: float = 300.0,
+                 on_cycle: Callable[[float], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
         """`on_cycle(seconds)` hears the duration of each DTS poll cycle (the metrics' histogram);
         `max_step_seconds` bounds how long a running step's lease is renewed (see WorkflowEngine.tick)."""
@@ -46,8 +47,7 @@ class Scheduler:
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
                                      watched_fallback=watched_fallback, wakeup=self._wake,
                                      max_step_seconds=max_step_seconds)
-        watcher_options = {} if watch_rate is None else {"rate": watch_rate}
-        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
+        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake)
         self._notify, self._expire, self._on_cycle = notify, expire, on_cycle
         self._kicked = threading.Event()
         self.last_tick: float | None = None

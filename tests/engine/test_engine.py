@@ -12,15 +12,16 @@ from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.config import Settings
-from core.engine import RetryPolicy, WorkflowEngine
+from core.engine import WorkflowEngine
 from core.requests import MigrationRequests
+from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, StepResult
 from sandbox.waiting import budget
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
 
-FAST_RETRY = RetryPolicy(base=0.01, cap=0.05, max_attempts=3)
+FAST_RETRY = Backoff(base=0.01, cap=0.05, max_attempts=3, jitter=0.5)
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_transient_error_backs_off_then_succeeds(engine, make_engine):
 
     steps = ScriptedSteps(preflight=limited)
     [rid] = add_approved(engine)
-    workflow = make_engine(steps, retry=RetryPolicy(base=0.2, cap=1.0, max_attempts=5))
+    workflow = make_engine(steps, retry=Backoff(base=0.2, cap=1.0, max_attempts=5, jitter=0.5))
     drive(workflow, engine, rid, "preflight")
     while steps.runs[(rid, "preflight")] == 0:
         workflow.tick()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from engineflow import FIELDS, fast_settings, load
 
-from core.cloud import CloudClients
+from core.cloud import RATE_LIMITS, CloudClients
 from core.watcher import StatusWatcher
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.models import dts_backend
@@ -59,9 +59,10 @@ def is_due(db, rid: str) -> bool:
 
 def watcher_for(sandbox, db, wakes: list[int] | None = None, clock: Callable[[], float] = time.monotonic
                 ) -> StatusWatcher:
-    clients = CloudClients(fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint}), backoff_base=0.01, timeout=5)
+    clients = CloudClients(fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint}), backoff_base=0.01, timeout=5,
+                           rates={**RATE_LIMITS, ("dts", "DescribeMigrationJobs"): 100.0})
     on_change = None if wakes is None else (lambda: wakes.append(1))
-    return StatusWatcher(db, clients, rate=100.0, on_change=on_change, clock=clock)
+    return StatusWatcher(db, clients, on_change=on_change, clock=clock)
 
 
 def test_a_change_on_the_first_page_is_made_due_before_the_second_page_is_listed(engine, sandbox):

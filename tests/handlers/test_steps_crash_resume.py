@@ -50,7 +50,7 @@ def test_lost_answer_then_rerun_makes_no_duplicates(sandbox, clients, make_reque
             assert crashes < 3
 
     assert request.state == "running"
-    # creations/purchases/starts surface the lost answer; idempotent writes are repeated by the SDK retryer
+    # creations/purchases/starts surface the lost answer; idempotent writes are repeated by the retry policy
     assert crashes == (1 if action in NOT_REPEATABLE else 0)
     assert sandbox.faults.active() == []
     assert "committed-dropped" in [c.outcome for c in sandbox.calls.of(action)]
