@@ -52,9 +52,6 @@ _NEXT: dict[State, State] = {
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
 """States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
-KEEP_ROLE_FOR = "keep_role_for"
-"""Fact the engine hands the revoke step when other requests still use the role: revoke only this request's
-sub-account grant, keep the role for them (handlers.revoke_access)."""
 
 
 def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]]) -> bool:
@@ -157,7 +154,7 @@ class WorkflowEngine:
                                                      f"`{claimed.role_name}`; it revokes the access when it ends.")
         else:
             if state in REVOKING and sharers:  # the role stays for them; this request's own grant goes
-                claimed.facts = {**claimed.facts, KEEP_ROLE_FOR: sharers[0][0]}
+                claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})
             token = _step_calls.set(calls)
             try:
                 step = self.steps[state.value]
@@ -226,15 +223,13 @@ class WorkflowEngine:
 
     def request_owner_verify(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
         """awaiting_owner → the step after the owner's CAM steps (guided mode), as a new round."""
-        goal = State(request.facts.get("guided_next") or S.PREFLIGHT)
+        goal = State(request.facts.guided_next or S.PREFLIGHT)
         return self._decided(session, request, goal, user, new_round=True)
 
     def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
                  new_round: bool) -> MigrationRequest:
         source = request.state
-        facts = dict(request.facts)
-        if new_round:
-            facts["round"] = int(facts.get("round", 0) or 0) + 1
+        facts = request.facts.merged({"round": request.facts.round + 1}) if new_round else request.facts
         repository.transition(session, request, target, facts=facts, attempts=0, next_run_at=None,
                               failed_step=None, last_error=None)
         repository.audit(session, target.value, "requested", request.id, actor=user[:32],
@@ -363,6 +358,6 @@ def _fact_changes(request: MigrationRequest, facts: Mapping[str, Any]) -> dict[s
         if name in facts and facts[name] != getattr(request, name):
             changes[name] = facts[name]
     rest = {k: v for k, v in facts.items() if k not in _COLUMNS}
-    if any(request.facts.get(k) != v for k, v in rest.items()):
-        changes["facts"] = {**request.facts, **rest}
+    if any(getattr(request.facts, k, None) != v for k, v in rest.items()):
+        changes["facts"] = request.facts.merged(rest)
     return changes

@@ -34,6 +34,7 @@ from core.workflow import (
 )
 from storage import outbox, repository
 from storage.db import session_scope
+from storage.facts import Facts
 from storage.models import MigrationRequest, utcnow
 
 EDITABLE_FIELDS = (
@@ -171,7 +172,7 @@ class MigrationRequests:
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
         if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
-            values["facts"] = self._role_plan(values, {})
+            values["facts"] = self._role_plan(values, Facts())
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
         with session_scope(self.db) as session:
@@ -191,7 +192,7 @@ class MigrationRequests:
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
         """The requester changes the request before both sides approved; earlier approvals become void."""
         values = self.columns(fields)
-        current, role_plan = self.get(request_id), {}
+        current, role_plan = self.get(request_id), Facts()
         if current is not None:  # read CAM before the row lock, never under it
             values["external_id"] = values["external_id"] or current.external_id
             values["role_name"] = values["role_name"] or default_role_name(current.id)
@@ -221,12 +222,12 @@ class MigrationRequests:
                     user=user)
         return Decision(True, f"{request.id} updated; approvals start again.", request, changed=True)
 
-    def _role_plan(self, values: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    def _role_plan(self, values: Mapping[str, Any], facts: Facts) -> Facts:
         """`facts` with `role_plan`: what CAM says about the named role now (unchanged without a reader)."""
         if self.inspect_role is None:
-            return dict(facts)
+            return facts
         probe = MigrationRequest(**{k: v for k, v in values.items() if k != "facts"}, id="", requester="")
-        return {**facts, "role_plan": self.inspect_role(probe)}
+        return facts.merged({"role_plan": self.inspect_role(probe)})
 
     def may_edit(self, request_id: str, user: str) -> Decision:
         """Whether `user` may open the edit form now (refusals audited)."""
@@ -370,7 +371,7 @@ class MigrationRequests:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, "No such request.")
-            side = request.facts.get("guided_side") or "source"
+            side = request.facts.guided_side or "source"
             account = approvals.side_account(self.settings, request, side)
             why = refusal(self.settings, guided_action(side), request, user, members_of)
             if why:
@@ -383,7 +384,7 @@ class MigrationRequests:
             if decide is not None:
                 decide(session, request, user)
             else:
-                goal = State(request.facts.get("guided_next") or State.PREFLIGHT)
+                goal = State(request.facts.guided_next or State.PREFLIGHT)
                 repository.transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action="guided_verify")
             _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
@@ -412,7 +413,7 @@ class MigrationRequests:
                 return self._refuse(session, request.id, user, action,
                                     f"{request.id} is {request.state}; it can no longer be {action}ed.", request)
             text = texts[goal]
-            changes = {"facts": {**request.facts, **facts}} if facts else {}
+            changes = {"facts": request.facts.merged(facts)} if facts else {}
             repository.transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])

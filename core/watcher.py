@@ -153,13 +153,13 @@ class StatusWatcher:
             ).all()
             for row in fresh:
                 status = statuses.get(row.job_id or "", ABSENT)
-                if row.facts.get("watched_status") == status:
+                if row.facts.watched_status == status:
                     continue
                 written = session.execute(
                     update(MigrationRequest)
                     .where(col(MigrationRequest.id) == row.id, col(MigrationRequest.version) == row.version,
                            or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) <= now))
-                    .values(facts={**row.facts, "watched_status": status}, next_run_at=now, updated_at=now,
+                    .values(facts=row.facts.merged({"watched_status": status}), next_run_at=now, updated_at=now,
                             version=MigrationRequest.version + 1)
                 )
                 if written.rowcount == 1:  # else its step runs right now; the next cycle sees the change again

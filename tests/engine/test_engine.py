@@ -52,8 +52,8 @@ def test_approved_request_runs_every_step_once_to_succeeded(engine, make_engine,
     drive(make_engine(steps), engine, rid, "succeeded")
 
     request = load(engine, rid)
-    assert request.progress == 100 and request.facts["task_name"] == f"t-{rid}"
-    assert request.facts["lag_seconds"] == 3 and request.lease_owner is None and request.attempts == 0
+    assert request.progress == 100 and request.job_id == f"dts-{rid}"
+    assert request.facts.lag_seconds == 3 and request.lease_owner is None and request.attempts == 0
     ran = {state for (r, state) in steps.runs if r == rid}
     assert "granting_subaccount" not in ran and "completing" not in ran  # root executor, full migration
     assert all(count == 1 for (r, state), count in steps.runs.items() if state != "running")

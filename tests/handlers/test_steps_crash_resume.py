@@ -96,7 +96,7 @@ def test_cancelled_after_a_lost_answer_leaves_no_orphan(sandbox, clients, make_r
     sandbox.faults.add(action, "commit_then_drop", count=1 if action == "CreateRole" else 3)
     with pytest.raises(TencentCloudSDKException):
         run_flow(request, clients, until="preflight")
-    assert request.state == "authorizing_source" and request.facts == {}  # nothing was recorded
+    assert request.state == "authorizing_source" and request.facts.stored() == {}  # nothing was recorded
     assert sandbox.world.cam(SOURCE_UIN).roles["DTS-role"].tags == policies.owner_tags(request.id)
 
     request.state = "cancelling"
