@@ -44,10 +44,8 @@ WAIT_FOR_PARENT = 1.0  # a thread notice whose request message is not posted yet
 
 def web_client(settings: Settings, timeout: int = 10) -> WebClient:
     """The bot's WebClient: `slack.api_url` as base URL, 429 and 5xx retry handlers enabled (they are opt-in)."""
-    client = WebClient(
-        token=settings.slack.bot_token.get_secret_value(), timeout=timeout,
-        **({"base_url": settings.slack.api_url} if settings.slack.api_url else {}),
-    )
+    client = WebClient(token=settings.slack.bot_token.get_secret_value(), timeout=timeout,
+                       base_url=settings.slack.api_url or WebClient.BASE_URL)
     client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2),
                                   ServerErrorRetryHandler(max_retry_count=2)])
     return client
@@ -92,6 +90,7 @@ class Notifier:
                 if self._stopping.is_set():  # hand the rest back now instead of when the leases expire
                     with session_scope(self.db) as session:
                         for rest in claimed[index:]:
+                            assert rest.id is not None  # claimed from the table
                             outbox.retry_later(session, rest.id, self.owner, 0)
                     break
                 delivered += self._deliver(message)
@@ -127,6 +126,7 @@ class Notifier:
 
     # -- one notice ------------------------------------------------------------------------------------
     def _deliver(self, message: OutboxMessage) -> bool:
+        assert message.id is not None  # claimed from the table
         with session_scope(self.db) as session:
             if not outbox.renew(session, message.id, self.owner, self.lease_seconds):
                 return False  # held past its lease while earlier notices went out; another replica has it
@@ -240,6 +240,7 @@ class Notifier:
         raise ConcurrentUpdate(f"could not store the message ts of {request_id}")
 
     def _failed(self, message: OutboxMessage, status: int | None, headers: Any, error: Any) -> None:
+        assert message.id is not None  # claimed from the table
         retry_after = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
         if isinstance(retry_after, list):
             retry_after = retry_after[0]

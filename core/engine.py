@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core.cloud import CloudCall
+from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
@@ -62,7 +62,7 @@ def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]])
 
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
-Step = Callable[[MigrationRequest, Any], StepResult]
+Step = Callable[[MigrationRequest, CloudClients], StepResult]
 _step_calls: ContextVar[list[CloudCall] | None] = ContextVar("dtsbot_step_calls", default=None)
 
 
@@ -90,7 +90,7 @@ STEP_RETRY = Backoff(base=2.0, cap=300.0, max_attempts=8, jitter=0.5)
 class WorkflowEngine:
     """Moves requests through the cloud steps; one replica per request at a time (the lease)."""
 
-    def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
+    def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: CloudClients,
                  owner: str, *, workers: int = 4, retry: Backoff = STEP_RETRY,
                  watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None,
                  max_step_seconds: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:

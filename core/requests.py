@@ -421,7 +421,7 @@ class MigrationRequests:
         done = goal in (State.CANCELLED, State.REJECTED)
         return Decision(True, f"{request.id} {goal}." if done else f"{request.id}: {text}", request, changed=True)
 
-    def _refuse(self, session: Session, request_id: str, user: str, action: str, why: str,
+    def _refuse(self, session: Session, request_id: str | None, user: str, action: str, why: str,
                 request: MigrationRequest | None) -> Decision:
         """Audit a refused decision; the transaction then commits only that entry."""
         repository.audit(session, "request", "refused", request_id if request else None, actor=user,

@@ -20,6 +20,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from core.cloud import CloudClients
 from core.config import Settings
 from core.engine import STEP_RETRY, Step, WorkflowEngine
 from core.retry import Backoff
@@ -35,7 +36,7 @@ TICK_LIMIT = 20
 class Scheduler:
     """Drives the workflow engine, the DTS watcher, the notifier and the expiry sweep of one replica."""
 
-    def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
+    def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: CloudClients,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
                  workers: int = 4, retry: Backoff = STEP_RETRY, watched_fallback: float = 300.0,
                  on_cycle: Callable[[float], None] | None = None,

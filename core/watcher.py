@@ -25,13 +25,14 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, or_, update
+from sqlalchemy import CursorResult, Row, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import col
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+from core.cloud import Api, CloudClients
 from core.engine import WATCHED
 from core.retry import Backoff
 from storage.db import session_scope
@@ -60,7 +61,7 @@ class CycleReport:
 class StatusWatcher:
     """Lists watched DTS tasks in batches and makes due the requests whose task status changed."""
 
-    def __init__(self, db_engine: Engine, clients: Any, *, on_change: Callable[[], None] | None = None,
+    def __init__(self, db_engine: Engine, clients: CloudClients, *, on_change: Callable[[], None] | None = None,
                  pause: Backoff = PAUSE, clock: Callable[[], float] = time.monotonic) -> None:
         """`clock` (monotonic seconds) times the rate-limit pauses; a test moves it instead of sleeping.
         The calls' own rate is the cloud clients' (`CloudClients(rates=...)`)."""
@@ -87,8 +88,8 @@ class StatusWatcher:
         recorded = col(MigrationRequest.facts)["watched_status"].as_string().label("watched_status")
         with session_scope(self.db) as session:
             return session.execute(
-                select(MigrationRequest.id, MigrationRequest.job_id, MigrationRequest.target_account,
-                       MigrationRequest.target_region, recorded)
+                select(col(MigrationRequest.id), col(MigrationRequest.job_id), col(MigrationRequest.target_account),
+                       col(MigrationRequest.target_region), recorded)
                 .where(col(MigrationRequest.state).in_(_WATCHED_STATES), col(MigrationRequest.job_id).is_not(None))
                 .order_by(col(MigrationRequest.id))
             ).all()
@@ -115,7 +116,7 @@ class StatusWatcher:
             return
         self._paused.pop(group, None)
 
-    def _list(self, api: Any, request_ids: list[str], report: CycleReport) -> dict[str, str]:
+    def _list(self, api: Api, request_ids: list[str], report: CycleReport) -> dict[str, str]:
         """Job id -> Status of the tasks tagged with these (at most 100) request ids, every page of them."""
         statuses: dict[str, str] = {}
         offset, total = 0, None
@@ -148,20 +149,21 @@ class StatusWatcher:
         now, done = utcnow(), []
         with session_scope(self.db) as session:
             fresh = session.execute(
-                select(MigrationRequest.id, MigrationRequest.job_id, MigrationRequest.version, MigrationRequest.facts)
+                select(col(MigrationRequest.id), col(MigrationRequest.job_id), col(MigrationRequest.version),
+                       col(MigrationRequest.facts))
                 .where(col(MigrationRequest.id).in_(suspects), col(MigrationRequest.state).in_(_WATCHED_STATES))
             ).all()
             for row in fresh:
                 status = statuses.get(row.job_id or "", ABSENT)
                 if row.facts.watched_status == status:
                     continue
-                written = session.execute(
+                written = cast("CursorResult[Any]", session.execute(
                     update(MigrationRequest)
                     .where(col(MigrationRequest.id) == row.id, col(MigrationRequest.version) == row.version,
                            or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) <= now))
                     .values(facts=row.facts.merged({"watched_status": status}), next_run_at=now, updated_at=now,
                             version=MigrationRequest.version + 1)
-                )
+                ))
                 if written.rowcount == 1:  # else its step runs right now; the next cycle sees the change again
                     done.append(row.id)
         return sorted(done)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -72,11 +72,11 @@ def claim_pending(
 
 def renew(session: Session, message_id: int, owner: str, lease_seconds: float) -> bool:
     """Extend `owner`'s lease on one notice before delivering it; False if another replica has claimed it."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-    )
+    ))
     return result.rowcount == 1
 
 
@@ -107,11 +107,11 @@ def earlier_unsent(session: Session, message: OutboxMessage) -> bool:
 
 def mark_sent(session: Session, message_id: int, owner: str, result_ts: str | None = None) -> bool:
     """Record delivery; False if the lease had passed to another replica meanwhile."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
         .values(sent_at=utcnow(), result_ts=result_ts, lease_owner=None, lease_until=None)
-    )
+    ))
     return result.rowcount == 1
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -63,11 +63,11 @@ def list_requests(session: Session, states: Iterable[str] | None = None, limit: 
 def update_request(session: Session, request: MigrationRequest, **changes: Any) -> MigrationRequest:
     """Write `changes` only if nobody else wrote since `request` was read (its version); bump the version."""
     changes["updated_at"] = utcnow()
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(MigrationRequest)
         .where(col(MigrationRequest.id) == request.id, col(MigrationRequest.version) == request.version)
         .values(version=MigrationRequest.version + 1, **changes)
-    )
+    ))
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"request {request.id} changed since version {request.version}")
     session.expire(request)
@@ -141,10 +141,10 @@ def claim_due(
 
 def release(session: Session, request: MigrationRequest, owner: str, next_run_at: datetime | None) -> bool:
     """Give a lease back and say when the request is next due; False if `owner` had lost the lease meanwhile."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(MigrationRequest)
         .where(col(MigrationRequest.id) == request.id, col(MigrationRequest.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None, next_run_at=next_run_at, version=MigrationRequest.version + 1,
                 updated_at=utcnow())
-    )
+    ))
     return result.rowcount == 1
