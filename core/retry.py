@@ -48,8 +48,7 @@ class Backoff:
         return self.max_attempts is not None and attempt >= self.max_attempts
 
     def run(self, call: Callable[[], T], retry_if: Callable[[Exception], bool], *,
-            sleep: Callable[[float], None] = time.sleep,
-            on_retry: Callable[[int, float, Exception], None] | None = None) -> T:
+            sleep: Callable[[float], None] = time.sleep) -> T:
         """`call()` until it returns, repeating an error that `retry_if` accepts while attempts are left.
 
         The error of the last attempt is raised; a success after a failure returns that success."""
@@ -60,8 +59,5 @@ class Backoff:
             except Exception as error:
                 if self.gives_up_after(attempt) or not retry_if(error):
                     raise
-                pause = self.delay(attempt)
-                if on_retry is not None:
-                    on_retry(attempt, pause, error)
-                sleep(pause)
+                sleep(self.delay(attempt))
                 attempt += 1
