@@ -43,7 +43,8 @@ class RateLimiter:
     """One `TokenBucket` per (account, region, service, action), at the rate `rates` gives the action.
 
     `rates` maps (service, action) to calls per second; (service, "*") is the rate of the service's other
-    actions; an action with neither is not limited. Each action has its own bucket, as Tencent counts them.
+    actions; an action with neither is not limited. Each action has its own bucket, as Tencent counts them,
+    with no burst: calls are spaced by 1/rate, so no second ever holds more than `rate` of them.
     """
 
     def __init__(self, rates: Mapping[tuple[str, str], float], clock: Callable[[], float] = time.monotonic,
@@ -66,7 +67,7 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = self._buckets[key] = TokenBucket(rate, clock=self._clock, sleep=self._sleep)
+                bucket = self._buckets[key] = TokenBucket(rate, burst=1.0, clock=self._clock, sleep=self._sleep)
         return bucket.acquire()
 
 

@@ -86,10 +86,10 @@ def test_rate_limits_are_one_bucket_per_account_region_and_action():
     limiter = RateLimiter({("dts", "*"): 20.0, ("dts", "DescribeMigrationJobs"): 2.0}, clock=lambda: now[0],
                           sleep=slept.append)
     waits = [limiter.acquire("analytics", "ap-guangzhou", "dts", "DescribeMigrationJobs") for _ in range(3)]
-    assert waits == [0.0, 0.0, 0.5]  # 2/s, a burst of two
+    assert waits == [0.0, 0.5, 1.0]  # 2/s, spaced: never more than two in a second
     assert limiter.acquire("analytics", "ap-shanghai", "dts", "DescribeMigrationJobs") == 0.0  # other region
     assert limiter.acquire("shop-prod", "ap-guangzhou", "dts", "DescribeMigrationJobs") == 0.0  # other account
     assert limiter.acquire("analytics", "ap-guangzhou", "dts", "StartMigrateJob") == 0.0  # other action, 20/s
     assert limiter.rate("dts", "StartMigrateJob") == 20.0 and limiter.rate("cam", "GetRole") is None
     assert limiter.acquire("analytics", "ap-guangzhou", "cam", "GetRole") == 0.0  # not limited
-    assert slept == [0.5]
+    assert slept == [0.5, 1.0]
