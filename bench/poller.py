@@ -35,7 +35,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.dts.v20211206.dts_client import DtsClient
 
-from core.cloud import CloudCall, CloudClients
+from core.cloud import RATE_LIMITS, CloudCall, CloudClients
 from core.config import SchedulerSettings, load_settings
 from core.scheduler import Scheduler
 from core.watcher import BATCH
@@ -164,9 +164,9 @@ def main() -> None:
               f"running {args.cycles} cycles of {period:g} s, then until every change has its notice")
 
         probe = Probe()
-        clients = CloudClients(settings, probe.on_call, timeout=30)
-        scheduler = Scheduler(settings, db, STEPS, clients, lambda: 0, "bench", watched_fallback=3600.0,
-                              watch_rate=args.rate)
+        clients = CloudClients(settings, probe.on_call, timeout=30,
+                               rates={**RATE_LIMITS, ("dts", "DescribeMigrationJobs"): args.rate})
+        scheduler = Scheduler(settings, db, STEPS, clients, lambda: 0, "bench", watched_fallback=3600.0)
         probe.attach(scheduler)
         changed_at: dict[str, float] = {}
         stop = threading.Event()

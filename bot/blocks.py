@@ -220,10 +220,10 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         lines.append(f"*Last error:* {escape(request.last_error)}")
     if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:
         lines.append(f"*Progress:* {journey.bar(request.progress)}{journey.lag(request)}")
-    if request.state == State.RUNNING and request.facts.get("dts_attention"):
-        lines.append(escape(request.facts["dts_attention"]))  # DTS retrying or paused (track_task)
-    if request.state == State.REJECTED and request.facts.get("reject_reason"):
-        lines.append(f"*Reason:* {verbatim(request.facts['reject_reason'])}")
+    if request.state == State.RUNNING and request.facts.dts_attention:
+        lines.append(escape(request.facts.dts_attention))  # DTS retrying or paused (track_task)
+    if request.state == State.REJECTED and request.facts.reject_reason:
+        lines.append(f"*Reason:* {verbatim(request.facts.reject_reason)}")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(f"DTS migration {request.id}", 150))),
         section(

@@ -126,7 +126,7 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
 def approver_items(settings: Settings, client: WebClient) -> list[Item]:
     """Each account's approvers as Slack knows them: e-mail addresses (users.lookupByEmail), user groups
     (usergroups.users.list) and user IDs (users.info); an entry Slack does not know is reported with the fix."""
-    items = []
+    items: list[Item] = []
     for account in settings.accounts:
         found, unknown = [], []
         for entry in account.approvers:

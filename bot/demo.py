@@ -128,8 +128,9 @@ class Story:
 
     def click(self, user: str, message: dict[str, Any], action_id: str) -> dict[str, Any]:
         """`user` clicks a button of `message`; returns the bot's ephemeral answer."""
-        label = next((b for b in message.get("blocks", []) for b in b.get("elements", [])
-                      if b.get("action_id") == action_id), {}).get("text", {}).get("text", action_id)
+        button: dict[str, Any] = next((b for b in message.get("blocks", []) for b in b.get("elements", [])
+                                       if b.get("action_id") == action_id), {})
+        label = button.get("text", {}).get("text", action_id)
         self.follower.person(user, f"clicks [{label}]")
         return self._answered(user, lambda: self.driver.click(user, message, action_id))
 
@@ -218,8 +219,8 @@ def play_guided(story: Story) -> str:
     story.click(SOURCE_OWNER, steps, "guided_verify")
     ready = story.wait("the migration to be ready to complete", lambda: story.reply(_has_button("complete")))
     story.click(TARGET_OWNER, ready, "complete")  # the cutover is the target owner's call
-    ending = story.wait("the deletion steps", lambda: story.state() == "succeeded"
-                        and story.reply(_has_button("role_deleted_check")))
+    ending = story.wait("the deletion steps", lambda: story.reply(_has_button("role_deleted_check"))
+                        if story.state() == "succeeded" else None)
     owner_calls += _owner_runs(story, _tccli(_sections(ending)), "runs the deletion script")
     story.click(SOURCE_OWNER, ending, "role_deleted_check")
     story.wait("the proof that the role is gone", lambda: story.reply(
@@ -247,8 +248,8 @@ def play(story: Story, scenario: Scenario) -> str:
         return play_guided(story)
     if scenario.expect:
         story.wait("the bot's diagnosis", lambda: story.reply(lambda r: scenario.expect in r.get("text", "")))
-        failure = story.wait("the request to fail with a Retry button", lambda: story.state() == "failed"
-                             and story.reply(_has_button("retry")))
+        failure = story.wait("the request to fail with a Retry button", lambda: story.reply(_has_button("retry"))
+                             if story.state() == "failed" else None)
         # an access step failed: its retry re-creates access in the source account, so the source owner decides
         story.click(SOURCE_OWNER, failure, "retry")  # the bot repairs the role, policy or grant it manages
         story.wait("the repaired migration to run", lambda: story.reply(

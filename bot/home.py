@@ -53,7 +53,7 @@ def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str
         return [section(f"*{title}*\n{empty}")]
     lines = [_line(r, permalinks) for r in requests]
     chunks = ["\n".join(lines[i:i + LINES_PER_SECTION]) for i in range(0, len(lines), LINES_PER_SECTION)]
-    return [section(f"*{title}*")] + [section(chunk) for chunk in chunks]
+    return [section(f"*{title}*"), *(section(chunk) for chunk in chunks)]
 
 
 def home_view(home: Home, permalinks: Mapping[str, str], notice: str | None = None) -> dict[str, Any]:

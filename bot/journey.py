@@ -99,7 +99,7 @@ def current_index(request: MigrationRequest) -> int | None:
     if state is S.FAILED:
         state = State(request.failed_step) if request.failed_step else state
     if state is S.AWAITING_OWNER:
-        return _index("grant" if request.facts.get("guided_side") == "target" else "source_role")
+        return _index("grant" if request.facts.guided_side == "target" else "source_role")
     return next((i for i, step in enumerate(JOURNEY) if state in step.states), None)
 
 
@@ -127,12 +127,12 @@ def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> li
 
 def dts_words(request: MigrationRequest) -> str:
     """What the DTS task is doing, in plain words: "migrating full data", "catching up: 3 s behind", ..."""
-    status = str(request.facts.get("dts_status") or "")
-    lag = request.facts.get("lag_seconds")
+    status = str(request.facts.dts_status or "")
+    lag = request.facts.lag_seconds
     if State(request.state) is S.READY_TO_COMPLETE:
         status = status or "readyComplete"
     if status == "running":
-        step_now, step_all = request.facts.get("dts_step_now"), request.facts.get("dts_step_all")
+        step_now, step_all = request.facts.dts_step_now, request.facts.dts_step_all
         incremental = request.migrate_type == "fullAndIncrement"
         if incremental and step_all and step_now == step_all:
             return CATCHING_UP.format(lag=lag) if isinstance(lag, int) and lag >= 0 else CATCHING_UP_UNKNOWN
@@ -151,15 +151,15 @@ def bar(progress: int | None) -> str:
 
 def lag(request: MigrationRequest) -> str:
     """" · lag N s" when DTS gave a valid replication lag (it gives -1 before catching up), else ""."""
-    seconds = request.facts.get("lag_seconds")
+    seconds = request.facts.lag_seconds
     return LAG.format(lag=seconds) if isinstance(seconds, int) and seconds >= 0 else ""
 
 
 def raw_states(request: MigrationRequest) -> str:
     """The raw names behind the plain words, for a context line: the request's state, DTS's status and step."""
     parts = [RAW_STATE.format(state=request.state)]
-    if request.facts.get("dts_status") and State(request.state) in JOURNEY[MIGRATE].states:
-        parts.append(RAW_DTS.format(status=request.facts["dts_status"]))
-        if request.facts.get("dts_step_all"):
-            parts.append(RAW_STEP.format(now=request.facts.get("dts_step_now"), all=request.facts["dts_step_all"]))
+    if request.facts.dts_status and State(request.state) in JOURNEY[MIGRATE].states:
+        parts.append(RAW_DTS.format(status=request.facts.dts_status))
+        if request.facts.dts_step_all:
+            parts.append(RAW_STEP.format(now=request.facts.dts_step_now, all=request.facts.dts_step_all))
     return " · ".join(parts)

@@ -34,6 +34,7 @@ from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
 from core.requests import MigrationRequests
+from core.retry import Backoff
 from core.workflow import State
 from storage import outbox, repository
 from storage.db import session_scope
@@ -49,18 +50,15 @@ WAIT_FOR_PARENT = 1.0  # a thread notice whose request message is not posted yet
 
 def web_client(settings: Settings, timeout: int = 10) -> WebClient:
     """The bot's WebClient: `slack.api_url` as base URL, 429 and 5xx retry handlers enabled (they are opt-in)."""
-    client = WebClient(
-        token=settings.slack.bot_token.get_secret_value(), timeout=timeout,
-        **({"base_url": settings.slack.api_url} if settings.slack.api_url else {}),
-    )
+    client = WebClient(token=settings.slack.bot_token.get_secret_value(), timeout=timeout,
+                       base_url=settings.slack.api_url or WebClient.BASE_URL)
     client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2),
                                   ServerErrorRetryHandler(max_retry_count=2)])
     return client
 
 
-def backoff(attempts: int) -> float:
-    """Seconds before the next attempt after `attempts` failures: 1, 2, 4 … capped at 60."""
-    return float(min(60, 2 ** attempts))
+NOTICE_RETRY = Backoff(base=2.0, cap=60.0)
+"""A notice Slack did not take is tried again after 2, 4, 8 … at most 60 s (by its `attempts`), never dropped."""
 
 
 class Notifier:
@@ -98,6 +96,7 @@ class Notifier:
                 if self._stopping.is_set():  # hand the rest back now instead of when the leases expire
                     with session_scope(self.db) as session:
                         for rest in claimed[index:]:
+                            assert rest.id is not None  # claimed from the table
                             outbox.retry_later(session, rest.id, self.owner, 0)
                     break
                 delivered += self._deliver(message)
@@ -133,6 +132,7 @@ class Notifier:
 
     # -- one notice ------------------------------------------------------------------------------------
     def _deliver(self, message: OutboxMessage) -> bool:
+        assert message.id is not None  # claimed from the table
         with session_scope(self.db) as session:
             if not outbox.renew(session, message.id, self.owner, self.lease_seconds):
                 return False  # held past its lease while earlier notices went out; another replica has it
@@ -161,7 +161,7 @@ class Notifier:
         except Exception:  # a bug in one notice must not hold the others' leases
             log.exception("delivering %s notice %s failed", message.kind, message.key)
             with session_scope(self.db) as session:
-                outbox.retry_later(session, message.id, self.owner, backoff(message.attempts))
+                outbox.retry_later(session, message.id, self.owner, NOTICE_RETRY.delay(message.attempts))
             return False
         with session_scope(self.db) as session:
             outbox.mark_sent(session, message.id, self.owner, result_ts)
@@ -317,10 +317,11 @@ class Notifier:
         raise ConcurrentUpdate(f"could not store the message ts of {request_id}")
 
     def _failed(self, message: OutboxMessage, status: int | None, headers: Any, error: Any) -> None:
+        assert message.id is not None  # claimed from the table
         retry_after = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
         if isinstance(retry_after, list):
             retry_after = retry_after[0]
-        delay = float(retry_after) if retry_after else backoff(message.attempts)
+        delay = float(retry_after) if retry_after else NOTICE_RETRY.delay(message.attempts)
         log.warning("Slack refused %s notice %s (HTTP %s, %s); retrying in %.0f s",
                     message.kind, message.key, status, error, delay)
         if status == 429 and self.metrics is not None:

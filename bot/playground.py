@@ -66,7 +66,12 @@ def keep_running(stage: Stage, story: Story, progress: Progress) -> None:
     for line in instructions(stage):
         progress.line(line)
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(text) for text in sys.stdin], name="demo-stdin", daemon=True).start()
+
+    def read_stdin() -> None:
+        for text in sys.stdin:
+            lines.put(text)
+
+    threading.Thread(target=read_stdin, name="demo-stdin", daemon=True).start()
     story.deadline = float("inf")
     try:
         while True:

@@ -18,11 +18,14 @@ MembersOf = Callable[[str], Iterable[str]]
 
 
 class Sided(Protocol):
-    """What the rules read of a request."""
+    """What the rules read of a request (read-only: a stored request or a proposed one)."""
 
-    requester: str
-    source_account: str
-    target_account: str
+    @property
+    def requester(self) -> str: ...
+    @property
+    def source_account(self) -> str: ...
+    @property
+    def target_account(self) -> str: ...
 
 
 def no_groups(_group: str) -> Iterable[str]:

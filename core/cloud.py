@@ -1,21 +1,23 @@
 """Tencent Cloud clients per configured account: CAM, STS and DTS through the real SDK, with retries that are
 safe, client-side rate limits, an audit record for every call, and cached role sessions.
 
-Retries: every call goes through the SDK's `StandardRetryer` (bounded backoff with jitter; its loop fixed, see
-`_Retryer`), applied here around each single attempt rather than through `ClientProfile(retryer=...)`, so that
-every attempt yields its own `CloudCall` record. The SDK's retryer repeats network errors (`ClientNetworkError`, which may hide a
-success: the server applied the action, the answer was lost) and `RequestLimitExceeded` (refused, nothing
-applied). Actions that must not run twice (`NOT_REPEATABLE`: purchases, creations, starts, deletions) repeat
-only on `RequestLimitExceeded`; after a network error the step that called them reads the cloud again
-("look up, then act only if absent") when it is run again.
+Retries: every call repeats under the house policy (`core.retry.Backoff`, exponential with full jitter), applied
+here around each single attempt rather than through `ClientProfile(retryer=...)`, so that every attempt yields
+its own `CloudCall` record. Which errors repeat is the SDK's public rule (`StandardRetryer.should_retry`):
+network errors (`ClientNetworkError`, which may hide a success: the server applied the action, the answer was
+lost) and `RequestLimitExceeded` (refused, nothing applied). The SDK's own loop is not used: in
+tencentcloud-sdk-python-common 3.1.x it keeps the previous attempt's error after a success, so a network error
+followed by a success calls again until `max_attempts` and then raises the stale error. Actions that must not
+run twice (`NOT_REPEATABLE`: purchases, creations, starts, deletions) repeat only on `RequestLimitExceeded`;
+after a network error the step that called them reads the cloud again ("look up, then act only if absent")
+when it is run again.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +33,8 @@ from tencentcloud.sts.v20180813.sts_client import StsClient
 
 from core.config import AccountSettings, Credentials, Settings
 from core.policies import role_arn
-from core.ratelimit import TokenBucket
+from core.ratelimit import RateLimiter
+from core.retry import Backoff
 
 SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClient, "dts": DtsClient}
 """The SDK's service clients; calls go through their `call_json` (the SDK's own signed request path)."""
@@ -50,8 +53,8 @@ RATE_LIMITS: dict[tuple[str, str], float] = {
     ("dts", "DescribeMigrationDetail"): 2.0,
     ("dts", "DescribeMigrationCheckJob"): 2.0,
 }
-"""Calls per second per account and region: Tencent's published rates (CreateRole, AttachRolePolicy, DTS's 20/s
-per action), and for DTS's status reads a tenth of that, leaving room for people and other tools."""
+"""Calls per second per action, account and region: Tencent's published rates (CreateRole, AttachRolePolicy,
+DTS's 20/s per action), and for DTS's status reads a tenth of that, leaving room for people and other tools."""
 
 SESSION_SECONDS = 7200
 SESSION_REFRESH_MARGIN = 300.0
@@ -92,35 +95,14 @@ class RoleSession:
         return {"TmpSecretId": self.tmp_secret_id, "TmpSecretKey": self.tmp_secret_key, "TmpToken": self.token}
 
 
-class _Retryer(StandardRetryer):
-    """The SDK's StandardRetryer (same retryable codes, backoff, hook) with two changes.
+def may_repeat(error: Exception) -> bool:
+    """Whether a call that failed this way may simply run again: the SDK's rule (network errors, rate limits)."""
+    return StandardRetryer.should_retry(None, error)
 
-    - `send_request` forgets the previous attempt's error once an attempt succeeds: the SDK's own loop
-      (tencentcloud-sdk-python-common 3.1.x) keeps it, so a network error followed by a success makes it
-      call again until `max_attempts` and then raise the stale error;
-    - with `network=False` only refusals (`RequestLimitExceeded*`) are repeated, never a call that may have run.
-    """
 
-    def __init__(self, max_attempts: int, backoff_fn: Callable[[int], float], network: bool) -> None:
-        super().__init__(max_attempts=max_attempts, backoff_fn=backoff_fn)
-        self._network = network
-
-    def send_request(self, fn: Callable[[], Any]) -> Any:
-        for attempt in range(self._max_attempts):
-            try:
-                return fn()
-            except TencentCloudSDKException as error:
-                if attempt + 1 >= self._max_attempts or not self._repeatable(error):
-                    raise
-                sleep = self._backoff_fn(attempt)
-                self.on_retry(attempt, sleep, None, error)
-                time.sleep(sleep)
-        raise AssertionError("unreachable: max_attempts < 1")
-
-    def _repeatable(self, error: TencentCloudSDKException) -> bool:
-        if self._network:
-            return self.should_retry(None, error)
-        return str(error.get_code()).startswith("RequestLimitExceeded")
+def was_refused(error: Exception) -> bool:
+    """Whether the cloud refused the call before doing anything (`RequestLimitExceeded*`)."""
+    return isinstance(error, TencentCloudSDKException) and str(error.get_code()).startswith("RequestLimitExceeded")
 
 
 class Api:
@@ -131,8 +113,8 @@ class Api:
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run `action`, retrying only as its repeatability allows; raise TencentCloudSDKException on error."""
-        retryer = self._owner.retryer(repeatable=action not in NOT_REPEATABLE)
-        return retryer.send_request(lambda: self._attempt(action, params or {}))
+        retry_if = was_refused if action in NOT_REPEATABLE else may_repeat
+        return self._owner.retry.run(lambda: self._attempt(action, params or {}), retry_if, sleep=self._owner.sleep)
 
     def _attempt(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         self._owner.throttle(self.account, self.region, self.service, action)
@@ -153,17 +135,22 @@ class CloudClients:
 
     def __init__(self, settings: Settings, on_call: Callable[[CloudCall], None] | None = None, *,
                  backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
-                 timeout: float | None = None, clock: Callable[[], float] = time.time) -> None:
-        """`clock`: epoch seconds now; a test passes its own to age sessions and waits without sleeping."""
+                 timeout: float | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 rates: Mapping[tuple[str, str], float] = RATE_LIMITS) -> None:
+        """`clock`: epoch seconds now; a test passes its own to age sessions and waits without sleeping.
+        `sleep` waits between the attempts of one call (a test passes its own). `rates`: calls per second per
+        (service, action), as `RATE_LIMITS`."""
         self.settings = settings
-        self.clock = clock
+        self.clock, self.sleep = clock, sleep
         self._on_call = on_call
-        self._backoff_base, self._backoff_cap, self._max_attempts = backoff_base, backoff_cap, max_attempts
+        self.retry = Backoff(backoff_base, max(backoff_base, backoff_cap), max(1, max_attempts), jitter=1.0)
+        """Attempts of one call: up to `max_attempts`, after each failure up to `backoff_base * 2**n` s."""
         self._timeout = settings.tencentcloud.timeout_seconds if timeout is None else timeout
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str, str], Api] = {}
         self._credentials: dict[tuple[str, str], Any] = {}
-        self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
+        self.limiter = RateLimiter(rates)
         self._sessions: dict[tuple[str, str, str, str, str], RoleSession] = {}
 
     # -- clients -------------------------------------------------------------------------------------
@@ -213,25 +200,10 @@ class CloudClients:
             raise CloudConfigError(f"accounts: no account named {name!r} in app.yaml") from None
 
     # -- retries, limits, records --------------------------------------------------------------------
-    def retryer(self, repeatable: bool) -> StandardRetryer:
-        """The retryer for one call: network errors and rate limits, or rate limits only."""
-        return _Retryer(max(1, self._max_attempts), self._backoff, network=repeatable)
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, bounded by the cap."""
-        return random.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** attempt))
-
     def throttle(self, account: str, region: str, service: str, action: str) -> None:
         """Wait for the account's token for this action in this region, when a rate applies."""
-        rate_key = (service, action) if (service, action) in RATE_LIMITS else (service, "*")
-        rate = RATE_LIMITS.get(rate_key)
-        if rate is None:
-            return
         owner = account.split("/", 1)[0]  # a sub-account shares its root account's rate
-        bucket_key = (owner, region, *rate_key)
-        with self._lock:
-            bucket = self._buckets.setdefault(bucket_key, TokenBucket(rate))
-        bucket.acquire()
+        self.limiter.acquire(owner, region, service, action)
 
     def record(self, call: CloudCall) -> None:
         """Hand one call's record to the audit log / metrics callback."""

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
@@ -211,14 +212,15 @@ class Settings(_Strict):
 
 def substitute_env(value: Any, environ: dict[str, str], path: str = "") -> tuple[Any, list[str]]:
     """Replace `${VAR}` and `${VAR:-default}` in every string; return the new tree and the unset names."""
+    problems: list[str] = []
     if isinstance(value, dict):
-        out, problems = {}, []
+        out = {}
         for key, item in value.items():
             out[key], sub = substitute_env(item, environ, f"{path}.{key}" if path else str(key))
             problems += sub
         return out, problems
     if isinstance(value, list):
-        out_list, problems = [], []
+        out_list = []
         for index, item in enumerate(value):
             new, sub = substitute_env(item, environ, f"{path}[{index}]")
             out_list.append(new)
@@ -226,7 +228,6 @@ def substitute_env(value: Any, environ: dict[str, str], path: str = "") -> tuple
         return out_list, problems
     if not isinstance(value, str):
         return value, []
-    problems: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -247,7 +248,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown key"
     if error["type"] == "missing":

@@ -13,13 +13,12 @@ are handed in when the app is wired.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,10 +27,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core.cloud import CloudCall
+from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.notices import error_text, transition_notice, wait_notice
+from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, Step, StepResult
 from core.workflow import ACTIVE, State, check_transition, next_after, retry_target
 from storage import ownership, repository
@@ -49,9 +49,6 @@ WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING})
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
 """States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
-KEEP_ROLE_FOR = "keep_role_for"
-"""Fact the engine hands the revoke step when other requests still use the role: revoke only this request's
-sub-account grant, keep the role for them (handlers.revoke_access)."""
 
 
 def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]]) -> bool:
@@ -79,30 +76,22 @@ def next_state(request: MigrationRequest, result: StepResult) -> State:
     return next_after(request.state, request.executor)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for transient cloud errors: exponential with jitter, capped; FAILED after `max_attempts`."""
-
-    base: float = 2.0
-    cap: float = 300.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self.cap, self.base * 2 ** max(0, attempts - 1))
+STEP_RETRY = Backoff(base=2.0, cap=300.0, max_attempts=8, jitter=0.5)
+"""A step that hit a transient cloud error runs again after 1-2 s, 2-4 s, … at most 5 min; FAILED after 8."""
 
 
 class WorkflowEngine:
     """Moves requests through the cloud steps; one replica per request at a time (the lease)."""
 
-    def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[str, Step], clients: Any,
-                 owner: str, *, workers: int = 4, retry: RetryPolicy | None = None,
+    def __init__(self, db_engine: Engine, settings: Settings, steps: Mapping[State, Step], clients: CloudClients,
+                 owner: str, *, workers: int = 4, retry: Backoff = STEP_RETRY,
                  watched_fallback: float | None = None, wakeup: Callable[[], None] | None = None,
                  max_step_seconds: float | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         """`watched_fallback`: when a watcher runs, a waiting watched step runs again only after this many
         seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`.
         `clock` is the time leases and due times are read against (a test moves it instead of sleeping)."""
         self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self.watched_fallback = watched_fallback
         self.wakeup = wakeup
         self.clock = clock
@@ -159,7 +148,7 @@ class WorkflowEngine:
                                                      f"`{claimed.role_name}`; it revokes the access when it ends.")
         else:
             if state in REVOKING and sharers:  # the role stays for them; this request's own grant goes
-                claimed.facts = {**claimed.facts, KEEP_ROLE_FOR: sharers[0][0]}
+                claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})
             token = _step_calls.set(calls)
             try:
                 step = self.steps[state]
@@ -228,15 +217,13 @@ class WorkflowEngine:
 
     def request_owner_verify(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
         """awaiting_owner → the step after the owner's CAM steps (guided mode), as a new round."""
-        goal = State(request.facts.get("guided_next") or S.PREFLIGHT)
+        goal = State(request.facts.guided_next or S.PREFLIGHT)
         return self._decided(session, request, goal, user, new_round=True)
 
     def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
                  new_round: bool) -> MigrationRequest:
         source = request.state
-        facts = dict(request.facts)
-        if new_round:
-            facts["round"] = int(facts.get("round", 0) or 0) + 1
+        facts = request.facts.merged({"round": request.facts.round + 1}) if new_round else request.facts
         goal = check_transition(source, target)
         repository.apply(session, request, RequestChange(
             columns={"state": goal.value, "facts": facts, "attempts": 0, "next_run_at": None,
@@ -310,7 +297,7 @@ class WorkflowEngine:
         if isinstance(error, TencentCloudSDKException):
             diagnosis = diagnose(error, state.value, executor=request.executor)
             attempts = request.attempts + 1
-            if is_transient(error) and attempts < self.retry.max_attempts:
+            if is_transient(error) and not self.retry.gives_up_after(attempts):
                 delay = self.retry.delay(attempts)
                 change.columns.update(attempts=attempts, last_error=diagnosis.what[:4000],
                                       next_run_at=now + timedelta(seconds=delay))
@@ -377,6 +364,6 @@ def _fact_changes(request: MigrationRequest, facts: Mapping[str, Any]) -> dict[s
         if name in facts and facts[name] != getattr(request, name):
             changes[name] = facts[name]
     rest = {k: v for k, v in facts.items() if k not in _COLUMNS}
-    if any(request.facts.get(k) != v for k, v in rest.items()):
-        changes["facts"] = {**request.facts, **rest}
+    if any(getattr(request.facts, k, None) != v for k, v in rest.items()):
+        changes["facts"] = request.facts.merged(rest)
     return changes

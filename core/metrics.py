@@ -5,10 +5,10 @@ Each Runtime owns its own registry (tests start several in one process); `/metri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -21,7 +21,7 @@ class _RequestsByState(Collector):
     def __init__(self, count_by_state: Callable[[], Mapping[str, int] | None]) -> None:
         self._count_by_state = count_by_state
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         counts = self._count_by_state()
         yield GaugeMetricFamily("dtsbot_database_up", "1 when the database answered this scrape",
                                 value=0 if counts is None else 1)

@@ -48,7 +48,7 @@ _ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAIL
 
 def notice_key(request: MigrationRequest, state: str, event: str) -> str:
     """The outbox key of one notice; unique per request, state, event and round."""
-    round_ = int(request.facts.get("round", 0) or 0)
+    round_ = request.facts.round
     return f"{request.id}:{state}:{event}" + (f":{round_}" if round_ else "")
 
 

@@ -121,5 +121,5 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             executor=request.executor,
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
-        role_found=(getattr(request, "facts", None) or {}).get("role_plan"),
+        role_found=request.facts.role_plan if hasattr(request, "facts") else None,
     )

@@ -1,6 +1,6 @@
-"""Rate limits. Client-side: a small thread-safe token bucket per (account, API), so the bot stays within
-Tencent Cloud's published rates (CAM CreateRole 2/s, AttachRolePolicy 3/s, DTS 20/s per account) instead of
-learning them from `RequestLimitExceeded`. Server-side: a sliding window per key, for how many new requests
+"""Rate limits. Client-side: one thread-safe token bucket per (account, region, action) (`RateLimiter`), so the
+bot stays within Tencent Cloud's published rates (CAM CreateRole 2/s, AttachRolePolicy 3/s, DTS 20/s per
+action) instead of learning them from `RequestLimitExceeded`; every cloud call takes its token there, once. Server-side: a sliding window per key, for how many new requests
 people may open (core/admission.py).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 class TokenBucket:
@@ -37,6 +37,38 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+
+class RateLimiter:
+    """One `TokenBucket` per (account, region, service, action), at the rate `rates` gives the action.
+
+    `rates` maps (service, action) to calls per second; (service, "*") is the rate of the service's other
+    actions; an action with neither is not limited. Each action has its own bucket, as Tencent counts them,
+    with no burst: calls are spaced by 1/rate, so no second ever holds more than `rate` of them.
+    """
+
+    def __init__(self, rates: Mapping[tuple[str, str], float], clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rates = dict(rates)
+        self._clock, self._sleep = clock, sleep
+        self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def rate(self, service: str, action: str) -> float | None:
+        """Calls per second allowed for this action (per account and region); None: not limited."""
+        return self.rates.get((service, action), self.rates.get((service, "*")))
+
+    def acquire(self, account: str, region: str, service: str, action: str) -> float:
+        """Take the action's token for this account and region, waiting if needed; return the wait (seconds)."""
+        rate = self.rate(service, action)
+        if rate is None:
+            return 0.0
+        key = (account, region, service, action)
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(rate, burst=1.0, clock=self._clock, sleep=self._sleep)
+        return bucket.acquire()
 
 
 class SlidingWindow:

@@ -35,6 +35,7 @@ from core.workflow import (
 )
 from storage import outbox, repository
 from storage.db import session_scope
+from storage.facts import Facts
 from storage.models import MigrationRequest, utcnow
 from storage.repository import ConcurrentUpdate
 
@@ -183,7 +184,7 @@ class MigrationRequests:
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
         if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
-            values["facts"] = self._role_plan(values, {})
+            values["facts"] = self._role_plan(values, Facts())
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
         with session_scope(self.db) as session:
@@ -205,7 +206,7 @@ class MigrationRequests:
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
         """The requester changes the request before both sides approved; earlier approvals become void."""
         values = self.columns(fields)
-        current, role_plan = self.get(request_id), {}
+        current, role_plan = self.get(request_id), Facts()
         if current is not None:  # read CAM before the row lock, never under it
             values["external_id"] = values["external_id"] or current.external_id
             values["role_name"] = values["role_name"] or default_role_name(current.id)
@@ -235,12 +236,12 @@ class MigrationRequests:
                     user=user)
         return Decision(True, f"{request.id} updated; approvals start again.", request, changed=True)
 
-    def _role_plan(self, values: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    def _role_plan(self, values: Mapping[str, Any], facts: Facts) -> Facts:
         """`facts` with `role_plan`: what CAM says about the named role now (unchanged without a reader)."""
         if self.inspect_role is None:
-            return dict(facts)
+            return facts
         probe = MigrationRequest(**{k: v for k, v in values.items() if k != "facts"}, id="", requester="")
-        return {**facts, "role_plan": self.inspect_role(probe)}
+        return facts.merged({"role_plan": self.inspect_role(probe)})
 
     def may_edit(self, request_id: str, user: str) -> Decision:
         """Whether `user` may open the edit form now (refusals audited)."""
@@ -384,7 +385,7 @@ class MigrationRequests:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, "No such request.")
-            side = request.facts.get("guided_side") or "source"
+            side = request.facts.guided_side or "source"
             account = approvals.side_account(self.settings, request, side)
             why = refusal(self.settings, guided_action(side), request, user, members_of)
             if why:
@@ -397,7 +398,7 @@ class MigrationRequests:
             if decide is not None:
                 decide(session, request, user)
             else:
-                goal = State(request.facts.get("guided_next") or State.PREFLIGHT)
+                goal = State(request.facts.guided_next or State.PREFLIGHT)
                 _transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action="guided_verify")
             _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
@@ -426,7 +427,7 @@ class MigrationRequests:
                 return self._refuse(session, request.id, user, action,
                                     f"{request.id} is {request.state}; it can no longer be {action}ed.", request)
             text = texts[goal]
-            changes = {"facts": {**request.facts, **facts}} if facts else {}
+            changes = {"facts": request.facts.merged(facts)} if facts else {}
             _transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
@@ -434,7 +435,7 @@ class MigrationRequests:
         done = goal in (State.CANCELLED, State.REJECTED)
         return Decision(True, f"{request.id} {goal}." if done else f"{request.id}: {text}", request, changed=True)
 
-    def _refuse(self, session: Session, request_id: str, user: str, action: str, why: str,
+    def _refuse(self, session: Session, request_id: str | None, user: str, action: str, why: str,
                 request: MigrationRequest | None) -> Decision:
         """Audit a refused decision; the transaction then commits only that entry."""
         repository.audit(session, "request", "refused", request_id if request else None, actor=user,

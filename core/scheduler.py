@@ -21,10 +21,13 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from core.cloud import CloudClients
 from core.config import Settings
-from core.engine import RetryPolicy, WorkflowEngine
+from core.engine import STEP_RETRY, WorkflowEngine
+from core.retry import Backoff
 from core.steps import Step
 from core.watcher import StatusWatcher
+from core.workflow import State
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +40,11 @@ class Scheduler:
     """Drives the workflow engine, the DTS watcher, the notifier, the expiry sweep and the reminders of one
     replica."""
 
-    def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[str, Step], clients: Any,
+    def __init__(self, settings: Settings, db_engine: Engine, steps: Mapping[State, Step], clients: CloudClients,
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
                  remind: Callable[[], Any] | None = None,
-                 workers: int = 4, retry: RetryPolicy | None = None, watched_fallback: float = 300.0,
-                 watch_rate: float | None = None, on_cycle: Callable[[float], None] | None = None,
+                 workers: int = 4, retry: Backoff = STEP_RETRY, watched_fallback: float = 300.0,
+                 on_cycle: Callable[[float], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
         """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
         cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed
@@ -51,8 +54,7 @@ class Scheduler:
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
                                      watched_fallback=watched_fallback, wakeup=self._wake,
                                      max_step_seconds=max_step_seconds)
-        watcher_options = {} if watch_rate is None else {"rate": watch_rate}
-        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, **watcher_options)
+        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake)
         self._notify, self._expire, self._remind, self._on_cycle = notify, expire, remind, on_cycle
         self._kicked = threading.Event()
         self.last_tick: float | None = None

@@ -50,7 +50,8 @@ class Owned:
 
 @dataclass(frozen=True)
 class StepResult:
-    """Outcome of one run of a step; `facts` are merged into the request (e.g. job_id, progress)."""
+    """Outcome of one run of a step; `facts` are merged into the request: job_id and progress into their
+    columns, every other key one of `storage.facts.Facts` (an unknown key fails the write)."""
 
     outcome: Outcome
     facts: dict[str, Any] = field(default_factory=dict)

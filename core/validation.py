@@ -23,8 +23,8 @@ import difflib
 import re
 import shlex
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from core import db_kinds
 
@@ -337,10 +337,10 @@ def validate_request(
         if name not in FIELDS:
             errors[shown(name)] = f"{named(name)}: unknown field; allowed: {', '.join(FIELDS)}"
     for name in REQUIRED:
-        if not fields.get(name, "").strip():
+        if not (fields.get(name) or "").strip():
             errors[name] = f"{name}: required, {_REQUIRED_HINTS[name]}"
 
-    def run(field: str, fn, *args) -> None:
+    def run(field: str, fn: Callable[..., Any], *args: Any) -> None:
         if field in errors:  # already reported as missing
             return
         try:

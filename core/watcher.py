@@ -7,8 +7,9 @@ tasks by the bot's tag and makes due only the requests whose task status differs
 their own notices); their steps then read the details. The filter is `TagKey` = `dtsbot-request` with
 `TagValue` = the watched request ids, 100 per call (the API's TagValue is an optional list, so a TagKey-only
 filter would work too, but it would also list every finished task the bot ever tagged). Each Describe action
-stays at ≤ 2 calls/s per account and region (a tenth of DTS's 20/s), and a `RequestLimitExceeded` pauses that
-account and region with doubling backoff.
+stays at ≤ 2 calls/s per account and region (a tenth of DTS's 20/s; the cloud clients' one rate limiter,
+core.cloud.RATE_LIMITS), and a `RequestLimitExceeded` pauses that account and region with doubling backoff
+(`PAUSE`).
 
 A cycle over 5,000 tasks in one account and region takes 25 s of listing at 2 calls/s, so each batch of 100 is
 acted on as soon as it is listed (its changed requests made due, `on_change` called) rather than after the
@@ -20,20 +21,20 @@ a changed request's row just before making it due.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, or_, update
+from sqlalchemy import CursorResult, Row, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import col
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+from core.cloud import Api, CloudClients
 from core.engine import WATCHED
-from core.ratelimit import TokenBucket
+from core.retry import Backoff
 from storage.db import session_scope
 from storage.models import MigrationRequest, utcnow
 
@@ -41,9 +42,10 @@ log = logging.getLogger(__name__)
 
 TAG_KEY = "dtsbot-request"
 BATCH = 100  # DescribeMigrationJobs' Limit maximum; also the TagValue ids sent per call
-DESCRIBE_RATE = 2.0  # calls per second per Describe action, account and region
 ABSENT = "absent"  # the status recorded for a task the listing no longer shows
 _WATCHED_STATES = sorted(s.value for s in WATCHED)
+PAUSE = Backoff(base=1.0, cap=60.0)
+"""How long an account and region is left alone after its n-th rate-limited cycle in a row: 1, 2, 4 … 60 s."""
 
 
 @dataclass
@@ -59,15 +61,13 @@ class CycleReport:
 class StatusWatcher:
     """Lists watched DTS tasks in batches and makes due the requests whose task status changed."""
 
-    def __init__(self, db_engine: Engine, clients: Any, *, rate: float = DESCRIBE_RATE,
-                 on_change: Callable[[], None] | None = None, backoff_cap: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """`clock` (monotonic seconds) times the rate-limit pauses; a test moves it instead of sleeping."""
-        self.db, self.clients, self.rate, self.on_change = db_engine, clients, rate, on_change
-        self.backoff_cap, self.clock = backoff_cap, clock
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
-        self._paused: dict[tuple[str, str], tuple[float, float]] = {}  # group -> (until, last delay)
-        self._lock = threading.Lock()
+    def __init__(self, db_engine: Engine, clients: CloudClients, *, on_change: Callable[[], None] | None = None,
+                 pause: Backoff = PAUSE, clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` (monotonic seconds) times the rate-limit pauses; a test moves it instead of sleeping.
+        The calls' own rate is the cloud clients' (`CloudClients(rates=...)`)."""
+        self.db, self.clients, self.on_change = db_engine, clients, on_change
+        self.pause, self.clock = pause, clock
+        self._paused: dict[tuple[str, str], tuple[float, int]] = {}  # group -> (until, pauses in a row)
 
     def cycle(self) -> CycleReport:
         """One pass over every watched request; calls `on_change` after each batch that made some due."""
@@ -77,7 +77,7 @@ class StatusWatcher:
             groups[(row.target_account, row.target_region)].append(row)
             report.watched += 1
         for group, rows in groups.items():
-            if self._paused.get(group, (0.0, 0.0))[0] > self.clock():
+            if self._paused.get(group, (0.0, 0))[0] > self.clock():
                 report.throttled.append(group)
                 continue
             self._watch_group(group, rows, report)
@@ -88,8 +88,8 @@ class StatusWatcher:
         recorded = col(MigrationRequest.facts)["watched_status"].as_string().label("watched_status")
         with session_scope(self.db) as session:
             return session.execute(
-                select(MigrationRequest.id, MigrationRequest.job_id, MigrationRequest.target_account,
-                       MigrationRequest.target_region, recorded)
+                select(col(MigrationRequest.id), col(MigrationRequest.job_id), col(MigrationRequest.target_account),
+                       col(MigrationRequest.target_region), recorded)
                 .where(col(MigrationRequest.state).in_(_WATCHED_STATES), col(MigrationRequest.job_id).is_not(None))
                 .order_by(col(MigrationRequest.id))
             ).all()
@@ -116,13 +116,11 @@ class StatusWatcher:
             return
         self._paused.pop(group, None)
 
-    def _list(self, api: Any, request_ids: list[str], report: CycleReport) -> dict[str, str]:
+    def _list(self, api: Api, request_ids: list[str], report: CycleReport) -> dict[str, str]:
         """Job id -> Status of the tasks tagged with these (at most 100) request ids, every page of them."""
-        account, region = api.account, api.region
         statuses: dict[str, str] = {}
         offset, total = 0, None
         while total is None or offset < total:
-            self._bucket(account, region, "DescribeMigrationJobs").acquire()
             report.calls["DescribeMigrationJobs"] += 1
             body = api.call("DescribeMigrationJobs", {
                 "TagFilters": [{"TagKey": TAG_KEY, "TagValue": request_ids}], "Offset": offset, "Limit": BATCH})
@@ -134,9 +132,9 @@ class StatusWatcher:
         return statuses
 
     def _pause(self, group: tuple[str, str]) -> None:
-        last = self._paused.get(group, (0.0, 0.5))[1]
-        delay = min(self.backoff_cap, last * 2)
-        self._paused[group] = (self.clock() + delay, delay)
+        times = self._paused.get(group, (0.0, 0))[1] + 1
+        delay = self.pause.delay(times)
+        self._paused[group] = (self.clock() + delay, times)
         log.warning("DTS rate limit for %s/%s: pausing the watch for %.1f s", *group, delay)
 
     def _mark_changed(self, rows: list[Row[Any]], statuses: dict[str, str]) -> list[str]:
@@ -151,27 +149,21 @@ class StatusWatcher:
         now, done = utcnow(), []
         with session_scope(self.db) as session:
             fresh = session.execute(
-                select(MigrationRequest.id, MigrationRequest.job_id, MigrationRequest.version, MigrationRequest.facts)
+                select(col(MigrationRequest.id), col(MigrationRequest.job_id), col(MigrationRequest.version),
+                       col(MigrationRequest.facts))
                 .where(col(MigrationRequest.id).in_(suspects), col(MigrationRequest.state).in_(_WATCHED_STATES))
             ).all()
             for row in fresh:
                 status = statuses.get(row.job_id or "", ABSENT)
-                if row.facts.get("watched_status") == status:
+                if row.facts.watched_status == status:
                     continue
-                written = session.execute(
+                written = cast("CursorResult[Any]", session.execute(
                     update(MigrationRequest)
                     .where(col(MigrationRequest.id) == row.id, col(MigrationRequest.version) == row.version,
                            or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) <= now))
-                    .values(facts={**row.facts, "watched_status": status}, next_run_at=now, updated_at=now,
+                    .values(facts=row.facts.merged({"watched_status": status}), next_run_at=now, updated_at=now,
                             version=MigrationRequest.version + 1)
-                )
+                ))
                 if written.rowcount == 1:  # else its step runs right now; the next cycle sees the change again
                     done.append(row.id)
         return sorted(done)
-
-    def _bucket(self, account: str, region: str, action: str) -> TokenBucket:
-        key = (account, region, action)
-        with self._lock:
-            if key not in self._buckets:
-                self._buckets[key] = TokenBucket(self.rate, burst=1.0)
-            return self._buckets[key]

@@ -81,7 +81,7 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
 
 def credentials_expired(request: MigrationRequest, clients: CloudClients) -> bool:
     """Whether the temporary credentials last given to DTS are older than their life allows (less the margin)."""
-    issued = request.facts.get("credentials_issued_at")
+    issued = request.facts.credentials_issued_at
     return issued is not None and clients.clock() - float(issued) > SESSION_SECONDS - CREDENTIALS_MARGIN
 
 

@@ -42,7 +42,7 @@ def grant_subaccount(request: MigrationRequest, clients: CloudClients) -> StepRe
             policy_id = find_custom_policy(cam, name)
             if policy_id is None:
                 raise
-    owner = request.id
+    owner: str | None = request.id
     if not created:
         existing = cam.call("GetPolicy", {"PolicyId": policy_id})
         owner = policies.tagged_owner(existing.get("Tags"))

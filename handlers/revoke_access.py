@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from core import policies
 from core.cloud import CloudClients
-from core.engine import KEEP_ROLE_FOR
 from core.steps import Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
 from handlers.step import cloud_step, target_dts
@@ -21,8 +20,8 @@ STEP = "revoke_access"
 def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
     if clients.settings.account(request.source_account).access == "guided":
         return None, []  # its owner made the role by hand and deletes it (handlers/guided.py)
-    if request.facts.get(KEEP_ROLE_FOR):  # the engine: other requests still use the role
-        return (f"role `{request.role_name}` kept: request {request.facts[KEEP_ROLE_FOR]} still uses it and "
+    if request.facts.keep_role_for:  # the engine: other requests still use the role
+        return (f"role `{request.role_name}` kept: request {request.facts.keep_role_for} still uses it and "
                 "revokes it when it ends"), []
     cam = clients.cam(request.source_account)
     role = get_role(cam, request.role_name)
@@ -34,7 +33,7 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str 
     if owner is None:
         return (f"role `{request.role_name}` {where} left as it is (not made by dtsbot: it still trusts "
                 f"{request.target_account} root until its owner changes it)"), []
-    if owner != request.id and not request.facts.get("role_used"):
+    if owner != request.id and not request.facts.role_used:
         return f"role `{request.role_name}` {where} left to request {owner} (this request did not use it)", []
     attached = attached_role_policies(cam, request.role_name)
     for policy_id in attached.values():

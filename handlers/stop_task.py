@@ -57,7 +57,7 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if decision is Decision.WAIT:
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS)
     if status in NOT_STARTED:  # not started yet, or a start that does not show yet: watch it a while first
-        first_seen = float(request.facts.get("not_started_since") or clients.clock())
+        first_seen = request.facts.not_started_since or clients.clock()
         if clients.clock() - first_seen < START_GRACE_SECONDS:
             return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={
                 "job_id": job_id, "dts_status": status, "not_started_since": first_seen})

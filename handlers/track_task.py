@@ -83,7 +83,7 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if found.decision is D.DONE:
         return StepResult(Outcome.DONE, next_state="revoking_access", facts={**facts, "progress": 100},
                           notice=f"DTS task `{job_id}` *succeeded*.")
-    changed = status != request.facts.get("dts_status")
+    changed = status != request.facts.dts_status
     progress = step_progress(detail)
     if found.decision in ATTENTION:
         return _attention(request, clients, job_id, status, found, facts, progress, changed)
@@ -101,11 +101,11 @@ def _attention(request: MigrationRequest, clients: CloudClients, job_id: str, st
     sentence = found.say(job_id, status)
     now = clients.clock()
     recoverable = found.decision is D.RECOVERABLE
-    since = request.facts.get("attention_since") if recoverable else None
+    since = request.facts.attention_since if recoverable else None
     if recoverable and since is None:
         since = now
-    same_episode = since is not None and since == request.facts.get("attention_since")
-    alerted = bool(request.facts.get("attention_alerted")) and same_episode
+    same_episode = since is not None and since == request.facts.attention_since
+    alerted = bool(request.facts.attention_alerted) and same_episode
     notice = f"{sentence} Progress {progress}%." if changed else None
     limit = clients.settings.scheduler.recoverable_alert_minutes
     if recoverable and not alerted and since is not None and now - float(since) >= limit * 60:

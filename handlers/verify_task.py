@@ -125,7 +125,7 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     check = dts.call("DescribeMigrationCheckJob", {"JobId": job_id})
     status, flag = str(check.get("Status") or ""), str(check.get("CheckFlag") or NO_FLAG)
     found = CHECK.get((status, flag), UNLISTED_CHECK)
-    again = found.decision is D.CHECK_FAILED and request.facts.get("check_reported")
+    again = found.decision is D.CHECK_FAILED and request.facts.check_reported
     if status == "notStarted" or again:
         facts: dict[str, Any] = {"check_reported": False}
         renewed = credentials_expired(request, clients)

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.facts import Facts, FactsJSON
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, the one clock every row uses."""
@@ -55,8 +57,8 @@ class MigrationRequest(SQLModel, table=True):
     progress: int | None = None
     failed_step: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, max_length=4000)
-    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    """Step outputs needed later (custom policy id, check results); never secrets."""
+    facts: Facts = Field(default_factory=Facts, sa_column=Column(FactsJSON, nullable=False))
+    """Step outputs needed later (custom policy id, check results); never secrets. Every key: storage/facts.py."""
 
     next_run_at: datetime | None = Field(default=None, index=True)
     lease_owner: str | None = Field(default=None, max_length=64)
@@ -65,6 +67,10 @@ class MigrationRequest(SQLModel, table=True):
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A mapping given as `facts` (a new row, a test) becomes `Facts` at once, as a loaded row's are."""
+        super().__setattr__(name, Facts.of(value) if name == "facts" else value)
 
 
 class Approval(SQLModel, table=True):

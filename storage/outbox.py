@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.facts import Facts
 from storage.models import MigrationRequest, OutboxMessage, utcnow
 
 KINDS = ("request", "thread", "refresh", "private", "direct")
@@ -68,16 +69,16 @@ def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dic
 def snapshot(request: MigrationRequest) -> dict[str, Any]:
     """What the request message shows of `request` now (columns and facts it renders)."""
     return {**{name: getattr(request, name) for name in SNAPSHOT_COLUMNS},
-            "facts": {name: request.facts[name] for name in SNAPSHOT_FACTS if name in request.facts}}
+            "facts": {name: value for name, value in request.facts.stored().items() if name in SNAPSHOT_FACTS}}
 
 
 def as_shown(request: MigrationRequest, shown: dict[str, Any] | None) -> MigrationRequest:
     """A detached copy of `request` with a snapshot's columns and facts (the request itself when None)."""
     if shown is None:
         return request
-    facts = {k: v for k, v in request.facts.items() if k not in SNAPSHOT_FACTS} | shown.get("facts", {})
+    facts = {k: v for k, v in request.facts.stored().items() if k not in SNAPSHOT_FACTS} | shown.get("facts", {})
     columns = {name: shown[name] for name in SNAPSHOT_COLUMNS if name in shown}
-    return MigrationRequest.model_validate({**request.model_dump(), **columns, "facts": facts})
+    return MigrationRequest.model_validate({**request.model_dump(), **columns, "facts": Facts.of(facts)})
 
 
 def shown_snapshot(session: Session, request_id: str, delivered: int | None = None) -> dict[str, Any] | None:
@@ -95,8 +96,8 @@ def shown_snapshot(session: Session, request_id: str, delivered: int | None = No
     shown = session.exec(  # the delivered thread notices before it, and the request message (being) posted
         select(OutboxMessage.payload).where(
             OutboxMessage.request_id == request_id, col(OutboxMessage.id) < unsent,
-            or_(OutboxMessage.kind == "request", OutboxMessage.id == delivered,
-                (OutboxMessage.kind == "thread") & col(OutboxMessage.sent_at).is_not(None)))
+            or_(col(OutboxMessage.kind) == "request", col(OutboxMessage.id) == delivered,
+                and_(col(OutboxMessage.kind) == "thread", col(OutboxMessage.sent_at).is_not(None))))
         .order_by(col(OutboxMessage.id).desc())
     ).all()
     return next((payload[SNAPSHOT] for payload in shown if SNAPSHOT in payload), None)
@@ -154,11 +155,11 @@ def claim_pending(
 
 def renew(session: Session, message_id: int, owner: str, lease_seconds: float) -> bool:
     """Extend `owner`'s lease on one notice before delivering it; False if another replica has claimed it."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
-    )
+    ))
     return result.rowcount == 1
 
 
@@ -200,11 +201,11 @@ def notice_in_flight(session: Session, request_id: str, now: datetime | None = N
 
 def mark_sent(session: Session, message_id: int, owner: str, result_ts: str | None = None) -> bool:
     """Record delivery; False if the lease had passed to another replica meanwhile."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.lease_owner) == owner)
         .values(sent_at=utcnow(), result_ts=result_ts, lease_owner=None, lease_until=None)
-    )
+    ))
     return result.rowcount == 1
 
 

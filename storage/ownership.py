@@ -70,7 +70,7 @@ def role_users(session: Session, account_uin: str, role_name: str, states: Itera
                excluding: str) -> list[str]:
     """Other requests, in one of `states`, that use the role and have not let it go."""
     return list(session.exec(
-        select(CloudOwnership.request_id).join(MigrationRequest, MigrationRequest.id == CloudOwnership.request_id)
+        select(CloudOwnership.request_id).join(MigrationRequest, col(MigrationRequest.id) == col(CloudOwnership.request_id))
         .where(CloudOwnership.relation == "uses", CloudOwnership.kind == "role",
                CloudOwnership.account_uin == account_uin, CloudOwnership.name == role_name,
                col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,

@@ -24,8 +24,8 @@ def probe(url: str, timeout: float) -> str | None:
         else:
             conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
             with psycopg.connect(conninfo, connect_timeout=max(1, int(timeout)),
-                                 options=f"-c statement_timeout={int(timeout * 1000)}") as db:
-                db.execute("SELECT 1")
+                                 options=f"-c statement_timeout={int(timeout * 1000)}") as pg:
+                pg.execute("SELECT 1")
     except (sqlite3.Error, psycopg.Error, OSError) as error:
         return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"[:200]
     return None

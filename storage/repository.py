@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -93,8 +93,8 @@ def apply(session: Session, request: MigrationRequest, change: RequestChange) ->
     if change.lease_owner is not None:
         where.append(col(MigrationRequest.lease_owner) == change.lease_owner)
         values.update(lease_owner=None, lease_until=None)
-    result = session.execute(
-        update(MigrationRequest).where(*where).values(version=MigrationRequest.version + 1, **values))
+    result = cast("CursorResult[Any]", session.execute(
+        update(MigrationRequest).where(*where).values(version=MigrationRequest.version + 1, **values)))
     if result.rowcount != 1:
         raise ConcurrentUpdate(f"request {request.id} changed since version {request.version}")
     session.expire(request)  # the notices' snapshots read the row as this change left it
@@ -171,10 +171,10 @@ def claim_due(
 
 def release(session: Session, request: MigrationRequest, owner: str, next_run_at: datetime | None) -> bool:
     """Give a lease back and say when the request is next due; False if `owner` had lost the lease meanwhile."""
-    result = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         update(MigrationRequest)
         .where(col(MigrationRequest.id) == request.id, col(MigrationRequest.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None, next_run_at=next_run_at, version=MigrationRequest.version + 1,
                 updated_at=utcnow())
-    )
+    ))
     return result.rowcount == 1

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self, TypeVar
+from typing import Any, BinaryIO, Self, TypeVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.slack.faults import Faults
@@ -85,6 +85,7 @@ class SlackEmulator:
         if self._server is None:
             raise RuntimeError("the emulator is not running")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server: (host, port)
         return f"http://{host}:{port}"
 
     @property
@@ -263,7 +264,8 @@ def _handler_for(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path.startswith(LINK_PATH):
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                emulator.socket_mode.serve(self.path, headers, self.connection, self.rfile, self.wfile)
+                emulator.socket_mode.serve(self.path, headers, self.connection,  # the socket's binary streams
+                                           cast(BinaryIO, self.rfile), cast(BinaryIO, self.wfile))
                 self.close_connection = True
                 return
             self._dispatch("GET")

@@ -77,7 +77,7 @@ class ScriptedSteps:
         self._lock = threading.Lock()
         self.behaviours: dict[str, Behaviour] = {state: done for state in STATES}
         self.behaviours["authorizing_source"] = uses_role
-        self.behaviours["creating_task"] = lambda r, n: StepResult(Outcome.DONE, facts={"task_name": f"t-{r.id}"})
+        self.behaviours["creating_task"] = lambda r, n: StepResult(Outcome.DONE, facts={"job_id": f"dts-{r.id}"})
         self.behaviours["running"] = running_once_then_done
         self.behaviours.update(behaviours)
 

@@ -12,15 +12,16 @@ from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.config import Settings
-from core.engine import RetryPolicy, WorkflowEngine
+from core.engine import WorkflowEngine
 from core.requests import MigrationRequests
+from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, StepResult
 from sandbox.waiting import budget
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
 
-FAST_RETRY = RetryPolicy(base=0.01, cap=0.05, max_attempts=3)
+FAST_RETRY = Backoff(base=0.01, cap=0.05, max_attempts=3, jitter=0.5)
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def test_approved_request_runs_every_step_once_to_succeeded(engine, make_engine,
     drive(make_engine(steps), engine, rid, "succeeded")
 
     request = load(engine, rid)
-    assert request.progress == 100 and request.facts["task_name"] == f"t-{rid}"
-    assert request.facts["lag_seconds"] == 3 and request.lease_owner is None and request.attempts == 0
+    assert request.progress == 100 and request.job_id == f"dts-{rid}"
+    assert request.facts.lag_seconds == 3 and request.lease_owner is None and request.attempts == 0
     ran = {state for (r, state) in steps.runs if r == rid}
     assert "granting_subaccount" not in ran and "completing" not in ran  # root executor, full migration
     assert all(count == 1 for (r, state), count in steps.runs.items() if state != "running")
@@ -94,7 +95,7 @@ def test_transient_error_backs_off_then_succeeds(engine, make_engine):
 
     steps = ScriptedSteps(preflight=limited)
     [rid] = add_approved(engine)
-    workflow = make_engine(steps, retry=RetryPolicy(base=0.2, cap=1.0, max_attempts=5))
+    workflow = make_engine(steps, retry=Backoff(base=0.2, cap=1.0, max_attempts=5, jitter=0.5))
     drive(workflow, engine, rid, "preflight")
     while steps.runs[(rid, "preflight")] == 0:
         workflow.tick()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from engineflow import FIELDS, fast_settings, load
 
-from core.cloud import CloudClients
+from core.cloud import RATE_LIMITS, CloudClients
 from core.watcher import StatusWatcher
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.models import dts_backend
@@ -59,9 +59,10 @@ def is_due(db, rid: str) -> bool:
 
 def watcher_for(sandbox, db, wakes: list[int] | None = None, clock: Callable[[], float] = time.monotonic
                 ) -> StatusWatcher:
-    clients = CloudClients(fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint}), backoff_base=0.01, timeout=5)
+    clients = CloudClients(fast_settings({"TENCENTCLOUD_ENDPOINT": sandbox.endpoint}), backoff_base=0.01, timeout=5,
+                           rates={**RATE_LIMITS, ("dts", "DescribeMigrationJobs"): 100.0})
     on_change = None if wakes is None else (lambda: wakes.append(1))
-    return StatusWatcher(db, clients, rate=100.0, on_change=on_change, clock=clock)
+    return StatusWatcher(db, clients, on_change=on_change, clock=clock)
 
 
 def test_a_change_on_the_first_page_is_made_due_before_the_second_page_is_listed(engine, sandbox):
@@ -80,8 +81,8 @@ def test_a_change_on_the_first_page_is_made_due_before_the_second_page_is_listed
     assert seen_at_second_page == [(True, False, 1)]  # the first batch acted on, and the tick woken, at once
     assert report.calls == {"DescribeMigrationJobs": 2} and report.watched == 150
     assert report.changed == [first, later] and len(wakes) == 2
-    assert load(engine, first).facts["watched_status"] == "readyComplete"
-    assert load(engine, first).facts["dts_status"] == "running"  # the step's own record is left to the step
+    assert load(engine, first).facts.watched_status == "readyComplete"
+    assert load(engine, first).facts.dts_status == "running"  # the step's own record is left to the step
     assert not is_due(engine, ids[1]) and not is_due(engine, ids[149])
     batches = [r.params["TagFilters"][0]["TagValue"] for r in sandbox.calls.of("DescribeMigrationJobs")]
     assert batches == [ids[:100], ids[100:]]
@@ -95,7 +96,7 @@ def test_a_leased_request_is_left_to_the_next_cycle_and_a_change_is_acted_on_onc
     watcher = watcher_for(sandbox, engine)
 
     assert watcher.cycle().changed == []
-    assert load(engine, rid).facts["watched_status"] == "running" and not is_due(engine, rid)
+    assert load(engine, rid).facts.watched_status == "running" and not is_due(engine, rid)
     with session_scope(engine) as session:
         session.get(MigrationRequest, rid).lease_until = None
     assert watcher.cycle().changed == [rid] and is_due(engine, rid)
@@ -110,7 +111,7 @@ def test_a_task_no_longer_listed_is_recorded_absent(engine, sandbox):
         backend.set_tags(backend.jobs[load(engine, rid).job_id], {})  # someone removed the bot's tag
 
     assert watcher_for(sandbox, engine).cycle().changed == [rid]
-    assert load(engine, rid).facts["watched_status"] == "absent" and is_due(engine, rid)
+    assert load(engine, rid).facts.watched_status == "absent" and is_due(engine, rid)
 
 
 def test_rate_limited_listing_pauses_the_account_and_region(engine, sandbox):

@@ -27,7 +27,7 @@ def apply(request: MigrationRequest, result: StepResult) -> None:
         request.job_id = facts.pop("job_id")
     if "progress" in facts:
         request.progress = facts.pop("progress")
-    request.facts = {**request.facts, **facts}
+    request.facts = request.facts.merged(facts)
 
 
 def run_flow(request: MigrationRequest, clients: CloudClients, until: str = "running",

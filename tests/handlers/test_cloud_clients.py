@@ -6,7 +6,8 @@ import pytest
 from stepflow import run_flow
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core.ratelimit import TokenBucket
+from core.cloud import CloudClients
+from core.ratelimit import RateLimiter, TokenBucket
 from handlers import authorize_source
 from handlers.step import role_session
 
@@ -56,4 +57,39 @@ def test_token_bucket_spaces_calls_beyond_the_burst():
     assert [bucket.acquire() for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
     now[0] = 10.0
     assert bucket.acquire() == 0.0
+    assert slept == [0.5, 1.0]
+
+
+def test_a_dropped_answer_then_a_success_returns_the_success_after_one_backoff(sandbox, settings, calls):
+    # the SDK's own loop (3.1.x) would call a third time and raise the stale network error
+    slept: list[float] = []
+    clients = CloudClients(settings, calls.append, backoff_base=0.5, timeout=5, sleep=slept.append)
+    sandbox.faults.add("DescribeMigrationJobs", "drop", count=1)
+    body = clients.dts("analytics", "ap-guangzhou").call("DescribeMigrationJobs", {"Limit": 10})
+    assert body["TotalCount"] == 0 and len(sandbox.calls.of("DescribeMigrationJobs")) == 2
+    assert [(c.outcome, c.error_code) for c in calls] == [("error", "ClientNetworkError"), ("ok", None)]
+    assert len(slept) == 1 and 0.0 <= slept[0] <= 0.5  # full jitter below the first step of the backoff
+
+
+def test_a_purchase_is_not_repeated_after_a_dropped_answer(sandbox, settings, calls):
+    slept: list[float] = []
+    clients = CloudClients(settings, calls.append, timeout=5, sleep=slept.append)
+    sandbox.faults.add("CreateRole", "drop", count=1)
+    with pytest.raises(TencentCloudSDKException) as lost:
+        clients.cam("shop-prod").call("CreateRole", {"RoleName": "x", "PolicyDocument": "{}"})
+    assert lost.value.get_code() == "ClientNetworkError" and slept == [] and len(calls) == 1
+
+
+def test_rate_limits_are_one_bucket_per_account_region_and_action():
+    now = [0.0]
+    slept: list[float] = []
+    limiter = RateLimiter({("dts", "*"): 20.0, ("dts", "DescribeMigrationJobs"): 2.0}, clock=lambda: now[0],
+                          sleep=slept.append)
+    waits = [limiter.acquire("analytics", "ap-guangzhou", "dts", "DescribeMigrationJobs") for _ in range(3)]
+    assert waits == [0.0, 0.5, 1.0]  # 2/s, spaced: never more than two in a second
+    assert limiter.acquire("analytics", "ap-shanghai", "dts", "DescribeMigrationJobs") == 0.0  # other region
+    assert limiter.acquire("shop-prod", "ap-guangzhou", "dts", "DescribeMigrationJobs") == 0.0  # other account
+    assert limiter.acquire("analytics", "ap-guangzhou", "dts", "StartMigrateJob") == 0.0  # other action, 20/s
+    assert limiter.rate("dts", "StartMigrateJob") == 20.0 and limiter.rate("cam", "GetRole") is None
+    assert limiter.acquire("analytics", "ap-guangzhou", "cam", "GetRole") == 0.0  # not limited
     assert slept == [0.5, 1.0]

@@ -88,7 +88,7 @@ def test_resumable_error_is_watched_until_ready_to_complete(slow, request_):
     for _ in range(40):
         result = track(request_, clients)
         results.append(result)
-        seen.append(request_.facts["dts_status"])
+        seen.append(request_.facts.dts_status)
         if result.outcome is not Outcome.WAIT:
             break
         clock.advance(1.5)
@@ -99,7 +99,7 @@ def test_resumable_error_is_watched_until_ready_to_complete(slow, request_):
     retrying = results[0]
     assert "DTS is retrying after an error (resumableErr): nothing to do yet" in retrying.notice
     assert retrying.facts["dts_attention"].startswith(":warning: DTS is retrying")
-    assert request_.facts["dts_attention"] == ""  # cleared once it runs again
+    assert request_.facts.dts_attention == ""  # cleared once it runs again
 
 
 def test_manual_pause_is_reported_as_paused(slow, request_):
@@ -115,7 +115,7 @@ def test_manual_pause_is_reported_as_paused(slow, request_):
     assert paused.outcome is Outcome.WAIT and "paused by a person (manualPaused)" in paused.notice
     clock.advance(3600)
     assert track(request_, clients).outcome is Outcome.WAIT
-    assert "manualPaused" in request_.facts["dts_attention"]
+    assert "manualPaused" in request_.facts.dts_attention
 
 
 def test_a_long_recovery_gets_one_notice(slow, request_):
@@ -165,7 +165,7 @@ def test_reverify_hours_later_reassumes_the_role_and_configures_again(slow, requ
     apply(request_, renewed)
     assert renewed.outcome is Outcome.WAIT and "new temporary credentials" in renewed.notice
     assert len(sandbox.calls.of("AssumeRole")) == 2 and len(sandbox.calls.of("ModifyMigrationJob")) == 2
-    assert request_.facts["credentials_issued_at"] == now[0]
+    assert request_.facts.credentials_issued_at == now[0]
     sandbox.world.clock.advance(6)
     assert verify_task(request_, clients).outcome is Outcome.DONE
     assert len(sandbox.calls.of("ModifyMigrationJob")) == 2  # fresh now: not configured a third time

@@ -50,7 +50,7 @@ def test_lost_answer_then_rerun_makes_no_duplicates(sandbox, clients, make_reque
             assert crashes < 3
 
     assert request.state == "running"
-    # creations/purchases/starts surface the lost answer; idempotent writes are repeated by the SDK retryer
+    # creations/purchases/starts surface the lost answer; idempotent writes are repeated by the retry policy
     assert crashes == (1 if action in NOT_REPEATABLE else 0)
     assert sandbox.faults.active() == []
     assert "committed-dropped" in [c.outcome for c in sandbox.calls.of(action)]
@@ -96,7 +96,7 @@ def test_cancelled_after_a_lost_answer_leaves_no_orphan(sandbox, clients, make_r
     sandbox.faults.add(action, "commit_then_drop", count=1 if action == "CreateRole" else 3)
     with pytest.raises(TencentCloudSDKException):
         run_flow(request, clients, until="preflight")
-    assert request.state == "authorizing_source" and request.facts == {}  # nothing was recorded
+    assert request.state == "authorizing_source" and request.facts.stored() == {}  # nothing was recorded
     assert sandbox.world.cam(SOURCE_UIN).roles["DTS-role"].tags == policies.owner_tags(request.id)
 
     request.state = "cancelling"

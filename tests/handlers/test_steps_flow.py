@@ -38,7 +38,7 @@ def test_subaccount_flow_grants_then_revokes(sandbox, clients, make_request):
     results = run_flow(request, clients, until="succeeded")
     assert request.state == "succeeded", [r.diagnosis for r in results if r.outcome is Outcome.FAILED]
     grant = next(r for r in results if "grant_policy_id" in r.facts)
-    assert request.facts["grant_policy_id"] == grant.facts["grant_policy_id"]
+    assert request.facts.grant_policy_id == grant.facts["grant_policy_id"]
     cam = sandbox.world.cam(TARGET_UIN)
     assert not any(p.name.startswith("dtsbot-assume-") for p in cam.policies.values())
     assert cam.user_policies_of(EXECUTOR_UIN) == []

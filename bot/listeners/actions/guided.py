@@ -45,7 +45,7 @@ def reveal_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond,
     services = from_context(context)
     user = body["user"]["id"]
     request = services.requests.get(action.get("value", ""))
-    side = (request.facts.get("guided_side") if request else None) or "source"
+    side = (request.facts.guided_side if request else None) or "source"
     refusal = _refusal(services, request, side, user)
     if refusal is not None or request is None:
         _answer(respond, refusal or "No such request.")

@@ -74,7 +74,7 @@ def trust(document: str, root_uin: str, caller_uin: str) -> tuple[bool, list[str
     `{"string_equal": {"sts:external_id": ...}}` (empty when none is required).
     """
     accepted = {f"qcs::cam::uin/{root_uin}:root", f"qcs::cam::uin/{root_uin}:uin/{caller_uin}"}
-    trusted, external_ids = False, []
+    trusted, external_ids = False, list[str]()
     for s in _statements(document):
         qcs = {str(q) for q in _list((s.get("principal") or {}).get("qcs") or [])}
         if not (_action_matches(s["action"], ASSUME_ROLE) and qcs & accepted):
