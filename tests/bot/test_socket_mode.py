@@ -16,8 +16,8 @@ from sandbox.slack.emulator import SlackEmulator
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
-from tests.bot.conftest import REQUESTER, SIGNING_SECRET, SOURCE_OWNER, STRANGER, TARGET_OWNER, inline
-from tests.test_plan import ACCOUNTS
+from tests.support.commands import inline
+from tests.support.workspace import ACCOUNTS, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 APP_TOKEN = "xapp-1-sandbox"
 TARGETS = itertools.count(1)  # the module shares one runtime: each request gets its own target instance
@@ -57,7 +57,7 @@ def request(runtime: Runtime, request_id: str) -> MigrationRequest:
 def create(slack: SlackEmulator, driver: SocketModeDriver) -> tuple[str, dict]:
     """A request through the inline command: its id (from the confirmation) and its message in the channel."""
     confirmations, messages = len(slack.ephemerals(REQUESTER)), len(slack.messages())
-    ack = driver.slash(REQUESTER, inline(f"cdb-dst{next(TARGETS):05d}"))  # one open request per target
+    ack = driver.slash(REQUESTER, inline(target_instance=f"cdb-dst{next(TARGETS):05d}"))  # one open request per target
     assert ack.elapsed < 3.0 and ack.payload is None  # an empty ack; the listener answers afterwards
     reply = slack.wait_for(lambda: slack.ephemerals(REQUESTER)[confirmations:])[0]
     request_id = next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
@@ -118,5 +118,5 @@ def test_the_app_reconnects_when_slack_refreshes_the_connection(slack, runtime) 
     eventually(lambda: len([c for c in slack.calls if c.method == "apps.connections.open"]) == opened + 1)
     eventually(lambda: slack.socket_mode.connections == 1)  # the old connection was closed
     messages = len(slack.messages())
-    assert SocketModeDriver(slack).slash(REQUESTER, inline(f"cdb-dst{next(TARGETS):05d}")).elapsed < 3.0
+    assert SocketModeDriver(slack).slash(REQUESTER, inline(target_instance=f"cdb-dst{next(TARGETS):05d}")).elapsed < 3.0
     slack.wait_for(lambda: slack.messages()[messages:])
