@@ -142,7 +142,7 @@ def running_bot(slack: SlackEmulator, db: Engine, settings: Settings,
     finally:
         app.listener_runner.listener_executor.shutdown(wait=True)
         if server is not None:
-            server.stop()
+            server.stop(drain_seconds=0)  # the driver waited for every answer: nothing is in flight
 
 
 def emulator() -> SlackEmulator:
