@@ -10,14 +10,13 @@ import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime, build_runtime
-from core.config import parse_settings
 from sandbox.slack.driver import SocketModeDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
 from tests.support.commands import inline
-from tests.support.workspace import ACCOUNTS, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, STRANGER, TARGET_OWNER
+from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER, serve_settings
 
 APP_TOKEN = "xapp-1-sandbox"
 TARGETS = itertools.count(1)  # the module shares one runtime: each request gets its own target instance
@@ -32,13 +31,8 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture(scope="module")
 def runtime(slack: SlackEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     """One replica for the module: closing a Socket Mode client waits out its 3 s socket read timeout."""
-    settings = parse_settings({
-        "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
-                  "api_url": slack.base_url, "app_token": APP_TOKEN, "posts_per_second": 100},
-        "storage": {"url": f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"},
-        "tencentcloud": {"endpoint": "127.0.0.1:1", "region": "ap-guangzhou"},
-        "accounts": ACCOUNTS,
-    }, environ={})
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"
+    settings = serve_settings(slack, "127.0.0.1:1", database_url, app_token=APP_TOKEN, posts_per_second=100)
     built = build_runtime(settings, scheduler_factory=None, host="127.0.0.1")
     built.start()
     try:
