@@ -5,7 +5,7 @@ Two transports for the same app: `http` serves it on 127.0.0.1:0 with the server
 default); `wsgi` calls its WSGI application directly, for tests that deliver thousands of requests or replay
 the exact bytes of one (see `tests.support.wsgi`). The engine is not wired: the ids the app hands it (on both
 approvals, on cancel) are recorded in `Bot.kicked`. Tests that need the scheduler and the Tencent Cloud sandbox
-run `bot.runtime.build_runtime` on `tests.support.workspace` instead.
+use `tests.support.serving` (all of `dtsbot serve` in the test process) instead.
 
 The fixtures are imported by the conftest of each test group that drives the bot (`bot`, `module_bot`, and
 what they are built from); a module or a `parametrize` overrides `account_overrides`, `top_level`,
