@@ -35,15 +35,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent / "tests" / "reliability"))
-from flow import INLINE, REQUESTER, SIGNING_SECRET
-from serveproc import Replica, bot_env, free_port, wait_until, write_config
+sys.path[:0] = [str(BENCH.parent), str(BENCH.parent / "tests" / "reliability")]
+from serveproc import Replica, bot_env, free_port, write_config
 
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.waiting import eventually
+from tests.support.commands import INLINE
+from tests.support.workspace import REQUESTER, SIGNING_SECRET, STRANGER
 
-STRANGER = "U0STRANGER"
 WARM_UP = 50
 SHIPPED_POLL = "10"  # app.yaml's scheduler.poll_seconds: the tests' 0.3 s would add polling to the measurement
 
@@ -96,7 +97,7 @@ def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int
     for i in range(WARM_UP):  # connections, caches, lazy imports
         one(i)
     if answers:
-        wait_until(lambda: len(slack.answer_delays(warm_up)) >= WARM_UP, 30, "the warm-up's answers")
+        eventually(lambda: len(slack.answer_delays(warm_up)) >= WARM_UP, 30, "the warm-up's answers")
     started, cpu = time.monotonic(), cpu_seconds(pid)
     if rate is None:
         with ThreadPoolExecutor(clients) as pool:
@@ -106,7 +107,7 @@ def measure(driver: SlackDriver, slack: TimedSlack, message: dict, requests: int
     wall = time.monotonic() - started
     result = {**percentiles(acks), "rps": requests / wall}
     if answers:
-        delays = wait_until(lambda: (d := slack.answer_delays(started)) and len(d) >= requests and d, 60,
+        delays = eventually(lambda: (d := slack.answer_delays(started)) and len(d) >= requests and d, 60,
                             f"{requests} answers")
         result |= {f"answer_{k}": v for k, v in percentiles(delays).items()}
         result["answer_rps"] = requests / (max(slack.answered.values()) - started)
@@ -158,7 +159,7 @@ def bot_target(slack: SlackEmulator, tencentcloud: TencentCloudSandbox, database
     driver = SlackDriver(replica.url, SIGNING_SECRET, slack)
     before = len(slack.messages())
     driver.slash(REQUESTER, INLINE)
-    message = wait_until(lambda: slack.messages()[before:], 30, "the request message")[0]
+    message = eventually(lambda: slack.messages()[before:], 30, "the request message")[0]
     return replica, message
 
 

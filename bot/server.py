@@ -121,8 +121,16 @@ class HttpServer:
         ):
             time.sleep(0.05)
         # Close every connection, then the trigger itself: the event loop's map is empty and run() returns.
-        trigger.pull_trigger(lambda: [d.close() for d in list(server._map.values()) if d is not trigger])
-        trigger.pull_trigger(trigger.close)
+        def close_all() -> None:
+            for dispatcher in list(server._map.values()):
+                if dispatcher is not trigger:
+                    dispatcher.close()
+            trigger.close()
+
+        try:
+            trigger.pull_trigger(close_all)
+        except OSError:  # the loop, still awake from the first pull, ran close_all before this pull's own write
+            pass
         self._thread.join(10)
         self._thread = None
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=drain_seconds)

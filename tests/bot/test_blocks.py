@@ -6,9 +6,9 @@ from bot import blocks, modals
 from core.plan import plan_for
 from sandbox.slack.blockkit import message_errors, view_errors
 from storage.models import MigrationRequest
-from tests.bot.conftest import make_settings
+from tests.support.workspace import bot_settings
 
-SETTINGS = make_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db")
+SETTINGS = bot_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db")
 
 
 def request(**changes) -> MigrationRequest:

@@ -10,10 +10,10 @@ from core.plan import plan_for
 from core.workflow import State
 from sandbox.slack.blockkit import message_errors
 from storage.models import MigrationRequest
-from tests.bot.conftest import make_settings
 from tests.bot.test_blocks import request
+from tests.support.workspace import bot_settings
 
-SETTINGS = make_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db")
+SETTINGS = bot_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db")
 RUNNING = {"dts_status": "running", "lag_seconds": 3, "dts_step_now": 1, "dts_step_all": 3}
 
 
@@ -76,7 +76,7 @@ def test_requests_that_left_the_path_show_no_step_list() -> None:
 
 
 def test_guided_steps_are_marked_and_the_wait_for_the_owner_is_said() -> None:
-    guided = make_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db", access="guided")
+    guided = bot_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db", access="guided")
     lines = step_list(built(request(state="awaiting_owner", facts={"guided_side": "target"}), guided))
     assert lines[1] == "✓ Source account: CAM role (by the account owner)"
     assert lines[2] == "⏳ Target sub-account: sts:AssumeRole grant (by the account owner): waiting for the account owner"

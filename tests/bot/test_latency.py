@@ -9,14 +9,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from slack_sdk import WebClient
 
-from bot.app import build_app
-from bot.server import HttpServer, wsgi_app
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
-from storage.db import make_engine, migrate
-from tests.bot.conftest import REQUESTER, SIGNING_SECRET, make_settings
+from tests.support.harness import migrated, running_bot
+from tests.support.workspace import REQUESTER, bot_settings
 
 DELAY = 3.5
 
@@ -52,17 +49,11 @@ class SlowProxy:
 def slow_bot(tmp_path) -> Iterator[tuple[SlackEmulator, SlackDriver]]:
     with SlackEmulator(trigger_ttl=10) as slack:
         proxy = SlowProxy(slack.url)
-        db = make_engine(f"sqlite:///{tmp_path / 'slow.db'}")
-        migrate(db)
-        settings = make_settings(proxy.url + "/api/", str(db.url))
-        client = WebClient(token=slack.token, base_url=settings.slack.api_url)
-        app = build_app(settings, db, client)
-        server = HttpServer(wsgi_app(app), port=0, host="127.0.0.1")
-        server.start()
+        db = migrated(tmp_path / "slow.db")
         try:
-            yield slack, SlackDriver(server.url, SIGNING_SECRET, slack)
+            with running_bot(slack, db, bot_settings(proxy.url + "/api/", str(db.url))) as bot:
+                yield slack, bot.driver
         finally:
-            server.stop()
             proxy.server.shutdown()
             proxy.server.server_close()
             db.dispose()

@@ -11,7 +11,9 @@ from core import validation
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage
-from tests.bot.conftest import INLINE, REQUESTER, Bot
+from tests.support.commands import INLINE
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER
 
 
 def open_request(bot: Bot) -> str:

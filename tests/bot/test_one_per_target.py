@@ -9,7 +9,9 @@ from sqlalchemy.engine import Engine
 
 from core.requests import MigrationRequests
 from sandbox.waiting import eventually
-from tests.bot.conftest import REQUESTER, SOURCE_OWNER, Bot, inline, make_settings
+from tests.support.commands import inline
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER, bot_settings
 
 FORM = {"source_account": "shop-prod", "source_region": "ap-guangzhou", "source_instance": "cdb-src00002",
         "target_account": "analytics", "target_region": "ap-guangzhou", "target_instance": "cdb-dst00001",
@@ -30,7 +32,7 @@ def test_a_second_request_into_one_target_instance_is_refused_naming_the_first(b
     assert answer.startswith("Nothing was created. Target instance cdb-dst00001 already has an unfinished "
                              f"request: {first} (requested).")
     assert [r.id for r in bot.all_requests()] == [first]
-    assert bot.create(inline("cdb-dst00002"))  # another target is free
+    assert bot.create(inline(target_instance="cdb-dst00002"))  # another target is free
 
     bot.requests.cancel(first, REQUESTER)  # the first ends: its target is free again
     assert bot.create(inline(source_instance="cdb-src00002"))
@@ -48,7 +50,7 @@ def test_the_form_is_refused_the_same_way(bot: Bot) -> None:
 
 
 def test_an_edit_into_an_occupied_target_is_refused(bot: Bot) -> None:
-    first, second = bot.create(), bot.create(inline("cdb-dst00002", "cdb-src00002"))
+    first, second = bot.create(), bot.create(inline(target_instance="cdb-dst00002", source_instance="cdb-src00002"))
     decision = bot.requests.edit(second, REQUESTER, {**FIELDS, "target_instance": "cdb-dst00002", "objects": "shop"})
     assert decision.ok and bot.request(second).objects == "shop"
     refused = bot.requests.edit(second, REQUESTER, FIELDS)
@@ -57,16 +59,16 @@ def test_an_edit_into_an_occupied_target_is_refused(bot: Bot) -> None:
 
 def test_two_requests_reading_one_source_instance_get_a_warning_in_the_plan(bot: Bot) -> None:
     first = bot.create()
-    second = bot.create(inline("cdb-dst00002"))
+    second = bot.create(inline(target_instance="cdb-dst00002"))
     plan = next(b for b in bot.posted(second)["blocks"] if b.get("block_id") == "plan")["text"]["text"]
     assert f"`cdb-src00001` is also the source of {first} (still open)" in plan
-    third = bot.create(inline("cdb-dst00003", "cdb-src00003"))
+    third = bot.create(inline(target_instance="cdb-dst00003", source_instance="cdb-src00003"))
     assert "Same source" not in str(bot.posted(third)["blocks"])
 
 
 def test_two_submissions_at_once_open_one_request(engine: Engine) -> None:
     """On SQLite and PostgreSQL: the check and the insert are one transaction under the target's lock."""
-    settings = make_settings("http://127.0.0.1:1/api/", str(engine.url))
+    settings = bot_settings("http://127.0.0.1:1/api/", str(engine.url))
     requests = MigrationRequests(engine, settings)
     start, decisions = threading.Barrier(8), []
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.reminders import queue_reminders
-from tests.bot.conftest import GROUP_MEMBER, REQUESTER, SOURCE_OWNER, TARGET_OWNER, Bot, click
+from tests.support.harness import Bot
+from tests.support.workspace import GROUP_MEMBER, REQUESTER, SOURCE_OWNER, TARGET_OWNER
 
 DUE = timedelta(hours=72 - 24, minutes=1)
 """Defaults: approval_expiry_hours 72, approval_reminder_hours 24."""
@@ -48,7 +49,7 @@ def test_each_undecided_approver_is_reminded_once(bot: Bot) -> None:
 
 def test_a_side_that_decided_is_not_reminded(bot: Bot) -> None:
     request_id = bot.create()
-    click(bot, SOURCE_OWNER, bot.posted(request_id), "approve_source")
+    bot.click(SOURCE_OWNER, bot.posted(request_id), "approve_source")
     assert remind(bot, request_id, DUE) == [(request_id, "target")]
     assert dms(bot, SOURCE_OWNER) == []
     assert len(dms(bot, TARGET_OWNER)) == 1
@@ -59,7 +60,7 @@ def test_a_decision_between_queueing_and_delivery_sends_nothing(bot: Bot) -> Non
     message = bot.posted(request_id)
     queued = queue_reminders(bot.db, bot.settings, now=bot.request(request_id).created_at + DUE)
     assert queued == [(request_id, "source"), (request_id, "target")]
-    click(bot, TARGET_OWNER, message, "approve_target")  # before the notifier delivers the reminders
+    bot.click(TARGET_OWNER, message, "approve_target")  # before the notifier delivers the reminders
     deliver(bot)
     assert dms(bot, TARGET_OWNER) == [] and dms(bot, GROUP_MEMBER) == []
     assert len(dms(bot, SOURCE_OWNER)) == 1
@@ -84,7 +85,7 @@ def test_a_decision_after_the_fan_out_stops_the_remaining_dms(bot: Bot) -> None:
     queue_reminders(bot.db, bot.settings, now=bot.request(request_id).created_at + DUE)
     bot.notifier.flush()  # each side's reminder becomes one notice per approver, none sent yet
     assert dms(bot, TARGET_OWNER) == [] and dms(bot, GROUP_MEMBER) == []
-    click(bot, GROUP_MEMBER, message, "approve_target")
+    bot.click(GROUP_MEMBER, message, "approve_target")
     bot.notifier.flush()
     assert dms(bot, TARGET_OWNER) == [] and dms(bot, GROUP_MEMBER) == []
     assert len(dms(bot, SOURCE_OWNER)) == 1

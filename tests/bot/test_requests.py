@@ -10,13 +10,14 @@ from sandbox.waiting import eventually
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
-from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER, Bot, click, refusals
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 
 def test_requests_not_approved_in_time_expire_and_the_message_says_so(bot: Bot) -> None:
     request_id = bot.create()
     message = bot.posted(request_id)
-    click(bot, SOURCE_OWNER, message, "approve_source")
+    bot.click(SOURCE_OWNER, message, "approve_source")
     assert bot.requests.expire_overdue() == []
     later = utcnow() + timedelta(hours=bot.settings.scheduler.approval_expiry_hours, minutes=1)
     assert bot.requests.expire_overdue(now=later) == [request_id]
@@ -26,7 +27,7 @@ def test_requests_not_approved_in_time_expire_and_the_message_says_so(bot: Bot) 
     assert "Expired" in str(refreshed["blocks"]) and all(b["type"] != "actions" for b in refreshed["blocks"])
     notice = bot.slack.thread("C0DTSBOT01", message["ts"])[-1]["text"]
     assert notice.startswith("Expired: not approved by both sides within 72 hours")
-    assert "no longer takes approvals" in click(bot, TARGET_OWNER, message, "approve_target")["text"]
+    assert "no longer takes approvals" in bot.click(TARGET_OWNER, message, "approve_target")["text"]
 
 
 def put_in_state(bot: Bot, request_id: str, state: str, **changes) -> dict:
@@ -53,9 +54,9 @@ def test_resume_buttons_hand_the_request_back_to_the_engine(bot: Bot, state: str
     request_id = bot.create()
     bot.posted(request_id)
     message = put_in_state(bot, request_id, state, **extra)
-    assert refused in click(bot, STRANGER, message, action_id)["text"]
-    assert refusals(bot, request_id) == [(STRANGER, action_id)] and bot.request(request_id).state == state
-    click(bot, who, message, action_id)
+    assert refused in bot.click(STRANGER, message, action_id)["text"]
+    assert bot.refusals(request_id) == [(STRANGER, action_id)] and bot.request(request_id).state == state
+    bot.click(who, message, action_id)
     eventually(lambda: bot.request(request_id).state == goal)
-    assert bot.approved == [request_id]  # the engine was kicked
-    assert "applies only when" in click(bot, who, message, action_id)["text"]  # a second click
+    assert bot.kicked == [request_id]  # the engine was kicked
+    assert "applies only when" in bot.click(who, message, action_id)["text"]  # a second click

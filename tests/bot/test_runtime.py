@@ -11,27 +11,13 @@ import pytest
 from bot.cli import main
 from bot.manifest import manifest
 from bot.runtime import Runtime, build_runtime
-from core.config import Settings, parse_settings
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from sandbox.waiting import eventually
-from tests.bot.conftest import INLINE, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER
-from tests.test_plan import ACCOUNTS
-
-
-def runtime_settings(slack: SlackEmulator, tc_endpoint: str, db_url: str, **slack_overrides: str) -> Settings:
-    return parse_settings({
-        "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
-                  "api_url": slack.base_url, "port": 0, **slack_overrides},
-        "storage": {"url": db_url},
-        "scheduler": {"poll_seconds": 0.5},
-        "tencentcloud": {"endpoint": tc_endpoint, "region": "ap-guangzhou"},
-        "accounts": ACCOUNTS,
-        "databases": {"cdb-src00001": {"user": "dts_reader", "password": "sandbox-source-db-password"},
-                      "cdb-dst00001": {"user": "dts_writer", "password": "sandbox-target-db-password"}},
-    }, environ={})
+from tests.support.commands import INLINE
+from tests.support.workspace import REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER, serve_settings
 
 
 @pytest.fixture
@@ -56,7 +42,7 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
 
 def test_serve_without_scheduler_posts_through_the_notifier_loop(slack, tmp_path) -> None:
-    settings = runtime_settings(slack, "127.0.0.1:1", f"sqlite:///{tmp_path / 'r.db'}")
+    settings = serve_settings(slack, "127.0.0.1:1", f"sqlite:///{tmp_path / 'r.db'}")
     runtime = build_runtime(settings, scheduler_factory=None, host="127.0.0.1")
     with serve(runtime) as url:
         with urllib.request.urlopen(url + "/healthz") as answer:
@@ -70,7 +56,7 @@ def test_serve_without_scheduler_posts_through_the_notifier_loop(slack, tmp_path
 
 
 def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, tencentcloud, tmp_path) -> None:
-    settings = runtime_settings(slack, tencentcloud.endpoint, f"sqlite:///{tmp_path / 'r.db'}")
+    settings = serve_settings(slack, tencentcloud.endpoint, f"sqlite:///{tmp_path / 'r.db'}")
     runtime = build_runtime(settings, host="127.0.0.1")
     with serve(runtime) as url:
         driver = SlackDriver(url, SIGNING_SECRET, slack)
@@ -88,7 +74,7 @@ def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, 
 
 
 def test_manifest_for_each_mode(slack, tmp_path, capsys) -> None:
-    http = runtime_settings(slack, "127.0.0.1:1", "sqlite:///x.db")
+    http = serve_settings(slack, "127.0.0.1:1", "sqlite:///x.db")
     built = manifest(http, "https://bot.example.org/")
     command = built["features"]["slash_commands"][0]
     assert command["command"] == "/dts-migrate" and command["url"] == "https://bot.example.org/slack/events"
@@ -100,7 +86,7 @@ def test_manifest_for_each_mode(slack, tmp_path, capsys) -> None:
                                                         "request_url": "https://bot.example.org/slack/events"}
     assert built["features"]["app_home"]["home_tab_enabled"] is True
 
-    socket = runtime_settings(slack, "127.0.0.1:1", "sqlite:///x.db", app_token="xapp-1-sandbox")
+    socket = serve_settings(slack, "127.0.0.1:1", "sqlite:///x.db", app_token="xapp-1-sandbox")
     built = manifest(socket)
     assert built["settings"]["socket_mode_enabled"] is True and "url" not in built["features"]["slash_commands"][0]
     assert built["settings"]["event_subscriptions"] == {"bot_events": ["app_home_opened"]}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.conftest import INLINE, REQUESTER, SOURCE_OWNER, Bot, approvals
+from tests.support.commands import INLINE
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER
 
 BROKEN = [{"signed": False}, {"forged": True}, {"skew_seconds": -600}, {"skew_seconds": 600}]  # 10 min off
 
@@ -23,7 +25,7 @@ def test_refused_clicks_approve_nothing(bot: Bot, delivery: dict) -> None:
     message = bot.posted(request_id)
     calls = len(bot.slack.calls)
     assert bot.driver.click(SOURCE_OWNER, message, "approve_source", **delivery).status == 401
-    assert approvals(bot, request_id) == [] and len(bot.slack.calls) == calls
+    assert bot.approvals(request_id) == [] and len(bot.slack.calls) == calls
 
 
 def test_a_request_within_the_five_minutes_is_accepted(bot: Bot) -> None:

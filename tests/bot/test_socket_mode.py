@@ -10,22 +10,20 @@ import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime, build_runtime
-from core.config import parse_settings
 from sandbox.slack.driver import SocketModeDriver
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
-from tests.bot.conftest import (
+from tests.support.commands import inline
+from tests.support.workspace import (
     REQUESTER,
-    SIGNING_SECRET,
     SOURCE_OWNER,
     STRANGER,
     TARGET_OWNER,
     UNLIMITED,
-    inline,
+    serve_settings,
 )
-from tests.test_plan import ACCOUNTS
 
 APP_TOKEN = "xapp-1-sandbox"
 TARGETS = itertools.count(1)  # the module shares one runtime: each request gets its own target instance
@@ -40,13 +38,9 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture(scope="module")
 def runtime(slack: SlackEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     """One replica for the module: closing a Socket Mode client waits out its 3 s socket read timeout."""
-    settings = parse_settings({
-        "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": "C0DTSBOT01",
-                  "api_url": slack.base_url, "app_token": APP_TOKEN, "posts_per_second": 100, **UNLIMITED},
-        "storage": {"url": f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"},
-        "tencentcloud": {"endpoint": "127.0.0.1:1", "region": "ap-guangzhou"},
-        "accounts": ACCOUNTS,
-    }, environ={})
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('socket') / 'socket.db'}"
+    settings = serve_settings(slack, "127.0.0.1:1", database_url, app_token=APP_TOKEN, posts_per_second=100,
+                              **UNLIMITED)
     built = build_runtime(settings, scheduler_factory=None, host="127.0.0.1")
     built.start()
     try:
@@ -65,7 +59,7 @@ def request(runtime: Runtime, request_id: str) -> MigrationRequest:
 def create(slack: SlackEmulator, driver: SocketModeDriver) -> tuple[str, dict]:
     """A request through the inline command: its id (from the confirmation) and its message in the channel."""
     confirmations, messages = len(slack.ephemerals(REQUESTER)), len(slack.messages())
-    ack = driver.slash(REQUESTER, inline(f"cdb-dst{next(TARGETS):05d}"))  # one open request per target
+    ack = driver.slash(REQUESTER, inline(target_instance=f"cdb-dst{next(TARGETS):05d}"))  # one open request per target
     assert ack.elapsed < 3.0 and ack.payload is None  # an empty ack; the listener answers afterwards
     reply = slack.wait_for(lambda: slack.ephemerals(REQUESTER)[confirmations:])[0]
     request_id = next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
@@ -143,5 +137,5 @@ def test_the_app_reconnects_when_slack_refreshes_the_connection(slack, runtime) 
     eventually(lambda: len([c for c in slack.calls if c.method == "apps.connections.open"]) == opened + 1)
     eventually(lambda: slack.socket_mode.connections == 1)  # the old connection was closed
     messages = len(slack.messages())
-    assert SocketModeDriver(slack).slash(REQUESTER, inline(f"cdb-dst{next(TARGETS):05d}")).elapsed < 3.0
+    assert SocketModeDriver(slack).slash(REQUESTER, inline(target_instance=f"cdb-dst{next(TARGETS):05d}")).elapsed < 3.0
     slack.wait_for(lambda: slack.messages()[messages:])

@@ -24,13 +24,9 @@ from sandbox.tencentcloud.world import Instance
 from sandbox.waiting import eventually, while_progressing
 from storage.db import make_engine, session_scope
 from storage.models import MigrationRequest, OutboxMessage
+from tests.support.commands import INLINE, inline
+from tests.support.workspace import CHANNEL, REQUESTER, SIGNING_SECRET, SOURCE_OWNER, TARGET_OWNER, TARGET_UIN
 
-SIGNING_SECRET = "sandbox-signing-secret"
-REQUESTER, SOURCE_OWNER, TARGET_OWNER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER"
-CHANNEL = "C0DTSBOT01"
-SOURCE_UIN, TARGET_UIN, EXECUTOR_UIN = "100000000001", "100000000002", "100000000021"
-INLINE = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
-          "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 EXTRA_TARGETS = [f"cdb-dst{n:05d}" for n in range(101, 301)]
 """More MySQL instances in the target account: one unfinished request per target instance, so a test that runs
 several migrations at once gives each its own (`Cluster.open_request(..., target=n)`)."""
@@ -90,8 +86,8 @@ class Cluster:
     def open_request(self, replica: Replica, extra: str = "", target: int | None = None) -> str:
         """An inline request (into EXTRA_TARGETS[target] when given); returns its id once the bot confirmed it."""
         before = len(self.slack.ephemerals(REQUESTER))
-        inline = INLINE if target is None else INLINE.replace("cdb-dst00001", EXTRA_TARGETS[target])
-        assert self.driver(replica).slash(REQUESTER, f"{inline} {extra}".strip()).status == 200
+        text = INLINE if target is None else inline(target_instance=EXTRA_TARGETS[target])
+        assert self.driver(replica).slash(REQUESTER, f"{text} {extra}".strip()).status == 200
         reply = self.slack.wait_for(lambda: self.slack.ephemerals(REQUESTER)[before:], timeout=15)[0]
         return next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
 

@@ -5,12 +5,13 @@ the bot is killed between StopMigrateJob and the revoke."""
 
 from __future__ import annotations
 
-from flow import REQUESTER, SOURCE_UIN, TARGET_OWNER, Cluster
+from flow import Cluster
 from serveproc import Replica
 
 from sandbox.waiting import eventually
 from storage import repository
 from storage.db import session_scope
+from tests.support.workspace import REQUESTER, SOURCE_UIN, TARGET_OWNER
 
 HOLD = 3.0  # seconds the sandbox holds StopMigrateJob's answer: the kill comes first
 TASK_RUNS = ("running", "ready_to_complete")

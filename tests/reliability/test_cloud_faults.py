@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from flow import REQUESTER, Cluster
+from flow import Cluster
 from sqlmodel import select
 
 from core.cloud import NOT_REPEATABLE
@@ -25,6 +25,7 @@ from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest
+from tests.support.workspace import REQUESTER
 
 REQUESTS = int(os.environ.get("DTSBOT_CLOUD_FAULT_REQUESTS", "50"))
 REPLICAS = 3

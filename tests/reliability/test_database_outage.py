@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from flow import INLINE, REQUESTER, SOURCE_OWNER, Cluster
+from flow import Cluster
 from serveproc import free_port
 from sqlalchemy.engine import make_url
 from sqlmodel import select
@@ -24,6 +24,8 @@ from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import Approval, MigrationRequest
+from tests.support.commands import INLINE
+from tests.support.workspace import REQUESTER, SOURCE_OWNER
 
 WAIT = 90.0  # the bot's own SQLite busy timeout is 30 s; the machine is shared
 

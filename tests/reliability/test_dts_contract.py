@@ -5,10 +5,11 @@ in the request's status and the task still reaches *ready to complete*."""
 
 from __future__ import annotations
 
-from flow import REQUESTER, SOURCE_UIN, Cluster
+from flow import Cluster
 
 from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.waiting import eventually
+from tests.support.workspace import REQUESTER, SOURCE_UIN
 
 REGION = "ap-guangzhou"
 

@@ -16,12 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inert import formatting_outside_code, mrkdwn_texts, pings
-from inprocess import REQUESTER, SOURCE_OWNER, InProcessBot, captured_errors
 
 from bot.blocks import MORE_PROBLEMS
 from core import validation
 from sandbox.slack.driver import Response
 from sandbox.waiting import until_count
+from tests.support.commands import inline
+from tests.support.errorlog import captured_errors
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER
 
 BATCH = 8  # cases sent concurrently per hypothesis example
 POOL = ThreadPoolExecutor(BATCH, thread_name_prefix="hostile")
@@ -50,7 +53,7 @@ ERROR_PREFIXES = ("Your request has problems", "No request", "Usage:")
 WHOLE_TEXT = ("the fields are too long", "could not read the fields", "`")
 
 
-def _check_reply(bot: InProcessBot, reply: dict) -> None:
+def _check_reply(bot: Bot, reply: dict) -> None:
     for text in mrkdwn_texts(reply):
         assert pings(text) == [], f"user text pings: {text!r}"
         if text.startswith(ERROR_PREFIXES):
@@ -71,7 +74,7 @@ USERS_KEY = ": unknown field; allowed: "  # names the key the user typed, then t
 AGAIN = ": given more than once"
 
 
-def _slash(bot: InProcessBot, texts: list[str]) -> None:
+def _slash(bot: Bot, texts: list[str]) -> None:
     """Send a batch at once (as a busy channel does), then wait for one answer (reply or form) per text.
 
     Answers are counted in the workspace without copying it: thousands accumulate over a run, and copying them
@@ -86,7 +89,7 @@ def _slash(bot: InProcessBot, texts: list[str]) -> None:
         _check_reply(bot, reply)
 
 
-def _run_slash_cases(bot: InProcessBot, cases: int) -> None:
+def _run_slash_cases(bot: Bot, cases: int) -> None:
     @settings(max_examples=max(1, cases // BATCH), deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.lists(slash_text, min_size=BATCH, max_size=BATCH))
@@ -98,12 +101,12 @@ def _run_slash_cases(bot: InProcessBot, cases: int) -> None:
     assert not errors.records, [r.getMessage()[:200] for r in errors.records[:5]]  # short: pytest cannot render them all
 
 
-def test_hostile_slash_texts(module_bot: InProcessBot) -> None:
+def test_hostile_slash_texts(module_bot: Bot) -> None:
     _run_slash_cases(module_bot, FAST)
 
 
 @pytest.mark.slow
-def test_hostile_slash_texts_at_scale(module_bot: InProcessBot) -> None:
+def test_hostile_slash_texts_at_scale(module_bot: Bot) -> None:
     _run_slash_cases(module_bot, SLOW_SLASH)
 
 
@@ -120,7 +123,7 @@ submission = st.fixed_dictionaries({}, optional={
 })
 
 
-def _run_modal_cases(bot: InProcessBot, cases: int) -> None:
+def _run_modal_cases(bot: Bot, cases: int) -> None:
     before = len(bot.slack.views)
     assert bot.driver.slash(REQUESTER, "").status == 200
     view = bot.slack.wait_for(lambda: bot.slack.views[before:])[0]
@@ -146,12 +149,12 @@ def _run_modal_cases(bot: InProcessBot, cases: int) -> None:
     assert not errors.records, [r.getMessage()[:200] for r in errors.records[:5]]  # short: pytest cannot render them all
 
 
-def test_hostile_modal_submissions(module_bot: InProcessBot) -> None:
+def test_hostile_modal_submissions(module_bot: Bot) -> None:
     _run_modal_cases(module_bot, FAST)
 
 
 @pytest.mark.slow
-def test_hostile_modal_submissions_at_scale(module_bot: InProcessBot) -> None:
+def test_hostile_modal_submissions_at_scale(module_bot: Bot) -> None:
     _run_modal_cases(module_bot, SLOW_MODAL)
 
 
@@ -159,17 +162,17 @@ def test_hostile_modal_submissions_at_scale(module_bot: InProcessBot) -> None:
 
 @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(reason=st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=6).map(" ".join))
-def test_a_reject_reason_is_shown_in_the_channel_without_pinging(module_bot: InProcessBot, reason: str) -> None:
+def test_a_reject_reason_is_shown_in_the_channel_without_pinging(module_bot: Bot, reason: str) -> None:
     """Pings only: the reason is prose shown as mrkdwn, so `*bold*` in it still formats (a known gap)."""
     bot = module_bot
     target = f"cdb-rj{next(REJECT_TARGETS):06d}"  # one open request per target instance
-    request_id = bot.create(f"{INLINE_FOR_REJECT.replace('cdb-dst00001', target)} external_id=reject-{abs(hash(reason))}")
-    message = bot.request_message(request_id)
+    request_id = bot.create(inline(target_instance=target, external_id=f"reject-{abs(hash(reason))}"))
+    message = bot.posted(request_id)
     views = len(bot.slack.views)
     assert bot.driver.click(SOURCE_OWNER, message, "reject").status == 200
     modal = bot.slack.wait_for(lambda: bot.slack.views[views:])[0]
     assert bot.driver.submit_view(SOURCE_OWNER, modal, {"reason": reason}).status == 200
-    bot.slack.wait_for(lambda: bot.requests() and _state(bot, request_id) == "rejected")
+    bot.slack.wait_for(lambda: bot.all_requests() and _state(bot, request_id) == "rejected")
     bot.notifier.flush()
     thread = bot.slack.thread("C0DTSBOT01", message["ts"])
     rejected = [m for m in thread if "Rejected" in (m.get("text") or "")]
@@ -179,9 +182,7 @@ def test_a_reject_reason_is_shown_in_the_channel_without_pinging(module_bot: InP
 
 
 REJECT_TARGETS = itertools.count(1)
-INLINE_FOR_REJECT = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
-                     "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")
 
 
-def _state(bot: InProcessBot, request_id: str) -> str:
-    return next(r.state for r in bot.requests() if r.id == request_id)
+def _state(bot: Bot, request_id: str) -> str:
+    return next(r.state for r in bot.all_requests() if r.id == request_id)

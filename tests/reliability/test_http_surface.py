@@ -13,13 +13,14 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import yaml
-from flow import SIGNING_SECRET, Cluster
+from flow import Cluster
 from serveproc import APP_YAML, Replica, bot_env, dtsbot_command, free_port
 
 from bot.server import IDLE_TIMEOUT_SECONDS, MAX_BODY_BYTES
 from sandbox.slack.driver import slack_headers
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.waiting import eventually
+from tests.support.workspace import SIGNING_SECRET
 
 WAIT = 60.0  # generous: the machine is shared
 

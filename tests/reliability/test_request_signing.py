@@ -8,24 +8,27 @@ covers it: the replay is answered and changes nothing.
 from __future__ import annotations
 
 import pytest
-from inprocess import INLINE, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER, InProcessBot
+
+from tests.support.commands import INLINE
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 BROKEN = [{"signed": False}, {"forged": True}, {"skew_seconds": -600}, {"skew_seconds": 600}]  # 10 min off
 
 
 @pytest.mark.parametrize("delivery", BROKEN)
-def test_broken_signatures_are_refused_and_change_nothing(bot: InProcessBot, delivery: dict) -> None:
+def test_broken_signatures_are_refused_and_change_nothing(bot: Bot, delivery: dict) -> None:
     request_id = bot.create()
-    message = bot.request_message(request_id)
+    message = bot.posted(request_id)
     counts, calls = bot.counts(), len(bot.slack.calls)
     assert bot.driver.slash(REQUESTER, INLINE, **delivery).status == 401
     assert bot.driver.click(SOURCE_OWNER, message, "approve_source", **delivery).status == 401
     assert bot.counts() == counts and len(bot.slack.calls) == calls
 
 
-def test_a_replay_after_five_minutes_is_stale_and_within_them_changes_nothing(bot: InProcessBot) -> None:
+def test_a_replay_after_five_minutes_is_stale_and_within_them_changes_nothing(bot: Bot) -> None:
     request_id = bot.create()
-    message = bot.request_message(request_id)
+    message = bot.posted(request_id)
     assert bot.driver.click(SOURCE_OWNER, message, "approve_source").status == 200
     bot.slack.wait_for(lambda: bot.counts()["Approval"] == 1)
     original = bot.driver.sent[-1]
@@ -44,20 +47,20 @@ def test_a_replay_after_five_minutes_is_stale_and_within_them_changes_nothing(bo
     (TARGET_OWNER, "approve_source", "the wrong side"),
     (SOURCE_OWNER, "approve_target", "the wrong side"),
 ])
-def test_refused_approvals_are_audited_and_change_nothing(bot: InProcessBot, user: str, action: str,
+def test_refused_approvals_are_audited_and_change_nothing(bot: Bot, user: str, action: str,
                                                           why: str) -> None:
     request_id = bot.create()
-    message = bot.request_message(request_id)
+    message = bot.posted(request_id)
     assert bot.driver.click(user, message, action).status == 200
-    bot.slack.wait_for(lambda: bot.refusals())
-    assert bot.refusals() == [(user, action, request_id)], why
+    bot.slack.wait_for(lambda: bot.all_refusals())
+    assert bot.all_refusals() == [(user, action, request_id)], why
     assert bot.counts()["Approval"] == 0 and bot.kicked == []
 
 
-def test_self_approval_is_refused_and_audited(bot: InProcessBot) -> None:
+def test_self_approval_is_refused_and_audited(bot: Bot) -> None:
     request_id = bot.create(user=SOURCE_OWNER)  # the source owner asks, then approves their own request
-    message = bot.request_message(request_id)
+    message = bot.posted(request_id)
     assert bot.driver.click(SOURCE_OWNER, message, "approve_source").status == 200
-    bot.slack.wait_for(lambda: bot.refusals())
-    assert bot.refusals() == [(SOURCE_OWNER, "approve_source", request_id)]
+    bot.slack.wait_for(lambda: bot.all_refusals())
+    assert bot.all_refusals() == [(SOURCE_OWNER, "approve_source", request_id)]
     assert bot.counts()["Approval"] == 0

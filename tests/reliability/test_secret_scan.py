@@ -14,12 +14,13 @@ import json
 from dataclasses import asdict
 
 import pytest
-from flow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN, Cluster
+from flow import Cluster
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import MetaData, select
 
 from core.config import load_settings
 from core.policies import role_arn
+from tests.support.workspace import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN
 
 ROLE = "DTS-role-scan"
 

@@ -11,12 +11,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from flow import CHANNEL, Cluster
+from flow import Cluster
 
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.slack.faults import Fault
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.waiting import eventually
+from tests.support.workspace import CHANNEL
 
 REQUESTS = int(os.environ.get("DTSBOT_SLACK_FAULT_REQUESTS", "6"))
 POSTING = ("chat.postMessage", "chat.update")

@@ -21,9 +21,8 @@ from sandbox.tencentcloud import tccli
 from sandbox.waiting import eventually
 from storage import repository
 from storage.db import session_scope
+from tests.support.workspace import CHANNEL, REQUESTER, SOURCE_OWNER, SOURCE_UIN, STRANGER, TARGET_OWNER
 
-REQUESTER, SOURCE_OWNER, TARGET_OWNER, STRANGER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER", "U0STRANGER"
-SOURCE_UIN, CHANNEL = "100000000001", "C0DTSBOT01"
 SOURCE_KEYS = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
                "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
 REACHED_RUNNING = ("running", "ready_to_complete", "completing", "revoking_access", "succeeded")

@@ -12,17 +12,10 @@ import pytest
 from core import validation
 from core.permissions import PERMISSIONS, Action
 from core.requests import MigrationRequests
-from tests.bot.conftest import (
-    GROUP_MEMBER,
-    INLINE,
-    REQUESTER,
-    SOURCE_OWNER,
-    STRANGER,
-    TARGET_OWNER,
-    Bot,
-    refusals,
-)
 from tests.bot.test_requests import put_in_state
+from tests.support.commands import INLINE
+from tests.support.harness import Bot
+from tests.support.workspace import GROUP_MEMBER, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 README = Path(__file__).resolve().parents[4] / "README.md"
 RUNNING = ("running", {})
@@ -88,10 +81,10 @@ def test_each_row_is_enforced(bot: Bot, situation: tuple[str, dict], action_id: 
     answer = act(bot, user, request_id, action_id)
     if goal is None:
         assert answer.startswith(f"{request_id}: Only "), answer
-        assert bot.request(request_id).state == state and refusals(bot, request_id) == [(user, action_id)]
+        assert bot.request(request_id).state == state and bot.refusals(request_id) == [(user, action_id)]
     else:
         assert bot.request(request_id).state == goal, answer
-        assert refusals(bot, request_id) == []
+        assert bot.refusals(request_id) == []
 
 
 @pytest.mark.parametrize("top_level", [{"requesters": [REQUESTER, "S0TGTOWNERS"]}])

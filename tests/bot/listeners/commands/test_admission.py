@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from sandbox.waiting import eventually
-from tests.bot.conftest import CHANNEL, INLINE, REQUESTER, SOURCE_OWNER, STRANGER, Bot, inline
+from tests.support.commands import INLINE, inline
+from tests.support.harness import Bot
+from tests.support.workspace import CHANNEL, REQUESTER, SOURCE_OWNER, STRANGER
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def test_a_dm_or_another_channel_is_pointed_to_the_channel(bot: Bot) -> None:
 
 def test_a_person_may_open_two_a_minute_then_is_told_to_wait(bot: Bot) -> None:
     for n in range(3):  # into three target instances: one unfinished request per target
-        assert bot.driver.slash(REQUESTER, inline(f"cdb-dst0000{n + 1}")).status == 200
+        assert bot.driver.slash(REQUESTER, inline(target_instance=f"cdb-dst0000{n + 1}")).status == 200
     replies = _replies(bot, REQUESTER, 3)
     refused = [r for r in replies if r.startswith("You have opened 2 new requests in the last minute")]
     assert len(refused) == 1 and "try again in" in refused[0]
@@ -46,7 +48,7 @@ def test_a_person_may_open_two_a_minute_then_is_told_to_wait(bot: Bot) -> None:
 
 def test_the_channel_limit_holds_across_people(bot: Bot) -> None:
     for n, user in enumerate((REQUESTER, REQUESTER, SOURCE_OWNER, STRANGER)):
-        assert bot.driver.slash(user, inline(f"cdb-dst0000{n + 1}")).status == 200
+        assert bot.driver.slash(user, inline(target_instance=f"cdb-dst0000{n + 1}")).status == 200
     replies = _replies(bot, REQUESTER, 2) + _replies(bot, SOURCE_OWNER, 1) + _replies(bot, STRANGER, 1)
     refused = [r for r in replies if r.startswith("The channel has had 3 new requests in the last minute")]
     assert len(refused) == 1, replies  # whichever came fourth

@@ -7,7 +7,9 @@ import pytest
 from bot.blocks import escape
 from core import validation
 from sandbox.waiting import eventually
-from tests.bot.conftest import INLINE, REQUESTER, STRANGER, Bot, inline
+from tests.support.commands import INLINE, inline
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, STRANGER
 
 
 def test_modal_flow_opens_the_form_and_the_submission_posts_the_request(bot: Bot) -> None:
@@ -130,7 +132,7 @@ def test_channel_pings_in_fields_are_escaped_in_the_reply(bot: Bot) -> None:
 def test_help_list_and_status(bot: Bot) -> None:
     bot.driver.slash(REQUESTER, "help")
     assert "/dts-migrate" in bot.ephemeral_after(REQUESTER, 0)["text"]
-    first, second = bot.create(), bot.create(inline("cdb-dst00002"))
+    first, second = bot.create(), bot.create(inline(target_instance="cdb-dst00002"))
     count = len(bot.slack.ephemerals(REQUESTER))
     bot.driver.slash(REQUESTER, "list")
     listing = bot.ephemeral_after(REQUESTER, count)

@@ -5,17 +5,9 @@ side only, approving from the Home works like in the channel (same checks) and t
 from __future__ import annotations
 
 from sandbox.slack.emulator import SlackEmulator
-from tests.bot.conftest import (
-    GROUP_MEMBER,
-    REQUESTER,
-    SOURCE_OWNER,
-    STRANGER,
-    TARGET_OWNER,
-    Bot,
-    approvals,
-    inline,
-    refusals,
-)
+from tests.support.commands import inline
+from tests.support.harness import Bot
+from tests.support.workspace import GROUP_MEMBER, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 
 def open_home(bot: Bot, user: str) -> dict:
@@ -61,13 +53,13 @@ def test_approving_from_the_home_works_and_the_home_is_published_again(bot: Bot)
     again = bot.slack.wait_for(lambda: (h := bot.slack.home(SOURCE_OWNER)) and notice(h) and h)
     assert notice(again) == f"Approved the source side of {request_id}."
     assert buttons(again) == [] and "Nothing waits for you." in text(again)
-    assert approvals(bot, request_id) == [("source", 1, SOURCE_OWNER)]
+    assert bot.approvals(request_id) == [("source", 1, SOURCE_OWNER)]
     bot.notifier.flush()  # the channel's request message shows it, as after a click there
     assert f"approved by <@{SOURCE_OWNER}>" in str(bot.slack.message(message["ts"])["blocks"])
     target_home = open_home(bot, TARGET_OWNER)
     assert bot.driver.click(TARGET_OWNER, target_home, "approve_target").status == 200
     bot.slack.wait_for(lambda: notice(bot.slack.home(TARGET_OWNER)) or None)
-    assert bot.request(request_id).state == "approved" and bot.approved == [request_id]
+    assert bot.request(request_id).state == "approved" and bot.kicked == [request_id]
 
 
 def test_the_home_applies_the_channels_permission_checks(bot: Bot) -> None:
@@ -79,14 +71,14 @@ def test_the_home_applies_the_channels_permission_checks(bot: Bot) -> None:
     assert bot.driver.click(STRANGER, owners_home, "approve_source").status == 200
     refused = bot.slack.wait_for(lambda: (h := bot.slack.home(STRANGER)) and notice(h) and h)
     assert notice(refused).startswith("Only the approvers of shop-prod")
-    assert approvals(bot, request_id) == [] and refusals(bot, request_id) == [(STRANGER, "approve_source")]
+    assert bot.approvals(request_id) == [] and bot.refusals(request_id) == [(STRANGER, "approve_source")]
 
 
 def test_my_finished_requests_are_listed(bot: Bot) -> None:
     done = bot.create()
     bot.posted(done)
     assert bot.requests.cancel(done, REQUESTER).ok
-    waiting = bot.create(inline("cdb-dst00002"))
+    waiting = bot.create(inline(target_instance="cdb-dst00002"))
     home = open_home(bot, REQUESTER)
     blocks = text(home)
     assert blocks.index("Your open requests") < blocks.index(waiting) < blocks.index("Recently finished")

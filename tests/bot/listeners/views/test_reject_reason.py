@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sandbox.waiting import eventually
-from tests.bot.conftest import STRANGER, TARGET_OWNER, Bot, click, refusals
+from tests.support.harness import Bot
+from tests.support.workspace import STRANGER, TARGET_OWNER
 
 
 def test_reject_with_a_reason(bot: Bot) -> None:
@@ -23,9 +24,9 @@ def test_reject_with_a_reason(bot: Bot) -> None:
 
 def test_a_stranger_cannot_reject(bot: Bot) -> None:
     request_id = bot.create()
-    answer = click(bot, STRANGER, bot.posted(request_id), "reject")
+    answer = bot.click(STRANGER, bot.posted(request_id), "reject")
     assert "Only an approver" in answer["text"] and bot.slack.views == []
-    assert refusals(bot, request_id) == [(STRANGER, "reject")]
+    assert bot.refusals(request_id) == [(STRANGER, "reject")]
     assert bot.request(request_id).state == "requested"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sandbox.waiting import eventually
-from tests.bot.conftest import REQUESTER, SOURCE_OWNER, STRANGER, Bot, approvals, click, refusals
+from tests.support.harness import Bot
+from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER
 
 
 def test_submission_errors_come_back_on_the_fields(bot: Bot) -> None:
@@ -24,7 +25,7 @@ def test_submission_errors_come_back_on_the_fields(bot: Bot) -> None:
 def test_edit_reopens_the_form_prefilled_and_voids_approvals(bot: Bot) -> None:
     request_id = bot.create()
     message = bot.posted(request_id)
-    click(bot, SOURCE_OWNER, message, "approve_source")
+    bot.click(SOURCE_OWNER, message, "approve_source")
     external_id = bot.request(request_id).external_id
 
     bot.driver.click(REQUESTER, message, "edit")
@@ -37,7 +38,7 @@ def test_edit_reopens_the_form_prefilled_and_voids_approvals(bot: Bot) -> None:
     assert bot.driver.submit_view(REQUESTER, view, {"objects": "shop,crm.users"}).status == 200
     edited = eventually(lambda: (r := bot.request(request_id)).revision == 2 and r)
     assert edited.objects == "crm.users,shop" and edited.external_id == external_id
-    assert approvals(bot, request_id) == [("source", 1, SOURCE_OWNER)]  # kept for the record, but void:
+    assert bot.approvals(request_id) == [("source", 1, SOURCE_OWNER)]  # kept for the record, but void:
     bot.notifier.flush()
     refreshed = bot.slack.message(message["ts"])
     assert f"approved by <@{SOURCE_OWNER}>" not in str(refreshed["blocks"])
@@ -47,6 +48,6 @@ def test_edit_reopens_the_form_prefilled_and_voids_approvals(bot: Bot) -> None:
 
 def test_only_the_requester_may_edit(bot: Bot) -> None:
     request_id = bot.create()
-    answer = click(bot, STRANGER, bot.posted(request_id), "edit")
+    answer = bot.click(STRANGER, bot.posted(request_id), "edit")
     assert "Only the requester" in answer["text"] and bot.slack.views == []
-    assert refusals(bot, request_id) == [(STRANGER, "edit")]
+    assert bot.refusals(request_id) == [(STRANGER, "edit")]

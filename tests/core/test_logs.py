@@ -10,7 +10,7 @@ import pytest
 from core.config import load_settings
 from core.logs import MASK, SecretRedactor, configure_logging, configured_secrets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from storage.models import MigrationRequest
+from tests.support.workspace import ACCOUNTS
 
 SOURCE, TARGET = "100000000001", "100000000002"
 
@@ -29,15 +30,6 @@ def sandbox() -> Iterator[TencentCloudSandbox]:
         yield running
 
 
-ACCOUNTS = [
-    {"name": "shop-prod", "uin": SOURCE, "approvers": ["U0SRCOWNER"],
-     "credentials": {"secret_id": "AKIDSANDBOXSOURCE0000000000000001", "secret_key": "sandbox-source-secret-key-0001"}},
-    {"name": "analytics", "uin": TARGET, "approvers": ["U0TGTOWNER"], "executor_uin": "100000000021",
-     "credentials": {"secret_id": "AKIDSANDBOXTARGET0000000000000002", "secret_key": "sandbox-target-secret-key-0002"},
-     "executor_credentials": {"secret_id": "AKIDSANDBOXTARGETSUB0000000000021",
-                              "secret_key": "sandbox-target-sub-secret-key-0021"}},
-]
-"""The sandbox's default world as configured accounts (common constants)."""
 
 
 def settings_for(endpoint: str) -> Settings:

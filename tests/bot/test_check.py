@@ -14,7 +14,7 @@ from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 
-APP_YAML = Path(__file__).resolve().parents[1] / "app.yaml"
+APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 
 
 @pytest.fixture

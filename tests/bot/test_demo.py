@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from io import StringIO
 
 import pytest
 
 from bot.progress import Progress
 from bot.transcript import plain, render_message
-from sandbox.waiting import budget
+from sandbox.waiting import budget, eventually
 
 NAMES = {"U0SRCOWNER": "Sam Source-Owner", "U0REQUESTER": "Riley Requester"}
 
@@ -171,9 +170,7 @@ def test_progress_on_a_terminal_spins_and_erases_before_lines():
     out = StringIO()
     with Progress(out, tty=True, interval=0.01) as progress:
         progress.waiting("the bot")
-        deadline = time.monotonic() + 2
-        while "the bot (" not in out.getvalue() and time.monotonic() < deadline:
-            pass
+        eventually(lambda: "the bot (" in out.getvalue(), 2, "the spinner to show the bot", interval=0.01)
         progress.line("said")
     text = out.getvalue()
     assert re.search(r"\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] the bot \(\d+s\)", text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -16,7 +15,7 @@ from core.engine import WorkflowEngine
 from core.requests import MigrationRequests
 from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, StepResult
-from sandbox.waiting import budget
+from sandbox.waiting import eventually
 from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
@@ -40,11 +39,14 @@ def make_engine(engine: Engine, settings: Settings) -> Iterator:
 
 
 def drive(workflow: WorkflowEngine, db: Engine, request_id: str, until: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + budget(seconds)
-    while load(db, request_id).state != until:
-        assert time.monotonic() < deadline, f"stuck in {load(db, request_id).state}"
-        if workflow.tick() == 0:
-            time.sleep(0.01)
+    """Tick the engine until the request is in `until`."""
+    def arrived() -> bool:
+        if load(db, request_id).state == until:
+            return True
+        workflow.tick()
+        return False
+
+    eventually(arrived, seconds, f"{request_id} to reach {until}", interval=0.01)
 
 
 def test_approved_request_runs_every_step_once_to_succeeded(engine, make_engine, steps):

@@ -7,7 +7,7 @@ import yaml
 
 from core.config import ConfigError, load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def minimal() -> dict:

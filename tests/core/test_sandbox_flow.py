@@ -5,7 +5,6 @@ DTS phases and every cloud call in the audit log."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 
 import pytest
@@ -18,7 +17,7 @@ from core.scheduler import Scheduler
 from handlers import STEPS
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
-from sandbox.waiting import budget
+from sandbox.waiting import eventually
 from storage import repository
 from storage.db import session_scope
 
@@ -30,12 +29,13 @@ def sandbox():
 
 
 def wait_for(engine, rid: str, state: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + budget(seconds)
-    while load(engine, rid).state != state:
+    """Until the request is in `state`; fails at once when it failed on the way."""
+    def arrived() -> bool:
         current = load(engine, rid)
         assert current.state not in ("failed", "verify_failed"), current.last_error
-        assert time.monotonic() < deadline, f"stuck in {current.state}"
-        time.sleep(0.05)
+        return current.state == state
+
+    eventually(arrived, seconds, f"{rid} to reach {state}", interval=0.05)
 
 
 def test_approved_request_reaches_running_and_succeeds_through_the_sandbox(engine, sandbox, caplog):
