@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.listeners import register_listeners
 from bot.services import SERVICES, Services, SlackUserGroups
+from core import i18n
 from core.approvals import MembersOf
 from core.config import Settings
 from core.requests import MigrationRequests, Resumer
@@ -45,6 +46,7 @@ def build_app(
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
     (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check);
     `unrecorded()` counts a click the database failed to record."""
+    i18n.set_channel_language(settings.slack.language)
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
                                  resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)

@@ -63,11 +63,14 @@ class Workspace:
     def __init__(
         self, bot_user_id: str, channels: dict[str, str], users: dict[str, str],
         usergroups: dict[str, list[str]], members: dict[str, list[str]] | None, team_id: str,
+        locales: dict[str, str] | None = None,
     ) -> None:
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.channels = dict(channels)
         self.users = dict(users)
+        self.locales = dict(locales or {})
+        """Each user's Slack locale (users.info with include_locale); en-US when not given."""
         self.usergroups = {group: list(users_) for group, users_ in usergroups.items()}
         self.members = {c: list(members[c]) if members and c in members else list(self.users) for c in channels}
         self.changed = threading.Condition()
@@ -198,12 +201,16 @@ class Workspace:
             self.calls.append(call)
             self.changed.notify_all()
 
-    def user_profile(self, user_id: str) -> dict[str, Any]:
-        """users.info's `user` object for a directory entry."""
+    def user_profile(self, user_id: str, include_locale: bool = False) -> dict[str, Any]:
+        """users.info's `user` object for a directory entry; `locale` (e.g. en-US, zh-CN) only when asked for,
+        as Slack sends it only with `include_locale=true`."""
         real_name = self.users[user_id]
         handle = real_name.split()[0].lower()
-        return {
+        profile = {
             "id": user_id, "team_id": self.team_id, "name": handle, "real_name": real_name,
             "deleted": False, "is_bot": user_id == self.bot_user_id, "tz": "Asia/Shanghai",
             "profile": {"real_name": real_name, "display_name": handle},
         }
+        if include_locale:
+            profile["locale"] = self.locales.get(user_id, "en-US")
+        return profile

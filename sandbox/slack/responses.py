@@ -89,7 +89,8 @@ class WebApi:
         _required(args, "user")
         if args["user"] not in self.ws.users:
             raise SlackError("user_not_found")
-        return {"user": self.ws.user_profile(args["user"])}
+        include_locale = str(args.get("include_locale", "")).lower() in ("true", "1")
+        return {"user": self.ws.user_profile(args["user"], include_locale)}
 
     def conversations_info(self, args: dict) -> dict:
         channel = self._channel(args)
