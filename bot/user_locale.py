@@ -52,6 +52,13 @@ def locale_for_user(client: WebClient, user_id: str) -> str:
     return cached[1] or i18n.channel_language()
 
 
+def known_locale(user_id: str) -> str | None:
+    """The language already looked up for `user_id` (no Slack call: for an ack, which must not wait), or None."""
+    with _lock:
+        cached = _cache.get(user_id)
+    return cached[1] if cached else None
+
+
 def forget() -> None:
     """Drop the cached locales (a test changing a person's locale; a workspace switch)."""
     with _lock:

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
+from slack_sdk import WebClient
 
 from bot import blocks, modals, user_locale
 from core import i18n
@@ -18,6 +19,7 @@ from core.config import ConfigError
 from core.plan import plan_for
 from core.workflow import State
 from sandbox.slack.blockkit import message_errors, view_errors
+from sandbox.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from tests.bot.conftest import make_settings
 from tests.bot.test_blocks import SETTINGS, request
 
@@ -143,3 +145,31 @@ def test_slack_language_is_validated_naming_the_field() -> None:
     assert "slack.language" in str(raised.value) and "en, zh-CN" in str(raised.value)
     chinese = make_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db", slack={"language": "zh-CN"})
     assert chinese.slack.language == "zh-CN" and SETTINGS.slack.language == "en"
+
+
+def test_the_slack_emulator_answers_users_info_with_the_locale_only_when_asked(slack_with_locales) -> None:
+    client = WebClient(token=DEFAULT_TOKEN, base_url=slack_with_locales.base_url)
+    assert "locale" not in client.users_info(user="U0SRCOWNER")["user"]  # as Slack: only with include_locale
+    assert client.users_info(user="U0SRCOWNER", include_locale=True)["user"]["locale"] == "zh-CN"
+    assert client.users_info(user="U0TGTOWNER", include_locale=True)["user"]["locale"] == "en-US"
+
+
+def test_a_person_reads_their_slack_locale_asked_once_else_the_channel_language(slack_with_locales) -> None:
+    client = WebClient(token=DEFAULT_TOKEN, base_url=slack_with_locales.base_url)
+    i18n.set_channel_language(i18n.CHINESE)
+    assert user_locale.locale_for_user(client, "U0SRCOWNER") == i18n.CHINESE
+    assert user_locale.locale_for_user(client, "U0TGTOWNER") == i18n.ENGLISH  # en-US in a zh-CN channel
+    assert user_locale.locale_for_user(client, "U0STRANGER") == i18n.CHINESE  # ja-JP: the channel's language
+    assert user_locale.locale_for_user(client, "U0NOBODY") == i18n.CHINESE  # users.info fails: the channel's
+    asked = len([c for c in slack_with_locales.calls if c.method == "users.info"])
+    assert user_locale.locale_for_user(client, "U0TGTOWNER") == i18n.ENGLISH
+    assert len([c for c in slack_with_locales.calls if c.method == "users.info"]) == asked  # cached
+    assert user_locale.known_locale("U0TGTOWNER") == i18n.ENGLISH and user_locale.known_locale("U0OTHER") is None
+
+
+@pytest.fixture
+def slack_with_locales() -> Iterator[SlackEmulator]:
+    users = {"U0SRCOWNER": "Sam Source-Owner", "U0TGTOWNER": "Tara Target-Owner", "U0STRANGER": "Stan Stranger"}
+    locales = {"U0SRCOWNER": "zh-CN", "U0STRANGER": "ja-JP"}
+    with SlackEmulator(users=users, locales=locales) as emulator:
+        yield emulator
