@@ -396,12 +396,18 @@ def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[s
     return message
 
 
-def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
-    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+def private_notice_side(event: str) -> str:
+    """Whose approvers see the private notice `event`."""
     if event != "trust_policy":
         raise ValueError(f"unknown private notice {event!r}")
+    return "source"
+
+
+def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+    side = private_notice_side(event)
     document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
     text = _("Only the approvers of {account} see this. Request {id} can use role `{role}` only with exactly "
              "this trust policy (it holds the request's external ID; do not paste it in the channel):",
              account=request.source_account, id=request.id, role=request.role_name) + f"\n```{document}```"
-    return "source", render([section(text)], text)
+    return side, render([section(text)], text)
