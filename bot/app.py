@@ -45,7 +45,8 @@ def build_app(
     """The Slack app. `on_approved(id)` kicks the workflow engine; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
     (default: Slack's usergroups.users.list); `inspect_role` reads CAM for the plan (handlers.role_check);
-    `unrecorded()` counts a click the database failed to record."""
+    `unrecorded()` counts a click the database failed to record. Sets the process's channel language
+    (`slack.language`) for everything written to the channel, the engine's notices included."""
     i18n.set_channel_language(settings.slack.language)
     requests = MigrationRequests(db_engine, settings, on_approved, members_of or SlackUserGroups(web_client),
                                  resumers, inspect_role)
