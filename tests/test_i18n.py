@@ -12,9 +12,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from slack_sdk import WebClient
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException as Error
 
 from bot import blocks, modals, user_locale
-from core import i18n
+from core import diagnosis, guided, i18n, permissions, validation
+from core.approvals import no_groups
 from core.config import ConfigError
 from core.plan import plan_for
 from core.workflow import State
@@ -95,6 +97,38 @@ def every_message() -> list[dict]:
     return built
 
 
+def every_text() -> list[str]:
+    """The diagnoses of every FAQ and operational error, the guided steps, field errors and refusals."""
+    arn = "qcs::cam::uin/100000000001:roleName/DTS-role"
+    denied = f"you are not authorized to perform operation (sts:AssumeRole)\nresource ({arn}) has no permission"
+    errors = [("InternalError.GetRoleError", "role not exist", {}), ("InternalError.IllegalRole", "", {"role": arn}),
+              ("InvalidParameter.OverTimeError", "", {"role": arn}),
+              ("InvalidParameter.AccountNotAvaliable", "", {"role": arn}),
+              ("InternalError.InternalInnerCommonError", "", {}), ("AuthFailure.UnauthorizedOperation", denied, {}),
+              ("AuthFailure.UnauthorizedOperation", denied, {"executor": "100000000021"}),
+              ("UnauthorizedOperation", "no", {}), ("AuthFailure.SignatureFailure", "", {"role": arn}),
+              ("AuthFailure.SecretIdNotFound", "", {}), ("RequestLimitExceeded", "", {}),
+              ("OperationDenied.NotEnoughMoneyError", "", {}), ("InvalidParameter.InstanceNotFound", "", {}),
+              ("FailedOperation.StatusInConflict", "", {}), ("ResourceNotFound.JobNotExist", "", {}),
+              ("Weird", "", {})]
+    texts = [diagnosis.render(diagnosis.diagnose(Error(code, message, "rid"), "preflight", **extra))
+             for code, message, extra in errors]
+    texts += [diagnosis.check_fix(step) for step in (*diagnosis.CHECK_FIXES, "Unknown")]
+    r = request(executor="100000000021")
+    for steps in (guided.source_role(r, "ext"), guided.source_role(r, None), guided.source_trust_fix(r, None),
+                  guided.source_role_deletion(r), guided.target_grant(r), guided.target_grant_deletion(r)):
+        texts.append(guided.render(steps))
+    _fields, errors_by_field = validation.validate_request(
+        {"source_account": "shop-prod", "target_account": "shop-prod", "source_region": "ap-guangzou",
+         "db_type": "redis", "source_instance": "x", "role_name": "dtsbot-x", "external_id": "!", "executor": "1x",
+         "migrate_type": "nope", "objects": "a,,b", "colour": "red"}, SETTINGS.accounts)
+    texts += list(errors_by_field.values()) + validation.parse_inline('a="b c')[1]
+    for action in permissions.Action:
+        if action is not permissions.Action.REQUEST:
+            texts.append(permissions.refusal(SETTINGS, action, r, "U0STRANGER", no_groups) or "")
+    return texts
+
+
 def every_view() -> list[dict]:
     """Every modal the bot opens, in the current language."""
     return [modals.request_modal(SETTINGS), modals.reject_modal("mr-1")]
@@ -103,7 +137,8 @@ def every_view() -> list[dict]:
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 def test_every_message_renders_valid_block_kit_in_both_languages(language: str, missing: list[str]) -> None:
     with i18n.speaking(language):
-        messages, views = every_message(), every_view()
+        messages, views, texts = every_message(), every_view(), every_text()
+    assert all(texts)
     for message in messages:
         assert message_errors(message["blocks"]) == [], message["text"]
     for view in views:
