@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from bot.directory import SlackDirectory
 from bot.listeners import register_listeners
 from bot.services import SERVICES, Services
+from core import i18n
 from core.approvals import MembersOf
 from core.config import Settings
 from core.requests import MigrationRequests, Resumer
@@ -45,7 +46,9 @@ def build_app(
     """The Slack app. `run_now(id)` has the workflow engine run the request now; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
     and e-mail addresses (default: bot.directory.SlackDirectory); `inspect_role` reads CAM for the plan
-    (handlers.role_check); `unrecorded()` counts a click the database failed to record."""
+    (handlers.role_check); `unrecorded()` counts a click the database failed to record. Sets the process's
+    channel language (`slack.language`) for everything written to the channel, the engine's notices included."""
+    i18n.set_channel_language(settings.slack.language)
     requests = MigrationRequests(db_engine, settings, run_now, members_of or SlackDirectory(web_client),
                                  resumers, inspect_role)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)

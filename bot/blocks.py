@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 from bot import journey
 from core import policies
 from core.config import Settings, is_email
+from core.i18n import N_, _
 from core.plan import Plan
 from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
@@ -36,45 +37,45 @@ MAX_BUTTON = 75
 MAX_FALLBACK = 3000
 
 STATUS = {
-    State.REQUESTED: ":hourglass_flowing_sand: Waiting for both approvals",
-    State.APPROVED: ":white_check_mark: Approved, starting",
-    State.AUTHORIZING_SOURCE: ":key: Creating the CAM role in the source account",
-    State.GRANTING_SUBACCOUNT: ":key: Granting the target sub-account sts:AssumeRole",
-    State.PREFLIGHT: ":mag: Preflight: assuming the role and listing the source instances",
-    State.CREATING_TASK: ":shopping_trolley: Buying the DTS task",
-    State.CONFIGURING: ":gear: Configuring the DTS task",
-    State.VERIFYING: ":mag: Verification running",
-    State.VERIFY_FAILED: ":x: Verification failed; fix and re-verify",
-    State.STARTING: ":arrow_forward: Starting the migration",
-    State.RUNNING: ":arrows_counterclockwise: Running",
-    State.READY_TO_COMPLETE: ":checkered_flag: Ready to complete",
-    State.COMPLETING: ":checkered_flag: Completing",
-    State.REVOKING_ACCESS: ":lock: Revoking cross-account access",
-    State.SUCCEEDED: ":tada: Succeeded",
-    State.FAILED: ":rotating_light: Failed",
-    State.REJECTED: ":no_entry: Rejected",
-    State.STOPPING_TASK: ":octagonal_sign: Cancelling: stopping the DTS task before revoking access",
-    State.CANCELLING: ":no_entry_sign: Cancelling: revoking access",
-    State.CANCELLED: ":no_entry_sign: Cancelled",
-    State.EXPIRED: ":alarm_clock: Expired (not approved in time)",
-    State.AWAITING_OWNER: ":raised_hand: Waiting for the account owner's CAM steps (guided), then verify",
+    State.REQUESTED: N_(":hourglass_flowing_sand: Waiting for both approvals"),
+    State.APPROVED: N_(":white_check_mark: Approved, starting"),
+    State.AUTHORIZING_SOURCE: N_(":key: Creating the CAM role in the source account"),
+    State.GRANTING_SUBACCOUNT: N_(":key: Granting the target sub-account sts:AssumeRole"),
+    State.PREFLIGHT: N_(":mag: Preflight: assuming the role and listing the source instances"),
+    State.CREATING_TASK: N_(":shopping_trolley: Buying the DTS task"),
+    State.CONFIGURING: N_(":gear: Configuring the DTS task"),
+    State.VERIFYING: N_(":mag: Verification running"),
+    State.VERIFY_FAILED: N_(":x: Verification failed; fix and re-verify"),
+    State.STARTING: N_(":arrow_forward: Starting the migration"),
+    State.RUNNING: N_(":arrows_counterclockwise: Running"),
+    State.READY_TO_COMPLETE: N_(":checkered_flag: Ready to complete"),
+    State.COMPLETING: N_(":checkered_flag: Completing"),
+    State.REVOKING_ACCESS: N_(":lock: Revoking cross-account access"),
+    State.SUCCEEDED: N_(":tada: Succeeded"),
+    State.FAILED: N_(":rotating_light: Failed"),
+    State.REJECTED: N_(":no_entry: Rejected"),
+    State.STOPPING_TASK: N_(":octagonal_sign: Cancelling: stopping the DTS task before revoking access"),
+    State.CANCELLING: N_(":no_entry_sign: Cancelling: revoking access"),
+    State.CANCELLED: N_(":no_entry_sign: Cancelled"),
+    State.EXPIRED: N_(":alarm_clock: Expired (not approved in time)"),
+    State.AWAITING_OWNER: N_(":raised_hand: Waiting for the account owner's CAM steps (guided), then verify"),
 }
 # Buttons shown on the request message, by state: (action_id, text, style)
 BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     State.REQUESTED: (
-        ("approve_source", "Approve (source owner)", "primary"),
-        ("approve_target", "Approve (target owner)", "primary"),
-        ("reject", "Reject", "danger"),
-        ("edit", "Edit", None),
+        ("approve_source", N_("Approve (source owner)"), "primary"),
+        ("approve_target", N_("Approve (target owner)"), "primary"),
+        ("reject", N_("Reject"), "danger"),
+        ("edit", N_("Edit"), None),
     ),
-    State.VERIFY_FAILED: (("reverify", "Re-verify", "primary"), ("cancel", "Cancel", "danger")),
-    State.RUNNING: (("cancel", "Cancel", "danger"),),
-    State.READY_TO_COMPLETE: (("complete", "Complete", "primary"), ("cancel", "Cancel", "danger")),
-    State.FAILED: (("retry", "Retry", "primary"), ("cancel", "Cancel", "danger")),
+    State.VERIFY_FAILED: (("reverify", N_("Re-verify"), "primary"), ("cancel", N_("Cancel"), "danger")),
+    State.RUNNING: (("cancel", N_("Cancel"), "danger"),),
+    State.READY_TO_COMPLETE: (("complete", N_("Complete"), "primary"), ("cancel", N_("Cancel"), "danger")),
+    State.FAILED: (("retry", N_("Retry"), "primary"), ("cancel", N_("Cancel"), "danger")),
 }
-NOTICE_BUTTONS = {"reverify": "Re-verify", "complete": "Complete", "retry": "Retry",
-                  "guided_verify": "Role created — verify", "grant_verify": "Grant created — verify",
-                  "guided_reveal": "Show me the full steps", "role_deleted_check": "Role deleted — check"}
+NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retry": N_("Retry"),
+                  "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
+                  "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check")}
 
 
 def escape(text: object) -> str:
@@ -118,7 +119,7 @@ def render(blocks: Iterable[Block], text: str) -> dict[str, Any]:
     """Validated blocks (at most 50) plus the notification fallback text."""
     dicts = [b.to_dict() for b in blocks]
     if len(dicts) > MAX_BLOCKS:
-        dicts = dicts[: MAX_BLOCKS - 1] + [section("… (truncated)").to_dict()]
+        dicts = dicts[: MAX_BLOCKS - 1] + [section(_("… (truncated)")).to_dict()]
     return {"text": clip(text, MAX_FALLBACK), "blocks": dicts}
 
 
@@ -126,10 +127,11 @@ def render(blocks: Iterable[Block], text: str) -> dict[str, Any]:
 
 def approval_line(side: str, approved_by: str | None, approvers: Sequence[str]) -> str:
     """One side's approval status, naming who approved or who may."""
-    owner = f"{side.capitalize()} owner"
+    owner = _("Source owner") if side == "source" else _("Target owner")
     if approved_by:
-        return f":white_check_mark: {owner}: approved by {mention(approved_by)}"
-    return f":hourglass: {owner}: waiting for {', '.join(mention(a) for a in approvers)}"
+        return _(":white_check_mark: {owner}: approved by {user}", owner=owner, user=mention(approved_by))
+    return _(":hourglass: {owner}: waiting for {users}", owner=owner,
+             users=", ".join(mention(a) for a in approvers))
 
 
 def role_action(plan: Plan, role: str) -> str:
@@ -137,47 +139,56 @@ def role_action(plan: Plan, role: str) -> str:
     found = plan.role_found or {}
     kind = found.get("role")
     if kind == "dtsbot":
-        made = f"made by dtsbot for request {escape(str(found.get('owner')))}"
+        made = _("made by dtsbot for request {owner}", owner=escape(str(found.get("owner"))))
         if found.get("trust_fits"):
-            return f"use existing role {role} ({made}, shared),"
-        return f"⚠️ role {role} exists ({made}) with another trust policy; the request will fail unless it"
+            return _("use existing role {role} ({made}, shared),", role=role, made=made)
+        return _("⚠️ role {role} exists ({made}) with another trust policy; the request will fail unless it",
+                 role=role, made=made)
     if kind == "person":
         if not found.get("trust_fits"):
-            return (f"⚠️ existing role {role} (not made by dtsbot) has another trust policy: its owner must change "
-                    "it, or choose another role_name; it must be")
+            return _("⚠️ existing role {role} (not made by dtsbot) has another trust policy: its owner must "
+                     "change it, or choose another role_name; it must be", role=role)
         missing = found.get("missing") or []
-        lacking = f"; its owner must first attach {', '.join(f'`{m}`' for m in missing)}" if missing else ""
-        return f"use existing role {role} (not made by dtsbot: used read-only, never changed{lacking}),"
-    checked = " (CAM could not be read now; checked again when the step runs)" if kind == "unknown" else ""
-    return f"create CAM role {role}{checked}"
+        if missing:
+            return _("use existing role {role} (not made by dtsbot: used read-only, never changed; its owner must "
+                     "first attach {policies}),", role=role, policies=", ".join(f"`{m}`" for m in missing))
+        return _("use existing role {role} (not made by dtsbot: used read-only, never changed),", role=role)
+    if kind == "unknown":
+        return _("create CAM role {role} (CAM could not be read now; checked again when the step runs)", role=role)
+    return _("create CAM role {role}", role=role)
 
 
 def plan_text(plan: Plan) -> str:
     """The plan as numbered steps in the guide's words, exact names and ARNs in code spans."""
     role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
-    trusting = f"trusting `{plan.trusted_principal}`, external ID `{escape(plan.external_id_masked)}`"
+    trusting = _("trusting `{principal}`, external ID `{external_id}`", principal=plan.trusted_principal,
+                 external_id=escape(plan.external_id_masked))
+    policies_ = ", ".join(f"`{p}`" for p in plan.policies)
     steps = [
-        f"*1. Source account {escape(plan.source_account)} ({plan.source_uin})*: {role_action(plan, role)} {trusting}",
-        "*2. Attach to the role*: " + ", ".join(f"`{p}`" for p in plan.policies),
+        _("*1. Source account {account} ({uin})*: {action} {trusting}", account=escape(plan.source_account),
+          uin=plan.source_uin, action=role_action(plan, role), trusting=trusting),
+        _("*2. Attach to the role*: {policies}", policies=policies_),
     ]
     found = plan.role_found or {}
     if found.get("role") == "person":
-        steps[1] = ("*2. The role must already have* (the bot never changes a role it did not create): "
-                    + ", ".join(f"`{p}`" for p in plan.policies))
+        steps[1] = _("*2. The role must already have* (the bot never changes a role it did not create): "
+                     "{policies}", policies=policies_)
     if plan.grant is not None:
-        steps.append(
-            f"*3. Target account {escape(plan.target_account)} ({plan.target_uin})*: create policy "
-            f"`{escape(plan.grant.policy_name)}` allowing `sts:AssumeRole` on `{escape(plan.grant.resource)}` "
-            f"and attach it to sub-account `{plan.grant.subaccount_uin}`"
-        )
+        steps.append(_(
+            "*3. Target account {account} ({uin})*: create policy `{policy}` allowing `sts:AssumeRole` on "
+            "`{resource}` and attach it to sub-account `{subaccount}`", account=escape(plan.target_account),
+            uin=plan.target_uin, policy=escape(plan.grant.policy_name), resource=escape(plan.grant.resource),
+            subaccount=plan.grant.subaccount_uin))
     task = plan.task
-    executor = "the root account" if task.executor == "root" else f"sub-account {task.executor}"
-    steps.append(
-        f"*{len(steps) + 1}. DTS task in {escape(plan.target_account)} ({plan.target_uin})*, run by {executor}: "
-        f"`{task.database_type}` {task.source_region}/`{task.source_instance}` → "
-        f"{task.target_region}/`{task.target_instance}`, {task.migrate_type}, objects `{escape(task.objects)}`, "
-        f"instance class `{task.instance_class}`; verify, then start"
-    )
+    executor = (_("the root account") if task.executor == "root"
+                else _("sub-account {uin}", uin=task.executor))
+    steps.append(_(
+        "*{number}. DTS task in {account} ({uin})*, run by {executor}: `{engine}` {source_region}/`{source}` → "
+        "{target_region}/`{target}`, {migrate_type}, objects `{objects}`, instance class `{instance_class}`; "
+        "verify, then start", number=len(steps) + 1, account=escape(plan.target_account), uin=plan.target_uin,
+        executor=executor, engine=task.database_type, source_region=task.source_region,
+        source=task.source_instance, target_region=task.target_region, target=task.target_instance,
+        migrate_type=task.migrate_type, objects=escape(task.objects), instance_class=task.instance_class))
     if plan.allowlisting_note:
         steps.append(f":warning: {escape(plan.allowlisting_note)}")
     return "\n".join(steps)
@@ -187,12 +198,14 @@ def guided_note(request: MigrationRequest, settings: Settings) -> str:
     """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
     notes = []
     if settings.account(request.source_account).access == "guided":
-        notes.append(f"{escape(request.source_account)}'s owner does steps 1–2 from the bot's instructions")
+        notes.append(_("{account}'s owner does steps 1–2 from the bot's instructions",
+                       account=escape(request.source_account)))
     if request.executor != "root" and settings.account(request.target_account).access == "guided":
-        notes.append(f"{escape(request.target_account)}'s owner does the sub-account grant")
+        notes.append(_("{account}'s owner does the sub-account grant", account=escape(request.target_account)))
     if not notes:
         return ""
-    return "\n:raised_hand: Guided: " + "; ".join(notes) + " (the bot holds no CAM keys there), then presses verify."
+    return "\n" + _(":raised_hand: Guided: {notes} (the bot holds no CAM keys there), then presses verify.",
+                    notes="; ".join(notes))
 
 
 def guided_steps(request: MigrationRequest, settings: Settings) -> frozenset[str]:
@@ -211,32 +224,35 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
 
     `sharing_source`: other unfinished requests reading the same source instance, warned about in the plan.
     """
-    status = STATUS.get(State(request.state), request.state)
-    lines = [f"*Status:* {status}"]
+    status = state_label(request.state)
+    lines = [_("*Status:* {status}", status=status)]
     if request.state == State.REQUESTED:
         for side, account in (("source", request.source_account), ("target", request.target_account)):
             lines.append(approval_line(side, approved_by.get(side), settings.account(account).approvers))
     if request.last_error and request.state in (State.FAILED, State.VERIFY_FAILED):
-        lines.append(f"*Last error:* {escape(request.last_error)}")
+        lines.append(_("*Last error:* {error}", error=escape(request.last_error)))
     if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:
-        lines.append(f"*Progress:* {journey.bar(request.progress)}{journey.lag(request)}")
+        lines.append(_("*Progress:* {bar}{lag}", bar=journey.bar(request.progress), lag=journey.lag(request)))
     if request.state == State.RUNNING and request.facts.dts_attention:
         lines.append(escape(request.facts.dts_attention))  # DTS retrying or paused (track_task)
     if request.state == State.REJECTED and request.facts.reject_reason:
-        lines.append(f"*Reason:* {verbatim(request.facts.reject_reason)}")
+        lines.append(_("*Reason:* {reason}", reason=verbatim(request.facts.reject_reason)))
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(f"DTS migration {request.id}", 150))),
+        HeaderBlock(text=PlainTextObject(text=clip(_("DTS migration {id}", id=request.id), 150))),
         section(
-            f"{mention(request.requester)} requests a cross-account migration\n"
-            f"*Source:* {escape(request.source_account)} ({request.source_uin}) · {request.source_region} · "
-            f"`{escape(request.source_instance)}`\n"
-            f"*Target:* {escape(request.target_account)} ({request.target_uin}) · {request.target_region} · "
-            f"`{escape(request.target_instance)}`\n"
-            f"*Engine:* {plan.task.engine_label} · *Migrate type:* {request.migrate_type} · "
-            f"*Objects:* `{escape(request.objects)}` · *Executor:* {escape(request.executor)}",
+            _("{requester} requests a cross-account migration\n"
+              "*Source:* {source_account} ({source_uin}) · {source_region} · `{source_instance}`\n"
+              "*Target:* {target_account} ({target_uin}) · {target_region} · `{target_instance}`\n"
+              "*Engine:* {engine} · *Migrate type:* {migrate_type} · *Objects:* `{objects}` · *Executor:* {executor}",
+              requester=mention(request.requester), source_account=escape(request.source_account),
+              source_uin=request.source_uin, source_region=request.source_region,
+              source_instance=escape(request.source_instance), target_account=escape(request.target_account),
+              target_uin=request.target_uin, target_region=request.target_region,
+              target_instance=escape(request.target_instance), engine=plan.task.engine_label,
+              migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section("*Plan*\n" + plan_text(plan) + source_warning(request, sharing_source) + guided_note(request, settings),
+        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source) + guided_note(request, settings),
                 block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
@@ -244,22 +260,28 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
     if step_list:
         blocks.append(section("\n".join(step_list), block_id="journey"))
     value = f"{request.id}:{request.revision}"
-    buttons = [button(a, t, value, s, cancel_dialog(request) if a == "cancel" else None)
+    buttons = [button(a, _(t), value, s, cancel_dialog(request) if a == "cancel" else None)
                for a, t, s in BUTTONS.get(State(request.state), ())]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Plan revision {request.revision} · job `{escape(request.job_id or '-')}` · "
-             f"{escape(journey.raw_states(request))}")]))
-    return render(blocks, f"DTS migration {request.id}: {STATUS.get(State(request.state), request.state)}")
+        text=_("Plan revision {revision} · job `{job_id}`", revision=request.revision,
+               job_id=escape(request.job_id or "-")) + f" · {escape(journey.raw_states(request))}")]))
+    return render(blocks, _("DTS migration {id}: {status}", id=request.id, status=status))
+
+
+def state_label(state: str) -> str:
+    """A request state as people read it (emoji and words), in the current language."""
+    return _(STATUS[State(state)]) if state in STATUS else state
 
 
 def source_warning(request: MigrationRequest, sharing_source: Sequence[str]) -> str:
     """A plan line when other unfinished requests read the same source instance (it can be legitimate)."""
     if not sharing_source:
         return ""
-    return (f"\n:warning: *Same source:* `{escape(request.source_instance)}` is also the source of "
-            f"{', '.join(sharing_source)} (still open). Make sure both migrations are meant.")
+    return "\n" + _(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
+                    "sure both migrations are meant.", instance=escape(request.source_instance),
+                    others=", ".join(sharing_source))
 
 
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
@@ -277,7 +299,7 @@ def notice(request_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     blocks: list[Block] = [section(chunk) for chunk in sections(line)]
     # actions: action ids, or the engine's {"action_id", "text", "value"}; only the known buttons are drawn
     ids = [a.get("action_id") if isinstance(a, Mapping) else a for a in payload.get("actions", [])]
-    buttons = [button(a, NOTICE_BUTTONS[a], request_id, "primary") for a in ids if a in NOTICE_BUTTONS]
+    buttons = [button(a, _(NOTICE_BUTTONS[a]), request_id, "primary") for a in ids if a in NOTICE_BUTTONS]
     if buttons:
         blocks.append(ActionsBlock(block_id="notice_actions", elements=buttons))
     return render(blocks, line)
@@ -310,16 +332,16 @@ def reply(text: str) -> dict[str, Any]:
 
 
 ERRORS_BUDGET = 2800  # a section holds 3000 characters
-MORE_PROBLEMS = "more problems not shown"
+MORE_PROBLEMS = N_("{count} more problems not shown")
 
 
 def errors_reply(errors: Iterable[str]) -> dict[str, Any]:
     """The ephemeral answer to an invalid inline request: one bullet per bad field with what is allowed."""
     items = [escape(e) for e in errors]
-    text = "Your request has problems, nothing was created:"
+    text = _("Your request has problems, nothing was created:")
     for shown, item in enumerate(items):
         if len(text) + len(item) > ERRORS_BUDGET:  # whole items only: a clipped one would name no field
-            text += f"\n({len(items) - shown} {MORE_PROBLEMS})"
+            text += "\n(" + _(MORE_PROBLEMS, count=len(items) - shown) + ")"
             break
         text += f"\n• {item}"
     return render([section(text)], text)
@@ -328,13 +350,13 @@ def errors_reply(errors: Iterable[str]) -> dict[str, Any]:
 def cancel_dialog(request: MigrationRequest) -> ConfirmObject:
     """Slack's confirmation dialog in front of every Cancel button; it says when a running task is stopped."""
     stops = request.state in TASK_MAY_RUN or request.state == State.FAILED
-    what = ("its DTS task is stopped (if it runs), then the cross-account access is revoked" if stops
-            else "nothing more is done in the cloud and any access created is revoked")
+    what = (_("its DTS task is stopped (if it runs), then the cross-account access is revoked") if stops
+            else _("nothing more is done in the cloud and any access created is revoked"))
     return ConfirmObject(
-        title=PlainTextObject(text="Cancel this migration?"),
-        text=MarkdownTextObject(text=f"{request.id} ({request.state}) will be cancelled: {what}. "
-                                     "This cannot be undone."),
-        confirm=PlainTextObject(text="Cancel it"), deny=PlainTextObject(text="Keep it"), style="danger",
+        title=PlainTextObject(text=_("Cancel this migration?")),
+        text=MarkdownTextObject(text=_("{id} ({state}) will be cancelled: {what}. This cannot be undone.",
+                                       id=request.id, state=request.state, what=what)),
+        confirm=PlainTextObject(text=_("Cancel it")), deny=PlainTextObject(text=_("Keep it")), style="danger",
     )
 
 
@@ -342,15 +364,16 @@ def cancel_confirm(request: MigrationRequest) -> dict[str, Any]:
     """Ephemeral: a Cancel button behind Slack's confirmation dialog."""
     confirm = cancel_dialog(request)
     blocks = [
-        section(f"Cancel *{request.id}* ({escape(request.source_instance)} → {escape(request.target_instance)}, "
-                f"now {request.state})?"),
+        section(_("Cancel *{id}* ({source} → {target}, now {state})?", id=request.id,
+                  source=escape(request.source_instance), target=escape(request.target_instance),
+                  state=request.state)),
         ActionsBlock(block_id="cancel_actions",
-                     elements=[button("cancel", f"Cancel {request.id}", request.id, "danger", confirm)]),
+                     elements=[button("cancel", _("Cancel {id}", id=request.id), request.id, "danger", confirm)]),
     ]
-    return render(blocks, f"Cancel {request.id}?")
+    return render(blocks, _("Cancel {id}?", id=request.id))
 
 
-HELP = (
+HELP = N_(
     "*/dts-migrate* runs a cross-account Tencent Cloud DTS migration after both account owners approve.\n"
     "• `/dts-migrate` opens the request form\n"
     "• `/dts-migrate source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-ab12cd34 "
@@ -363,21 +386,23 @@ HELP = (
 
 def help_message() -> dict[str, Any]:
     """The help text."""
-    return render([section(HELP)], "How to use /dts-migrate")
+    return render([section(_(HELP))], _("How to use /dts-migrate"))
 
 
 def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:
     """Open requests, newest first, one line each."""
     if not requests:
-        return render([section("No open migration requests.")], "No open migration requests.")
+        return render([section(_("No open migration requests."))], _("No open migration requests."))
     lines = [
-        f"• *{r.id}* {STATUS.get(State(r.state), r.state)} · {escape(r.source_account)} `{escape(r.source_instance)}`"
-        f" → {escape(r.target_account)} `{escape(r.target_instance)}` · by {mention(r.requester)}"
+        _("• *{id}* {status} · {source_account} `{source}` → {target_account} `{target}` · by {requester}",
+          id=r.id, status=state_label(r.state), source_account=escape(r.source_account),
+          source=escape(r.source_instance), target_account=escape(r.target_account),
+          target=escape(r.target_instance), requester=mention(r.requester))
         for r in requests
     ]
-    blocks = [section("*Open migration requests*")] + [section("\n".join(lines[i:i + 20]))
-                                                      for i in range(0, len(lines), 20)]
-    return render(blocks, f"{len(requests)} open migration requests")
+    blocks = [section(_("*Open migration requests*"))] + [section("\n".join(lines[i:i + 20]))
+                                                         for i in range(0, len(lines), 20)]
+    return render(blocks, _("{count} open migration requests", count=len(requests)))
 
 
 def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
@@ -388,12 +413,18 @@ def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[s
     return message
 
 
-def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
-    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+def private_notice_side(event: str) -> str:
+    """Whose approvers see the private notice `event`."""
     if event != "trust_policy":
         raise ValueError(f"unknown private notice {event!r}")
+    return "source"
+
+
+def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+    side = private_notice_side(event)
     document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
-    text = (f"Only the approvers of {request.source_account} see this. Request {request.id} can use role "
-            f"`{request.role_name}` only with exactly this trust policy (it holds the request's external ID; "
-            f"do not paste it in the channel):\n```{document}```")
-    return "source", render([section(text)], text)
+    text = _("Only the approvers of {account} see this. Request {id} can use role `{role}` only with exactly "
+             "this trust policy (it holds the request's external ID; do not paste it in the channel):",
+             account=request.source_account, id=request.id, role=request.role_name) + f"\n```{document}```"
+    return side, render([section(text)], text)

@@ -12,6 +12,7 @@ import yaml
 
 from bot.scenarios import SCENARIOS
 from core.config import ConfigError, load_settings
+from core.i18n import LANGUAGES
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -48,7 +49,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     speed = {"speed": args.speed} if args.speed else {}
     try:
-        return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, **speed)
+        return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, language=args.language,
+                   **speed)
     except KeyboardInterrupt:
         print("dtsbot demo: interrupted", file=sys.stderr)
         return 130
@@ -104,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="leave the sandboxes and the bot up afterwards and take typed commands")
     demo.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     demo.add_argument("--speed", type=float, help="sandbox clock speed factor (default: 10)")
+    demo.add_argument("--language", default="en", choices=LANGUAGES,
+                      help="the channel's language (slack.language); the people read it too, except the stranger, "
+                           "whose Slack is in English (default: %(default)s)")
     demo.set_defaults(run=_demo)
 
     check = commands.add_parser("check", help="validate the configuration and the accounts it names")

@@ -24,6 +24,7 @@ from bot.progress import Progress
 from bot.runtime import Runtime, build_runtime
 from bot.scenarios import SCENARIOS, SOURCE_UIN, Scenario
 from bot.transcript import ChannelFollower
+from core import i18n
 from core.config import Settings, load_settings
 from core.logs import configure_logging
 from core.policies import default_role_name
@@ -42,6 +43,7 @@ COMMAND = ("source_account=shop-prod source_region=ap-guangzhou source_instance=
 SPEED = 10.0  # sandbox seconds per real second: the DTS task's ~30 s timeline takes ~3 s
 POLL_SECONDS = 0.5
 _REQUEST_ID = re.compile(r"\bmr-[a-z0-9]+")
+RUNNING = ("running", "ready_to_complete")
 
 
 class StoryFailed(Exception):
@@ -51,10 +53,12 @@ class StoryFailed(Exception):
 class Stage:
     """The sandboxes and the bot on free ports of 127.0.0.1, started and stopped together."""
 
-    def __init__(self, config: Path = APP_YAML, speed: float = SPEED, poll_seconds: float = POLL_SECONDS) -> None:
-        self.config, self.speed, self.poll_seconds = config, speed, poll_seconds
+    def __init__(self, config: Path = APP_YAML, speed: float = SPEED, poll_seconds: float = POLL_SECONDS,
+                 language: str = i18n.ENGLISH) -> None:
+        self.config, self.speed, self.poll_seconds, self.language = config, speed, poll_seconds, language
         self.cloud = TencentCloudSandbox(default_world(speed))
-        self.slack = SlackEmulator()
+        # the people's Slack is in the channel's language, except the stranger's (English): their replies follow it
+        self.slack = SlackEmulator(locales={user: language for user in (REQUESTER, SOURCE_OWNER, TARGET_OWNER)})
         self._tmp = tempfile.TemporaryDirectory(prefix="dtsbot-demo-")
         self.settings: Settings | None = None
         self.runtime: Runtime | None = None
@@ -66,7 +70,7 @@ class Stage:
         overrides = {
             "TENCENTCLOUD_ENDPOINT": endpoint, "SLACK_API_URL": self.slack.base_url,
             "DTSBOT_DATABASE_URL": f"sqlite:///{Path(self._tmp.name) / 'dtsbot.db'}", "DTSBOT_PORT": "0",
-            "DTSBOT_POLL_SECONDS": str(self.poll_seconds),
+            "DTSBOT_POLL_SECONDS": str(self.poll_seconds), "DTSBOT_LANGUAGE": self.language,
         }
         # Only these overrides: the shipped defaults are the sandbox's keys, whatever this shell exports.
         self.settings = load_settings(self.config, environ=overrides)
@@ -154,6 +158,19 @@ class Story:
         with session_scope(self.stage.runtime.db) as session:
             return not outbox.unsent(session, self.request_id)
 
+    def refused(self, user: str, action: str) -> bool:
+        """Whether the bot refused `user`'s `action` (the audit says so, in whatever language the reply was)."""
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            return any(e.outcome == "refused" and e.actor == user and e.action == action
+                       for e in repository.audit_trail(session, self.request_id))
+
+    def audited(self, step: str, outcome: str) -> bool:
+        """Whether the audit holds `step` with `outcome` for the request."""
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            return any(e.step == step and e.outcome == outcome for e in repository.audit_trail(session, self.request_id))
+
     def request_message(self) -> dict[str, Any] | None:
         """The request message as the channel shows it now."""
         return next((m for m in self.slack.messages() if self.request_id and self.request_id in m.get("text", "")),
@@ -191,7 +208,7 @@ def _sections(message: dict[str, Any]) -> str:
 
 
 def _tccli(text: str) -> str:
-    found = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text, re.DOTALL)
+    found = re.search(r"\*tccli\*[^\n]*\n```\n(.*?)\n```", text, re.DOTALL)  # in either language
     if found is None:
         raise StoryFailed("no tccli script in the bot's steps")
     return found.group(1)
@@ -212,7 +229,7 @@ def play_guided(story: Story) -> str:
     """Guided mode: the owner follows the bot's steps, presses verify, the task runs, the owner deletes the role."""
     steps = story.wait("the source owner's steps in the thread", lambda: story.reply(_has_button("guided_verify")))
     refusal = story.click(STRANGER, steps, "guided_verify")
-    if "Only the approvers" not in refusal.get("text", ""):
+    if not story.refused(STRANGER, "guided_verify"):
         raise StoryFailed(f"the stranger's verify was not refused: {refusal.get('text')}")
     full = story.click(SOURCE_OWNER, steps, "guided_reveal")
     owner_calls = _owner_runs(story, _tccli(_sections(full)), "runs the tccli script from the bot's steps")
@@ -223,8 +240,8 @@ def play_guided(story: Story) -> str:
                         if story.state() == "succeeded" else None)
     owner_calls += _owner_runs(story, _tccli(_sections(ending)), "runs the deletion script")
     story.click(SOURCE_OWNER, ending, "role_deleted_check")
-    story.wait("the proof that the role is gone", lambda: story.reply(
-        lambda r: "access is closed" in r.get("text", "")))
+    story.wait("the proof that the role is gone", lambda: story.audited("role_deleted_check", "ok")
+               and story.delivered())
     by_source = sum(r.caller_uin == SOURCE_UIN for r in story.stage.cloud.calls.records)
     return (f"succeeded; the owner created and deleted role {default_role_name(story.request_id)} from the bot's "
             f"steps; calls as shop-prod: "
@@ -240,7 +257,7 @@ def play(story: Story, scenario: Scenario) -> str:
     story.request_id = found.group(0)
     message = story.wait("the request message in the channel", story.request_message)
     refusal = story.click(STRANGER, message, "approve_source")
-    if "approve" not in refusal.get("text", "").lower():
+    if not story.refused(STRANGER, "approve_source"):
         raise StoryFailed(f"the stranger's click was not refused: {refusal.get('text')}")
     story.click(SOURCE_OWNER, story.request_message() or message, "approve_source")
     story.click(TARGET_OWNER, story.request_message() or message, "approve_target")
@@ -252,14 +269,13 @@ def play(story: Story, scenario: Scenario) -> str:
                              if story.state() == "failed" else None)
         # an access step failed: its retry re-creates access in the source account, so the source owner decides
         story.click(SOURCE_OWNER, failure, "retry")  # the bot repairs the role, policy or grant it manages
-        story.wait("the repaired migration to run", lambda: story.reply(
-            lambda r: "started: *Running*" in r.get("text", "") or "started: Running" in r.get("text", "")))
+        story.wait("the repaired migration to run", lambda: story.state() in RUNNING and story.delivered())
         return f"diagnosed in the channel: {scenario.expect}; after Retry the bot repaired the access: Running"
     ready = story.wait("the migration to be ready to complete (incremental sync)",
                        lambda: story.reply(_has_button("complete")))
     story.click(TARGET_OWNER, ready, "complete")  # the cutover is the target owner's call
     story.wait("the migration to succeed and access to be revoked", lambda: story.state() == "succeeded"
-               and story.reply(lambda r: r.get("text", "").startswith("Access revoked")))
+               and story.delivered())
     name = default_role_name(story.request_id)
     role = story.stage.cloud.world.cam("100000000001").find_role(name)
     return "succeeded; access revoked: " + (f"role {name} still exists in shop-prod!" if role else
@@ -285,9 +301,9 @@ def summary(stage: Stage, request_id: str, ending: str, seconds: float) -> list[
 
 
 @contextmanager
-def staged(config: Path, speed: float) -> Iterator[Stage]:
+def staged(config: Path, speed: float, language: str = i18n.ENGLISH) -> Iterator[Stage]:
     """A started stage, stopped on the way out."""
-    stage = Stage(config, speed)
+    stage = Stage(config, speed, language=language)
     try:
         stage.start()
         yield stage
@@ -296,14 +312,14 @@ def staged(config: Path, speed: float) -> Iterator[Stage]:
 
 
 def run(scenario: str = "happy", *, keep_running: bool = False, timeout: float = 120.0, speed: float = SPEED,
-        config: Path = APP_YAML, progress: Progress | None = None) -> int:
+        config: Path = APP_YAML, progress: Progress | None = None, language: str = i18n.ENGLISH) -> int:
     """Play the story; 0 when it ended as the scenario expects, 1 otherwise (with the reason printed)."""
     chosen = SCENARIOS[scenario]
     progress = progress or Progress()
     holder = tempfile.TemporaryDirectory(prefix="dtsbot-demo-config-")
     if chosen.guided:
         config = guided_config(config, Path(holder.name))
-    with holder, progress, staged(config, speed) as stage:
+    with holder, progress, staged(config, speed, language) as stage:
         follower = ChannelFollower(stage.slack, "C0DTSBOT01", progress.line, stage.slack.workspace.users)
         progress.line(f"dtsbot demo — {chosen.title}")
         progress.line(f"  Tencent Cloud sandbox http://{stage.cloud.endpoint} · Slack emulator {stage.slack.url} · "

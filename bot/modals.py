@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from bot.blocks import clip, escape, section
 from core import db_kinds, validation
 from core.config import Settings
+from core.i18n import N_, _
 from core.validation import FieldError
 
 REQUEST_FORM = "request_form"
@@ -29,17 +30,17 @@ REJECT_FORM = "reject_reason"
 VALUE = "value"  # the action_id of every input
 
 _LABELS = {
-    "source_account": "Source account", "source_region": "Source region", "source_instance": "Source instance ID",
-    "target_account": "Target account", "target_region": "Target region", "target_instance": "Target instance ID",
-    "db_type": "Database engine", "migrate_type": "Migrate type", "role_name": "CAM role name (source account)",
-    "external_id": "External ID", "executor": "Executor (target account)", "objects": "Objects",
+    "source_account": N_("Source account"), "source_region": N_("Source region"), "source_instance": N_("Source instance ID"),
+    "target_account": N_("Target account"), "target_region": N_("Target region"), "target_instance": N_("Target instance ID"),
+    "db_type": N_("Database engine"), "migrate_type": N_("Migrate type"), "role_name": N_("CAM role name (source account)"),
+    "external_id": N_("External ID"), "executor": N_("Executor (target account)"), "objects": N_("Objects"),
 }
 _HINTS = {
-    "source_instance": "e.g. cdb-ab12cd34", "target_instance": "e.g. cdb-ef56gh78",
-    "role_name": "Leave empty and the request gets a role of its own (dtsbot-<request id>)",
-    "external_id": "Leave empty and the bot generates a strong one",
-    "executor": "root, or the UIN of the target sub-account that runs the task",
-    "objects": "all, or a comma list of db or db.table",
+    "source_instance": N_("e.g. cdb-ab12cd34"), "target_instance": N_("e.g. cdb-ef56gh78"),
+    "role_name": N_("Leave empty and the request gets a role of its own (dtsbot-<request id>)"),
+    "external_id": N_("Leave empty and the bot generates a strong one"),
+    "executor": N_("root, or the UIN of the target sub-account that runs the task"),
+    "objects": N_("all, or a comma list of db or db.table"),
 }
 
 
@@ -64,14 +65,14 @@ def _input(field: str, initial: str | None, options: list[tuple[str, str]] | Non
         opts = [_option(v, label) for v, label in options]
         chosen = next((o for o in opts if o.value == initial), None)
         element: Any = StaticSelectElement(action_id=VALUE, options=opts, initial_option=chosen,
-                                           placeholder=PlainTextObject(text="Choose"))
+                                           placeholder=PlainTextObject(text=_("Choose")))
     else:
         element = PlainTextInputElement(action_id=VALUE, initial_value=clip(initial, 3000) if initial else None,
                                         max_length=4000 if field == "objects" else 150,
                                         multiline=field == "objects")
     hint = _HINTS.get(field)
-    return InputBlock(block_id=field, label=PlainTextObject(text=_LABELS[field]), element=element,
-                      optional=optional, hint=PlainTextObject(text=hint) if hint else None)
+    return InputBlock(block_id=field, label=PlainTextObject(text=_(_LABELS[field])), element=element,
+                      optional=optional, hint=PlainTextObject(text=_(hint)) if hint else None)
 
 
 def request_modal(settings: Settings, initial: Mapping[str, str | None] | None = None,
@@ -83,8 +84,8 @@ def request_modal(settings: Settings, initial: Mapping[str, str | None] | None =
     blocks = [_input(field, values.get(field), options.get(field)) for field in validation.FIELDS]
     view = View(
         type="modal", callback_id=REQUEST_FORM,
-        title=PlainTextObject(text="Edit migration" if editing else "New DTS migration"),
-        submit=PlainTextObject(text="Save" if editing else "Request"), close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=_("Edit migration") if editing else _("New DTS migration")),
+        submit=PlainTextObject(text=_("Save") if editing else _("Request")), close=PlainTextObject(text=_("Cancel")),
         private_metadata=json.dumps(dict(metadata or {})), blocks=blocks,
     )
     return view.to_dict()
@@ -139,12 +140,12 @@ def prefill(fields: Mapping[str, str], settings: Settings) -> dict[str, str]:
 def reject_modal(request_id: str) -> dict[str, Any]:
     """Asks an approver why the request is rejected; the reason is posted in the request's thread."""
     view = View(
-        type="modal", callback_id=REJECT_FORM, title=PlainTextObject(text="Reject migration"),
-        submit=PlainTextObject(text="Reject"), close=PlainTextObject(text="Back"),
+        type="modal", callback_id=REJECT_FORM, title=PlainTextObject(text=_("Reject migration")),
+        submit=PlainTextObject(text=_("Reject")), close=PlainTextObject(text=_("Back")),
         private_metadata=json.dumps({"request_id": request_id}),
         blocks=[
-            section(f"Reject *{escape(request_id)}*? The requester and the channel see the reason."),
-            InputBlock(block_id="reason", label=PlainTextObject(text="Reason"),
+            section(_("Reject *{id}*? The requester and the channel see the reason.", id=escape(request_id))),
+            InputBlock(block_id="reason", label=PlainTextObject(text=_("Reason")),
                        element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=2000)),
         ],
     )

@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from bot import blocks, direct_messages
 from bot.directory import SlackDirectory
 from bot.services import Services
-from core import approvals
+from bot.user_locale import locale_for_user
+from core import approvals, i18n
 from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
@@ -221,9 +222,11 @@ class Notifier:
     def _private(self, request: MigrationRequest, payload: dict[str, Any]) -> None:
         """Show a value the fix needs (e.g. the exact trust policy) only to the approvers of the side that must act,
         in the request's thread; the channel sees it masked. An ephemeral cannot be found again: at least once."""
-        side, content = blocks.private_notice(request, str(payload.get("event")))
+        side = blocks.private_notice_side(str(payload.get("event")))
         account = self.settings.account(request.source_account if side == "source" else request.target_account)
         for user in self.directory.users(account.approvers):
+            with i18n.speaking(locale_for_user(self.client, user)):  # each approver reads it in their language
+                _side, content = blocks.private_notice(request, str(payload.get("event")))
             try:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)

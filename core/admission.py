@@ -12,6 +12,7 @@ import math
 import threading
 
 from core.config import Settings
+from core.i18n import _
 from core.ratelimit import SlidingWindow
 
 WINDOW_SECONDS = 60.0
@@ -28,20 +29,20 @@ class RequestAdmission:
 
     def refusal(self, user: str, channel: str) -> str | None:
         if channel != self.channel:
-            return f"Migration requests are made in <#{self.channel}>: run /dts-migrate there."
+            return _("Migration requests are made in <#{channel}>: run /dts-migrate there.", channel=self.channel)
         with self._lock:
             wait = self._per_user.retry_after(user)
             if wait:
-                return (f"You have opened {_requests(self._per_user.limit)} in the last minute, the most allowed; "
-                        f"try again in {math.ceil(wait)} s.")
+                return _("You have opened {requests} in the last minute, the most allowed; try again in {seconds} s.",
+                         requests=_requests(self._per_user.limit), seconds=math.ceil(wait))
             wait = self._per_channel.retry_after(self.channel)
             if wait:
-                return (f"The channel has had {_requests(self._per_channel.limit)} in the last minute, the most "
-                        f"allowed; try again in {math.ceil(wait)} s.")
+                return _("The channel has had {requests} in the last minute, the most allowed; try again in "
+                         "{seconds} s.", requests=_requests(self._per_channel.limit), seconds=math.ceil(wait))
             self._per_user.take(user)
             self._per_channel.take(self.channel)
         return None
 
 
 def _requests(count: int) -> str:
-    return f"{count} new request{'' if count == 1 else 's'}"
+    return _("1 new request") if count == 1 else _("{count} new requests", count=count)

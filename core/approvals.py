@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from core.config import AccountSettings, Settings, is_email
+from core.i18n import N_, _
 
 SIDES = ("source", "target")
 MembersOf = Callable[[str], Iterable[str]]
@@ -56,21 +57,25 @@ def is_approver(account: AccountSettings, user: str, members_of: MembersOf) -> b
     return listed(account.approvers, user, members_of)
 
 
+_NOT_APPROVER = {"source": N_("Only the approvers of {account} ({uin}) may approve the source side: {approvers}."),
+                 "target": N_("Only the approvers of {account} ({uin}) may approve the target side: {approvers}.")}
+_SELF_APPROVAL = {
+    "source": N_("You requested this migration, so you may not approve its source side yourself ({account} does "
+                 "not allow self-approval)."),
+    "target": N_("You requested this migration, so you may not approve its target side yourself ({account} does "
+                 "not allow self-approval)."),
+}
+
+
 def approval_refusal(
     settings: Settings, request: Sided, side: str, user: str, members_of: MembersOf
 ) -> str | None:
     """Why `user` may not approve `side` of `request`, or None when they may."""
     account = side_account(settings, request, side)
     if not is_approver(account, user, members_of):
-        return (
-            f"Only the approvers of {account.name} ({account.uin}) may approve the {side} side: "
-            f"{describe(account.approvers)}."
-        )
+        return _(_NOT_APPROVER[side], account=account.name, uin=account.uin, approvers=describe(account.approvers))
     if user == request.requester and not account.allow_self_approval:
-        return (
-            f"You requested this migration, so you may not approve its {side} side yourself "
-            f"({account.name} does not allow self-approval)."
-        )
+        return _(_SELF_APPROVAL[side], account=account.name)
     return None
 
 
@@ -81,4 +86,4 @@ def may_decide(settings: Settings, request: Sided, user: str, members_of: Member
 
 def describe(approvers: Iterable[str]) -> str:
     """Approvers as plain text (the bot renders; core writes no markup): `U0ABC, user group S0XYZ, a@b.com`."""
-    return ", ".join(f"user group {a}" if a.startswith("S") and not is_email(a) else a for a in approvers)
+    return ", ".join(_("user group {id}", id=a) if a.startswith("S") and not is_email(a) else a for a in approvers)

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from core import i18n
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -65,12 +67,21 @@ class SlackSettings(_Strict):
     """New requests one person may open in a minute (each one posts to the channel and pings two owners)."""
     requests_per_minute_per_channel: int = Field(default=20, ge=1, le=10_000)
     """New requests the whole channel may open in a minute (the channel's posts are paced at posts_per_second)."""
+    language: str = i18n.ENGLISH
+    """The channel's language (en, zh-CN); ephemerals follow each person's Slack locale, falling back to this."""
 
     @field_validator("bot_token", "signing_secret")
     @classmethod
     def _not_empty(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in i18n.LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(i18n.LANGUAGES)} (not {value!r})")
         return value
 
     @field_validator("channel")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.i18n import _
+
 FULL_AND_INCREMENT = "fullAndIncrement"
 MIGRATE_TYPES = ("structure", "full", FULL_AND_INCREMENT)
 
@@ -96,7 +98,6 @@ def allowlisting_note(db_type: str) -> str | None:
     e = db_kind(db_type)
     if not e.needs_allowlisting:
         return None
-    return (
-        f"{e.label} cross-account migration must first be enabled by Tencent Cloud: submit a ticket "
-        "(https://console.cloud.tencent.com/workorder/category) before the task can be configured."
-    )
+    return _("{engine} cross-account migration must first be enabled by Tencent Cloud: submit a ticket "
+             "(https://console.cloud.tencent.com/workorder/category) before the task can be configured.",
+             engine=e.label)

@@ -30,6 +30,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
+from core.i18n import _
 from core.notices import error_text, transition_notice, wait_notice
 from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, Step, StepResult
@@ -144,8 +145,9 @@ class WorkflowEngine:
             result = StepResult(Outcome.DONE)
         elif state in REVOKING and (sharers := self._role_sharers(claimed)) and not _grant_to_release(
                 claimed, sharers):
-            result = StepResult(Outcome.DONE, notice=f"Access kept: request {sharers[0][0]} still uses role "
-                                                     f"`{claimed.role_name}`; it revokes the access when it ends.")
+            result = StepResult(Outcome.DONE, notice=_("Access kept: request {other} still uses role `{role}`; it "
+                                                       "revokes the access when it ends.", other=sharers[0][0],
+                                                       role=claimed.role_name))
         else:
             if state in REVOKING and sharers:  # the role stays for them; this request's own grant goes
                 claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from core import policies
+from core.i18n import _
 
 
 class GuidedRequest(Protocol):
@@ -109,18 +110,21 @@ def source_role(request: GuidedRequest, external_id: str | None) -> GuidedSteps:
     description = f"DTS read-only access for account {request.target_uin} (dtsbot request {request.id}, guided)"
     role = TfBlock("resource", "tencentcloud_cam_role", _tf_name(request.role_name), {
         "name": request.role_name, "document": trust, "description": description, "console_login": False})
-    verification = (f"tick *Enable verification* and enter the external ID `{external_id}`" if external_id
-                    else "leave *Enable verification* unticked")
+    verification = (_("tick *Enable verification* and enter the external ID `{external_id}`", external_id=external_id)
+                    if external_id else _("leave *Enable verification* unticked"))
     return GuidedSteps(
         "source", request.source_account, request.source_uin,
-        f"Create role `{request.role_name}` in {request.source_account} ({request.source_uin})",
+        _("Create role `{role}` in {account} ({uin})", role=request.role_name, account=request.source_account,
+          uin=request.source_uin),
         console=(
-            (f"Sign in to the CAM console of {request.source_account} ({request.source_uin}) as its root account or "
-            "a CAM administrator; go to *Roles* → *Create Role* → *Tencent Cloud account*."),
-            (f"Choose *Other root account*, enter the account ID `{request.target_uin}` (the role then trusts "
-            f"`{policies.trusted_principal(request.target_uin)}`), and {verification}."),
-            f"Attach the policies {', '.join(f'`{n}`' for n in names)}.",
-            f"Name the role `{request.role_name}` and finish.",
+            _("Sign in to the CAM console of {account} ({uin}) as its root account or a CAM administrator; go to "
+              "*Roles* → *Create Role* → *Tencent Cloud account*.", account=request.source_account,
+              uin=request.source_uin),
+            _("Choose *Other root account*, enter the account ID `{uin}` (the role then trusts `{principal}`), and "
+              "{verification}.", uin=request.target_uin, principal=policies.trusted_principal(request.target_uin),
+              verification=verification),
+            _("Attach the policies {policies}.", policies=", ".join(f"`{n}`" for n in names)),
+            _("Name the role `{role}` and finish.", role=request.role_name),
         ),
         calls=(
             CamCall("CreateRole", {"RoleName": request.role_name, "PolicyDocument": trust,
@@ -137,10 +141,11 @@ def source_trust_fix(request: GuidedRequest, external_id: str | None) -> GuidedS
     steps = source_role(request, external_id)
     trust = steps.calls[0].params["PolicyDocument"]
     return replace(
-        steps, title=f"Set the trust policy of `{request.role_name}` in {request.source_account}",
-        console=((f"In the CAM console of {request.source_account}, open role `{request.role_name}` → *Role "
-                  f"Entity* → *Manage*; keep only the root account `{request.target_uin}`, with the external ID "
-                  f"`{external_id or '(none)'}`."),),
+        steps, title=_("Set the trust policy of `{role}` in {account}", role=request.role_name,
+                       account=request.source_account),
+        console=(_("In the CAM console of {account}, open role `{role}` → *Role Entity* → *Manage*; keep only the "
+                   "root account `{uin}`, with the external ID `{external_id}`.", account=request.source_account,
+                   role=request.role_name, uin=request.target_uin, external_id=external_id or _("(none)")),),
         calls=(CamCall("UpdateAssumeRolePolicy", {"RoleName": request.role_name, "PolicyDocument": trust}),))
 
 
@@ -149,10 +154,13 @@ def source_role_deletion(request: GuidedRequest) -> GuidedSteps:
     names = policies.source_policies(request.db_type)
     return GuidedSteps(
         "source", request.source_account, request.source_uin,
-        f"Delete role `{request.role_name}` in {request.source_account} ({request.source_uin})",
+        _("Delete role `{role}` in {account} ({uin})", role=request.role_name, account=request.source_account,
+          uin=request.source_uin),
         console=(
-            f"Sign in to the CAM console of {request.source_account} ({request.source_uin}); go to *Roles*.",
-            f"Find `{request.role_name}` and choose *Delete* (its policies {', '.join(names)} go with it).",
+            _("Sign in to the CAM console of {account} ({uin}); go to *Roles*.", account=request.source_account,
+              uin=request.source_uin),
+            _("Find `{role}` and choose *Delete* (its policies {policies} go with it).", role=request.role_name,
+              policies=", ".join(names)),
         ),
         calls=(
             *(CamCall("DetachRolePolicy", {"DetachRoleName": request.role_name, "PolicyName": n}) for n in names),
@@ -173,12 +181,14 @@ def target_grant(request: GuidedRequest) -> GuidedSteps:
     user = TfBlock("data", "tencentcloud_cam_users", "executor", {"uin": int(request.executor)})
     return GuidedSteps(
         "target", request.target_account, request.target_uin,
-        f"Let sub-account {request.executor} of {request.target_account} assume `{request.role_name}`",
+        _("Let sub-account {subaccount} of {account} assume `{role}`", subaccount=request.executor,
+          account=request.target_account, role=request.role_name),
         console=(
-            (f"Sign in to the CAM console of {request.target_account} ({request.target_uin}); go to *Policies* → "
-            "*Create Custom Policy* → *Create by Policy Syntax* → *Blank Template*."),
-            f"Name it `{name}` with the policy content `{grant}` (resource `{arn}`).",
-            f"Associate the policy with sub-account `{request.executor}`.",
+            _("Sign in to the CAM console of {account} ({uin}); go to *Policies* → *Create Custom Policy* → *Create "
+              "by Policy Syntax* → *Blank Template*.", account=request.target_account, uin=request.target_uin),
+            _("Name it `{policy}` with the policy content `{document}` (resource `{arn}`).", policy=name,
+              document=grant, arn=arn),
+            _("Associate the policy with sub-account `{subaccount}`.", subaccount=request.executor),
         ),
         calls=(
             CamCall("CreatePolicy", {"PolicyName": name, "PolicyDocument": grant, "Description": description},
@@ -195,9 +205,11 @@ def target_grant_deletion(request: GuidedRequest) -> GuidedSteps:
     name = policies.grant_policy_name(request.source_uin, request.role_name)
     return GuidedSteps(
         "target", request.target_account, request.target_uin,
-        f"Delete policy `{name}` in {request.target_account} ({request.target_uin})",
-        console=((f"In the CAM console of {request.target_account}, go to *Policies*, find `{name}`, "
-                 f"disassociate it from sub-account `{request.executor}` and delete it."),),
+        _("Delete policy `{policy}` in {account} ({uin})", policy=name, account=request.target_account,
+          uin=request.target_uin),
+        console=(_("In the CAM console of {account}, go to *Policies*, find `{policy}`, disassociate it from "
+                   "sub-account `{subaccount}` and delete it.", account=request.target_account, policy=name,
+                   subaccount=request.executor),),
         calls=(
             CamCall("ListPolicies", {"Keyword": name, "Scope": "Local"},  # Keyword also matches longer names
                     keep=("POLICY_ID", f"List[?PolicyName=='{name}'].PolicyId | [0]")),
@@ -244,7 +256,8 @@ def _hcl(value: Any) -> str:
 def terraform(steps: GuidedSteps) -> str:
     """The steps as Terraform for the tencentcloud provider; clean-up is `terraform destroy` of the same files."""
     if not steps.terraform:
-        return "# in the directory where you applied dtsbot's configuration for this request\nterraform destroy"
+        return "# " + _("in the directory where you applied dtsbot's configuration for this request") + \
+            "\nterraform destroy"
     parts = []
     for block in steps.terraform:
         width = max(len(k) for k in block.attributes)
@@ -260,6 +273,6 @@ def console_steps(steps: GuidedSteps) -> str:
 
 def render(steps: GuidedSteps) -> str:
     """The three forms for Slack (mrkdwn with code blocks)."""
-    return (f"*{steps.title}* — one of these three ways:\n*Console*\n{console_steps(steps)}\n"
-            f"*tccli* (Cloud Shell)\n```\n{tccli_script(steps)}\n```\n"
-            f"*Terraform* (tencentcloud provider)\n```\n{terraform(steps)}\n```")
+    return (_("*{title}* — one of these three ways:", title=steps.title) + "\n" + _("*Console*")
+            + f"\n{console_steps(steps)}\n" + _("*tccli* (Cloud Shell)") + f"\n```\n{tccli_script(steps)}\n```\n"
+            + _("*Terraform* (tencentcloud provider)") + f"\n```\n{terraform(steps)}\n```")

@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 from core.diagnosis import render
+from core.i18n import N_, _
 from core.steps import StepResult
 from core.workflow import State
 from storage.models import MigrationRequest
@@ -20,28 +21,28 @@ S = State
 RETRY, REVERIFY, COMPLETE = "retry", "reverify", "complete"
 GUIDED_VERIFY, GRANT_VERIFY, GUIDED_REVEAL, ROLE_DELETED_CHECK = (
     "guided_verify", "grant_verify", "guided_reveal", "role_deleted_check")
-_BUTTON_TEXT = {RETRY: "Retry", REVERIFY: "Re-verify", COMPLETE: "Complete", GUIDED_VERIFY: "Role created — verify",
-                GRANT_VERIFY: "Grant created — verify", GUIDED_REVEAL: "Show me the full steps",
-                ROLE_DELETED_CHECK: "Role deleted — check"}
+_BUTTON_TEXT = {RETRY: N_("Retry"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
+                GRANT_VERIFY: N_("Grant created — verify"), GUIDED_REVEAL: N_("Show me the full steps"),
+                ROLE_DELETED_CHECK: N_("Role deleted — check")}
 
 # (state the step ran in, state it moved to) -> event name; the default text when the step gave none.
 _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
-    (S.APPROVED, S.AUTHORIZING_SOURCE): ("approved", "Approved by both owners: creating the source role."),
-    (S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT): ("role_created", "Role created in the source account."),
-    (S.AUTHORIZING_SOURCE, S.PREFLIGHT): ("role_created", "Role created in the source account."),
-    (S.GRANTING_SUBACCOUNT, S.PREFLIGHT): ("subaccount_granted", "Sub-account granted sts:AssumeRole on the role."),
-    (S.PREFLIGHT, S.CREATING_TASK): ("preflight_passed", "Preflight passed: the target can read the source."),
-    (S.CREATING_TASK, S.CONFIGURING): ("task_bought", "DTS task bought."),
-    (S.CONFIGURING, S.VERIFYING): ("configured", "DTS task configured: verification running."),
-    (S.VERIFYING, S.STARTING): ("verification_passed", "Verification passed: starting the migration."),
-    (S.VERIFYING, S.VERIFY_FAILED): ("verification_failed", "Verification failed."),
-    (S.STARTING, S.RUNNING): ("running", "Running."),
-    (S.RUNNING, S.READY_TO_COMPLETE): ("ready_to_complete", "Ready to complete: incremental sync running."),
-    (S.RUNNING, S.REVOKING_ACCESS): ("task_succeeded", "Migration succeeded: revoking the cross-account role."),
-    (S.COMPLETING, S.REVOKING_ACCESS): ("task_succeeded", "Migration completed: revoking the cross-account role."),
-    (S.REVOKING_ACCESS, S.SUCCEEDED): ("succeeded", "Access revoked. Migration succeeded."),
-    (S.STOPPING_TASK, S.CANCELLING): ("task_stopped", "DTS task stopped: revoking the cross-account role."),
-    (S.CANCELLING, S.CANCELLED): ("cancelled", "Access revoked. Request cancelled."),
+    (S.APPROVED, S.AUTHORIZING_SOURCE): ("approved", N_("Approved by both owners: creating the source role.")),
+    (S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT): ("role_created", N_("Role created in the source account.")),
+    (S.AUTHORIZING_SOURCE, S.PREFLIGHT): ("role_created", N_("Role created in the source account.")),
+    (S.GRANTING_SUBACCOUNT, S.PREFLIGHT): ("subaccount_granted", N_("Sub-account granted sts:AssumeRole on the role.")),
+    (S.PREFLIGHT, S.CREATING_TASK): ("preflight_passed", N_("Preflight passed: the target can read the source.")),
+    (S.CREATING_TASK, S.CONFIGURING): ("task_bought", N_("DTS task bought.")),
+    (S.CONFIGURING, S.VERIFYING): ("configured", N_("DTS task configured: verification running.")),
+    (S.VERIFYING, S.STARTING): ("verification_passed", N_("Verification passed: starting the migration.")),
+    (S.VERIFYING, S.VERIFY_FAILED): ("verification_failed", N_("Verification failed.")),
+    (S.STARTING, S.RUNNING): ("running", N_("Running.")),
+    (S.RUNNING, S.READY_TO_COMPLETE): ("ready_to_complete", N_("Ready to complete: incremental sync running.")),
+    (S.RUNNING, S.REVOKING_ACCESS): ("task_succeeded", N_("Migration succeeded: revoking the cross-account role.")),
+    (S.COMPLETING, S.REVOKING_ACCESS): ("task_succeeded", N_("Migration completed: revoking the cross-account role.")),
+    (S.REVOKING_ACCESS, S.SUCCEEDED): ("succeeded", N_("Access revoked. Migration succeeded.")),
+    (S.STOPPING_TASK, S.CANCELLING): ("task_stopped", N_("DTS task stopped: revoking the cross-account role.")),
+    (S.CANCELLING, S.CANCELLED): ("cancelled", N_("Access revoked. Request cancelled.")),
 }
 _ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY]}
 
@@ -54,7 +55,7 @@ def notice_key(request: MigrationRequest, state: str, event: str) -> str:
 
 def _payload(request: MigrationRequest, event: str, text: str, actions: list[str]) -> dict[str, Any]:
     return {"event": event, "text": text,
-            "actions": [{"action_id": a, "text": _BUTTON_TEXT[a], "value": request.id} for a in actions]}
+            "actions": [{"action_id": a, "text": _(_BUTTON_TEXT[a]), "value": request.id} for a in actions]}
 
 
 def transition_notice(request: MigrationRequest, source: State, target: State,
@@ -62,12 +63,12 @@ def transition_notice(request: MigrationRequest, source: State, target: State,
     """(key, payload) announcing `source → target` after `result`; the step's own text wins when it gave one."""
     if target is S.FAILED:
         return failure_notice(request, source, result)
-    event, default = _EVENTS.get((source, target), (target.value, f"Now {target.value}."))
-    text = result.notice or default
+    event, default = _EVENTS.get((source, target), (target.value, ""))
+    text = result.notice or (_(default) if default else _("Now {state}.", state=target.value))
     if target is S.VERIFY_FAILED and not result.notice:
         text = _failed_checks_text(result.facts.get("failed_checks") or [])
     if target is S.RUNNING and request.progress is not None:
-        text += f" Progress {request.progress}%."
+        text += " " + _("Progress {percent}%.", percent=request.progress)
     actions = list(result.actions) or _ACTIONS.get(target, [])
     return notice_key(request, source.value, event), _payload(request, event, text, actions)
 
@@ -80,15 +81,16 @@ def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str
 
 def failure_notice(request: MigrationRequest, step: State, result: StepResult) -> tuple[str, dict[str, Any]]:
     """The *failed* notice of `step`: the diagnosis (what, why, fix, RequestId) and a Retry button."""
-    text = result.notice or (render(result.diagnosis) if result.diagnosis else f"{step.value} failed.")
+    text = result.notice or (render(result.diagnosis) if result.diagnosis else _("{step} failed.", step=step.value))
     return notice_key(request, step.value, "failed"), _payload(request, "failed", text, [RETRY])
 
 
 def _failed_checks_text(checks: list[dict[str, Any]]) -> str:
-    lines = ["Verification failed:"]
-    for check in checks:
+    lines = [_("Verification failed:")]
+    for check in checks:  # the check's name, message and fix are DTS's own words: shown as DTS gave them
         name = check.get("name") or check.get("step") or "check"
-        lines.append(f"• *{name}*: {check.get('message', '')} — fix: {check.get('fix', '')}")
+        lines.append(_("• *{name}*: {message} — fix: {fix}", name=name, message=check.get("message", ""),
+                       fix=check.get("fix", "")))
     return "\n".join(lines)
 
 
@@ -97,5 +99,5 @@ def error_text(result: StepResult) -> str:
     d = result.diagnosis
     if d is None:
         return (result.notice or "failed")[:4000]
-    rid = f"; RequestId {d.request_id}" if d.request_id else ""
-    return f"{d.what}; {d.why}; fix: {d.fix}{rid}"[:4000]
+    rid = "; RequestId " + d.request_id if d.request_id else ""
+    return (_("{what}; {why}; fix: {fix}", what=d.what, why=d.why, fix=d.fix) + rid)[:4000]

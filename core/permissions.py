@@ -20,6 +20,7 @@ from core.approvals import (
     side_account,
 )
 from core.config import Settings
+from core.i18n import N_, _
 from core.workflow import ACCESS_STEPS, State, cancel_target
 
 
@@ -98,45 +99,48 @@ def retry_action(failed_step: str | None) -> Action:
 def refusal(settings: Settings, action: Action, request: Sided, user: str, members_of: MembersOf) -> str | None:
     """Why `user` may not take `action` on `request` (PERMISSIONS), or None when they may."""
     who = PERMISSIONS[action]
-    what = _WORDS[action]
+    what = _(_WORDS[action])
     if who is Who.SIDE_APPROVERS:
         return approval_refusal(settings, request, action.value.removeprefix("approve_"), user, members_of)
     if who is Who.REQUESTERS:
         return _requester_refusal(settings, request, user, members_of)
     if who is Who.REQUESTER:
-        return None if user == request.requester else f"Only the requester may {what}."
+        return None if user == request.requester else _("Only the requester may {what}.", what=what)
     approver = may_decide(settings, request, user, members_of)
     if who is Who.ANY_APPROVER:
-        return None if approver else f"Only an approver of either side may {what}."
+        return None if approver else _("Only an approver of either side may {what}.", what=what)
     if who is Who.REQUESTER_OR_APPROVER:
-        return None if approver or user == request.requester else f"Only the requester or an approver may {what}."
+        return None if approver or user == request.requester else _("Only the requester or an approver may {what}.",
+                                                                           what=what)
     side = "target" if who is Who.TARGET_APPROVERS else "source"
     account = side_account(settings, request, side)
     if is_approver(account, user, members_of):
         return None
-    return f"Only the approvers of {account.name} ({account.uin}) may {what}: {describe(account.approvers)}."
+    return _("Only the approvers of {account} ({uin}) may {what}: {approvers}.", account=account.name,
+             uin=account.uin, what=what, approvers=describe(account.approvers))
 
 
 _WORDS = {
-    Action.REQUEST: "open a migration request", Action.APPROVE_SOURCE: "approve the source side",
-    Action.APPROVE_TARGET: "approve the target side", Action.EDIT: "edit it", Action.REJECT: "reject it",
-    Action.CANCEL: "cancel it", Action.STOP: "stop its running DTS task and cancel it",
-    Action.COMPLETE: "complete it (the cutover)",
-    Action.RETRY_ACCESS: "retry it (the retry re-creates the access in the source account)",
-    Action.RETRY: "retry it", Action.REVERIFY: "re-verify it",
-    Action.GUIDED_SOURCE: "act on the source account's hand-made CAM steps",
-    Action.GUIDED_TARGET: "act on the target account's hand-made CAM grant",
+    Action.REQUEST: N_("open a migration request"), Action.APPROVE_SOURCE: N_("approve the source side"),
+    Action.APPROVE_TARGET: N_("approve the target side"), Action.EDIT: N_("edit it"), Action.REJECT: N_("reject it"),
+    Action.CANCEL: N_("cancel it"), Action.STOP: N_("stop its running DTS task and cancel it"),
+    Action.COMPLETE: N_("complete it (the cutover)"),
+    Action.RETRY_ACCESS: N_("retry it (the retry re-creates the access in the source account)"),
+    Action.RETRY: N_("retry it"), Action.REVERIFY: N_("re-verify it"),
+    Action.GUIDED_SOURCE: N_("act on the source account's hand-made CAM steps"),
+    Action.GUIDED_TARGET: N_("act on the target account's hand-made CAM grant"),
 }
 
 
 def _requester_refusal(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> str | None:
     """Every `requesters` list that applies (top-level, the source's, the target's) must name the user."""
-    lists = [("requesters", settings.requesters)] + [
-        (f"{account.name}'s requesters", account.requesters)
+    lists = [(_("requesters"), settings.requesters)] + [
+        (_("{account}'s requesters", account=account.name), account.requesters)
         for account in (settings.account(request.source_account), settings.account(request.target_account))
     ]
     for name, allowed in lists:
         if allowed and not listed(allowed, user, members_of):
-            return f"Only the configured {name} may open a migration request here: {describe(allowed)}."
+            return _("Only the configured {who} may open a migration request here: {allowed}.", who=name,
+                     allowed=describe(allowed))
     return None
 

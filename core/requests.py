@@ -22,6 +22,7 @@ from core import approvals, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
+from core.i18n import N_, _, for_channel
 from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
@@ -46,10 +47,26 @@ EDITABLE_FIELDS = (
 
 _UNFINISHED = [s.value for s in State if s not in TERMINAL]
 _CANCEL_TEXT = {
-    State.CANCELLED: "Cancelled.",
-    State.CANCELLING: "Cancelled: revoking the cross-account access.",
-    State.STOPPING_TASK: "Cancelling: stopping the DTS task; the access is revoked once DTS reports it stopped.",
+    State.CANCELLED: N_("Cancelled."),
+    State.CANCELLING: N_("Cancelled: revoking the cross-account access."),
+    State.STOPPING_TASK: N_("Cancelling: stopping the DTS task; the access is revoked once DTS reports it stopped."),
 }
+_APPROVED_TEXT = {  # (side, both sides approved now) -> the channel's notice
+    ("source", False): N_("Source side approved."), ("target", False): N_("Target side approved."),
+    ("source", True): N_("Source side approved: both sides approved."),
+    ("target", True): N_("Target side approved: both sides approved."),
+}
+_APPROVED_REPLY = {"source": N_("Approved the source side of {id}."), "target": N_("Approved the target side of {id}.")}
+_ALREADY_APPROVED = {"source": N_("The source side of {id} is already approved."),
+                     "target": N_("The target side of {id} is already approved.")}
+_ALREADY_APPROVED_BY = {"source": N_("The source side of {id} is already approved (by {user})."),
+                        "target": N_("The target side of {id} is already approved (by {user}).")}
+_NO_LONGER = {"reject": N_("{id} is {state}; it can no longer be rejected."),
+              "cancel": N_("{id} is {state}; it can no longer be cancelled.")}
+_RESUMED_TEXT = {"reverify": N_("Re-verify requested."), "complete": N_("Complete requested."),
+                 "retry": N_("Retry requested.")}
+_RESUMED_REPLY = {"reverify": N_("Re-verify of {id} requested."), "complete": N_("Complete of {id} requested."),
+                  "retry": N_("Retry of {id} requested.")}
 RESUME_FROM = {"reverify": State.VERIFY_FAILED, "complete": State.READY_TO_COMPLETE, "retry": State.FAILED}
 RESUME_TO = {"reverify": State.VERIFYING, "complete": State.COMPLETING}
 Resumer = Callable[[Session, MigrationRequest, str], Any]
@@ -117,8 +134,9 @@ def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str 
     other = session.exec(query.order_by(col(MigrationRequest.created_at))).first()
     if other is None:
         return None
-    return (f"Target instance {target} already has an unfinished request: {other[0]} ({other[1]}). One migration "
-            f"per target instance: wait until {other[0]} ends, or cancel it with /dts-migrate cancel {other[0]}.")
+    return _("Target instance {target} already has an unfinished request: {other} ({state}). One migration per "
+             "target instance: wait until {other} ends, or cancel it with /dts-migrate cancel {other}.",
+             target=target, other=other[0], state=other[1])
 
 
 class MigrationRequests:
@@ -201,7 +219,7 @@ class MigrationRequests:
             if created:
                 outbox.enqueue(session, request.id, f"{request.id}:request", "request", {"event": "requested"})
                 repository.audit(session, "request", "ok", request.id, actor=requester, action="open")
-        return Decision(True, f"Request {request.id} created.", request, changed=created)
+        return Decision(True, _("Request {id} created.", id=request.id), request, changed=created)
 
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
         """The requester changes the request before both sides approved; earlier approvals become void."""
@@ -224,7 +242,7 @@ class MigrationRequests:
             if why:
                 return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
-                return Decision(True, f"Nothing changed in {request.id}.", request)
+                return Decision(True, _("Nothing changed in {id}.", id=request.id), request)
             why = _target_in_use(session, values, request.id)
             if why:
                 return self._refuse(session, request.id, user, "edit", why, request)
@@ -232,9 +250,9 @@ class MigrationRequests:
             repository.audit(session, "request", "ok", request.id, actor=user, action="edit",
                              detail=f"revision {request.revision}")
             _notice(session, request, f"edited:{request.revision}", "edited",
-                    f"Edited (plan revision {request.revision}); earlier approvals are void, please approve again.",
-                    user=user)
-        return Decision(True, f"{request.id} updated; approvals start again.", request, changed=True)
+                    for_channel("Edited (plan revision {revision}); earlier approvals are void, please approve "
+                                "again.", revision=request.revision), user=user)
+        return Decision(True, _("{id} updated; approvals start again.", id=request.id), request, changed=True)
 
     def _role_plan(self, values: Mapping[str, Any], facts: Facts) -> Facts:
         """`facts` with `role_plan`: what CAM says about the named role now (unchanged without a reader)."""
@@ -256,24 +274,26 @@ class MigrationRequests:
         """Whether `user` may open the reject form now: an approver, while approvals are open (refusals audited)."""
         current = self.get(request_id)
         if current is None:
-            return Decision(False, "No such request.")
+            return Decision(False, _("No such request."))
         why = refusal(self.settings, Action.REJECT, current, user, self._memberships(user))
         with session_scope(self.db) as session:
             if why:
                 return self._refuse(session, current.id, user, "reject", f"{current.id}: {why}", current)
             if current.state != State.REQUESTED:
                 return self._refuse(session, current.id, user, "reject",
-                                    f"{current.id} is {current.state}; it can no longer be rejected.", current)
+                                    _("{id} is {state}; it can no longer be rejected.", id=current.id,
+                                      state=current.state), current)
         return Decision(True, "", current)
 
     def _edit_refusal(self, request: MigrationRequest | None, user: str) -> str | None:
         if request is None:
-            return "No such request."
+            return _("No such request.")
         why = refusal(self.settings, Action.EDIT, request, user, no_groups)
         if why:
             return f"{request.id}: {why}"
         if request.state != State.REQUESTED:
-            return f"{request.id} is {request.state}; it can be edited only until both sides approved."
+            return _("{id} is {state}; it can be edited only until both sides approved.", id=request.id,
+                     state=request.state)
         return None
 
     # -- deciding --------------------------------------------------------------------------------------
@@ -283,36 +303,35 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
-                return Decision(False, "No such request.")
+                return Decision(False, _("No such request."))
             why = refusal(self.settings, Action(f"approve_{side}"), request, user, members_of)
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             already = repository.approvals_for(session, request).get(side)
             if already is not None and (revision is None or revision == request.revision):
-                return Decision(True, f"The {side} side of {request.id} is already approved "
-                                      f"(by {already.user_id}).", request)
+                return Decision(True, _(_ALREADY_APPROVED_BY[side], id=request.id, user=already.user_id), request)
             why = self._state_refusal(request, revision)
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             if not repository.record_approval(session, request, side, user):
-                return Decision(True, f"The {side} side of {request.id} is already approved.", request)
+                return Decision(True, _(_ALREADY_APPROVED[side], id=request.id), request)
             repository.audit(session, "approval", "ok", request.id, actor=user, action=f"approve_{side}",
                              detail=f"revision {request.revision}")
             both = set(repository.approvals_for(session, request)) >= set(approvals.SIDES)
             if both:
                 _transition(session, request, State.APPROVED)
             _notice(session, request, f"approved:{request.revision}:{side}", "approved_side",
-                    f"{side.capitalize()} side approved" + (": both sides approved." if both else "."), user=user)
+                    for_channel(_APPROVED_TEXT[side, both]), user=user)
         if both:
             self.run_now(request.id)
-        return Decision(True, f"Approved the {side} side of {request.id}.", request, changed=True)
+        return Decision(True, _(_APPROVED_REPLY[side], id=request.id), request, changed=True)
 
     def _state_refusal(self, request: MigrationRequest, revision: int | None) -> str | None:
         if request.state != State.REQUESTED:
-            return f"{request.id} is {request.state}; it no longer takes approvals."
+            return _("{id} is {state}; it no longer takes approvals.", id=request.id, state=request.state)
         if revision is not None and revision != request.revision:
-            return (f"The plan of {request.id} changed since you saw it (revision {revision}, now "
-                    f"{request.revision}); approve the current message.")
+            return _("The plan of {id} changed since you saw it (revision {seen}, now {revision}); approve the "
+                     "current message.", id=request.id, seen=revision, revision=request.revision)
         return None
 
     def reject(self, request_id: str, user: str, reason: str) -> Decision:
@@ -321,8 +340,8 @@ class MigrationRequests:
         reason = validation.free_text(reason)[:2000]
         return self._close(request_id, user, "reject", lambda _request: Action.REJECT,
                            lambda request: State.REJECTED if request.state == State.REQUESTED else None,
-                           {State.REJECTED: "Rejected. Reason:"}, facts={"reject_reason": reason},
-                           detail=reason or "(none given)")
+                           {State.REJECTED: N_("Rejected. Reason:")}, facts={"reject_reason": reason},
+                           detail=reason or for_channel("(none given)"))
 
     def cancel(self, request_id: str, user: str) -> Decision:
         """Cancel an unfinished request: outright while nothing exists in the cloud, else the engine revokes
@@ -351,31 +370,33 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
-                return Decision(False, "No such request.")
+                return Decision(False, _("No such request."))
             permission = retry_action(request.failed_step) if action == "retry" else Action(action)
             why = refusal(self.settings, permission, request, user, members_of)
             if why:
                 return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
             if request.state != RESUME_FROM[action]:
                 return self._refuse(session, request.id, user, action,
-                                    f"{request.id} is {request.state}; {action} applies only when it is "
-                                    f"{RESUME_FROM[action]}.", request)
+                                    _("{id} is {state}; {action} applies only when it is {needed}.", id=request.id,
+                                      state=request.state, action=action, needed=RESUME_FROM[action].value),
+                                    request)
             goal = (retry_target(request.failed_step) if request.failed_step else None) if action == "retry" \
                 else RESUME_TO[action]
             if goal is None:
                 return self._refuse(session, request.id, user, action,
-                                    f"{request.id} does not say which step failed; it cannot be retried.", request)
+                                    _("{id} does not say which step failed; it cannot be retried.", id=request.id),
+                                    request)
             decide = self.resumers.get(action)
             if decide is not None:  # the workflow engine's own decision (it kicks itself after the commit)
                 decide(session, request, user)
             else:
                 _transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action=action)
-            _notice(session, request, f"{action}:{request.version}", action, f"{action.capitalize()} requested.",
+            _notice(session, request, f"{action}:{request.version}", action, for_channel(_RESUMED_TEXT[action]),
                     user=user)
         if decide is None:
             self.run_now(request.id)
-        return Decision(True, f"{action.capitalize()} of {request.id} requested.", request, changed=True)
+        return Decision(True, _(_RESUMED_REPLY[action], id=request.id), request, changed=True)
 
     def verify_owner_steps(self, request_id: str, user: str) -> Decision:
         """*Role created — verify* (guided mode): an approver of the side whose owner had the steps says they are
@@ -384,7 +405,7 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
-                return Decision(False, "No such request.")
+                return Decision(False, _("No such request."))
             side = request.facts.guided_side or "source"
             account = approvals.side_account(self.settings, request, side)
             why = refusal(self.settings, guided_action(side), request, user, members_of)
@@ -392,8 +413,8 @@ class MigrationRequests:
                 return self._refuse(session, request.id, user, "guided_verify", why, request)
             if request.state != State.AWAITING_OWNER:
                 return self._refuse(session, request.id, user, "guided_verify",
-                                    f"{request.id} is {request.state}; verify applies only while it waits for "
-                                    "the owner's CAM steps.", request)
+                                    _("{id} is {state}; verify applies only while it waits for the owner's CAM "
+                                      "steps.", id=request.id, state=request.state), request)
             decide = self.resumers.get("guided_verify")
             if decide is not None:
                 decide(session, request, user)
@@ -402,11 +423,12 @@ class MigrationRequests:
                 _transition(session, request, goal, next_run_at=None, last_error=None)
                 repository.audit(session, "request", "ok", request.id, actor=user, action="guided_verify")
             _notice(session, request, f"guided_verify:{request.version}", "guided_verify",
-                    f"{account.name} steps done: verifying from the target side.", user=user)
+                    for_channel("{account} steps done: verifying from the target side.", account=account.name),
+                    user=user)
         if decide is None:
             self.run_now(request.id)
-        return Decision(True, f"Verifying {request.id}: the target assumes the role and lists the source instance; "
-                              "nothing is bought before that passes.", request, changed=True)
+        return Decision(True, _("Verifying {id}: the target assumes the role and lists the source instance; "
+                                "nothing is bought before that passes.", id=request.id), request, changed=True)
 
     def _close(self, request_id: str, user: str, action: str, permission: Callable[[MigrationRequest], Action],
                goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],
@@ -416,24 +438,25 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
-                return Decision(False, "No such request.")
+                return Decision(False, _("No such request."))
             why = refusal(self.settings, permission(request), request, user, members_of)
             if why:
                 return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
             if action == "cancel" and request.state in CANCELLING_STATES | {State.CANCELLED}:
-                return Decision(True, f"{request.id} is already {request.state}.", request)
+                return Decision(True, _("{id} is already {state}.", id=request.id, state=request.state), request)
             goal = goal_of(request)
             if goal is None:
                 return self._refuse(session, request.id, user, action,
-                                    f"{request.id} is {request.state}; it can no longer be {action}ed.", request)
-            text = texts[goal]
+                                    _(_NO_LONGER[action], id=request.id, state=request.state), request)
+            text = for_channel(texts[goal])
             changes = {"facts": request.facts.merged(facts)} if facts else {}
             _transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
             _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
         done = goal in (State.CANCELLED, State.REJECTED)
-        return Decision(True, f"{request.id} {goal}." if done else f"{request.id}: {text}", request, changed=True)
+        reply = _("{id} is {state}.", id=request.id, state=goal.value) if done else f"{request.id}: {_(texts[goal])}"
+        return Decision(True, reply, request, changed=True)
 
     def _refuse(self, session: Session, request_id: str | None, user: str, action: str, why: str,
                 request: MigrationRequest | None) -> Decision:
@@ -465,7 +488,8 @@ class MigrationRequests:
                     continue
                 repository.audit(session, "request", "ok", request.id, action="expire")
                 _notice(session, request, "expired", "expired",
-                        f"Expired: not approved by both sides within {hours:g} hours. Open a new request to retry.")
+                        for_channel("Expired: not approved by both sides within {hours} hours. Open a new request "
+                                    "to retry.", hours=f"{hours:g}"))
                 outbox.enqueue(session, request.id, f"{request.id}:expired:requester", "direct",
                                {"event": "expired", "hours": hours})
                 expired.append(request_id)

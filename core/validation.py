@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from core import db_kinds
+from core.i18n import N_, _
 
 ROOT = "root"
 MAX_ECHO = 60
@@ -60,13 +61,13 @@ OPTIONAL_DEFAULTS: dict[str, str | None] = {
 }
 FIELDS: tuple[str, ...] = REQUIRED + tuple(OPTIONAL_DEFAULTS)
 _REQUIRED_HINTS = {
-    "source_account": "a configured account name or root UIN",
-    "target_account": "a configured account name or root UIN",
-    "source_region": "e.g. ap-guangzhou",
-    "target_region": "e.g. ap-guangzhou",
-    "source_instance": "e.g. cdb-ab12cd34",
-    "target_instance": "e.g. cdb-ab12cd34",
-    "db_type": "one of " + ", ".join(db_kinds.DB_KIND_NAMES),
+    "source_account": N_("a configured account name or root UIN"),
+    "target_account": N_("a configured account name or root UIN"),
+    "source_region": N_("e.g. ap-guangzhou"),
+    "target_region": N_("e.g. ap-guangzhou"),
+    "source_instance": N_("e.g. cdb-ab12cd34"),
+    "target_instance": N_("e.g. cdb-ab12cd34"),
+    "db_type": N_("one of {engines}"),
 }
 
 
@@ -122,22 +123,24 @@ def named(value: str) -> str:
 
 
 def _fail(field: str, value: str, problem: str) -> FieldError:
-    return FieldError(field, f"{field}: `{shown(value)}` {problem}")
+    return FieldError(field, _("{field}: `{value}` {problem}", field=field, value=shown(value), problem=problem))
 
 
 # --- accounts -----------------------------------------------------------------------------------------------
 
 def _account(field: str, value: str, accounts: Sequence[AccountRef]) -> str:
     text = value.strip()
-    known = ", ".join(f"{a.name} ({a.uin})" for a in accounts) or "none configured"
+    known = ", ".join(f"{a.name} ({a.uin})" for a in accounts) or _("none configured")
     if not text:
-        raise FieldError(field, f"{field}: required; use a configured account name or its root UIN: {known}")
+        raise FieldError(field, _("{field}: required; use a configured account name or its root UIN: {known}",
+                                  field=field, known=known))
     for a in accounts:
         if text == str(a.uin) or text.lower() == a.name.lower():
             return a.name
     if text[0].isdigit() and not re.fullmatch(UIN_FORM, text):
-        raise _fail(field, text, f"is not a UIN; a UIN is digits only. Configured accounts: {known}")
-    raise _fail(field, text, f"is not a configured account; use an account name or its root UIN: {known}")
+        raise _fail(field, text, _("is not a UIN; a UIN is digits only. Configured accounts: {known}", known=known))
+    raise _fail(field, text, _("is not a configured account; use an account name or its root UIN: {known}",
+                               known=known))
 
 
 def source_account(value: str, accounts: Sequence[AccountRef]) -> str:
@@ -155,11 +158,12 @@ def target_account(value: str, accounts: Sequence[AccountRef]) -> str:
 def _region(field: str, value: str) -> str:
     text = value.strip().lower()
     if not re.fullmatch(REGION_FORM, text):
-        raise _fail(field, value, "is not a Tencent Cloud region; expected the form ap-guangzhou")
+        raise _fail(field, value, _("is not a Tencent Cloud region; expected the form ap-guangzhou"))
     if text not in REGIONS:
         close = difflib.get_close_matches(text, REGIONS, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise _fail(field, value, f"is not a known region; {hint}known: {', '.join(REGIONS)}")
+        hint = _("did you mean {region}? ", region=close[0]) if close else ""
+        raise _fail(field, value, _("is not a known region; {hint}known: {regions}", hint=hint,
+                                    regions=", ".join(REGIONS)))
     return text
 
 
@@ -181,23 +185,24 @@ def db_type(value: str) -> str:
         return db_kinds.db_kind(value.strip()).name
     except KeyError:
         allowed = ", ".join(db_kinds.DB_KIND_NAMES)
-        raise _fail("db_type", value, f"is not a supported engine; allowed: {allowed}") from None
+        raise _fail("db_type", value, _("is not a supported engine; allowed: {allowed}", allowed=allowed)) from None
 
 
 def _instance(field: str, value: str, engine_name: str | None) -> str:
     text = value.strip().lower()
     if engine_name is None:
         prefixes = sorted({p for e in db_kinds.DB_KINDS for p in e.instance_prefixes})
-        what = "a TencentDB instance ID"
+        what = _("a TencentDB instance ID")
     else:
         eng = db_kinds.db_kind(engine_name)
-        prefixes, what = list(eng.instance_prefixes), f"a {eng.label} instance ID"
+        prefixes, what = list(eng.instance_prefixes), _("a {engine} instance ID", engine=eng.label)
     if any(re.fullmatch(re.escape(p) + INSTANCE_SUFFIX, text) for p in prefixes):
         return text
-    expected = " or ".join(prefixes)
+    expected = _(" or ").join(prefixes)
     raise _fail(
         field, value,
-        f"is not {what}; expected {expected} followed by 8 lowercase letters or digits, e.g. {prefixes[0]}ab12cd34",
+        _("is not {what}; expected {expected} followed by 8 lowercase letters or digits, e.g. {example}",
+          what=what, expected=expected, example=f"{prefixes[0]}ab12cd34"),
     )
 
 
@@ -224,17 +229,18 @@ def role_name(value: str) -> str | None:
     text = value.strip()
     if not text:
         return None
-    dts_rule = "DTS allows letters, digits, - and _ only"
+    dts_rule = _("DTS allows letters, digits, - and _ only")
     if not re.fullmatch(CAM_ROLE_NAME, text):
         raise _fail(
             "role_name", value,
-            f"is not a valid CAM role name (1-128 letters, digits or _+=,.@-); also {dts_rule}",
+            _("is not a valid CAM role name (1-128 letters, digits or _+=,.@-); also {rule}", rule=dts_rule),
         )
     if not re.fullmatch(DTS_ACCOUNT_ROLE, text):
-        raise _fail("role_name", value, f"is allowed by CAM but not by DTS ({dts_rule})")
+        raise _fail("role_name", value, _("is allowed by CAM but not by DTS ({rule})", rule=dts_rule))
     if text.lower().startswith(RESERVED_ROLE_PREFIX):
-        raise _fail("role_name", value, f"starts with `{RESERVED_ROLE_PREFIX}`, which is reserved for the roles "
-                                        "the bot names after each request; leave role_name empty for one of those")
+        raise _fail("role_name", value, _("starts with `{prefix}`, which is reserved for the roles the bot names "
+                                          "after each request; leave role_name empty for one of those",
+                                          prefix=RESERVED_ROLE_PREFIX))
     return text
 
 
@@ -244,7 +250,7 @@ def external_id(value: str) -> str | None:
     if not text:
         return None
     if not re.fullmatch(EXTERNAL_ID, text):
-        raise _fail("external_id", value, "is not a valid external ID; use 2-128 letters, digits or _+=,.@:/-")
+        raise _fail("external_id", value, _("is not a valid external ID; use 2-128 letters, digits or _+=,.@:/-"))
     return text
 
 
@@ -260,19 +266,22 @@ def executor(value: str, target: AccountRef | None = None) -> str:
         return ROOT
     allowed = "root"
     if target is not None and target.executor_uin:
-        allowed += f" or {target.executor_uin} (the configured sub-account of {target.name})"
+        allowed += _(" or {uin} (the configured sub-account of {account})", uin=target.executor_uin,
+                     account=target.name)
     if not re.fullmatch(UIN_FORM, text):
-        raise _fail("executor", value, f"is not root or a sub-account UIN (digits); allowed: {allowed}")
+        raise _fail("executor", value, _("is not root or a sub-account UIN (digits); allowed: {allowed}",
+                                         allowed=allowed))
     if target is not None and text != str(target.executor_uin):
         raise _fail(
             "executor", value,
-            f"is not a sub-account the bot holds keys for in {target.name}; allowed: {allowed}",
+            _("is not a sub-account the bot holds keys for in {account}; allowed: {allowed}", account=target.name,
+              allowed=allowed),
         )
     if target is not None and getattr(target, "executor_credentials", "keys") is None:
         raise _fail(  # refused now, not after the bot has set up access in the source account
             "executor", value,
-            f"is {target.name}'s sub-account, but its keys are not configured "
-            f"(accounts[{target.name}].executor_credentials); allowed: root",
+            _("is {account}'s sub-account, but its keys are not configured (accounts[{account}].executor_credentials); "
+              "allowed: root", account=target.name),
         )
     return text
 
@@ -289,7 +298,8 @@ def migrate_type(value: str) -> str:
     if not key:
         return db_kinds.FULL_AND_INCREMENT
     if key not in _MIGRATE_KEYS:
-        raise _fail("migrate_type", value, f"is not a migrate type; allowed: {', '.join(db_kinds.MIGRATE_TYPES)}")
+        raise _fail("migrate_type", value, _("is not a migrate type; allowed: {allowed}",
+                                             allowed=", ".join(db_kinds.MIGRATE_TYPES)))
     return _MIGRATE_KEYS[key]
 
 
@@ -298,21 +308,21 @@ def objects(value: str) -> str:
     text = value.strip()
     if not text or text.lower() == "all":
         return "all"
-    rule = "use all, or a comma list of db or db.table (1-64 of letters, digits, _ and $ each, no quoting)"
+    rule = _("use all, or a comma list of db or db.table (1-64 of letters, digits, _ and $ each, no quoting)")
     items = [item.strip() for item in text.split(",")]
     seen: set[str] = set()
     for item in items:
         if not item:
-            raise _fail("objects", value, f"has an empty item; {rule}")
+            raise _fail("objects", value, _("has an empty item; {rule}", rule=rule))
         if not re.fullmatch(rf"{IDENTIFIER}(\.{IDENTIFIER})?", item):
-            raise _fail("objects", item, f"is not a db or db.table name; {rule}")
+            raise _fail("objects", item, _("is not a db or db.table name; {rule}", rule=rule))
         if item in seen:
-            raise _fail("objects", item, "is listed twice")
+            raise _fail("objects", item, _("is listed twice"))
         seen.add(item)
     for item in items:
         db = item.split(".")[0]
         if "." in item and db in seen:
-            raise _fail("objects", item, f"is already covered by `{shown(db)}`")
+            raise _fail("objects", item, _("is already covered by `{db}`", db=shown(db)))
     return ",".join(sorted(items))
 
 
@@ -335,10 +345,12 @@ def validate_request(
 
     for name in fields:
         if name not in FIELDS:
-            errors[shown(name)] = f"{named(name)}: unknown field; allowed: {', '.join(FIELDS)}"
+            errors[shown(name)] = _("{field}: unknown field; allowed: {allowed}", field=named(name),
+                                    allowed=", ".join(FIELDS))
     for name in REQUIRED:
         if not (fields.get(name) or "").strip():
-            errors[name] = f"{name}: required, {_REQUIRED_HINTS[name]}"
+            errors[name] = _("{field}: required, {hint}", field=name,
+                             hint=_(_REQUIRED_HINTS[name], engines=", ".join(db_kinds.DB_KIND_NAMES)))
 
     def run(field: str, fn: Callable[..., Any], *args: Any) -> None:
         if field in errors:  # already reported as missing
@@ -364,17 +376,18 @@ def validate_request(
 
     if "source_account" in out and out.get("source_account") == out.get("target_account"):
         errors["target_account"] = (
-            f"target_account: must differ from source_account ({out['source_account']}); "
-            "a cross-account migration needs two accounts"
+            _("target_account: must differ from source_account ({account}); a cross-account migration needs two "
+              "accounts", account=out["source_account"])
         )
     if engine_name is not None:
         eng = db_kinds.db_kind(engine_name)
         if out.get("migrate_type") and out["migrate_type"] not in eng.migrate_types:
             errors["migrate_type"] = (
-                f"migrate_type: {eng.label} supports only {', '.join(eng.migrate_types)}"
+                _("migrate_type: {engine} supports only {allowed}", engine=eng.label,
+                  allowed=", ".join(eng.migrate_types))
             )
         if eng.migrate_types == (db_kinds.FULL_AND_INCREMENT,) and out.get("objects", "all") != "all":
-            errors["objects"] = f"objects: {eng.label} migrates the whole instance; use all"
+            errors["objects"] = _("objects: {engine} migrates the whole instance; use all", engine=eng.label)
     return (None, errors) if errors else (out, {})
 
 
@@ -386,20 +399,21 @@ _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "
 def parse_inline(text: str) -> tuple[dict[str, str], list[str]]:
     """Read `key=value key2="value with spaces"` into fields, with a message per token that cannot be read."""
     if len(text) > MAX_INLINE:
-        return {}, [f"the fields are too long ({len(text)} characters; at most {MAX_INLINE})"]
+        return {}, [_("the fields are too long ({length} characters; at most {limit})", length=len(text),
+                      limit=MAX_INLINE)]
     try:
         tokens = shlex.split(text.translate(_SMART_QUOTES))
     except ValueError as e:
-        return {}, [f"could not read the fields ({e}); quote values with spaces like key=\"a b\""]
+        return {}, [_("could not read the fields ({error}); quote values with spaces like key=\"a b\"", error=e)]
     fields: dict[str, str] = {}
     errors: list[str] = []
     for token in tokens:
         key, sep, value = token.partition("=")
         key = key.strip().lower()
         if not sep or not key:
-            errors.append(f"`{shown(token)}`: expected key=value, e.g. source_region=ap-guangzhou")
+            errors.append(_("`{token}`: expected key=value, e.g. source_region=ap-guangzhou", token=shown(token)))
         elif key in fields:
-            errors.append(f"{named(key)}: given more than once")
+            errors.append(_("{field}: given more than once", field=named(key)))
         else:
             fields[key] = value
     return fields, errors

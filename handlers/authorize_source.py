@@ -13,6 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core import policies
 from core.cloud import Api, CloudClients
+from core.i18n import _
 from core.steps import Diagnosis, Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, get_role, same_document
 from handlers.step import cloud_step, failed
@@ -56,11 +57,12 @@ def authorize_source(request: MigrationRequest, clients: CloudClients) -> StepRe
     if role is not None and not same_document(role["PolicyDocument"], trust_document(request)):
         return failed(Diagnosis(
             "RoleTrustPolicyMismatch",
-            f"{STEP}: role `{request.role_name}` in {request.source_account} ({request.source_uin}) was made by "
-            f"dtsbot for request {owner} with another trust policy (another target or external ID)",
-            "The bot never changes the trust of a role to another account or external ID.",
-            "Leave role_name empty (each request then gets its own role), or give the same external_id as "
-            f"request {owner} to share its role; then open the request again.",
+            f"{STEP}: " + _("role `{role}` in {account} ({uin}) was made by dtsbot for request {owner} with another "
+                            "trust policy (another target or external ID)", role=request.role_name,
+                            account=request.source_account, uin=request.source_uin, owner=owner),
+            _("The bot never changes the trust of a role to another account or external ID."),
+            _("Leave role_name empty (each request then gets its own role), or give the same external_id as "
+              "request {owner} to share its role; then open the request again.", owner=owner),
         ))
     attached = attached_role_policies(cam, request.role_name)
     added = [name for name in policies.source_policies(request.db_type) if name not in attached]
@@ -83,43 +85,49 @@ def _role(request: MigrationRequest, relation: str) -> Owned:
 def _use_persons_role(request: MigrationRequest, cam: Api, role: dict[str, Any]) -> StepResult:
     """A role someone made: read only. Use it when trust and policies fit, else say what its owner must do."""
     where = f"`{request.role_name}` in {request.source_account} ({request.source_uin})"
-    why = "The bot never changes a role it did not create (no policy attached, no trust policy updated)."
+    why = _("The bot never changes a role it did not create (no policy attached, no trust policy updated).")
     if not same_document(role["PolicyDocument"], trust_document(request)):
         return replace(failed(Diagnosis(
             "ExistingRoleTrustMismatch",
-            f"{STEP}: role {where} was not made by dtsbot and its trust policy is not this request's",
+            f"{STEP}: " + _("role {where} was not made by dtsbot and its trust policy is not this request's",
+                            where=where),
             why,
-            f"A source owner sets the trust policy of role `{request.role_name}` to trust only "
-            f"`{policies.trusted_principal(request.target_uin)}` with external ID "
-            f"`{policies.mask(request.external_id)}` (the exact document was sent to the source approvers "
-            "privately), or the requester chooses another role_name; then Retry.",
+            _("A source owner sets the trust policy of role `{role}` to trust only `{principal}` with external ID "
+              "`{external_id}` (the exact document was sent to the source approvers privately), or the requester "
+              "chooses another role_name; then Retry.", role=request.role_name,
+              principal=policies.trusted_principal(request.target_uin), external_id=policies.mask(request.external_id)),
         )), private="trust_policy")
     attached = attached_role_policies(cam, request.role_name)
     missing = [name for name in policies.source_policies(request.db_type) if name not in attached]
     if missing:
         return failed(Diagnosis(
             "ExistingRoleLacksPolicy",
-            f"{STEP}: role {where} was not made by dtsbot and lacks {', '.join(missing)}",
+            f"{STEP}: " + _("role {where} was not made by dtsbot and lacks {policies}", where=where,
+                            policies=", ".join(missing)),
             why,
-            f"A source owner attaches {', '.join(f'`{name}`' for name in missing)} to role "
-            f"`{request.role_name}`, or the requester chooses another role_name; then Retry.",
+            _("A source owner attaches {policies} to role `{role}`, or the requester chooses another role_name; "
+              "then Retry.", policies=", ".join(f"`{name}`" for name in missing), role=request.role_name),
         ))
     return StepResult(Outcome.DONE, facts={"role_used": True, "role_owner": None}, owned=(_role(request, "uses"),),
-                      notice=f"Role {where} found (not made by dtsbot: used as it is, never changed or deleted "
-                             f"by the bot); it trusts {request.target_account} root with external ID "
-                             f"`{policies.mask(request.external_id)}` and has "
-                             f"{', '.join(policies.source_policies(request.db_type))}.")
+                      notice=_("Role {where} found (not made by dtsbot: used as it is, never changed or deleted "
+                               "by the bot); it trusts {account} root with external ID `{external_id}` and has "
+                               "{policies}.", where=where, account=request.target_account,
+                               external_id=policies.mask(request.external_id),
+                               policies=", ".join(policies.source_policies(request.db_type))))
 
 
 def _notice(request: MigrationRequest, created: bool, owner: str, added: list[str]) -> str:
-    where = f"in {request.source_account} ({request.source_uin})"
-    trusting = f"trusting {request.target_account} root, external ID `{policies.mask(request.external_id)}`"
+    names = {"role": request.role_name, "account": request.source_account, "uin": request.source_uin,
+             "target": request.target_account, "external_id": policies.mask(request.external_id)}
     if created:
-        head = f"Role `{request.role_name}` created {where}, {trusting}"
+        head = _("Role `{role}` created in {account} ({uin}), trusting {target} root, external ID `{external_id}`",
+                 **names)
     elif owner == request.id:
-        head = f"Role `{request.role_name}` found {where} (made by dtsbot for this request), {trusting}"
+        head = _("Role `{role}` found in {account} ({uin}) (made by dtsbot for this request), trusting {target} "
+                 "root, external ID `{external_id}`", **names)
     else:
-        head = f"Role `{request.role_name}` found {where} (made by dtsbot for request {owner}, shared), {trusting}"
+        head = _("Role `{role}` found in {account} ({uin}) (made by dtsbot for request {owner}, shared), trusting "
+                 "{target} root, external ID `{external_id}`", owner=owner, **names)
     if added:
-        return f"{head}; attached {', '.join(added)}."
-    return f"{head}; {', '.join(policies.source_policies(request.db_type))} already attached."
+        return head + _("; attached {policies}.", policies=", ".join(added))
+    return head + _("; {policies} already attached.", policies=", ".join(policies.source_policies(request.db_type)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.cloud import CloudClients
+from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, target_dts
 from handlers.task_lookup import job_detail, no_task, task_id
@@ -22,13 +23,14 @@ def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResul
     status = job_detail(dts, job_id).get("Status")
     if status == "success":
         return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},
-                          notice=f"DTS task `{job_id}` *completed*.")
+                          notice=_("DTS task `{job_id}` *completed*.", job_id=job_id))
     if status == "readyComplete":
         dts.call("CompleteMigrateJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={"dts_status": "completing"},
-                          notice=f"Completing DTS task `{job_id}`…")
+                          notice=_("Completing DTS task `{job_id}`…", job_id=job_id))
     if status == "completing":
         return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)
     return failed(Diagnosis(
-        "StatusInConflict", f"{STEP}: DTS task `{job_id}` is `{status}`, not ready to complete",
-        "A task completes only from readyComplete.", "Look at the task in the DTS console."))
+        "StatusInConflict",
+        f"{STEP}: " + _("DTS task `{job_id}` is `{status}`, not ready to complete", job_id=job_id, status=status),
+        _("A task completes only from readyComplete."), _("Look at the task in the DTS console.")))

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
 from core.db_kinds import db_kind
+from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session, target_dts
 from handlers.task_lookup import job_detail, no_task, task_id
@@ -65,18 +66,21 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
     for instance in (request.source_instance, request.target_instance):
         if instance not in logins:
             return failed(Diagnosis(
-                "MissingDatabaseLogin", f"{STEP}: no database login for `{instance}`",
-                "DTS needs a database account and password for each side of the migration.",
-                f"Add `databases.{instance}` (user, password) to app.yaml, restart the bot, then retry."))
+                "MissingDatabaseLogin", f"{STEP}: " + _("no database login for `{instance}`", instance=instance),
+                _("DTS needs a database account and password for each side of the migration."),
+                _("Add `databases.{instance}` (user, password) to app.yaml, restart the bot, then retry.",
+                  instance=instance)))
     detail = job_detail(dts, job_id)
     expired = credentials_expired(request, clients)
     if detail.get("Status") not in CONFIGURABLE or (already_configured(detail, request) and not expired):
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
-                          notice=f"DTS task `{job_id}` is already configured for this request.")
+                          notice=_("DTS task `{job_id}` is already configured for this request.", job_id=job_id))
     facts = send_configuration(request, clients, dts, job_id, renew=expired)
     return StepResult(Outcome.DONE, facts=facts, notice=(
-        f"DTS task `{job_id}` configured: `{request.source_instance}` in {request.source_account} through role "
-        f"`{request.role_name}` → `{request.target_instance}`; {request.migrate_type}, objects {request.objects}."))
+        _("DTS task `{job_id}` configured: `{source}` in {account} through role `{role}` → `{target}`; "
+          "{migrate_type}, objects {objects}.", job_id=job_id, source=request.source_instance,
+          account=request.source_account, role=request.role_name, target=request.target_instance,
+          migrate_type=request.migrate_type, objects=request.objects)))
 
 
 def credentials_expired(request: MigrationRequest, clients: CloudClients) -> bool:

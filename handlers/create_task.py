@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.cloud import CloudClients
 from core.db_kinds import db_kind
+from core.i18n import _
 from core.plan import DTS_INSTANCE_CLASS
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step, target_dts
@@ -23,7 +24,8 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     job_id = tagged_task(dts, request.id)
     if job_id is not None:
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
-                          notice=f"DTS task `{job_id}` found in {request.target_account} (bought earlier).")
+                          notice=_("DTS task `{job_id}` found in {account} (bought earlier).", job_id=job_id,
+                                   account=request.target_account))
     db = db_kind(request.db_type).database_type
     body = dts.call("CreateMigrationService", {
         "SrcDatabaseType": db, "DstDatabaseType": db,
@@ -33,5 +35,6 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     })
     job_id = body["JobIds"][0]
     return StepResult(Outcome.DONE, facts={"job_id": job_id},
-                      notice=f"DTS task `{job_id}` bought in {request.target_account} "
-                             f"({db_kind(request.db_type).label}, {DTS_INSTANCE_CLASS}, {request.target_region}).")
+                      notice=_("DTS task `{job_id}` bought in {account} ({engine}, {instance_class}, {region}).",
+                               job_id=job_id, account=request.target_account, engine=db_kind(request.db_type).label,
+                               instance_class=DTS_INSTANCE_CLASS, region=request.target_region))

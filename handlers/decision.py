@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.i18n import _
+
 
 class Decision(StrEnum):
     WAIT = "wait"  # DTS is working: ask again later
@@ -22,10 +24,11 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """A decision and the sentence the channel sees (`{job}` and `{status}` are filled in)."""
+    """A decision and the sentence the channel sees (`{job}` and `{status}` are filled in); sentences are
+    marked `N_` and translated when said."""
 
     decision: Decision
     sentence: str
 
     def say(self, job_id: str, status: str) -> str:
-        return self.sentence.format(job=f"`{job_id}`", status=status)
+        return _(self.sentence, job=f"`{job_id}`", status=status)

@@ -10,6 +10,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core import policies
 from core.cloud import CloudClients
+from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, Owned, StepResult
 from handlers.cam_lookup import find_custom_policy, same_document, user_policy_ids
 from handlers.step import cloud_step, failed
@@ -47,34 +48,46 @@ def grant_subaccount(request: MigrationRequest, clients: CloudClients) -> StepRe
         existing = cam.call("GetPolicy", {"PolicyId": policy_id})
         owner = policies.tagged_owner(existing.get("Tags"))
         if not same_document(existing["PolicyDocument"], grant):
-            made = f"made by dtsbot for request {owner}" if owner else "not made by dtsbot"
+            made = _("made by dtsbot for request {owner}", owner=owner) if owner else _("not made by dtsbot")
             return failed(Diagnosis(
                 "GrantPolicyMismatch",
-                f"{STEP}: policy `{name}` exists in {request.target_account} ({made}) with another document",
-                "The bot uses a grant policy only when it allows exactly sts:AssumeRole on this role, and never "
-                "changes one it did not create.",
-                f"A target owner deletes or renames policy `{name}` in {request.target_account}, then Retry.",
+                f"{STEP}: " + _("policy `{policy}` exists in {account} ({made}) with another document", policy=name,
+                                account=request.target_account, made=made),
+                _("The bot uses a grant policy only when it allows exactly sts:AssumeRole on this role, and never "
+                  "changes one it did not create."),
+                _("A target owner deletes or renames policy `{policy}` in {account}, then Retry.", policy=name,
+                  account=request.target_account),
             ))
     attached = policy_id in user_policy_ids(cam, request.executor)
     if owner is None:
         if not attached:
             return failed(Diagnosis(
                 "ExistingGrantNotAttached",
-                f"{STEP}: policy `{name}` in {request.target_account} was not made by dtsbot and is not attached "
-                f"to sub-account {request.executor}",
-                "The bot never attaches a policy it did not create.",
-                f"A target owner attaches policy `{name}` to sub-account {request.executor} (or deletes the policy "
-                "so the bot makes its own), then Retry.",
+                f"{STEP}: " + _("policy `{policy}` in {account} was not made by dtsbot and is not attached to "
+                                "sub-account {subaccount}", policy=name, account=request.target_account,
+                                subaccount=request.executor),
+                _("The bot never attaches a policy it did not create."),
+                _("A target owner attaches policy `{policy}` to sub-account {subaccount} (or deletes the policy so "
+                  "the bot makes its own), then Retry.", policy=name, subaccount=request.executor),
             ))
         return StepResult(Outcome.DONE, facts={"grant_policy_id": policy_id},
-                          notice=f"Policy `{name}` (not made by dtsbot: used as it is) is attached to sub-account "
-                                 f"{request.executor} in {request.target_account}.")
+                          notice=_("Policy `{policy}` (not made by dtsbot: used as it is) is attached to sub-account "
+                                   "{subaccount} in {account}.", policy=name, subaccount=request.executor,
+                                   account=request.target_account))
     if not attached:
         cam.call("AttachUserPolicy", {"AttachUin": int(request.executor), "PolicyId": policy_id})
     owned = [Owned("attached", "user_policy", request.target_uin, name, request.executor, policy_id)]
     if owner == request.id:
         owned.insert(0, Owned("created", "policy", request.target_uin, name, "", policy_id))
-    verb = "created and attached" if created else "already attached" if attached else "attached"
+    sentence = (_GRANT_CREATED if created else _GRANT_ALREADY if attached else _GRANT_ATTACHED)
     return StepResult(Outcome.DONE, facts={"grant_policy_id": policy_id}, owned=tuple(owned),
-                      notice=f"Policy `{name}` (sts:AssumeRole on `{request.role_name}` of {request.source_uin}) "
-                             f"{verb} to sub-account {request.executor} in {request.target_account}.")
+                      notice=_(sentence, policy=name, role=request.role_name, uin=request.source_uin,
+                               subaccount=request.executor, account=request.target_account))
+
+
+_GRANT_CREATED = N_("Policy `{policy}` (sts:AssumeRole on `{role}` of {uin}) created and attached to sub-account "
+                    "{subaccount} in {account}.")
+_GRANT_ALREADY = N_("Policy `{policy}` (sts:AssumeRole on `{role}` of {uin}) already attached to sub-account "
+                    "{subaccount} in {account}.")
+_GRANT_ATTACHED = N_("Policy `{policy}` (sts:AssumeRole on `{role}` of {uin}) attached to sub-account {subaccount} "
+                     "in {account}.")

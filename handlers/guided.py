@@ -16,6 +16,7 @@ from dataclasses import replace
 from core import guided, policies
 from core.cloud import CloudClients
 from core.diagnosis import render as render_diagnosis
+from core.i18n import _
 from core.notices import GRANT_VERIFY, GUIDED_REVEAL, GUIDED_VERIFY, ROLE_DELETED_CHECK
 from core.steps import Diagnosis, Outcome, StepResult
 from core.workflow import State
@@ -51,17 +52,18 @@ def _masked_role_steps(request: MigrationRequest) -> guided.GuidedSteps:
 def _secret_note(request: MigrationRequest) -> str:
     if not request.external_id:
         return ""
-    return (f"\nThe external ID is shown masked (`{policies.mask(request.external_id)}`): press *Show me the full "
-            "steps* for the exact values (only you see them).")
+    return "\n" + _("The external ID is shown masked (`{external_id}`): press *Show me the full steps* for the exact "
+                    "values (only you see them).", external_id=policies.mask(request.external_id))
 
 
 def guide_source_role(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """authorizing_source: the bot's CAM step for a managed source; the owner's steps for a guided one."""
     if not is_guided(clients, request.source_account):
         return authorize_source(request, clients)
-    text = (f"{request.source_account} is guided: its owner creates the role (the bot holds no keys there).\n"
-            f"{guided.render(_masked_role_steps(request))}{_secret_note(request)}\n"
-            "Then press *Role created — verify*: the bot assumes the role from the target side.")
+    text = (_("{account} is guided: its owner creates the role (the bot holds no keys there).",
+              account=request.source_account)
+            + f"\n{guided.render(_masked_role_steps(request))}{_secret_note(request)}\n"
+            + _("Then press *Role created — verify*: the bot assumes the role from the target side."))
     return _awaiting("source", _after_source(request), text)
 
 
@@ -69,9 +71,9 @@ def guide_subaccount_grant(request: MigrationRequest, clients: CloudClients) -> 
     """granting_subaccount: the bot's grant for a managed target; the target owner's steps for a guided one."""
     if request.executor == ROOT or not is_guided(clients, request.target_account):
         return grant_subaccount(request, clients)
-    text = (f"{request.target_account} is guided: its owner grants sub-account {request.executor} "
-            f"`sts:AssumeRole` on the role.\n{guided.render(guided.target_grant(request))}\n"
-            "Then press *Grant created — verify*.")
+    text = (_("{account} is guided: its owner grants sub-account {subaccount} `sts:AssumeRole` on the role.",
+              account=request.target_account, subaccount=request.executor)
+            + f"\n{guided.render(guided.target_grant(request))}\n" + _("Then press *Grant created — verify*."))
     return _awaiting("target", State.PREFLIGHT, text)
 
 
@@ -94,7 +96,7 @@ def _fix_steps(request: MigrationRequest, side: str, diagnosis: Diagnosis) -> gu
         return guided.source_trust_fix(request, policies.mask(request.external_id) if request.external_id else None)
     if diagnosis.code == "InternalError.InternalInnerCommonError":  # the role exists; its policies are missing
         attach = tuple(c for c in steps.calls if c.action == "AttachRolePolicy")
-        return replace(steps, title=f"Attach the read-only policies to `{request.role_name}`",
+        return replace(steps, title=_("Attach the read-only policies to `{role}`", role=request.role_name),
                        console=steps.console[2:3], calls=attach)
     return steps
 
@@ -109,8 +111,8 @@ def guided_preflight(request: MigrationRequest, clients: CloudClients) -> StepRe
     if side is None:
         return result
     steps = _fix_steps(request, side, result.diagnosis)
-    text = (f"{render_diagnosis(result.diagnosis)}\nNothing was bought. The fix:\n{guided.render(steps)}"
-            f"{_secret_note(request) if side == 'source' else ''}\nThen press verify again.")
+    text = (f"{render_diagnosis(result.diagnosis)}\n" + _("Nothing was bought. The fix:") + f"\n{guided.render(steps)}"
+            f"{_secret_note(request) if side == 'source' else ''}\n" + _("Then press verify again."))
     return _awaiting(side, State.PREFLIGHT, text, result.diagnosis)
 
 
@@ -138,6 +140,6 @@ def guided_revoke(request: MigrationRequest, clients: CloudClients) -> StepResul
     head = f"{result.notice}\n" if result.notice else ""
     actions = (ROLE_DELETED_CHECK,) if is_guided(clients, request.source_account) else ()
     return replace(result, actions=actions, notice=(
-        f"{head}The bot leaves what the owners made by hand untouched. Close the cross-account access now:\n"
-        f"{manual}" + ("\nThen press *Role deleted — check*: the bot proves the role can no longer be assumed."
-                       if actions else "")))
+        head + _("The bot leaves what the owners made by hand untouched. Close the cross-account access now:")
+        + f"\n{manual}" + ("\n" + _("Then press *Role deleted — check*: the bot proves the role can no longer be "
+                                    "assumed.") if actions else "")))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from core import policies
 from core.cloud import CloudClients
 from core.db_kinds import db_kind
+from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session
 from storage.models import MigrationRequest
@@ -29,19 +30,23 @@ def preflight(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if not listed:
         return failed(Diagnosis(
             "InstanceNotFound",
-            f"{STEP}: instance `{request.source_instance}` is not listed in {request.source_account} "
-            f"({request.source_uin}), region {request.source_region}",
-            "The database instance does not exist in that account and region (or is not of this engine).",
-            "Check the instance ID, region and db_type in the request.", rid,
+            f"{STEP}: " + _("instance `{instance}` is not listed in {account} ({uin}), region {region}",
+                            instance=request.source_instance, account=request.source_account,
+                            uin=request.source_uin, region=request.source_region),
+            _("The database instance does not exist in that account and region (or is not of this engine)."),
+            _("Check the instance ID, region and db_type in the request."), rid,
         ))
     if int(listed[0].get("Usable", 1)) != 1:
-        hint = listed[0].get("Hint") or "DTS reports it cannot be used as a source"
+        hint = listed[0].get("Hint") or _("DTS reports it cannot be used as a source")  # DTS's hint as given
         return failed(Diagnosis(
-            "InstanceNotUsable", f"{STEP}: instance `{request.source_instance}` is not usable: {hint}",
-            "DTS cannot migrate from this instance in its current state.",
-            "Fix what the hint says (instance status, version, network), then retry.", rid,
+            "InstanceNotUsable",
+            f"{STEP}: " + _("instance `{instance}` is not usable: {hint}", instance=request.source_instance, hint=hint),
+            _("DTS cannot migrate from this instance in its current state."),
+            _("Fix what the hint says (instance status, version, network), then retry."), rid,
         ))
-    who = request.target_account if request.executor == "root" else f"sub-account {request.executor}"
-    return StepResult(Outcome.DONE, notice=(
-        f"Preflight passed: {who} assumed `{policies.role_arn(request.source_uin, request.role_name)}` "
-        f"(external ID `{policies.mask(request.external_id)}`) and DTS lists `{request.source_instance}`."))
+    who = (request.target_account if request.executor == "root"
+           else _("sub-account {uin}", uin=request.executor))
+    return StepResult(Outcome.DONE, notice=_(
+        "Preflight passed: {who} assumed `{arn}` (external ID `{external_id}`) and DTS lists `{instance}`.",
+        who=who, arn=policies.role_arn(request.source_uin, request.role_name),
+        external_id=policies.mask(request.external_id), instance=request.source_instance))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core import policies
 from core.cloud import CloudClients
+from core.i18n import _
 from core.steps import Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
 from handlers.step import cloud_step, target_dts
@@ -21,26 +22,27 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str 
     if clients.settings.account(request.source_account).access == "guided":
         return None, []  # its owner made the role by hand and deletes it (handlers/guided.py)
     if request.facts.keep_role_for:  # the engine: other requests still use the role
-        return (f"role `{request.role_name}` kept: request {request.facts.keep_role_for} still uses it and "
-                "revokes it when it ends"), []
+        return _("role `{role}` kept: request {other} still uses it and revokes it when it ends",
+                 role=request.role_name, other=request.facts.keep_role_for), []
     cam = clients.cam(request.source_account)
     role = get_role(cam, request.role_name)
-    where = f"in {request.source_account}"
+    names = {"role": request.role_name, "account": request.source_account}
     gone = [Owned("created", "role", request.source_uin, request.role_name)]
     if role is None:
-        return f"role `{request.role_name}` {where} already gone", gone
+        return _("role `{role}` in {account} already gone", **names), gone
     owner = policies.tagged_owner(role.get("Tags"))
     if owner is None:
-        return (f"role `{request.role_name}` {where} left as it is (not made by dtsbot: it still trusts "
-                f"{request.target_account} root until its owner changes it)"), []
+        return _("role `{role}` in {account} left as it is (not made by dtsbot: it still trusts {target} root "
+                 "until its owner changes it)", target=request.target_account, **names), []
     if owner != request.id and not request.facts.role_used:
-        return f"role `{request.role_name}` {where} left to request {owner} (this request did not use it)", []
+        return _("role `{role}` in {account} left to request {owner} (this request did not use it)", owner=owner,
+                 **names), []
     attached = attached_role_policies(cam, request.role_name)
     for policy_id in attached.values():
         cam.call("DetachRolePolicy", {"DetachRoleName": request.role_name, "PolicyId": policy_id})
     cam.call("DeleteRole", {"RoleName": request.role_name})
     detached = [Owned("attached", "role_policy", request.source_uin, name, request.role_name) for name in attached]
-    return f"role `{request.role_name}` deleted {where}", gone + detached
+    return _("role `{role}` deleted in {account}", **names), gone + detached
 
 
 def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str | None, list[Owned]]:
@@ -52,13 +54,15 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
             Owned("attached", "user_policy", request.target_uin, name, request.executor)]
     policy_id = find_custom_policy(cam, name)
     if policy_id is None:
-        return f"grant `{name}` in {request.target_account} already gone", gone
+        return _("grant `{policy}` in {account} already gone", policy=name, account=request.target_account), gone
     if policies.tagged_owner(cam.call("GetPolicy", {"PolicyId": policy_id}).get("Tags")) is None:
-        return f"policy `{name}` in {request.target_account} left as it is (not made by dtsbot)", []
+        return _("policy `{policy}` in {account} left as it is (not made by dtsbot)", policy=name,
+                 account=request.target_account), []
     if policy_id in user_policy_ids(cam, request.executor):
         cam.call("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": policy_id})
     cam.call("DeletePolicy", {"PolicyId": [policy_id]})
-    return f"grant `{name}` detached from {request.executor} and deleted in {request.target_account}", gone
+    return _("grant `{policy}` detached from {subaccount} and deleted in {account}", policy=name,
+             subaccount=request.executor, account=request.target_account), gone
 
 
 def unrecorded_task(request: MigrationRequest, clients: CloudClients) -> tuple[str, dict[str, str]]:
@@ -69,8 +73,9 @@ def unrecorded_task(request: MigrationRequest, clients: CloudClients) -> tuple[s
     job_id = tagged_task(target_dts(request, clients), request.id)
     if job_id is None:
         return "", {}
-    return (f" DTS task `{job_id}` was bought for this request before the cancel and never started: it stays in "
-            f"{request.target_account}; isolate it in the DTS console if it is not needed."), {"job_id": job_id}
+    return " " + _("DTS task `{job_id}` was bought for this request before the cancel and never started: it stays "
+                   "in {account}; isolate it in the DTS console if it is not needed.", job_id=job_id,
+                   account=request.target_account), {"job_id": job_id}
 
 
 @cloud_step(STEP)
@@ -80,5 +85,5 @@ def revoke_access(request: MigrationRequest, clients: CloudClients) -> StepResul
     grant_part, grant_released = _revoke_grant(request, clients)
     task_note, facts = unrecorded_task(request, clients)
     done = [part for part in (role_part, grant_part) if part]
-    return StepResult(Outcome.DONE, notice="Access revoked: " + "; ".join(done) + "." + task_note,
+    return StepResult(Outcome.DONE, notice=_("Access revoked: {what}.", what="; ".join(done)) + task_note,
                       released=tuple(role_released + grant_released), facts=facts)

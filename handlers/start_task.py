@@ -9,6 +9,7 @@ and verified again before it starts.
 from __future__ import annotations
 
 from core.cloud import CloudClients
+from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.configure_task import already_configured, credentials_expired, send_configuration
 from handlers.decision import Decision, Verdict
@@ -19,20 +20,20 @@ from storage.models import MigrationRequest
 STEP = "start_task"
 POLL_SECONDS = 5.0
 D = Decision
-_STARTED = Verdict(D.DONE, "DTS task {job} is running.")
-_NOT_VERIFIED = Verdict(D.FAILED, "DTS task {job} is `{status}`, not verified")
+_STARTED = Verdict(D.DONE, N_("DTS task {job} is running."))
+_NOT_VERIFIED = Verdict(D.FAILED, N_("DTS task {job} is `{status}`, not verified"))
 
 START: dict[str, Verdict] = {
-    "creating": Verdict(D.WAIT, "DTS task {job} is still being created."),
-    "created": Verdict(D.WAIT, "DTS task {job} was configured again: verifying it before it starts."),
-    "checking": Verdict(D.WAIT, "DTS task {job} is being verified."),
-    "checkPass": Verdict(D.WAIT, "DTS task {job} passed verification: starting it."),  # the one that starts
+    "creating": Verdict(D.WAIT, N_("DTS task {job} is still being created.")),
+    "created": Verdict(D.WAIT, N_("DTS task {job} was configured again: verifying it before it starts.")),
+    "checking": Verdict(D.WAIT, N_("DTS task {job} is being verified.")),
+    "checkPass": Verdict(D.WAIT, N_("DTS task {job} passed verification: starting it.")),  # the one that starts
     "checkNotPass": _NOT_VERIFIED,
     "readyRun": _STARTED, "running": _STARTED, "readyComplete": _STARTED, "completing": _STARTED,
     "success": _STARTED, "pausing": _STARTED, "manualPaused": _STARTED, "resumableErr": _STARTED,
     "resuming": _STARTED, "stopping": _STARTED, "canceled": _STARTED,
     "failed": _STARTED, "error": _STARTED,  # started and ended: track_task reports the failure
-    "unknown": Verdict(D.WAIT, "DTS reports the task's status as unknown: waiting."),
+    "unknown": Verdict(D.WAIT, N_("DTS reports the task's status as unknown: waiting.")),
 }
 """Every documented `JobItem.Status` → what starting does (an unlisted value: not verified)."""
 
@@ -54,7 +55,7 @@ def start_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if found.decision is D.FAILED:
         return failed(Diagnosis(
             "StatusInConflict", f"{STEP}: {found.say(job_id, status)}",
-            "A task starts only after its verification passed.", "Re-verify the task, then start it again."))
+            _("A task starts only after its verification passed."), _("Re-verify the task, then start it again.")))
     if status == "created":  # configured again with new credentials, its check not begun (a crash between)
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
     if status != "checkPass":
@@ -63,7 +64,7 @@ def start_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         facts = send_configuration(request, clients, dts, job_id, renew=True)
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
-            f"The temporary credentials DTS task `{job_id}` holds have expired: assumed the role again, "
-            "configured the task with new ones and verifying it again before it starts."))
+            _("The temporary credentials DTS task `{job_id}` holds have expired: assumed the role again, "
+              "configured the task with new ones and verifying it again before it starts.", job_id=job_id)))
     dts.call("StartMigrateJob", {"JobId": job_id})
-    return StepResult(Outcome.DONE, notice=f"DTS task `{job_id}` started: *Running*.")
+    return StepResult(Outcome.DONE, notice=_("DTS task `{job_id}` started: *Running*.", job_id=job_id))

@@ -15,6 +15,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core.cloud import Api, CloudClients, CloudConfigError, RoleSession
 from core.diagnosis import diagnose, is_transient, render
+from core.i18n import _
 from core.policies import role_arn
 from core.steps import Diagnosis, Outcome, Step, StepResult
 from storage.models import MigrationRequest
@@ -48,8 +49,8 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
                     raise
                 return failed(diagnose(error, name, executor=request.executor))
             except CloudConfigError as error:
-                return failed(Diagnosis("Configuration", f"{name}: {error}", "app.yaml lacks what this step needs.",
-                                        "Fix the key named above in app.yaml and restart the bot, then retry."))
+                return failed(Diagnosis("Configuration", f"{name}: {error}", _("app.yaml lacks what this step needs."),
+                                        _("Fix the key named above in app.yaml and restart the bot, then retry.")))
 
         return run
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.cloud import CloudClients
+from core.i18n import _
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import job_detail, task_id
@@ -46,14 +47,14 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     if job_id is None:
-        return StepResult(Outcome.DONE, notice="No DTS task was bought: revoking the cross-account access.")
+        return StepResult(Outcome.DONE, notice=_("No DTS task was bought: revoking the cross-account access."))
     status = str(job_detail(dts, job_id).get("Status"))
     decision = DECISIONS.get(status, Decision.WAIT)
     if decision is Decision.STOP:
         dts.call("StopMigrateJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS,
-                          notice=f"Stopping DTS task `{job_id}` (was `{status}`); the access is revoked once DTS "
-                                 "reports it stopped.")
+                          notice=_("Stopping DTS task `{job_id}` (was `{status}`); the access is revoked once "
+                                   "DTS reports it stopped.", job_id=job_id, status=status))
     if decision is Decision.WAIT:
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS)
     if status in NOT_STARTED:  # not started yet, or a start that does not show yet: watch it a while first
@@ -63,7 +64,8 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
                 "job_id": job_id, "dts_status": status, "not_started_since": first_seen})
     if status == "success":  # the cutover finished before the cancel could stop it: the request succeeded
         return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status}, next_state="revoking_access",
-                          notice=f"DTS task `{job_id}` had already completed (`success`) when the cancel came: the "
-                                 "migration succeeded; revoking the cross-account access.")
+                          notice=_("DTS task `{job_id}` had already completed (`success`) when the cancel came: "
+                                   "the migration succeeded; revoking the cross-account access.", job_id=job_id))
     return StepResult(Outcome.DONE, facts={"job_id": job_id, "dts_status": status},
-                      notice=f"DTS task `{job_id}` is `{status}`: revoking the cross-account access.")
+                      notice=_("DTS task `{job_id}` is `{status}`: revoking the cross-account access.", job_id=job_id,
+                               status=status))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import Api
+from core.i18n import _
 from core.steps import Diagnosis, StepResult
 from handlers.step import failed
 from storage.models import MigrationRequest
@@ -29,8 +30,8 @@ def task_id(request: MigrationRequest, dts: Api) -> str | None:
 
 def no_task(step: str) -> StepResult:
     """The failure of a task step run for a request that has no DTS task yet."""
-    return failed(Diagnosis("NoTask", f"{step}: the request has no DTS task", "create_task has not run.",
-                            "Retry the request from creating_task."))
+    return failed(Diagnosis("NoTask", f"{step}: " + _("the request has no DTS task"), _("create_task has not run."),
+                            _("Retry the request from creating_task.")))
 
 
 def job_detail(dts: Api, job_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import CloudClients
+from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, target_dts
@@ -23,37 +24,37 @@ POLL_SECONDS = 30.0
 D = Decision
 
 JOB_STATUS: dict[str, Verdict] = {
-    "creating": Verdict(D.WAIT, "DTS task {job} is still being created ({status})."),
-    "created": Verdict(D.FAILED, "DTS task {job} is back to `created`: it was modified outside the bot and "
-                                 "no longer runs."),
-    "checking": Verdict(D.FAILED, "DTS task {job} is being verified again (`checking`): it was changed outside "
-                                  "the bot and no longer runs."),
-    "checkPass": Verdict(D.WAIT, "DTS task {job} accepted the start and has not begun yet ({status})."),
-    "checkNotPass": Verdict(D.FAILED, "DTS task {job} failed a verification run outside the bot "
-                                      "(`checkNotPass`) and no longer runs."),
-    "readyRun": Verdict(D.WAIT, "DTS task {job} is about to run ({status})."),
-    "running": Verdict(D.WAIT, "DTS task {job} is running."),
-    "readyComplete": Verdict(D.DONE, "DTS task {job} is ready to complete."),
-    "success": Verdict(D.DONE, "DTS task {job} succeeded."),
-    "failed": Verdict(D.FAILED, "The migration failed in DTS."),
-    "stopping": Verdict(D.FAILED, "DTS task {job} is being stopped (`stopping`): DTS stopped migrating."),
-    "completing": Verdict(D.WAIT, "DTS task {job} is completing."),
-    "pausing": Verdict(D.PAUSED, ":double_vertical_bar: DTS task {job} is being paused by a person "
-                                 "(pausing): resume it in the DTS console to go on."),
-    "manualPaused": Verdict(D.PAUSED, ":double_vertical_bar: DTS task {job} is paused by a person "
-                                      "(manualPaused): resume it in the DTS console to go on."),
-    "resumableErr": Verdict(D.RECOVERABLE, ":warning: DTS is retrying after an error (resumableErr): "
-                                           "nothing to do yet."),
-    "resuming": Verdict(D.RECOVERABLE, ":warning: DTS is resuming the task after an error (resuming): "
-                                       "nothing to do yet."),
-    "unknown": Verdict(D.RECOVERABLE, ":warning: DTS reports the task's status as unknown: nothing to do yet; "
-                                      "the bot keeps watching."),
-    "error": Verdict(D.FAILED, "DTS task {job} is in error (`error`)."),
-    "canceled": Verdict(D.FAILED, "DTS task {job} was stopped (`canceled`): DTS stopped migrating."),
+    "creating": Verdict(D.WAIT, N_("DTS task {job} is still being created ({status}).")),
+    "created": Verdict(D.FAILED, N_("DTS task {job} is back to `created`: it was modified outside the bot and "
+                                 "no longer runs.")),
+    "checking": Verdict(D.FAILED, N_("DTS task {job} is being verified again (`checking`): it was changed outside "
+                                  "the bot and no longer runs.")),
+    "checkPass": Verdict(D.WAIT, N_("DTS task {job} accepted the start and has not begun yet ({status}).")),
+    "checkNotPass": Verdict(D.FAILED, N_("DTS task {job} failed a verification run outside the bot "
+                                      "(`checkNotPass`) and no longer runs.")),
+    "readyRun": Verdict(D.WAIT, N_("DTS task {job} is about to run ({status}).")),
+    "running": Verdict(D.WAIT, N_("DTS task {job} is running.")),
+    "readyComplete": Verdict(D.DONE, N_("DTS task {job} is ready to complete.")),
+    "success": Verdict(D.DONE, N_("DTS task {job} succeeded.")),
+    "failed": Verdict(D.FAILED, N_("The migration failed in DTS.")),
+    "stopping": Verdict(D.FAILED, N_("DTS task {job} is being stopped (`stopping`): DTS stopped migrating.")),
+    "completing": Verdict(D.WAIT, N_("DTS task {job} is completing.")),
+    "pausing": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is being paused by a person "
+                                 "(pausing): resume it in the DTS console to go on.")),
+    "manualPaused": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is paused by a person "
+                                      "(manualPaused): resume it in the DTS console to go on.")),
+    "resumableErr": Verdict(D.RECOVERABLE, N_(":warning: DTS is retrying after an error (resumableErr): "
+                                           "nothing to do yet.")),
+    "resuming": Verdict(D.RECOVERABLE, N_(":warning: DTS is resuming the task after an error (resuming): "
+                                       "nothing to do yet.")),
+    "unknown": Verdict(D.RECOVERABLE, N_(":warning: DTS reports the task's status as unknown: nothing to do yet; "
+                                      "the bot keeps watching.")),
+    "error": Verdict(D.FAILED, N_("DTS task {job} is in error (`error`).")),
+    "canceled": Verdict(D.FAILED, N_("DTS task {job} was stopped (`canceled`): DTS stopped migrating.")),
 }
 """Every documented `JobItem.Status` of a started task → decision and sentence (an unlisted value: FAILED)."""
 
-UNLISTED = Verdict(D.FAILED, "DTS task {job} is in a status DTS does not document (`{status}`).")
+UNLISTED = Verdict(D.FAILED, N_("DTS task {job} is in a status DTS does not document (`{status}`)."))
 ATTENTION = frozenset({D.RECOVERABLE, D.PAUSED})
 
 
@@ -78,18 +79,20 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     found = verdict(status)
     if status == "readyComplete":
         return StepResult(Outcome.DONE, next_state="ready_to_complete", facts={**facts, "progress": 100},
-                          notice=f"DTS task `{job_id}` is *ready to complete*: full data migrated, incremental "
-                                 f"sync running (lag {lag}s). Complete it when writes to the source have stopped.")
+                          notice=_("DTS task `{job_id}` is *ready to complete*: full data migrated, incremental "
+                                   "sync running (lag {lag}s). Complete it when writes to the source have stopped.",
+                                   job_id=job_id, lag=lag))
     if found.decision is D.DONE:
         return StepResult(Outcome.DONE, next_state="revoking_access", facts={**facts, "progress": 100},
-                          notice=f"DTS task `{job_id}` *succeeded*.")
+                          notice=_("DTS task `{job_id}` *succeeded*.", job_id=job_id))
     changed = status != request.facts.dts_status
     progress = step_progress(detail)
     if found.decision in ATTENTION:
         return _attention(request, clients, job_id, status, found, facts, progress, changed)
     if found.decision is D.WAIT:
         crossed = progress // 25 > (request.progress or 0) // 25
-        notice = f"DTS task `{job_id}` *{status}*: {progress}% (lag {lag}s)." if changed or crossed else None
+        notice = (_("DTS task `{job_id}` *{status}*: {percent}% (lag {lag}s).", job_id=job_id, status=status,
+                    percent=progress, lag=lag) if changed or crossed else None)
         return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
                           notice=notice, retry_after=POLL_SECONDS)
     return _failed(detail, job_id, status, found, facts)
@@ -106,7 +109,7 @@ def _attention(request: MigrationRequest, clients: CloudClients, job_id: str, st
         since = now
     same_episode = since is not None and since == request.facts.attention_since
     alerted = bool(request.facts.attention_alerted) and same_episode
-    notice = f"{sentence} Progress {progress}%." if changed else None
+    notice = sentence + " " + _("Progress {percent}%.", percent=progress) if changed else None
     limit = clients.settings.scheduler.recoverable_alert_minutes
     if recoverable and not alerted and since is not None and now - float(since) >= limit * 60:
         alerted = True
@@ -123,7 +126,8 @@ def _failed(detail: dict[str, Any], job_id: str, status: str, found: Verdict, fa
     fix = next((e.get("Solution") for e in errors if e.get("Solution")), None)
     code = "MigrationFailed" if status in ("failed", "error") else "MigrationStopped"
     return StepResult(Outcome.FAILED, facts=facts, diagnosis=Diagnosis(
-        code, f"{STEP}: DTS task `{job_id}` is `{status}`" + (f": {message}" if message else ""),
+        code, f"{STEP}: " + _("DTS task `{job_id}` is `{status}`", job_id=job_id, status=status)
+        + (f": {message}" if message else ""),  # DTS's ErrorInfo message as DTS gave it
         found.say(job_id, status),
-        fix or "Look at the task in the DTS console, fix the cause, and create a new request.",
+        fix or _("Look at the task in the DTS console, fix the cause, and create a new request."),
         detail.get("RequestId")))

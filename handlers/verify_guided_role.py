@@ -13,6 +13,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from core import guided, policies
 from core.cloud import CloudClients, CloudConfigError
 from core.diagnosis import is_transient
+from core.i18n import N_, _
 from handlers.step import AssumeRoleFailed, role_session
 from storage.models import MigrationRequest
 
@@ -31,14 +32,17 @@ def check_role_deleted(request: MigrationRequest, clients: CloudClients) -> Role
     try:
         role_session(request, clients)
     except AssumeRoleFailed as refused:  # refused for good (handlers.step wraps the SDK's error)
-        return RoleCheck(True, f"Checked: AssumeRole on `{arn}` by {request.target_account} now fails "
-                               f"({refused.error.get_code()}). The cross-account access is closed.")
+        return RoleCheck(True, _(_CLOSED, arn=arn, account=request.target_account, code=refused.error.get_code()))
     except TencentCloudSDKException as error:
         if is_transient(error):
-            return RoleCheck(None, f"Could not check `{arn}` now ({error.get_code()}); press again in a minute.")
-        return RoleCheck(True, f"Checked: AssumeRole on `{arn}` by {request.target_account} now fails "
-                               f"({error.get_code()}). The cross-account access is closed.")
+            return RoleCheck(None, _("Could not check `{arn}` now ({code}); press again in a minute.", arn=arn,
+                                     code=error.get_code()))
+        return RoleCheck(True, _(_CLOSED, arn=arn, account=request.target_account, code=error.get_code()))
     except CloudConfigError as error:
-        return RoleCheck(None, f"Could not check `{arn}`: {error}")
-    return RoleCheck(False, f"`{arn}` can still be assumed by {request.target_account}: the role is not deleted.\n"
-                            f"{guided.render(guided.source_role_deletion(request))}")
+        return RoleCheck(None, _("Could not check `{arn}`: {error}", arn=arn, error=error))
+    return RoleCheck(False, _("`{arn}` can still be assumed by {account}: the role is not deleted.", arn=arn,
+                              account=request.target_account)
+                     + "\n" + guided.render(guided.source_role_deletion(request)))
+
+
+_CLOSED = N_("Checked: AssumeRole on `{arn}` by {account} now fails ({code}). The cross-account access is closed.")

@@ -23,6 +23,7 @@ from typing import Any
 
 from core.cloud import CloudClients
 from core.diagnosis import check_fix
+from core.i18n import N_, _
 from core.steps import Outcome, StepResult
 from handlers.configure_task import credentials_expired, send_configuration
 from handlers.decision import Decision, Verdict
@@ -37,36 +38,36 @@ NO_FLAG = ""
 """CheckFlag before DTS has set it (the check task has not finished)."""
 
 CHECK: dict[tuple[str, str], Verdict] = {
-    ("notStarted", NO_FLAG): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
-    ("notStarted", "checkPass"): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
-    ("notStarted", "checkNotPass"): Verdict(D.WAIT, "No verification of {job} has run yet: starting one."),
-    ("running", NO_FLAG): Verdict(D.WAIT, "Verification of {job} is running."),
-    ("running", "checkPass"): Verdict(D.WAIT, "Verification of {job} is running."),
-    ("running", "checkNotPass"): Verdict(D.WAIT, "Verification of {job} is running."),
-    ("failed", NO_FLAG): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
-    ("failed", "checkPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
-    ("failed", "checkNotPass"): Verdict(D.CHECK_FAILED, "The verification task of {job} itself failed in DTS."),
-    ("success", NO_FLAG): Verdict(D.WAIT, "Verification of {job} finished; waiting for DTS's verdict."),
-    ("success", "checkPass"): Verdict(D.DONE, "Verification of {job} passed."),
-    ("success", "checkNotPass"): Verdict(D.CHECK_FAILED, "Verification of {job} failed."),
+    ("notStarted", NO_FLAG): Verdict(D.WAIT, N_("No verification of {job} has run yet: starting one.")),
+    ("notStarted", "checkPass"): Verdict(D.WAIT, N_("No verification of {job} has run yet: starting one.")),
+    ("notStarted", "checkNotPass"): Verdict(D.WAIT, N_("No verification of {job} has run yet: starting one.")),
+    ("running", NO_FLAG): Verdict(D.WAIT, N_("Verification of {job} is running.")),
+    ("running", "checkPass"): Verdict(D.WAIT, N_("Verification of {job} is running.")),
+    ("running", "checkNotPass"): Verdict(D.WAIT, N_("Verification of {job} is running.")),
+    ("failed", NO_FLAG): Verdict(D.CHECK_FAILED, N_("The verification task of {job} itself failed in DTS.")),
+    ("failed", "checkPass"): Verdict(D.CHECK_FAILED, N_("The verification task of {job} itself failed in DTS.")),
+    ("failed", "checkNotPass"): Verdict(D.CHECK_FAILED, N_("The verification task of {job} itself failed in DTS.")),
+    ("success", NO_FLAG): Verdict(D.WAIT, N_("Verification of {job} finished; waiting for DTS's verdict.")),
+    ("success", "checkPass"): Verdict(D.DONE, N_("Verification of {job} passed.")),
+    ("success", "checkNotPass"): Verdict(D.CHECK_FAILED, N_("Verification of {job} failed.")),
 }
 """Check task `Status` × `CheckFlag` → decision; only success × checkPass passes."""
-UNLISTED_CHECK = Verdict(D.CHECK_FAILED, "DTS answered the verification of {job} with an undocumented status "
-                                         "(`{status}`).")
+UNLISTED_CHECK = Verdict(D.CHECK_FAILED, N_("DTS answered the verification of {job} with an undocumented status "
+                                         "(`{status}`)."))
 
 STEP_STATUS: dict[str, Verdict] = {
-    "pass": Verdict(D.DONE, "passed"),
-    "failed": Verdict(D.CHECK_FAILED, "failed"),
-    "notStarted": Verdict(D.WAIT, "not started"),
-    "blocked": Verdict(D.CHECK_FAILED, "blocked: the check could not run"),
-    "warning": Verdict(D.DONE, "passed with a warning"),
+    "pass": Verdict(D.DONE, N_("passed")),
+    "failed": Verdict(D.CHECK_FAILED, N_("failed")),
+    "notStarted": Verdict(D.WAIT, N_("not started")),
+    "blocked": Verdict(D.CHECK_FAILED, N_("blocked: the check could not run")),
+    "warning": Verdict(D.DONE, N_("passed with a warning")),
 }
 """`CheckStep.StepStatus` → whether the step's items are shown as failures (warning items are always shown)."""
 
 CHECK_RESULT: dict[str, Verdict] = {
-    "pass": Verdict(D.DONE, "passed"),
-    "failed": Verdict(D.CHECK_FAILED, "failed"),
-    "warning": Verdict(D.DONE, "warning"),
+    "pass": Verdict(D.DONE, N_("passed")),
+    "failed": Verdict(D.CHECK_FAILED, N_("failed")),
+    "warning": Verdict(D.DONE, N_("warning")),
 }
 """`DetailCheckItem.CheckResult` → failure, warning (passes, shown) or pass (not shown)."""
 
@@ -105,13 +106,14 @@ def check_items(check: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _line(item: dict[str, Any]) -> str:
     icon = ":x:" if item["kind"] == "failed" else ":warning:"
-    text = f"• {icon} *{item['step']}*: {item['message']}\n   _Fix:_ {item['fix']}"
+    # the step name, FailureReason, Solution, HelpDoc and ErrorLog are DTS's own words: shown as DTS gave them
+    text = f"• {icon} *{item['step']}*: {item['message']}\n   " + _("_Fix:_ {fix}", fix=item["fix"])
     if item.get("solution") and item["solution"] != item["fix"]:
-        text += f"\n   _DTS's solution:_ {item['solution']}"
+        text += "\n   " + _("_DTS's solution:_ {solution}", solution=item["solution"])
     if item.get("help"):
-        text += "\n   _Help:_ " + " ".join(str(h) for h in item["help"])
+        text += "\n   " + _("_Help:_ {help}", help=" ".join(str(h) for h in item["help"]))
     if item.get("log"):
-        text += "\n   _Log:_ " + "; ".join(str(line) for line in item["log"])[:300]
+        text += "\n   " + _("_Log:_ {log}", log="; ".join(str(line) for line in item["log"])[:300])
     return text
 
 
@@ -133,8 +135,8 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
             facts.update(send_configuration(request, clients, dts, job_id, renew=True))
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
-            f"Verifying DTS task `{job_id}`…" + (" (with new temporary credentials: the earlier ones expired)"
-                                                  if renewed else "")))
+            _("Verifying DTS task `{job_id}`… (with new temporary credentials: the earlier ones expired)",
+              job_id=job_id) if renewed else _("Verifying DTS task `{job_id}`…", job_id=job_id)))
     items = check_items(check)
     lines = "\n".join(_line(i) for i in items)
     if found.decision is D.DONE:
@@ -143,7 +145,7 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         failures = [i for i in items if i["kind"] == "failed"]
         brief = check.get("BriefMsg") or ""
         head = found.say(job_id, status) + (f" ({brief})" if brief and not failures else "")
-        tail = "Fix these, then re-verify." if failures else "Re-verify to run the check again."
+        tail = _("Fix these, then re-verify.") if failures else _("Re-verify to run the check again.")
         return StepResult(Outcome.CHECK_FAILED, facts={"failed_checks": failures, "check_reported": True},
                           notice="\n".join(part for part in (head, lines, tail) if part))
     return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS)

@@ -10,9 +10,22 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from bot import user_locale
+from core import i18n
 from storage.db import make_engine, migrate
 
 POSTGRES_URL = os.environ.get("DTSBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def english_channel() -> Iterator[None]:
+    """Each test starts in an English channel with no remembered Slack locales (a zh-CN bot sets its language
+    when it is wired; the next test must not inherit it)."""
+    i18n.set_channel_language(i18n.ENGLISH)
+    user_locale.forget()
+    yield
+    i18n.set_channel_language(i18n.ENGLISH)
+    user_locale.forget()
 
 
 @pytest.fixture

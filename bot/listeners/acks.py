@@ -21,10 +21,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import SERVICES
+from bot.user_locale import locale_for_user
+from core import i18n
+from core.i18n import N_, _
 
 log = logging.getLogger(__name__)
 Acknowledge = Callable[[Args], None]
-NOT_RECORDED = "Could not record this — nothing changed. Please try again in a minute."
+NOT_RECORDED = N_("Could not record this — nothing changed. Please try again in a minute.")
 
 
 def ack(args: Args) -> None:
@@ -38,13 +41,14 @@ def ack_first(app: App, work: Callable[..., None], acknowledge: Acknowledge = ac
     executor = app.listener_runner.listener_executor
 
     def run(arguments: dict[str, object], args: Args) -> None:
-        try:
-            work(**arguments)
-        except SQLAlchemyError as error:
-            log.error("%s not recorded: database error %s", work.__name__, type(error).__name__)
-            _not_recorded(args)
-        except Exception:
-            log.exception("%s failed after its ack", work.__name__)
+        with i18n.speaking(_person_language(args)):  # what the person reads; channel texts use for_channel
+            try:
+                work(**arguments)
+            except SQLAlchemyError as error:
+                log.error("%s not recorded: database error %s", work.__name__, type(error).__name__)
+                _not_recorded(args)
+            except Exception:
+                log.exception("%s failed after its ack", work.__name__)
 
     def listener(args: Args) -> None:
         acknowledge(args)
@@ -61,9 +65,15 @@ def _not_recorded(args: Args) -> None:
         services.unrecorded()
     try:
         if args.respond is not None and args.respond.response_url:
-            args.respond(text=NOT_RECORDED, response_type="ephemeral", replace_original=False)
+            args.respond(text=_(NOT_RECORDED), response_type="ephemeral", replace_original=False)
         elif services is not None and args.context.user_id:
             args.client.chat_postEphemeral(channel=services.settings.slack.channel, user=args.context.user_id,
-                                           text=NOT_RECORDED)
+                                           text=_(NOT_RECORDED))
     except (SlackApiError, OSError) as error:  # Slack unreachable too: the log line above is all that can be done
         log.warning("could not tell the user either: %s", type(error).__name__)
+
+
+def _person_language(args: Args) -> str | None:
+    """The language of the person who clicked or typed (their Slack locale), or None: the channel's."""
+    user = args.context.user_id
+    return locale_for_user(args.client, user) if user else None

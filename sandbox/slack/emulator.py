@@ -37,12 +37,13 @@ class SlackEmulator:
         usergroups: dict[str, list[str]] | None = None, members: dict[str, list[str]] | None = None,
         team_id: str = "T0DTSBOT", bot_id: str = "B0DTSBOT", app_id: str = "A0DTSBOT",
         trigger_ttl: float | None = None, app_token: str = DEFAULT_APP_TOKEN, emails: dict[str, str] | None = None,
+        locales: dict[str, str] | None = None,
     ) -> None:
         self.token = token
         self.app_token = app_token
         self.workspace = Workspace(
             bot_user_id, DEFAULT_CHANNELS if channels is None else channels,
-            DEFAULT_USERS if users is None else users, usergroups or {}, members, team_id, emails,
+            DEFAULT_USERS if users is None else users, usergroups or {}, members, team_id, emails, locales,
         )
         # Slack's trigger_id lives 3 s; on a loaded test machine the same budget scale as every wait applies
         self.api = WebApi(self.workspace, budget(3.0) if trigger_ttl is None else trigger_ttl, bot_id, app_id)

@@ -65,6 +65,7 @@ class Workspace:
         self, bot_user_id: str, channels: dict[str, str], users: dict[str, str],
         usergroups: dict[str, list[str]], members: dict[str, list[str]] | None, team_id: str,
         emails: dict[str, str] | None = None,
+        locales: dict[str, str] | None = None,
     ) -> None:
         self.bot_user_id = bot_user_id
         self.team_id = team_id
@@ -78,6 +79,8 @@ class Workspace:
         """The bot token's scopes where the emulator checks them (users.lookupByEmail); None: all granted."""
         self.home_tab_enabled = True
         """The app's manifest enables the Home tab (views.publish answers not_enabled otherwise)."""
+        self.locales = dict(locales or {})
+        """Each user's Slack locale (users.info with include_locale); en-US when not given."""
         self.usergroups = {group: list(users_) for group, users_ in usergroups.items()}
         self.members = {c: list(members[c]) if members and c in members else list(self.users) for c in channels}
         self.changed = threading.Condition()
@@ -232,15 +235,19 @@ class Workspace:
         return next((user for user, address in self.emails.items()
                      if address.lower() == email.strip().lower() and user not in self.deactivated), None)
 
-    def user_profile(self, user_id: str) -> dict[str, Any]:
-        """users.info's `user` object for a directory entry."""
+    def user_profile(self, user_id: str, include_locale: bool = False) -> dict[str, Any]:
+        """users.info's `user` object for a directory entry; `locale` (e.g. en-US, zh-CN) only when asked for,
+        as Slack sends it only with `include_locale=true`."""
         real_name = self.users[user_id]
         handle = _handle(real_name)
-        return {
+        profile = {
             "id": user_id, "team_id": self.team_id, "name": handle, "real_name": real_name,
             "deleted": user_id in self.deactivated, "is_bot": user_id == self.bot_user_id, "tz": "Asia/Shanghai",
             "profile": {"real_name": real_name, "display_name": handle, "email": self.emails[user_id]},
         }
+        if include_locale:
+            profile["locale"] = self.locales.get(user_id, "en-US")
+        return profile
 
 
 def _handle(real_name: str) -> str:

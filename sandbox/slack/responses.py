@@ -92,7 +92,8 @@ class WebApi:
         _required(args, "user")
         if args["user"] not in self.ws.users:
             raise SlackError("user_not_found")
-        return {"user": self.ws.user_profile(args["user"])}
+        include_locale = str(args.get("include_locale", "")).lower() in ("true", "1")
+        return {"user": self.ws.user_profile(args["user"], include_locale)}
 
     def users_lookup_by_email(self, args: dict) -> dict:
         """As Slack: `users_not_found` for an address no active user of the workspace has; `missing_scope`

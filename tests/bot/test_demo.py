@@ -91,6 +91,53 @@ def test_happy_story_from_request_to_revoked_access():
         assert secret not in out + err
 
 
+def test_a_chinese_channel_gets_the_whole_story_in_chinese_and_an_english_reader_english_replies():
+    """`slack.language: zh-CN` through the real Bolt app and the Slack emulator: every channel message and notice
+    of the happy path is Chinese; the people whose Slack is in Chinese get Chinese replies, the stranger whose
+    Slack locale is en-US gets an English one."""
+    code, out, err = demo("--language", "zh-CN")
+    assert code == 0, out + err
+    found = re.search(r"== DTS 迁移 (mr-[a-z0-9]+) ==", out)
+    assert found, out
+    role = f"dtsbot-{found.group(1)}"
+    in_order(
+        out,
+        "dtsbot → Riley Requester (only visible to you): 申请 mr-",
+        "已发到频道等待审批。",
+        "申请一次跨账号迁移",
+        "执行计划",
+        f"1. 源账号 shop-prod（100000000001）：创建 CAM 角色 `{role}`",
+        "状态： ⏳ 等待双方审批",
+        "[审批（源账号所有者）]  [审批（目标账号所有者）]  [驳回]  [修改]",
+        "Stan Stranger: clicks [审批（源账号所有者）]",
+        "dtsbot → Stan Stranger (only visible to you): Only the approvers of shop-prod (100000000001) may "
+        "approve the source side: U0SRCOWNER.",
+        "dtsbot → Sam Source-Owner (only visible to you): 已审批 mr-",
+        "dtsbot → Tara Target-Owner (only visible to you): 已审批 mr-",
+    )
+    in_order(
+        out,
+        "双方所有者均已审批：正在创建源账号角色。",
+        f"已在 shop-prod（100000000001）中创建角色 `{role}`，信任 analytics 主账号",
+        "预检通过：analytics 已扮演",
+        "已在 analytics 购买 DTS 迁移任务",
+        "已配置",
+        "校验通过。",
+        "已启动：运行中。",
+        "可以完成：全量数据已迁移",
+        "Tara Target-Owner: clicks [完成]",
+        "已请求完成 mr-",
+        f"访问权限已撤销：已删除 shop-prod 中的角色 `{role}`。",
+    )
+    assert "状态： 🎉 迁移成功" in out
+    thread = out[out.index("== DTS 迁移"):out.index("\nSummary\n")]
+    said = [re.sub(r".*\(only visible to you\): ", "", line) for line in thread.splitlines()
+            if "Stan Stranger (only" not in line  # the stranger's reply is English, as asserted above
+            and not re.match(r"^(\w[\w -]*: clicks |… |dtsbot \(edited)", line)]  # the demo's own narration
+    english = [line for line in said if re.search(r"\b(the|is|and|to|by|Waiting|Approve|created|revoked)\b", line)]
+    assert english == [], english  # nothing English from the bot but names, IDs and the stranger's reply
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("scenario", "change", "diagnosis"), [
     ("wrong-role-name",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from stepflow import SOURCE_UIN, apply, run_flow
 
+from core import i18n
 from core.diagnosis import CHECK_FIXES
 from core.steps import Outcome
 from handlers import complete_task, start_task, stop_task, track_task, verify_task
@@ -40,6 +41,19 @@ def test_failed_check_then_fix_and_reverify(sandbox, clients, request_):
     run_flow(request_, clients, until="running")
     assert request_.state == "running"
     assert len(sandbox.calls.of("CreateMigrateCheckJob")) == 3
+
+
+def test_a_chinese_channel_shows_dts_own_words_as_dts_gave_them(sandbox, clients, request_):
+    """The bot's words are Chinese; the check's name, FailureReason, Solution and log are DTS's, untranslated."""
+    source_instance(sandbox).fail_checks = ["BinlogParamCheck"]
+    i18n.set_channel_language(i18n.CHINESE)  # reset by tests/conftest.py
+    last = run_flow(request_, clients, until="running")[-1]
+    reason = "The source binlog settings do not allow incremental migration (log_bin, binlog_format, ...)."
+    solution = "Set binlog_format=ROW and binlog_row_image=FULL on the source instance, then check again."
+    assert f"*binlog参数检查*: {reason}" in last.notice and f"_DTS 建议：_ {solution}" in last.notice
+    assert f"[BinlogParamCheck] {reason}" in last.notice
+    assert "_处理：_ 在源实例上设置 binlog_format=ROW" in last.notice  # the bot's own fix, translated
+    assert last.notice.startswith(f"`{request_.job_id}` 校验未通过。") and "请修复以上问题，然后重新校验。" in last.notice
 
 
 def test_check_warning_passes_with_the_warning_in_the_notice(sandbox, clients, request_):

@@ -9,8 +9,9 @@ from slack_bolt import Respond
 
 from bot import blocks
 from bot.services import Services, from_context
-from core import guided, permissions, policies
+from core import guided, i18n, permissions, policies
 from core.cloud import CloudClients
+from core.i18n import _
 from core.workflow import State
 from handlers.verify_guided_role import check_role_deleted
 from storage import outbox, repository
@@ -25,7 +26,7 @@ def _answer(respond: Respond, text: str) -> None:
 def _refusal(services: Services, request: MigrationRequest | None, side: str, user: str) -> str | None:
     """Why `user` may not press a guided button of `side` (permissions.GUIDED_*), or None when they may."""
     if request is None:
-        return "No such request."
+        return _("No such request.")
     return permissions.refusal(services.settings, permissions.guided_action(side), request, user,
                                services.requests.members_of)
 
@@ -48,19 +49,21 @@ def reveal_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond,
     side = (request.facts.guided_side if request else None) or "source"
     refusal = _refusal(services, request, side, user)
     if refusal is not None or request is None:
-        _answer(respond, refusal or "No such request.")
+        _answer(respond, refusal or _("No such request."))
         return
     if request.state != State.AWAITING_OWNER:
-        _answer(respond, f"{request.id} is {request.state}: it no longer waits for the owner's steps.")
+        _answer(respond, _("{id} is {state}: it no longer waits for the owner's steps.", id=request.id,
+                           state=request.state))
         return
     if side == "target":
         steps = guided.render(guided.target_grant(request))
     else:
         trust = policies.document(policies.trust_policy(request.target_uin, request.external_id))
         steps = (f"{guided.render(guided.source_role(request, request.external_id))}\n"
-                 f"*Trust policy* (exactly):\n```\n{trust}\n```\nExternal ID: `{request.external_id or '(none)'}`")
+                 + _("*Trust policy* (exactly):") + f"\n```\n{trust}\n```\n"
+                 + _("External ID: `{external_id}`", external_id=request.external_id or _("(none)")))
     respond(response_type="ephemeral", replace_original=False,
-            **blocks.long_reply(f"Only you see this. {steps}"))
+            **blocks.long_reply(_("Only you see this.") + f" {steps}"))
 
 
 def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
@@ -70,9 +73,10 @@ def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond
     request = services.requests.get(action.get("value", ""))
     refusal = _refusal(services, request, "source", user)
     if refusal is not None or request is None:
-        _answer(respond, refusal or "No such request.")
+        _answer(respond, refusal or _("No such request."))
         return
-    result = check_role_deleted(request, CloudClients(services.settings))
+    with i18n.speaking(i18n.channel_language()):  # the result goes to the thread too
+        result = check_role_deleted(request, CloudClients(services.settings))
     outcome = {True: "ok", False: "still_exists", None: "unknown"}[result.closed]
     with session_scope(services.db) as session:
         repository.audit(session, "role_deleted_check", outcome, request.id, actor=user, action="role_deleted_check")

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot import blocks, modals
 from bot.services import Services, from_context
 from core import validation
+from core.i18n import _
 
 
 def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
@@ -38,11 +39,11 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
 
 def _about_one(services: Services, sub: str, request_id: str, respond: Respond) -> None:
     if not request_id:
-        respond(**blocks.reply(f"Usage: /dts-migrate {sub} ID (see /dts-migrate list)"))
+        respond(**blocks.reply(_("Usage: /dts-migrate {sub} ID (see /dts-migrate list)", sub=sub)))
         return
     request = services.requests.get(request_id)
     if request is None:
-        respond(**blocks.reply(f"No request {validation.named(request_id)}; see /dts-migrate list."))
+        respond(**blocks.reply(_("No request {id}; see /dts-migrate list.", id=validation.named(request_id))))
     elif sub == "status":
         respond(**services.request_status(request))
     else:
@@ -56,10 +57,10 @@ def _inline(services: Services, command: dict[str, Any], text: str, respond: Res
     if request_fields is not None and not unreadable:
         decision = services.requests.open(request_fields, command["user_id"], dedupe_key=f"cmd:{command['trigger_id']}")
         if not decision.ok:
-            respond(**blocks.reply(f"Nothing was created. {decision.message}"))
+            respond(**blocks.reply(_("Nothing was created. {reason}", reason=decision.message)))
             return
         services.wake()
-        respond(**blocks.reply(f"{decision.message} It is posted for approval in the channel."))
+        respond(**blocks.reply(_("{created} It is posted for approval in the channel.", created=decision.message)))
         return
     invalid = unreadable + [
         message for field, message in errors.items()

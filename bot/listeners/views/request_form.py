@@ -9,13 +9,16 @@ from slack_sdk import WebClient
 
 from bot import blocks, modals
 from bot.services import from_context
-from core import validation
+from bot.user_locale import known_locale
+from core import i18n, validation
 
 
 def check_request_form(args: Args) -> None:
     """The ack: validation errors go back on their fields (Slack keeps the form open), else the form closes."""
     accounts = from_context(args.context).settings.accounts
-    _, errors = validation.validate_request(modals.submitted_fields(args.view or {}), accounts)
+    # the person's language as looked up when their form opened (an ack does not wait on users.info)
+    with i18n.speaking(known_locale(args.context.user_id or "")):
+        _, errors = validation.validate_request(modals.submitted_fields(args.view or {}), accounts)
     if errors:
         args.ack(response_action="errors", errors=errors)
     else:
