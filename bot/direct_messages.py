@@ -1,5 +1,6 @@
 """Block Kit for direct messages (DMs): the reminder before expiry to a side's approvers, and the requester's
-notice that their request expired. Pure functions, like bot/blocks.py."""
+notice that their request expired. Pure functions, like bot/blocks.py, rendered in the recipient's language
+(bot/notifier.py renders each DM inside their `i18n.speaking`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks import escape, render, section
+from core.i18n import N_, _
 from storage.models import MigrationRequest
+
+SIDES = {"source": N_("source"), "target": N_("target")}
+"""A side of the migration, as the reminder names it."""
 
 
 def slack_date(at: datetime) -> str:
@@ -21,20 +26,24 @@ def _route(request: MigrationRequest) -> str:
 
 
 def _link(permalink: str | None) -> str:
-    return f" <{permalink}|Open the request>" if permalink else ""
+    return " <{link}|{label}>".format(link=permalink, label=_("Open the request")) if permalink else ""
 
 
 def reminder(request: MigrationRequest, side: str, expires_at: datetime, permalink: str | None) -> dict[str, Any]:
     """The one reminder to an approver of `side` who has not decided yet."""
-    text = (f":alarm_clock: *{request.id}* ({_route(request)}) is waiting for your approval of the *{side}* side. "
-            f"It expires {slack_date(expires_at)} unless both sides approve.{_link(permalink)}\n"
-            "Approve or reject it in the channel, or in dtsbot's Home tab.")
+    side_name = _(SIDES[side]) if side in SIDES else side
+    text = _(":alarm_clock: *{id}* ({route}) is waiting for your approval of the *{side}* side. "
+             "It expires {expires} unless both sides approve.{link}\n"
+             "Approve or reject it in the channel, or in dtsbot's Home tab.",
+             id=request.id, route=_route(request), side=side_name, expires=slack_date(expires_at),
+             link=_link(permalink))
     return render([section(text, block_id="reminder")],
-                  f"Reminder: {request.id} waits for your approval of the {side} side")
+                  _("Reminder: {id} waits for your approval of the {side} side", id=request.id, side=side_name))
 
 
 def expired(request: MigrationRequest, hours: float, permalink: str | None) -> dict[str, Any]:
     """Tells the requester that their request expired before both sides approved."""
-    text = (f":alarm_clock: Your request *{request.id}* ({_route(request)}) expired: it was not approved by both "
-            f"sides within {hours:g} hours.{_link(permalink)} Open a new request to try again.")
-    return render([section(text, block_id="expired")], f"Your request {request.id} expired")
+    text = _(":alarm_clock: Your request *{id}* ({route}) expired: it was not approved by both sides within "
+             "{hours} hours.{link} Open a new request to try again.",
+             id=request.id, route=_route(request), hours=f"{hours:g}", link=_link(permalink))
+    return render([section(text, block_id="expired")], _("Your request {id} expired", id=request.id))

@@ -1,7 +1,8 @@
 """Block Kit for the App Home tab: requests waiting for my approval (with the channel's own approve buttons),
 my open requests with their status and a link to their thread, and my recently finished ones.
 
-Pure functions like bot/blocks.py; the buttons carry the same action ids and values as the request message
+Pure functions like bot/blocks.py, rendered in the viewer's language (bot/listeners/events/app_home_opened.py
+renders it inside their `i18n.speaking`); the buttons carry the same action ids and values as the request message
 (`approve_source`/`approve_target`, `<request id>:<plan revision>`), so a click is handled by the same listener
 under the same permission checks.
 """
@@ -21,15 +22,16 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from bot.blocks import BUTTONS, STATUS, button, clip, escape, mention, section
+from bot.blocks import BUTTONS, button, clip, escape, mention, section, state_label
 from core.home import Home
+from core.i18n import _
 from core.workflow import State
 from storage.models import MigrationRequest
 
 HOME_BLOCKS_MAX = 100
 APPROVE_TEXT = {action.removeprefix("approve_"): text for action, text, _style in BUTTONS[State.REQUESTED]
                 if action.startswith("approve_")}
-"""The request message's own approve labels, by side."""
+"""The request message's own approve labels (msgids), by side."""
 LINES_PER_SECTION = 10
 
 
@@ -38,14 +40,10 @@ def _route(request: MigrationRequest) -> str:
             f"{escape(request.target_account)} `{escape(request.target_instance)}`")
 
 
-def _status(request: MigrationRequest) -> str:
-    return STATUS.get(State(request.state), request.state)
-
-
 def _line(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
     link = permalinks.get(request.id)
     name = f"<{link}|{request.id}>" if link else request.id
-    return f"• *{name}* {_status(request)} · {_route(request)}"
+    return f"• *{name}* {state_label(request.state)} · {_route(request)}"
 
 
 def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str, str], empty: str) -> list[Block]:
@@ -59,23 +57,26 @@ def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str
 def home_view(home: Home, permalinks: Mapping[str, str], notice: str | None = None) -> dict[str, Any]:
     """The Home tab view; `permalinks` link each request to its thread, `notice` is the answer to the last click
     made here (the Home has no ephemeral replies)."""
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="DTS migrations"))]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_("DTS migrations")))]
     if notice:
         blocks.append(ContextBlock(block_id="notice", elements=[MarkdownTextObject(text=clip(escape(notice), 3000))]))
-    blocks.append(section("*Waiting for your approval*" if home.awaiting else
-                          "*Waiting for your approval*\nNothing waits for you.", block_id="awaiting"))
+    waiting = _("*Waiting for your approval*")
+    blocks.append(section(waiting if home.awaiting else waiting + "\n" + _("Nothing waits for you."),
+                          block_id="awaiting"))
     for request, sides in home.awaiting:
         link = permalinks.get(request.id)
-        blocks.append(section(f"*{f'<{link}|{request.id}>' if link else request.id}* by {mention(request.requester)}"
-                              f" · {_route(request)} · plan revision {request.revision}",
+        name = f"<{link}|{request.id}>" if link else request.id
+        blocks.append(section(_("*{request}* by {requester} · {route} · plan revision {revision}",
+                                request=name, requester=mention(request.requester), route=_route(request),
+                                revision=request.revision),
                               block_id=f"awaiting:{request.id}"))
         value = f"{request.id}:{request.revision}"
         blocks.append(ActionsBlock(block_id=f"approve:{request.id}", elements=[
-            button(f"approve_{side}", APPROVE_TEXT[side], value, "primary") for side in sides]))
+            button(f"approve_{side}", _(APPROVE_TEXT[side]), value, "primary") for side in sides]))
     blocks.append(DividerBlock())
-    blocks += _lines("Your open requests", home.open, permalinks, "None.")
-    blocks += _lines("Recently finished", home.finished, permalinks, "None.")
+    blocks += _lines(_("Your open requests"), home.open, permalinks, _("None."))
+    blocks += _lines(_("Recently finished"), home.finished, permalinks, _("None."))
     dicts = [b.to_dict() for b in blocks]
     if len(dicts) > HOME_BLOCKS_MAX:
-        dicts = dicts[: HOME_BLOCKS_MAX - 1] + [section("… (more not shown)").to_dict()]
+        dicts = dicts[: HOME_BLOCKS_MAX - 1] + [section(_("… (more not shown)")).to_dict()]
     return {"type": "home", "callback_id": "home", "blocks": dicts}

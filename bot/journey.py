@@ -1,7 +1,8 @@
 """The whole journey of a request as people see it on the request message: a compact step list (✓ done,
 ⏳ now, ✗ failed here, · still to come), the DTS progress as a bar with the lag, and DTS's states in plain words.
 
-Every user-visible word is in the tables below (one place to translate). Pure functions of a request as the
+Every user-visible word is in the tables below, marked N_ for the catalog and translated where it is rendered
+(core/i18n.py), so a step list reads in the language it is rendered in. Pure functions of a request as the
 thread last showed it (storage.outbox's snapshot), so the message never runs ahead of its notices.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import N_, _
 from core.workflow import State
 from storage.models import MigrationRequest
 
@@ -28,60 +30,62 @@ class Step:
 
 
 JOURNEY: tuple[Step, ...] = (
-    Step("approval", "Both owners approve", frozenset({S.REQUESTED, S.APPROVED})),
-    Step("source_role", "Source account: CAM role", frozenset({S.AUTHORIZING_SOURCE})),
-    Step("grant", "Target sub-account: sts:AssumeRole grant", frozenset({S.GRANTING_SUBACCOUNT})),
-    Step("preflight", "Preflight: assume the role, list the source", frozenset({S.PREFLIGHT})),
-    Step("buy", "Buy the DTS task", frozenset({S.CREATING_TASK})),
-    Step("configure", "Configure the DTS task", frozenset({S.CONFIGURING})),
-    Step("verify", "Verify", frozenset({S.VERIFYING, S.VERIFY_FAILED})),
-    Step("start", "Start", frozenset({S.STARTING})),
-    Step("migrate", "Migrate", frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})),
-    Step("revoke", "Revoke the cross-account access", frozenset({S.REVOKING_ACCESS})),
+    Step("approval", N_("Both owners approve"), frozenset({S.REQUESTED, S.APPROVED})),
+    Step("source_role", N_("Source account: CAM role"), frozenset({S.AUTHORIZING_SOURCE})),
+    Step("grant", N_("Target sub-account: sts:AssumeRole grant"), frozenset({S.GRANTING_SUBACCOUNT})),
+    Step("preflight", N_("Preflight: assume the role, list the source"), frozenset({S.PREFLIGHT})),
+    Step("buy", N_("Buy the DTS task"), frozenset({S.CREATING_TASK})),
+    Step("configure", N_("Configure the DTS task"), frozenset({S.CONFIGURING})),
+    Step("verify", N_("Verify"), frozenset({S.VERIFYING, S.VERIFY_FAILED})),
+    Step("start", N_("Start"), frozenset({S.STARTING})),
+    Step("migrate", N_("Migrate"), frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})),
+    Step("revoke", N_("Revoke the cross-account access"), frozenset({S.REVOKING_ACCESS})),
 )
 """The main path in order; cancelling, rejected and expired requests left it and show no step list."""
 
-BY_OWNER = " (by the account owner)"
-WAITING_FOR_OWNER = "waiting for the account owner"
+BY_OWNER = N_(" (by the account owner)")
+WAITING_FOR_OWNER = N_("waiting for the account owner")
 
 DTS_STATUS_WORDS: dict[str, str] = {
-    "creating": "being created",
-    "created": "created, not started",
-    "checking": "verifying",
-    "checkPass": "verified, starting",
-    "checkNotPass": "verification failed",
-    "readyRun": "starting",
-    "running": "migrating",
-    "readyComplete": "ready to complete",
-    "success": "succeeded",
-    "failed": "failed",
-    "stopping": "stopping",
-    "completing": "completing",
-    "pausing": "pausing",
-    "manualPaused": "paused by a person",
-    "resumableErr": "retrying after an error",
-    "resuming": "resuming after an error",
-    "unknown": "status unknown",
-    "error": "in error",
-    "canceled": "stopped",
+    "creating": N_("being created"),
+    "created": N_("created, not started"),
+    "checking": N_("verifying"),
+    "checkPass": N_("verified, starting"),
+    "checkNotPass": N_("verification failed"),
+    "readyRun": N_("starting"),
+    "running": N_("migrating"),
+    "readyComplete": N_("ready to complete"),
+    "success": N_("succeeded"),
+    "failed": N_("failed in DTS"),
+    "stopping": N_("stopping"),
+    "completing": N_("completing"),
+    "pausing": N_("pausing"),
+    "manualPaused": N_("paused by a person"),
+    "resumableErr": N_("retrying after an error"),
+    "resuming": N_("resuming after an error"),
+    "unknown": N_("status unknown"),
+    "error": N_("in error"),
+    "canceled": N_("stopped"),
 }
 """Every documented DTS task Status (JobItem and DescribeMigrationDetail) in plain words."""
 
 DTS_STEP_STATUS_WORDS: dict[str, str] = {
-    "success": "done",
-    "failed": "failed",
-    "running": "running",
-    "notStarted": "not started",
+    "success": N_("done"),
+    "failed": N_("failed"),
+    "running": N_("running"),
+    "notStarted": N_("not started"),
 }
 """Every documented StepDetailInfo.Status (a DTS step of the task) in plain words."""
 
-MIGRATING_FULL = "migrating full data"
-CATCHING_UP = "catching up: {lag} s behind"
-CATCHING_UP_UNKNOWN = "catching up"
-LAG = " · lag {lag} s"
-RAW_STATE = "State `{state}`"
-RAW_DTS = "DTS `{status}`"
-RAW_STEP = "DTS step {now}/{all}"
+MIGRATING_FULL = N_("migrating full data")
+CATCHING_UP = N_("catching up: {lag} s behind")
+CATCHING_UP_UNKNOWN = N_("catching up")
+LAG = N_(" · lag {lag} s")
+RAW_STATE = N_("State `{state}`")
+RAW_DTS = N_("DTS `{status}`")
+RAW_STEP = N_("DTS step {now}/{all}")
+STEP_DETAIL = N_("{step}: {detail}")
+STATUS_WITH_LAG = N_("{status} ({catching_up})")
 
 
 def _index(key: str) -> int:
@@ -116,11 +120,11 @@ def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> li
         if step.key == "grant" and request.executor == "root":
             continue
         mark = DONE if index < at else LATER if index > at else FAILED if failed else NOW
-        label = step.label + (BY_OWNER if step.key in guided else "")
+        label = _(step.label) + (_(BY_OWNER) if step.key in guided else "")
         if index == at and State(request.state) is S.AWAITING_OWNER:
-            label += f": {WAITING_FOR_OWNER}"
+            label = _(STEP_DETAIL, step=label, detail=_(WAITING_FOR_OWNER))
         if index == at and step.key == "migrate" and not failed:
-            label += f": {dts_words(request)}"
+            label = _(STEP_DETAIL, step=label, detail=dts_words(request))
         lines.append(f"{mark} {label}")
     return lines
 
@@ -135,11 +139,12 @@ def dts_words(request: MigrationRequest) -> str:
         step_now, step_all = request.facts.dts_step_now, request.facts.dts_step_all
         incremental = request.migrate_type == "fullAndIncrement"
         if incremental and step_all and step_now == step_all:
-            return CATCHING_UP.format(lag=lag) if isinstance(lag, int) and lag >= 0 else CATCHING_UP_UNKNOWN
-        return MIGRATING_FULL
+            return _(CATCHING_UP, lag=lag) if isinstance(lag, int) and lag >= 0 else _(CATCHING_UP_UNKNOWN)
+        return _(MIGRATING_FULL)
     if status == "readyComplete" and isinstance(lag, int) and lag >= 0:
-        return f"{DTS_STATUS_WORDS[status]} ({CATCHING_UP.format(lag=lag)})"
-    return DTS_STATUS_WORDS.get(status or "readyRun", status)
+        return _(STATUS_WITH_LAG, status=_(DTS_STATUS_WORDS[status]), catching_up=_(CATCHING_UP, lag=lag))
+    status = status or "readyRun"
+    return _(DTS_STATUS_WORDS[status]) if status in DTS_STATUS_WORDS else status
 
 
 def bar(progress: int | None) -> str:
@@ -152,14 +157,14 @@ def bar(progress: int | None) -> str:
 def lag(request: MigrationRequest) -> str:
     """" · lag N s" when DTS gave a valid replication lag (it gives -1 before catching up), else ""."""
     seconds = request.facts.lag_seconds
-    return LAG.format(lag=seconds) if isinstance(seconds, int) and seconds >= 0 else ""
+    return _(LAG, lag=seconds) if isinstance(seconds, int) and seconds >= 0 else ""
 
 
 def raw_states(request: MigrationRequest) -> str:
     """The raw names behind the plain words, for a context line: the request's state, DTS's status and step."""
-    parts = [RAW_STATE.format(state=request.state)]
+    parts = [_(RAW_STATE, state=request.state)]
     if request.facts.dts_status and State(request.state) in JOURNEY[MIGRATE].states:
-        parts.append(RAW_DTS.format(status=request.facts.dts_status))
+        parts.append(_(RAW_DTS, status=request.facts.dts_status))
         if request.facts.dts_step_all:
-            parts.append(RAW_STEP.format(now=request.facts.dts_step_now, all=request.facts.dts_step_all))
+            parts.append(_(RAW_STEP, now=request.facts.dts_step_now, all=request.facts.dts_step_all))
     return " · ".join(parts)

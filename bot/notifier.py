@@ -240,10 +240,12 @@ class Notifier:
     def _direct(self, request: MigrationRequest, message: OutboxMessage) -> None:
         """DM people: the requester (expired), or a side's undecided approvers (the reminder; nothing once that
         side decided or the request left `requested`). A side's reminder fans out into one notice per approver,
-        so a retry after a failed DM repeats no one else's."""
+        so a retry after a failed DM repeats no one else's. Each DM is in its recipient's Slack locale."""
         payload = message.payload
         if payload.get("event") == "expired":
-            content = direct_messages.expired(request, float(payload.get("hours") or 0), self._permalink(request))
+            permalink = self._permalink(request)
+            with i18n.speaking(locale_for_user(self.client, request.requester)):
+                content = direct_messages.expired(request, float(payload.get("hours") or 0), permalink)
             self._dm(request.requester, content, request.id)
             return
         side = str(payload.get("side"))
@@ -260,8 +262,10 @@ class Notifier:
                                    {**payload, "user": approver})
             self.wake()
             return
-        expires_at = datetime.fromisoformat(str(payload["expires_at"]))
-        self._dm(str(user), direct_messages.reminder(request, side, expires_at, self._permalink(request)), request.id)
+        expires_at, permalink = datetime.fromisoformat(str(payload["expires_at"])), self._permalink(request)
+        with i18n.speaking(locale_for_user(self.client, str(user))):
+            content = direct_messages.reminder(request, side, expires_at, permalink)
+        self._dm(str(user), content, request.id)
 
     def _dm(self, user: str, content: dict[str, Any], request_id: str) -> None:
         """chat.postMessage to the user's DM with the bot; a user Slack says is gone is logged, not retried."""

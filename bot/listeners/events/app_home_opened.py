@@ -1,4 +1,5 @@
-"""A person opens the app's Home tab: publish their Home (views.publish) from the database as it is now."""
+"""A person opens the app's Home tab: publish their Home (views.publish) from the database as it is now, in
+their own Slack locale."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.home import home_view
 from bot.services import Services, from_context
+from bot.user_locale import locale_for_user
+from core import i18n
 
 log = logging.getLogger(__name__)
 
@@ -32,4 +35,6 @@ def publish_home(services: Services, client: WebClient, user: str, notice: str |
                                                                   message_ts=request.message_ts)["permalink"]
             except SlackApiError as error:  # no link this time; the Home is still worth showing
                 log.warning("no permalink for %s: %s", request.id, error.response.get("error"))
-    client.views_publish(user_id=user, view=home_view(home, permalinks, notice))
+    with i18n.speaking(locale_for_user(client, user)):  # the Home is the viewer's, whoever's click refreshed it
+        view = home_view(home, permalinks, notice)
+    client.views_publish(user_id=user, view=view)
