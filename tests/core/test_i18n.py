@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,11 @@ from babel.support import NullTranslations
 from slack_sdk import WebClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException as Error
 
-from bot import blocks, modals, user_locale
+from bot import blocks, direct_messages, home, journey, modals, user_locale
 from core import diagnosis, guided, i18n, permissions, validation
 from core.approvals import no_groups
 from core.config import ConfigError
+from core.home import Home
 from core.plan import plan_for
 from core.workflow import State
 from sandbox.slack.blockkit import message_errors, view_errors
@@ -28,6 +30,12 @@ from tests.support.workspace import bot_settings
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "N_": None, "for_channel": None}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
+GUIDED = bot_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db", access="guided")
+JOURNEY_FACTS = ({}, {"dts_status": "running", "dts_step_now": 1, "dts_step_all": 3, "lag_seconds": -1},
+                 {"dts_status": "running", "dts_step_now": 3, "dts_step_all": 3, "lag_seconds": 3},
+                 {"dts_status": "running", "dts_step_now": 3, "dts_step_all": 3, "lag_seconds": -1},
+                 *({"dts_status": status, "lag_seconds": 2} for status in journey.DTS_STATUS_WORDS))
+"""The facts behind every line the journey can show: each DTS status, full data, catching up with and without lag."""
 
 
 def wrapped_msgids() -> dict[str, str]:
@@ -83,6 +91,11 @@ def every_message() -> list[dict]:
                     facts={"reject_reason": "no", "dts_attention": "DTS retrying"})
         built.append(blocks.request_message(r, plan_for(r, SETTINGS), {"source": "U0SRCOWNER"}, SETTINGS, ["mr-2"]))
         built.append(blocks.request_status(r, plan_for(r, SETTINGS), {}, SETTINGS))
+        for facts in JOURNEY_FACTS:  # the journey: step list, DTS words, bar with the lag, raw states
+            r = request(state=state.value, progress=60, failed_step="configuring", facts=facts)
+            built.append(blocks.request_message(r, plan_for(r, SETTINGS), {}, SETTINGS))
+        r = request(state=state.value, facts={"guided_side": "target"})
+        built.append(blocks.request_message(r, plan_for(r, GUIDED), {}, GUIDED))
     for found in ({"role": "dtsbot", "owner": "mr-1", "trust_fits": True}, {"role": "dtsbot", "owner": "mr-1"},
                   {"role": "person", "trust_fits": True, "missing": ["QcloudDTSReadOnlyAccess"]},
                   {"role": "person"}, {"role": "unknown"}):
@@ -94,6 +107,10 @@ def every_message() -> list[dict]:
               blocks.errors_reply([f"field{i}: bad" for i in range(400)]), blocks.reply("ok"),
               blocks.long_reply("steps"), blocks.cancel_confirm(request(state="running")),
               blocks.private_notice(request(), "trust_policy")[1]]
+    expires = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    for link in ("https://slack.example/archives/C0DTSBOT01/p1", None):  # the DMs, with and without a permalink
+        built += [direct_messages.reminder(request(), side, expires, link) for side in ("source", "target")]
+        built.append(direct_messages.expired(request(state="expired"), 72, link))
     return built
 
 
@@ -131,7 +148,13 @@ def every_text() -> list[str]:
 
 def every_view() -> list[dict]:
     """Every modal the bot opens, in the current language."""
-    return [modals.request_modal(SETTINGS), modals.reject_modal("mr-1")]
+    waiting = request(state="requested", revision=2)
+    full = Home(awaiting=[(waiting, ["source", "target"])], open=[request(state=s.value) for s in State],
+                finished=[request(id="mr-done", state="succeeded")])
+    busy = Home(awaiting=[(request(id=f"mr-{i}"), ["source"]) for i in range(60)])
+    return [modals.request_modal(SETTINGS), modals.reject_modal("mr-1"),
+            home.home_view(full, {waiting.id: "https://slack.example/archives/C0DTSBOT01/p1"}, "Approved."),
+            home.home_view(Home(), {}), home.home_view(busy, {})]
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
@@ -145,8 +168,29 @@ def test_every_message_renders_valid_block_kit_in_both_languages(language: str, 
         assert view_errors(view) == []
     assert missing == []
     if language == i18n.CHINESE:
-        help_text = str(messages[-8])
+        with i18n.speaking(language):
+            help_text = str(blocks.help_message())
         assert "使用说明" in help_text and "How to use" not in help_text
+
+
+def test_the_journey_home_and_dms_speak_chinese() -> None:
+    r = request(state="ready_to_complete", progress=100,
+                facts={"dts_status": "readyComplete", "lag_seconds": 3, "dts_step_now": 3, "dts_step_all": 3})
+    expires = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    with i18n.speaking(i18n.CHINESE):
+        message = str(blocks.request_message(r, plan_for(r, SETTINGS), {}, SETTINGS))
+        view = str(home.home_view(Home(awaiting=[(request(), ["source"])]), {}))
+        empty = str(home.home_view(Home(), {}))
+        reminder = direct_messages.reminder(request(), "source", expires, None)
+        expired = direct_messages.expired(request(), 72, None)
+    assert "⏳ 迁移：可以完成（正在追赶增量：落后 3 秒）" in message and "✓ 双方所有者审批" in message
+    assert "*进度：* `▓▓▓▓▓▓▓▓▓▓` 100% · 延迟 3 秒" in message and "状态 `ready_to_complete`" in message
+    assert "DTS 迁移" in view and "*等待你审批*" in view and "审批（源账号所有者）" in view
+    assert "暂无等待你审批的申请。" in empty and "你未结束的申请" in empty and "最近结束" in empty
+    assert reminder["text"] == "提醒：mr-blocks 正在等待你审批源账号一侧" and "过期" in str(reminder["blocks"])
+    assert expired["text"] == "你的申请 mr-blocks 已过期" and "72 小时" in str(expired["blocks"])
+    for english in ("Migrate", "· lag", "Waiting for your approval", "Reminder", "expired"):
+        assert english not in message + view + empty + reminder["text"] + expired["text"], english
 
 
 def test_chinese_request_message_speaks_the_console_terms() -> None:
