@@ -1,12 +1,15 @@
 """A zh-CN channel through the real Bolt app and the Slack emulator: the channel reads Chinese whoever clicks;
-each person's replies follow their own Slack locale (users.info include_locale)."""
+each person's replies, App Home and DMs follow their own Slack locale (users.info include_locale)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from tests.bot.listeners.events.test_app_home_opened import buttons, notice, open_home, text
+from tests.bot.test_reminders import DUE, deliver, dms, remind
 from tests.support.harness import Bot
 from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
@@ -48,3 +51,38 @@ def test_field_errors_name_the_field_in_the_persons_language(bot: Bot) -> None:
         assert bot.driver.slash(user, "source_account=shop-prod source_region=mars-1 colour=red").status == 200
         reply = bot.ephemeral_after(user, before)["text"]
         assert reply.startswith(expected) and "source_region" in reply and "colour" in reply
+
+
+def test_each_approvers_app_home_is_in_their_own_language(bot: Bot) -> None:
+    request_id = bot.create()
+    bot.posted(request_id)
+    chinese = open_home(bot, SOURCE_OWNER)
+    assert "*等待你审批*" in text(chinese) and "审批（源账号所有者）" in text(chinese)
+    assert "Waiting for your approval" not in text(chinese)
+    english = open_home(bot, TARGET_OWNER)  # en-US in a zh-CN channel
+    assert "*Waiting for your approval*" in text(english) and "Approve (target owner)" in text(english)
+    assert "等待" not in text(english)
+    assert buttons(chinese) == [("approve_source", f"{request_id}:1")]  # same ids and values in either language
+    assert buttons(english) == [("approve_target", f"{request_id}:1")]
+    mine = open_home(bot, REQUESTER)
+    assert "你未结束的申请" in text(mine) and "等待双方审批" in text(mine)
+
+    assert bot.driver.click(SOURCE_OWNER, chinese, "approve_source").status == 200
+    again = bot.slack.wait_for(lambda: (h := bot.slack.home(SOURCE_OWNER)) and notice(h) and h)
+    assert notice(again) == f"已审批 {request_id} 的源账号一侧。" and "暂无等待你审批的申请。" in text(again)
+
+
+def test_reminder_and_expiry_dms_are_in_their_recipients_language(bot: Bot) -> None:
+    request_id = bot.create()
+    bot.posted(request_id)
+    assert remind(bot, request_id, DUE) == [(request_id, "source"), (request_id, "target")]
+    assert dms(bot, SOURCE_OWNER) == [f"提醒：{request_id} 正在等待你审批源账号一侧"]
+    reminder = str(bot.slack.direct_messages(SOURCE_OWNER)[0]["blocks"])
+    assert "正在等待你审批 *源账号* 一侧" in reminder and "打开申请" in reminder and "<!date^" in reminder
+    assert dms(bot, TARGET_OWNER) == [f"Reminder: {request_id} waits for your approval of the target side"]
+
+    created = bot.request(request_id).created_at
+    assert bot.requests.expire_overdue(now=created + timedelta(hours=72, minutes=1)) == [request_id]
+    deliver(bot)
+    assert dms(bot, REQUESTER) == [f"你的申请 {request_id} 已过期"]
+    assert "双方未在 72 小时内完成审批" in str(bot.slack.direct_messages(REQUESTER)[0]["blocks"])
