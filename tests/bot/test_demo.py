@@ -129,7 +129,17 @@ def test_a_chinese_channel_gets_the_whole_story_in_chinese_and_an_english_reader
         "已请求完成 mr-",
         f"访问权限已撤销：已删除 shop-prod 中的角色 `{role}`。",
     )
-    assert "状态： 🎉 迁移成功" in out
+    in_order(  # the journey on the request message, in Chinese too
+        out,
+        "⏳ 双方所有者审批\n  · 源账号：CAM 角色",
+        "✓ 双方所有者审批\n  ⏳ 源账号：CAM 角色",
+        "⏳ 迁移：",
+        "进度： `",
+        "⏳ 迁移：可以完成（正在追赶增量：落后 ",
+        "⏳ 撤销跨账号访问权限",
+        "✓ 撤销跨账号访问权限\n  计划版本 1 · 任务 `dts-",
+    )
+    assert "状态： 🎉 迁移成功" in out and "状态 `succeeded`" in out
     thread = out[out.index("== DTS 迁移"):out.index("\nSummary\n")]
     said = [re.sub(r".*\(only visible to you\): ", "", line) for line in thread.splitlines()
             if "Stan Stranger (only" not in line  # the stranger's reply is English, as asserted above
