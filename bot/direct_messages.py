@@ -26,7 +26,10 @@ def _route(request: MigrationRequest) -> str:
 
 
 def _link(permalink: str | None) -> str:
-    return " <{link}|{label}>".format(link=permalink, label=_("Open the request")) if permalink else ""
+    if not permalink:
+        return ""
+    label = _("Open the request")
+    return f" <{permalink}|{label}>"
 
 
 def reminder(request: MigrationRequest, side: str, expires_at: datetime, permalink: str | None) -> dict[str, Any]:
