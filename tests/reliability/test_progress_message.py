@@ -7,13 +7,14 @@ every notice the message is brought up to it before the next one is posted."""
 
 from __future__ import annotations
 
-from flow import CHANNEL, SOURCE_UIN, TARGET_OWNER, Cluster
+from flow import Cluster
 from sqlmodel import select
 
 from bot.notifier import NOTICE_EVENT
 from sandbox.waiting import eventually
 from storage.db import session_scope
 from storage.models import OutboxMessage
+from tests.support.workspace import CHANNEL, SOURCE_UIN, TARGET_OWNER
 
 DONE_BY: dict[str, str] = {
     "approved": "Both owners approve",
