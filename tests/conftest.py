@@ -17,6 +17,11 @@ from storage.db import make_engine, migrate
 POSTGRES_URL = os.environ.get("DTSBOT_TEST_POSTGRES_URL")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow cases first: under pytest-xdist (scripts/test) they start at once instead of forming the tail."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def english_channel() -> Iterator[None]:
     """Each test starts in an English channel with no remembered Slack locales (a zh-CN bot sets its language
