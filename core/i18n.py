@@ -15,7 +15,8 @@ To translate a new string:
    marked `N_("Running")` and translated where it is shown: `_(TABLE[key])`; text a listener writes for the
    channel is `for_channel("...")`.
 2. `scripts/i18n-update` extracts the msgids into the catalog (pybabel extract + update);
-3. write the `msgstr` in `dtsbot.po`. tests/test_i18n.py fails on any wrapped msgid without a translation.
+3. write the `msgstr` in `dtsbot.po`. tests/core/test_i18n.py fails on any wrapped msgid without a
+   translation.
 Texts of DTS itself (FailureReason, Solution, ErrorMessage) and people's words are never wrapped.
 """
 

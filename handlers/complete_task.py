@@ -5,8 +5,8 @@ from __future__ import annotations
 from core.cloud import CloudClients
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
-from handlers.step import cloud_step, failed, target_dts
-from handlers.task_lookup import job_detail, no_task, task_id
+from handlers.step import cloud_step, failed
+from handlers.task_lookup import job_detail, the_task
 from storage.models import MigrationRequest
 
 STEP = "complete_task"
@@ -16,10 +16,7 @@ POLL_SECONDS = 5.0
 @cloud_step(STEP)
 def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """CompleteMigrateJob in readyComplete; WAIT while completing; DONE at success."""
-    dts = target_dts(request, clients)
-    job_id = task_id(request, dts)
-    if job_id is None:
-        return no_task(STEP)
+    dts, job_id = the_task(request, clients)
     status = job_detail(dts, job_id).get("Status")
     if status == "success":
         return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},

@@ -15,8 +15,8 @@ from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
 from core.db_kinds import db_kind
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
-from handlers.step import cloud_step, failed, role_session, target_dts
-from handlers.task_lookup import job_detail, no_task, task_id
+from handlers.step import cloud_step, failed, role_session
+from handlers.task_lookup import job_detail, the_task
 from storage.models import MigrationRequest
 
 STEP = "configure_task"
@@ -58,10 +58,7 @@ def already_configured(detail: dict[str, Any], request: MigrationRequest) -> boo
 @cloud_step(STEP)
 def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """ModifyMigrationJob unless the task is already configured for this request (or past configuration)."""
-    dts = target_dts(request, clients)
-    job_id = task_id(request, dts)
-    if job_id is None:
-        return no_task(STEP)
+    dts, job_id = the_task(request, clients)
     logins = clients.settings.databases
     for instance in (request.source_instance, request.target_instance):
         if instance not in logins:

@@ -13,8 +13,8 @@ from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.configure_task import already_configured, credentials_expired, send_configuration
 from handlers.decision import Decision, Verdict
-from handlers.step import cloud_step, failed, target_dts
-from handlers.task_lookup import job_detail, no_task, task_id
+from handlers.step import cloud_step, failed
+from handlers.task_lookup import job_detail, the_task
 from storage.models import MigrationRequest
 
 STEP = "start_task"
@@ -41,10 +41,7 @@ START: dict[str, Verdict] = {
 @cloud_step(STEP)
 def start_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """StartMigrateJob when the check passed; DONE without a call when the task already runs."""
-    dts = target_dts(request, clients)
-    job_id = task_id(request, dts)
-    if job_id is None:
-        return no_task(STEP)
+    dts, job_id = the_task(request, clients)
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
     found = START.get(status, _NOT_VERIFIED)

@@ -29,13 +29,18 @@ class AssumeRoleFailed(Exception):
         self.error, self.arn = error, arn
 
 
+class NoTask(Exception):
+    """A task step ran for a request that has no DTS task yet (`cloud_step` makes it a diagnosed FAILED)."""
+
+
 def failed(diagnosis: Diagnosis) -> StepResult:
     """A FAILED result whose notice is the diagnosis, as the channel shows it."""
     return StepResult(Outcome.FAILED, diagnosis=diagnosis, notice=render(diagnosis))
 
 
 def cloud_step(name: str) -> Callable[[Step], Step]:
-    """Decorate a step: transient cloud errors propagate (retry later), others become a diagnosed FAILED."""
+    """Decorate a step: transient cloud errors propagate (retry later), others (and NoTask) become a diagnosed
+    FAILED."""
 
     def wrap(step: Step) -> Step:
         @functools.wraps(step)
@@ -44,6 +49,9 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
                 return step(request, clients)
             except AssumeRoleFailed as refused:
                 return failed(diagnose(refused.error, name, executor=request.executor, role=refused.arn))
+            except NoTask:
+                return failed(Diagnosis("NoTask", f"{name}: " + _("the request has no DTS task"),
+                                        _("create_task has not run."), _("Retry the request from creating_task.")))
             except TencentCloudSDKException as error:
                 if is_transient(error):
                     raise

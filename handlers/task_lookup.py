@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.cloud import Api
-from core.i18n import _
-from core.steps import Diagnosis, StepResult
-from handlers.step import failed
+from core.cloud import Api, CloudClients
+from handlers.step import NoTask, target_dts
 from storage.models import MigrationRequest
 
 REQUEST_TAG = "dtsbot-request"
@@ -28,10 +26,13 @@ def task_id(request: MigrationRequest, dts: Api) -> str | None:
     return request.job_id or tagged_task(dts, request.id)
 
 
-def no_task(step: str) -> StepResult:
-    """The failure of a task step run for a request that has no DTS task yet."""
-    return failed(Diagnosis("NoTask", f"{step}: " + _("the request has no DTS task"), _("create_task has not run."),
-                            _("Retry the request from creating_task.")))
+def the_task(request: MigrationRequest, clients: CloudClients) -> tuple[Api, str]:
+    """DTS in the target region as the executor, and the request's job id; raises NoTask when it has none."""
+    dts = target_dts(request, clients)
+    job_id = task_id(request, dts)
+    if job_id is None:
+        raise NoTask
+    return dts, job_id
 
 
 def job_detail(dts: Api, job_id: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from core.cloud import CloudClients
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.decision import Decision, Verdict
-from handlers.step import cloud_step, target_dts
-from handlers.task_lookup import job_detail, no_task, step_progress, task_id
+from handlers.step import cloud_step
+from handlers.task_lookup import job_detail, step_progress, the_task
 from storage.models import MigrationRequest
 
 STEP = "track_task"
@@ -66,10 +66,7 @@ def verdict(status: str) -> Verdict:
 @cloud_step(STEP)
 def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """WAIT while migrating, retrying or paused; DONE to ready_to_complete or revoking_access; FAILED otherwise."""
-    dts = target_dts(request, clients)
-    job_id = task_id(request, dts)
-    if job_id is None:
-        return no_task(STEP)
+    dts, job_id = the_task(request, clients)
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
     info = detail.get("StepInfo") or {}

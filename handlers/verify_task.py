@@ -27,8 +27,8 @@ from core.i18n import N_, _
 from core.steps import Outcome, StepResult
 from handlers.configure_task import credentials_expired, send_configuration
 from handlers.decision import Decision, Verdict
-from handlers.step import cloud_step, target_dts
-from handlers.task_lookup import no_task, task_id
+from handlers.step import cloud_step
+from handlers.task_lookup import the_task
 from storage.models import MigrationRequest
 
 STEP = "verify_task"
@@ -120,10 +120,7 @@ def _line(item: dict[str, Any]) -> str:
 @cloud_step(STEP)
 def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Start the check if none is pending, wait while it runs, then DONE or CHECK_FAILED with the items."""
-    dts = target_dts(request, clients)
-    job_id = task_id(request, dts)
-    if job_id is None:
-        return no_task(STEP)
+    dts, job_id = the_task(request, clients)
     check = dts.call("DescribeMigrationCheckJob", {"JobId": job_id})
     status, flag = str(check.get("Status") or ""), str(check.get("CheckFlag") or NO_FLAG)
     found = CHECK.get((status, flag), UNLISTED_CHECK)
