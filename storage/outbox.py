@@ -18,7 +18,7 @@ notice announces: live progress). Two things are not in the snapshot and always 
 approval button acts) and the other open requests reading the same source (a warning, no notice of this request).
 Old snapshots without a key render that part from the row.
 A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and
-still shows nothing the thread has not said. The notifier also renders the message right after each notice it
+still shows nothing the thread has not said (but for a changed external ID, masked, as above). The notifier also renders the message right after each notice it
 posts, so the message agrees with the thread at every notice; a refresh asked for while a notice not yet tried
 is queued is left to that notice.
 """
