@@ -17,10 +17,10 @@ notice announces: live progress). Two things are not in the snapshot and always 
 (never queued; the channel sees it masked, and a changed one comes with a new revision, on which no earlier
 approval button acts) and the other open requests reading the same source (a warning, no notice of this request).
 Old snapshots without a key render that part from the row.
-A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and
-still shows nothing the thread has not said (but for a changed external ID, masked, as above). The notifier also renders the message right after each notice it
-posts, so the message agrees with the thread at every notice; a refresh asked for while a notice not yet tried
-is queued is left to that notice.
+A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and still
+shows nothing the thread has not said (but for a changed external ID, masked, as above). The notifier also renders
+the message right after each notice it posts, so the message agrees with the thread at every notice; a refresh asked
+for while a notice not yet tried is queued is left to that notice.
 """
 
 from __future__ import annotations
