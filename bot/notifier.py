@@ -7,8 +7,9 @@ request is unsent), at most `slack.posts_per_second` posts per channel sustained
 allows; a token bucket; refreshes are chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx
 retry handlers enabled, and on any failure the notice is retried later (Retry-After honoured): an outage
 delays notices, never loses them.
-After each thread notice the request message is updated to what that notice announced (its snapshot, see
-storage.outbox), so the message never runs ahead of the thread and agrees with it at every notice.
+After each thread notice the request message is updated to what that notice announced (its snapshot, approvals
+and plan included, see storage.outbox), so the message never runs ahead of the thread and agrees with it at every
+notice.
 A notice is marked sent in the database right after Slack accepted it, and the request message's ts is
 stored with it, so a restart does not post it twice.
 """
@@ -143,12 +144,12 @@ class Notifier:
             if message.kind == "refresh" and outbox.notice_in_flight(session, message.request_id):
                 outbox.retry_later(session, message.id, self.owner, WAIT_FOR_PARENT)
                 return False
-            request = repository.get_request(session, message.request_id)
-            if request is not None and message.kind in ("request", "refresh"):  # the row first: see shown_snapshot
-                request = outbox.as_shown(request, outbox.shown_snapshot(session, request.id))
+            request, approved_by = repository.get_request(session, message.request_id), None
+            if request is not None and message.kind in ("request", "refresh"):  # the row first: see outbox.shown
+                request, approved_by = outbox.shown(session, request)
             outbox.mark_attempt(session, message.id, self.owner)
         try:
-            result_ts = self._send(message, request)
+            result_ts = self._send(message, request, approved_by)
         except SlackApiError as error:
             self._failed(message, error.response.status_code, error.response.headers, error.response.get("error"))
             return False
@@ -168,14 +169,15 @@ class Notifier:
             outbox.mark_sent(session, message.id, self.owner, result_ts)
         return True
 
-    def _send(self, message: OutboxMessage, request: MigrationRequest | None) -> str | None:
+    def _send(self, message: OutboxMessage, request: MigrationRequest | None,
+              approved_by: dict[str, str] | None) -> str | None:
         if request is None:
             return None  # nothing to announce about: a notice for an unknown request is dropped
         if message.kind == "request":
             if request.message_ts:  # posted before a crash, not yet marked: do not post twice
                 return request.message_ts
             channel = self.settings.slack.channel
-            answer = self._post(channel, **self.services.request_message(request))
+            answer = self._post(channel, **self.services.request_message(request, approved_by))
             self._store_message(request.id, channel, answer["ts"])
             return answer["ts"]
         if not (request.channel and request.message_ts):
@@ -198,7 +200,7 @@ class Notifier:
             self._summarise(request, message)
             return answer["ts"]
         self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
-                   **self.services.request_message(request))
+                   **self.services.request_message(request, approved_by))
         return request.message_ts
 
     def _summarise(self, request: MigrationRequest, message: OutboxMessage) -> None:
@@ -209,10 +211,10 @@ class Notifier:
             return
         try:
             with session_scope(self.db) as session:
-                current = repository.get_request(session, request.id) or request  # the row first: shown_snapshot
-                shown = outbox.as_shown(current, outbox.shown_snapshot(session, request.id, delivered=message.id))
+                current = repository.get_request(session, request.id) or request  # the row first: see outbox.shown
+                shown = outbox.shown(session, current, delivered=message.id)
             self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
-                       **self.services.request_message(shown))
+                       **self.services.request_message(shown.request, shown.approved_by))
         except (SlackApiError, urllib.error.URLError, OSError) as error:
             log.warning("request message of %s not brought up to notice %s (%s); refreshing later",
                         request.id, message.key, type(error).__name__)

@@ -50,11 +50,13 @@ class Services:
         with session_scope(self.db) as session:
             return {side: a.user_id for side, a in repository.approvals_for(session, request).items()}
 
-    def request_message(self, request: MigrationRequest) -> dict[str, Any]:
-        """The request message as it should look now."""
+    def request_message(self, request: MigrationRequest,
+                        approved_by: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The request message of `request` with `approved_by` (storage.outbox.shown: what the thread announced;
+        read now when None)."""
         plan = plan_for(request, self.settings)
-        return blocks.request_message(request, plan, self.approved_by(request), self.settings,
-                                      self.requests.sharing_source(request))
+        approved = self.approved_by(request) if approved_by is None else approved_by
+        return blocks.request_message(request, plan, approved, self.settings, self.requests.sharing_source(request))
 
     def request_status(self, request: MigrationRequest) -> dict[str, Any]:
         """The request message without buttons, for `/dts-migrate status ID`."""

@@ -8,14 +8,19 @@ side's approvers of a value the channel sees masked; rendered from the request r
 `direct` (a DM to people, not in the channel: a reminder to one side's approvers, the requester told of expiry).
 
 The request message never runs ahead of its thread: each `request` and `thread` notice carries a `snapshot` of
-what the message shows (state, progress, the facts it renders) as of the change it announces, taken when it is
-queued in that change's transaction. While a thread notice is unsent, the message is rendered from the snapshot
-of the last one delivered (`shown_snapshot`), not from the row, which may be several notices ahead; once the
-thread has caught up, the row is rendered (it then only adds what no notice announces: approvals, live progress).
-A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and
-still shows nothing the thread has not said. The notifier also renders the message right after each notice it
-posts, so the message agrees with the thread at every notice; a refresh asked for while a notice not yet tried
-is queued is left to that notice.
+everything the message renders that a notice announces, as of the change it announces, taken when it is queued in
+that change's transaction: the state, progress and facts shown, the plan fields and revision (an edit), and who
+approved each side of that revision (an approval). While a thread notice is unsent, the message is rendered from the
+snapshot of the last one delivered (`shown`), not from the row and the approvals table, which may be several notices
+ahead; once the thread has caught up, the row and its live approvals are rendered (they then only add what no
+notice announces: live progress). Two things are not in the snapshot and always rendered live: the external ID
+(never queued; the channel sees it masked, and a changed one comes with a new revision, on which no earlier
+approval button acts) and the other open requests reading the same source (a warning, no notice of this request).
+Old snapshots without a key render that part from the row.
+A refresh therefore never waits behind thread notices (only for the one being posted, `notice_in_flight`), and still
+shows nothing the thread has not said (but for a changed external ID, masked, as above). The notifier also renders
+the message right after each notice it posts, so the message agrees with the thread at every notice; a refresh asked
+for while a notice not yet tried is queued is left to that notice.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.facts import Facts
-from storage.models import MigrationRequest, OutboxMessage, utcnow
+from storage.models import Approval, MigrationRequest, OutboxMessage, utcnow
 
 KINDS = ("request", "thread", "refresh", "private", "direct")
 
@@ -43,10 +48,23 @@ class Notice(NamedTuple):
 
 
 SNAPSHOT = "snapshot"
-SNAPSHOT_COLUMNS = ("state", "progress", "failed_step", "last_error", "job_id")
+SNAPSHOT_COLUMNS = ("state", "progress", "failed_step", "last_error", "job_id",
+                    "revision", "source_account", "source_uin", "source_region", "source_instance", "target_account",
+                    "target_uin", "target_region", "target_instance", "db_type", "role_name", "executor",
+                    "migrate_type", "objects")
 SNAPSHOT_FACTS = ("dts_status", "lag_seconds", "dts_step_now", "dts_step_all", "dts_attention", "reject_reason",
-                  "guided_side")
-"""What the request message renders of a request: captured with each notice, so it shows what the notice said."""
+                  "guided_side", "role_plan")
+"""What the request message renders of a request: captured with each notice, so it shows what the notice said.
+Not the external ID: it is never queued (see the module docstring)."""
+APPROVED_BY = "approved_by"
+"""The snapshot's approvals of its revision: {side: Slack user ID}."""
+
+
+class Shown(NamedTuple):
+    """What the request message may show: the request as a notice announced it, and who approved each side."""
+
+    request: MigrationRequest
+    approved_by: dict[str, str]
 
 
 def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dict[str, Any] | None = None) -> bool:
@@ -57,7 +75,7 @@ def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dic
     if kind in ("request", "thread"):
         request = session.get(MigrationRequest, request_id)  # as this transaction changed it
         if request is not None:
-            payload[SNAPSHOT] = snapshot(request)
+            payload[SNAPSHOT] = snapshot(request, approved_by(session, request))
     try:
         with session.begin_nested():
             session.add(OutboxMessage(key=key, request_id=request_id, kind=kind, payload=payload))
@@ -66,19 +84,36 @@ def enqueue(session: Session, request_id: str, key: str, kind: str, payload: dic
     return True
 
 
-def snapshot(request: MigrationRequest) -> dict[str, Any]:
-    """What the request message shows of `request` now (columns and facts it renders)."""
+def approved_by(session: Session, request: MigrationRequest) -> dict[str, str]:
+    """Who approved each side of the request's current plan revision, as the session sees it now."""
+    rows = session.exec(select(Approval.side, Approval.user_id).where(
+        Approval.request_id == request.id, Approval.revision == request.revision)).all()
+    return {side: user for side, user in rows}
+
+
+def snapshot(request: MigrationRequest, approvals: dict[str, str]) -> dict[str, Any]:
+    """What the request message shows of `request` and its `approvals` now (columns, facts, approvals)."""
     return {**{name: getattr(request, name) for name in SNAPSHOT_COLUMNS},
-            "facts": {name: value for name, value in request.facts.stored().items() if name in SNAPSHOT_FACTS}}
+            "facts": {name: value for name, value in request.facts.stored().items() if name in SNAPSHOT_FACTS},
+            APPROVED_BY: dict(approvals)}
 
 
-def as_shown(request: MigrationRequest, shown: dict[str, Any] | None) -> MigrationRequest:
-    """A detached copy of `request` with a snapshot's columns and facts (the request itself when None)."""
+def as_shown(request: MigrationRequest, approvals: dict[str, str], shown: dict[str, Any] | None) -> Shown:
+    """`request` and its live `approvals` as a snapshot shows them (as they are when None); a key the snapshot
+    lacks (queued before it was captured) is taken from the row."""
     if shown is None:
-        return request
+        return Shown(request, approvals)
     facts = {k: v for k, v in request.facts.stored().items() if k not in SNAPSHOT_FACTS} | shown.get("facts", {})
     columns = {name: shown[name] for name in SNAPSHOT_COLUMNS if name in shown}
-    return MigrationRequest.model_validate({**request.model_dump(), **columns, "facts": Facts.of(facts)})
+    copy = MigrationRequest.model_validate({**request.model_dump(), **columns, "facts": Facts.of(facts)})
+    return Shown(copy, dict(shown.get(APPROVED_BY, approvals)))
+
+
+def shown(session: Session, request: MigrationRequest, delivered: int | None = None) -> Shown:
+    """What the request message may show now of `request` (read before calling this, in the same session): its
+    approvals are read next, then the outbox, so an approval or change committed meanwhile only makes the answer
+    stricter (its notice is then unsent). `delivered`: a notice just posted, counted as sent."""
+    return as_shown(request, approved_by(session, request), shown_snapshot(session, request.id, delivered))
 
 
 def shown_snapshot(session: Session, request_id: str, delivered: int | None = None) -> dict[str, Any] | None:
@@ -93,14 +128,14 @@ def shown_snapshot(session: Session, request_id: str, delivered: int | None = No
     ).first()
     if unsent is None:
         return None
-    shown = session.exec(  # the delivered thread notices before it, and the request message (being) posted
+    candidates = session.exec(  # the delivered thread notices before it, and the request message (being) posted
         select(OutboxMessage.payload).where(
             OutboxMessage.request_id == request_id, col(OutboxMessage.id) < unsent,
             or_(col(OutboxMessage.kind) == "request", col(OutboxMessage.id) == delivered,
                 and_(col(OutboxMessage.kind) == "thread", col(OutboxMessage.sent_at).is_not(None))))
         .order_by(col(OutboxMessage.id).desc())
     ).all()
-    return next((payload[SNAPSHOT] for payload in shown if SNAPSHOT in payload), None)
+    return next((payload[SNAPSHOT] for payload in candidates if SNAPSHOT in payload), None)
 
 
 def _summary_pending(session: Session, request_id: str) -> bool:

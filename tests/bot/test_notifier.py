@@ -8,12 +8,13 @@ from sqlmodel import select
 
 from bot.notifier import Notifier
 from core import validation
+from core.requests import EDITABLE_FIELDS
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage
 from tests.support.commands import INLINE
 from tests.support.harness import Bot
-from tests.support.workspace import REQUESTER
+from tests.support.workspace import CHANNEL, REQUESTER, SOURCE_OWNER, TARGET_OWNER
 
 
 def open_request(bot: Bot) -> str:
@@ -112,3 +113,51 @@ def test_a_notice_brings_the_message_up_to_it_and_a_failed_update_is_retried_as_
     bot.notifier.flush()
     assert "Cancelled" in str(bot.slack.message(ts)["blocks"]) and len(bot.slack.history(ts)) == 1
     assert bot.slack.thread("C0DTSBOT01", ts) == [notice]  # the notice itself is not posted again
+
+
+def _update_fails_after_the_first_notice(bot: Bot, request_id: str) -> str:
+    """The request message is posted and the source approves; "Source side approved." reaches the thread but the
+    message update after it fails, so a refresh waits (a later notice coalesces with it). Returns the message ts."""
+    message = bot.posted(request_id)
+    bot.click(SOURCE_OWNER, message, "approve_source")
+    bot.slack.faults.rate_limit("chat.update", count=3, retry_after=0)  # beyond the client's 2 retries
+    bot.notifier.flush()
+    assert [m["text"] for m in bot.slack.thread(CHANNEL, message["ts"])] == [
+        f"Source side approved. (<@{SOURCE_OWNER}>)"]
+    return message["ts"]
+
+
+def test_the_message_does_not_show_an_approval_the_thread_has_not_announced(bot: Bot) -> None:
+    request_id = bot.create()
+    ts = _update_fails_after_the_first_notice(bot, request_id)
+    bot.click(TARGET_OWNER, bot.slack.message(ts), "approve_target")  # its notice coalesces with that refresh
+    bot.slack.faults.rate_limit("chat.postMessage", count=3, retry_after=0)  # Slack throttles posts a while
+    bot.notifier.flush()  # the refresh goes out (chat.update works); the target's notice does not
+
+    assert not any("Target side approved" in m["text"] for m in bot.slack.thread(CHANNEL, ts))
+    shown = str(bot.slack.message(ts)["blocks"])
+    assert f"approved by <@{SOURCE_OWNER}>" in shown  # what the thread did say
+    assert f"approved by <@{TARGET_OWNER}>" not in shown, "the message shows the target approval ahead of the thread"
+    bot.notifier.flush()  # Slack takes posts again: the notice, then the message brought up to it
+    assert any("Target side approved" in m["text"] for m in bot.slack.thread(CHANNEL, ts))
+    assert f"approved by <@{TARGET_OWNER}>" not in str(bot.slack.message(ts)["blocks"])  # approved: no lines
+    assert "Approved, starting" in str(bot.slack.message(ts)["blocks"])
+
+
+def test_the_message_does_not_show_a_plan_edit_the_thread_has_not_announced(bot: Bot) -> None:
+    request_id = bot.create()
+    ts = _update_fails_after_the_first_notice(bot, request_id)
+    fields = {n: getattr(bot.request(request_id), n) for n in EDITABLE_FIELDS}
+    assert bot.requests.edit(request_id, REQUESTER, {**fields, "role_name": "DTS-role-2", "objects": "shop"}).changed
+    bot.slack.faults.rate_limit("chat.postMessage", count=3, retry_after=0)
+    bot.notifier.flush()  # the refresh goes out; "Edited (plan revision 2)" does not
+
+    assert not any("Edited" in m["text"] for m in bot.slack.thread(CHANNEL, ts))
+    shown = str(bot.slack.message(ts)["blocks"])
+    assert "DTS-role-2" not in shown and "Plan revision 1" in shown, "the message shows the edit ahead of the thread"
+    assert f"approved by <@{SOURCE_OWNER}>" in shown  # revision 1's approval, as the thread said
+    bot.notifier.flush()
+    assert any("Edited" in m["text"] for m in bot.slack.thread(CHANNEL, ts))
+    shown = str(bot.slack.message(ts)["blocks"])
+    assert "DTS-role-2" in shown and "Plan revision 2" in shown and f"approved by <@{SOURCE_OWNER}>" not in shown
+

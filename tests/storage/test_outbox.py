@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from storage import outbox
+from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest, OutboxMessage, utcnow
 
@@ -107,9 +107,65 @@ def test_each_notice_carries_what_the_message_shows_as_of_its_change(engine):
     with session_scope(engine) as session:
         posted, running, failed = outbox.claim_pending(session, "replica-a", 30)
     assert posted.payload["snapshot"]["state"] == "requested"
-    assert running.payload["snapshot"] == {"state": "running", "progress": 40, "failed_step": None,
-                                           "last_error": None, "job_id": None, "facts": {"dts_status": "running"}}
+    shown = running.payload["snapshot"]
+    assert {name: shown[name] for name in ("state", "progress", "failed_step", "last_error", "job_id", "facts")} == {
+        "state": "running", "progress": 40, "failed_step": None, "last_error": None, "job_id": None,
+        "facts": {"dts_status": "running"}}
     assert failed.payload["snapshot"]["last_error"] == "boom"
+
+
+def test_a_notice_carries_the_approvals_and_the_plan_of_its_revision_but_never_the_external_id(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap05", external_id="dtsbot-external-0123456789")
+        repository.record_approval(session, row, "source", "U0SRCOWNER")
+        outbox.enqueue(session, row.id, "mr-snap05:approved:1:source", "thread", {"text": "source approved"})
+        row.revision, row.role_name, row.objects = 2, "EditedRole", "shop.orders"  # an edit voids approvals
+        outbox.enqueue(session, row.id, "mr-snap05:edited:2", "thread", {"text": "edited"})
+    with session_scope(engine) as session:
+        approved, edited = outbox.claim_pending(session, "replica-a", 30)
+    assert approved.payload["snapshot"]["approved_by"] == {"source": "U0SRCOWNER"}
+    assert (approved.payload["snapshot"]["revision"], approved.payload["snapshot"]["role_name"]) == (1, "DTS-role")
+    assert edited.payload["snapshot"]["approved_by"] == {}
+    assert (edited.payload["snapshot"]["revision"], edited.payload["snapshot"]["objects"]) == (2, "shop.orders")
+    assert "dtsbot-external" not in str([approved.payload, edited.payload])
+
+
+def test_the_message_shows_the_approvals_and_plan_of_the_last_delivered_notice(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap06")
+        outbox.enqueue(session, row.id, "mr-snap06:request", "request")
+        deliver(session, row.id, "mr-snap06:request")
+        repository.record_approval(session, row, "source", "U0SRCOWNER")
+        outbox.enqueue(session, row.id, "mr-snap06:approved:1:source", "thread", {"text": "source approved"})
+        deliver(session, row.id, "mr-snap06:approved:1:source")
+        repository.record_approval(session, row, "target", "U0TGTOWNER")
+        outbox.enqueue(session, row.id, "mr-snap06:approved:1:target", "thread", {"text": "target approved"})
+    with session_scope(engine) as session:  # the target's notice is unsent: its approval is not shown yet
+        request = session.get(MigrationRequest, "mr-snap06")
+        assert outbox.shown(session, request).approved_by == {"source": "U0SRCOWNER"}
+        target = _id(session, "mr-snap06:approved:1:target")
+        assert outbox.shown(session, request, delivered=target).approved_by == {"source": "U0SRCOWNER",
+                                                                                  "target": "U0TGTOWNER"}
+        request.revision, request.role_name = 2, "EditedRole"
+        outbox.enqueue(session, request.id, "mr-snap06:edited:2", "thread", {"text": "edited"})
+        deliver(session, request.id, "mr-snap06:approved:1:target")
+    with session_scope(engine) as session:  # the edit's notice is unsent: revision 1 and its approvals shown
+        shown = outbox.shown(session, session.get(MigrationRequest, "mr-snap06"))
+        assert (shown.request.revision, shown.request.role_name) == (1, "DTS-role")
+        assert set(shown.approved_by) == {"source", "target"}
+        deliver(session, "mr-snap06", "mr-snap06:edited:2")
+    with session_scope(engine) as session:  # caught up: the row and its live approvals (none of revision 2)
+        shown = outbox.shown(session, session.get(MigrationRequest, "mr-snap06"))
+        assert (shown.request.revision, shown.request.role_name, shown.approved_by) == (2, "EditedRole", {})
+
+
+def test_a_snapshot_queued_before_approvals_and_plan_were_captured_renders_them_from_the_row(engine):
+    with session_scope(engine) as session:
+        row = add_request(session, "mr-snap07", role_name="RowRole")
+        repository.record_approval(session, row, "source", "U0SRCOWNER")
+        shown = outbox.as_shown(row, {"source": "U0SRCOWNER"}, {"state": "approved", "progress": None, "facts": {}})
+    assert (shown.request.state, shown.request.role_name, shown.request.revision) == ("approved", "RowRole", 1)
+    assert shown.approved_by == {"source": "U0SRCOWNER"}
 
 
 def test_the_message_shows_the_last_delivered_notice_until_the_thread_catches_up(engine):
@@ -131,8 +187,8 @@ def test_the_message_shows_the_last_delivered_notice_until_the_thread_catches_up
         deliver(session, "mr-snap02", "mr-snap02:authorizing_source")
     with session_scope(engine) as session:
         assert outbox.shown_snapshot(session, "mr-snap02") is None  # caught up: render the row
-        shown = outbox.as_shown(session.get(MigrationRequest, "mr-snap02"),
-                                {"state": "approved", "progress": None, "facts": {}})
+        shown = outbox.as_shown(session.get(MigrationRequest, "mr-snap02"), {},
+                                {"state": "approved", "progress": None, "facts": {}}).request
         assert shown.state == "approved" and session.get(MigrationRequest, "mr-snap02").state == "authorizing_source"
 
 
