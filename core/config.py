@@ -120,7 +120,7 @@ class SchedulerSettings(_Strict):
 
     @model_validator(mode="after")
     def _reminder_before_expiry(self) -> SchedulerSettings:
-        if "approval_reminder_hours" not in self.model_fields_set:
+        if "approval_reminder_hours" not in self.model_fields_set:  # frozen: the derived default is set in place
             self.__dict__["approval_reminder_hours"] = min(DEFAULT_REMINDER_HOURS, self.approval_expiry_hours / 2)
         elif self.approval_reminder_hours >= self.approval_expiry_hours:
             raise ValueError(f"approval_reminder_hours ({self.approval_reminder_hours:g}) must be less than "
