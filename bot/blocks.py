@@ -347,6 +347,20 @@ def errors_reply(errors: Iterable[str]) -> dict[str, Any]:
     return render([section(text)], text)
 
 
+def approve_dialog(request: MigrationRequest, side: str) -> ConfirmObject:
+    """Slack's confirmation dialog in front of an approve button away from the channel's plan (the App Home): it
+    names the plan revision the approval binds to."""
+    question = {"source": N_("Approve the source side of {id}?"), "target": N_("Approve the target side of {id}?")}
+    return ConfirmObject(
+        title=PlainTextObject(text=clip(_("Approve plan revision {revision}?", revision=request.revision), 100)),
+        text=MarkdownTextObject(text=_(question[side], id=request.id) + " " + _(
+            "You approve plan revision {revision} exactly as shown above it; a later edit needs a new approval.",
+            revision=request.revision)),
+        confirm=PlainTextObject(text=_("Approve revision {revision}", revision=request.revision)),
+        deny=PlainTextObject(text=_("Not now")), style="primary",
+    )
+
+
 def cancel_dialog(request: MigrationRequest) -> ConfirmObject:
     """Slack's confirmation dialog in front of every Cancel button; it says when a running task is stopped."""
     stops = request.state in TASK_MAY_RUN or request.state == State.FAILED

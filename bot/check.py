@@ -2,8 +2,8 @@
 
 For every account: STS GetCallerIdentity with its keys must answer `AccountId == uin` (the bot acts as that
 account), and with the executor sub-account's keys `UserId == executor_uin` within that account. For Slack:
-`auth.test` must accept the bot token, the bot must be a member of `slack.channel`, and every approver must be
-known to Slack (e-mail addresses resolved with users.lookupByEmail). Each item is ready
+`auth.test` must accept the bot token, the bot must be a member of `slack.channel`, and every approver and requester
+must be known to Slack (e-mail addresses resolved with users.lookupByEmail). Each item is ready
 (✓) or not (✗, with the reason and the fix); nothing is created or changed anywhere. Any exception an item
 raises (a network error, a malformed URL, the SDK finding no credentials) is that item's ✗, never a traceback:
 the table is always printed whole.
@@ -123,37 +123,46 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
                          f"Invite it: type `/invite @{auth.get('user')}` in {name}.")]
 
 
-def approver_items(settings: Settings, client: WebClient) -> list[Item]:
-    """Each account's approvers as Slack knows them: e-mail addresses (users.lookupByEmail), user groups
-    (usergroups.users.list) and user IDs (users.info); an entry Slack does not know is reported with the fix."""
+def people_items(settings: Settings, client: WebClient) -> list[Item]:
+    """Each list of people as Slack knows it: every account's approvers and requesters, then the top-level
+    requesters (an empty requesters list means anyone and is not listed); see `_people_item`."""
+    lists = [(f"accounts[{a.name}] approvers", a.approvers) for a in settings.accounts]
+    lists += [(f"accounts[{a.name}] requesters", a.requesters) for a in settings.accounts if a.requesters]
+    if settings.requesters:
+        lists.append(("requesters", settings.requesters))
     items: list[Item] = []
-    for account in settings.accounts:
-        found, unknown = [], []
-        for entry in account.approvers:
-            try:
-                who = _approver(client, entry)
-            except SlackApiError as error:
-                who = None
-                unknown.append(f"{entry} ({error.response.get('error')})")
-            except Exception as error:  # noqa: BLE001 - unreachable Slack is this item's ✗
-                return [*items, Item(f"accounts[{account.name}] approvers", False,
-                                     f"not checked: {_one_line(error)}", "Check that this host reaches Slack.")]
-            if who is not None:
-                found.append(f"{entry} → {who}" if who != entry else entry)
-        what = f"accounts[{account.name}] approvers"
-        if unknown:
-            fix = ("Add the users:read.email and usergroups:read scopes (see `dtsbot manifest`) and reinstall the app."
-                   if any("missing_scope" in u for u in unknown) else
-                   "Use the address of an active Slack user (its profile e-mail), an existing user group (S…) or "
-                   "user ID (U…/W…).")
-            items.append(Item(what, False, "unknown to Slack: " + ", ".join(unknown), fix))
-        else:
-            items.append(Item(what, True, ", ".join(found)))
+    for what, entries in lists:
+        item = _people_item(client, what, entries)
+        items.append(item)
+        if item.detail.startswith("not checked"):  # Slack is unreachable: the other lists would say the same
+            break
     return items
 
 
-def _approver(client: WebClient, entry: str) -> str:
-    """Who an approver entry stands for, as a short text; SlackApiError when Slack does not know it."""
+def _people_item(client: WebClient, what: str, entries: list[str]) -> Item:
+    """One list of people: e-mail addresses (users.lookupByEmail), user groups (usergroups.users.list) and user
+    IDs (users.info); an entry Slack does not know is reported with the fix."""
+    found, unknown = [], []
+    for entry in entries:
+        try:
+            who = _person(client, entry)
+        except SlackApiError as error:
+            unknown.append(f"{entry} ({error.response.get('error')})")
+            continue
+        except Exception as error:  # noqa: BLE001 - unreachable Slack is this item's ✗
+            return Item(what, False, f"not checked: {_one_line(error)}", "Check that this host reaches Slack.")
+        found.append(f"{entry} → {who}" if who != entry else entry)
+    if not unknown:
+        return Item(what, True, ", ".join(found))
+    fix = ("Add the users:read.email and usergroups:read scopes (see `dtsbot manifest`) and reinstall the app."
+           if any("missing_scope" in u for u in unknown) else
+           "Use the address of an active Slack user (its profile e-mail), an existing user group (S…) or "
+           "user ID (U…/W…).")
+    return Item(what, False, "unknown to Slack: " + ", ".join(unknown), fix)
+
+
+def _person(client: WebClient, entry: str) -> str:
+    """Who an approver or requester entry stands for, as a short text; SlackApiError when Slack does not know it."""
     if is_email(entry):
         return str(client.users_lookupByEmail(email=entry)["user"]["id"])
     if entry.startswith("S"):
@@ -198,7 +207,7 @@ def check(settings: Settings, clients: CloudClients, client: WebClient) -> list[
     slack = slack_items(settings, client)
     if not slack[0].ready:
         return items + slack
-    return items + slack + approver_items(settings, client)
+    return items + slack + people_items(settings, client)
 
 
 def table(items: list[Item]) -> list[str]:

@@ -1,9 +1,13 @@
 """Who an `approvers`/`requesters` entry stands for in Slack: a user ID itself, a user group's members
 (usergroups.users.list), or the user with an e-mail address (users.lookupByEmail).
 
-E-mail addresses are cached: an address keeps its user until Slack says that user is gone (`forget`, called when
-a DM to the user fails with user_not_found or account_inactive), then it is looked up again. An address Slack
-does not know (`users_not_found`, or a deactivated user) stands for nobody, and is asked again after a minute.
+One directory per replica (bot/runtime.py hands it to the Bolt app and the notifier). Slack's answers are used
+for `RESOLVED_SECONDS`, then asked again, so an address that moved to another person follows it within a minute;
+a "user gone" answer to a DM forgets that user's entries at once. Three kinds of answer:
+- who it is (an empty set when Slack says nobody: an unknown address or group, a deactivated user);
+- Slack could not answer (429 or 5xx after slack_sdk's retries, a network error): MembersUnknown, not remembered;
+- Slack refuses to say (a missing users:read.email scope, any other 4xx): MembersUnknown, remembered like an
+  answer and logged once, so a misconfiguration costs one call a minute, not one per Home opening.
 """
 
 from __future__ import annotations
@@ -11,84 +15,88 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.error
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services import SlackUserGroups
+from core.approvals import MembersUnknown, resolved
 from core.config import is_email
 
 log = logging.getLogger(__name__)
+RESOLVED_SECONDS = 60.0
+"""How long Slack's answer about a user group or an e-mail address is used before Slack is asked again."""
 GONE = ("user_not_found", "users_not_found", "account_inactive", "user_disabled")
 """Slack's errors that say a user no longer exists (or was deactivated)."""
-UNKNOWN_RETRY_SECONDS = 60.0
+NOBODY = (*GONE, "no_such_subteam")
+"""Slack's errors that say an entry stands for nobody."""
 
-
-class SlackEmails:
-    """E-mail address -> Slack user ID with users.lookupByEmail (scope `users:read.email`), cached."""
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-        self._known: dict[str, str] = {}
-        self._unknown: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def user(self, email: str) -> str | None:
-        """The user with this address, or None when Slack knows no active user with it."""
-        key = email.lower()
-        with self._lock:
-            if key in self._known:
-                return self._known[key]
-            asked = self._unknown.get(key)
-        if asked is not None and time.monotonic() - asked < UNKNOWN_RETRY_SECONDS:
-            return None
-        try:
-            found = self.client.users_lookupByEmail(email=email)["user"]
-        except SlackApiError as error:
-            code = error.response.get("error")
-            if code not in GONE:
-                raise
-            found = None
-        with self._lock:
-            if not found or found.get("deleted"):
-                self._unknown[key] = time.monotonic()
-                return None
-            self._known[key] = found["id"]
-            self._unknown.pop(key, None)
-            return found["id"]
-
-    def forget(self, user: str) -> None:
-        """Slack says `user` is gone: the addresses that resolved to it are looked up again next time."""
-        with self._lock:
-            for email in [e for e, u in self._known.items() if u == user]:
-                del self._known[email]
+Answer = frozenset[str] | str
+"""The users behind an entry, or the error code Slack refused with."""
 
 
 class SlackDirectory:
-    """The `MembersOf` resolver of core.approvals: the users an entry stands for (a user ID stands for itself)."""
+    """The `MembersOf` resolver of core.approvals: the users an entry stands for (a user ID stands for itself).
+    `clock` (seconds, monotonic) decides when an answer expires; tests move it instead of sleeping."""
 
-    def __init__(self, client: WebClient) -> None:
-        self.groups = SlackUserGroups(client)
-        self.emails = SlackEmails(client)
+    def __init__(self, client: WebClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.clock = clock
+        self._answers: dict[str, tuple[float, Answer]] = {}
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
 
     def __call__(self, entry: str) -> frozenset[str]:
-        """The user IDs behind `entry` (empty when Slack does not know it)."""
-        if is_email(entry):
-            try:
-                user = self.emails.user(entry)
-            except SlackApiError as error:
-                log.warning("cannot resolve approver e-mail: %s", error.response.get("error"))
-                return frozenset()
-            return frozenset({user}) if user else frozenset()
-        if entry.startswith("S"):
-            return self.groups(entry)
-        return frozenset({entry})
+        """The user IDs behind `entry` (empty when Slack says nobody); MembersUnknown when Slack cannot tell."""
+        if not resolved(entry):
+            return frozenset({entry})
+        key = entry.lower()
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is None or self.clock() - cached[0] >= RESOLVED_SECONDS:
+            cached = (self.clock(), self._ask(entry))
+            with self._lock:
+                self._answers[key] = cached
+        if isinstance(cached[1], str):
+            raise MembersUnknown(entry, cached[1])
+        return cached[1]
 
     def users(self, entries: list[str]) -> list[str]:
-        """Every user behind `entries`, each once, in order."""
+        """Every user behind `entries`, each once, in order; MembersUnknown when Slack cannot tell for one."""
         return list(dict.fromkeys(user for entry in entries for user in sorted(self(entry))))
 
     def gone(self, user: str, error: str | None) -> None:
-        """A Slack call about `user` failed with `error`: when it says the user is gone, re-resolve addresses."""
-        if error in GONE:
-            self.emails.forget(user)
+        """A Slack call about `user` failed with `error`: when it says the user is gone, forget every entry that
+        stood for them, so the next use asks Slack again."""
+        if error not in GONE:
+            return
+        with self._lock:
+            for key in [k for k, (_at, answer) in self._answers.items() if isinstance(answer, frozenset) and user in answer]:
+                del self._answers[key]
+
+    def _ask(self, entry: str) -> Answer:
+        """Slack's answer now: users, or the code of a definitive refusal; MembersUnknown when it did not answer."""
+        try:
+            if is_email(entry):
+                found = self.client.users_lookupByEmail(email=entry)["user"]
+                return frozenset() if found.get("deleted") else frozenset({found["id"]})
+            return frozenset(self.client.usergroups_users_list(usergroup=entry).get("users") or ())
+        except SlackApiError as error:
+            status, code = error.response.status_code, str(error.response.get("error"))
+            if status == 429 or status >= 500:
+                raise MembersUnknown(entry, code) from None
+            if code in NOBODY:
+                return frozenset()
+            self._warn_once(code)
+            return code
+        except (urllib.error.URLError, OSError) as error:
+            raise MembersUnknown(entry, type(error).__name__) from None
+
+    def _warn_once(self, code: str) -> None:
+        with self._lock:
+            first = code not in self._warned
+            self._warned.add(code)
+        if first:
+            log.warning("Slack refuses to resolve approvers/requesters: %s (users:read.email and usergroups:read "
+                        "are needed; see `dtsbot manifest`); asked again every %.0f s", code, RESOLVED_SECONDS)

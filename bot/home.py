@@ -1,4 +1,5 @@
-"""Block Kit for the App Home tab: requests waiting for my approval (with the channel's own approve buttons),
+"""Block Kit for the App Home tab: requests waiting for my approval (with the plan an approval binds to, in the
+channel message's own words, and the channel's own approve buttons behind a dialog naming the plan revision),
 my open requests with their status and a link to their thread, and my recently finished ones.
 
 Pure functions like bot/blocks.py, rendered in the viewer's language (bot/listeners/events/app_home_opened.py
@@ -22,9 +23,10 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from bot.blocks import BUTTONS, button, clip, escape, mention, section, state_label
+from bot.blocks import BUTTONS, approve_dialog, button, clip, escape, mention, plan_text, section, state_label
 from core.home import Home
 from core.i18n import _
+from core.plan import Plan
 from core.workflow import State
 from storage.models import MigrationRequest
 
@@ -54,9 +56,11 @@ def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str
     return [section(f"*{title}*"), *(section(chunk) for chunk in chunks)]
 
 
-def home_view(home: Home, permalinks: Mapping[str, str], notice: str | None = None) -> dict[str, Any]:
-    """The Home tab view; `permalinks` link each request to its thread, `notice` is the answer to the last click
-    made here (the Home has no ephemeral replies)."""
+def home_view(home: Home, permalinks: Mapping[str, str], plans: Mapping[str, Plan],
+              notice: str | None = None) -> dict[str, Any]:
+    """The Home tab view; `permalinks` link each request to its thread, `plans` hold each waiting request's plan
+    (core.plan.plan_for, as the channel shows it), `notice` is the answer to the last click made here (the Home
+    has no ephemeral replies)."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_("DTS migrations")))]
     if notice:
         blocks.append(ContextBlock(block_id="notice", elements=[MarkdownTextObject(text=clip(escape(notice), 3000))]))
@@ -70,9 +74,11 @@ def home_view(home: Home, permalinks: Mapping[str, str], notice: str | None = No
                                 request=name, requester=mention(request.requester), route=_route(request),
                                 revision=request.revision),
                               block_id=f"awaiting:{request.id}"))
+        blocks.append(section(plan_text(plans[request.id]), block_id=f"plan:{request.id}"))
         value = f"{request.id}:{request.revision}"
         blocks.append(ActionsBlock(block_id=f"approve:{request.id}", elements=[
-            button(f"approve_{side}", _(APPROVE_TEXT[side]), value, "primary") for side in sides]))
+            button(f"approve_{side}", _(APPROVE_TEXT[side]), value, "primary", approve_dialog(request, side))
+            for side in sides]))
     blocks.append(DividerBlock())
     blocks += _lines(_("Your open requests"), home.open, permalinks, _("None."))
     blocks += _lines(_("Recently finished"), home.finished, permalinks, _("None."))

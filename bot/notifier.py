@@ -6,7 +6,7 @@ the only place that posts them. Guarantees: per-request order (a notice waits wh
 request is unsent), at most `slack.posts_per_second` posts per channel sustained (default one, as Slack
 allows; a token bucket; refreshes are chat.update calls, coalesced by the outbox), slack_sdk's 429 and 5xx
 retry handlers enabled, and on any failure the notice is retried later (Retry-After honoured): an outage
-delays notices, never loses them.
+delays notices, never loses them; so does a notice to approvers Slack cannot resolve now (MembersUnknown).
 After each thread notice the request message is updated to what that notice announced (its snapshot, approvals
 and plan included, see storage.outbox), so the message never runs ahead of the thread and agrees with it at every
 notice.
@@ -32,6 +32,7 @@ from bot.directory import SlackDirectory
 from bot.services import Services
 from bot.user_locale import locale_for_user
 from core import approvals, i18n
+from core.approvals import MembersUnknown
 from core.config import Settings
 from core.metrics import Metrics
 from core.ratelimit import TokenBucket
@@ -68,7 +69,8 @@ class Notifier:
 
     def __init__(self, web_client: WebClient, db_engine: Engine, settings: Settings, owner: str, *,
                  posts_per_second: float | None = None, lease_seconds: float | None = None, batch: int = 20,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, directory: SlackDirectory | None = None) -> None:
+        """`directory`: the replica's one SlackDirectory, shared with the Bolt app (bot/runtime.py)."""
         self.client = web_client
         self.db = db_engine
         self.settings = settings
@@ -85,7 +87,7 @@ class Notifier:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
-        self.directory = SlackDirectory(web_client)
+        self.directory = directory or SlackDirectory(web_client)
 
     # -- the loop --------------------------------------------------------------------------------------
     def flush(self) -> int:
@@ -155,6 +157,9 @@ class Notifier:
             return False
         except (urllib.error.URLError, OSError) as error:
             self._failed(message, None, {}, type(error).__name__)
+            return False
+        except MembersUnknown as error:  # who the approvers are is not known now: later, not to no one
+            self._failed(message, None, {}, f"cannot resolve {error.entry}: {error.reason}")
             return False
         except _NotYet:
             with session_scope(self.db) as session:
@@ -226,7 +231,11 @@ class Notifier:
         in the request's thread; the channel sees it masked. An ephemeral cannot be found again: at least once."""
         side = blocks.private_notice_side(str(payload.get("event")))
         account = self.settings.account(request.source_account if side == "source" else request.target_account)
-        for user in self.directory.users(account.approvers):
+        users = self.directory.users(account.approvers)  # MembersUnknown: the notice is retried later
+        if not users:
+            log.warning("private notice of %s shown to nobody: Slack says the approvers of %s (%s) are nobody",
+                        request.id, account.name, ", ".join(account.approvers))
+        for user in users:
             with i18n.speaking(locale_for_user(self.client, user)):  # each approver reads it in their language
                 _side, content = blocks.private_notice(request, str(payload.get("event")))
             try:
@@ -256,8 +265,11 @@ class Notifier:
         user = payload.get("user")
         if user is None:
             account = approvals.side_account(self.settings, request, side)
-            users = [u for u in self.directory.users(account.approvers)
+            users = [u for u in self.directory.users(account.approvers)  # MembersUnknown: retried later
                      if u != request.requester or account.allow_self_approval]
+            if not users:
+                log.warning("%s reminder of %s sent to nobody: Slack says the approvers of %s (%s) are nobody",
+                            side, request.id, account.name, ", ".join(account.approvers))
             with session_scope(self.db) as session:
                 for approver in users:
                     outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",

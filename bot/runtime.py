@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot.app import build_app
+from bot.directory import SlackDirectory
 from bot.notifier import Notifier, web_client
 from bot.server import HttpServer, socket_mode, wsgi_app
 from core.cloud import CloudCall, CloudClients
@@ -140,13 +141,15 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     db = _database(settings.storage.url)
     client = web_client(settings)
     metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
-    notifier = Notifier(client, db, settings, owner, metrics=metrics)
+    directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
+    notifier = Notifier(client, db, settings, owner, metrics=metrics, directory=directory)
     requests = MigrationRequests(db, settings)
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
     kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
     inspect = functools.partial(inspect_role, clients=CloudClients(settings)) if scheduler is not None else None
     try:
         app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
+                        members_of=directory,
                         inspect_role=inspect, unrecorded=metrics.unrecorded.inc)
     except (BoltError, SlackApiError, OSError) as error:
         where = settings.slack.api_url or "https://slack.com/api/"

@@ -5,15 +5,10 @@ Bolt hands listeners a `context`; a middleware in bot/app.py puts one `Services`
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot import blocks
@@ -26,7 +21,6 @@ from storage.db import session_scope
 from storage.models import MigrationRequest
 
 SERVICES = "dtsbot"
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,30 +62,3 @@ class Services:
 def from_context(context: Mapping[str, Any]) -> Services:
     """The Services a listener's Bolt context carries."""
     return context[SERVICES]
-
-
-class SlackUserGroups:
-    """Resolves user-group IDs (S…) with usergroups.users.list, cached briefly (approvers click in bursts)."""
-
-    def __init__(self, client: WebClient, ttl_seconds: float = 60.0) -> None:
-        self.client = client
-        self.ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, group: str) -> frozenset[str]:
-        """The users in `group` (empty when Slack does not know the group)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(group)
-        if cached and now - cached[0] < self.ttl:
-            return cached[1]
-        try:
-            answer = self.client.usergroups_users_list(usergroup=group)
-        except SlackApiError as error:
-            log.warning("cannot resolve user group %s: %s", group, error.response.get("error"))
-            return frozenset()
-        users = frozenset(answer.get("users") or ())
-        with self._lock:
-            self._cache[group] = (now, users)
-        return users

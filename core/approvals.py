@@ -15,7 +15,16 @@ from core.i18n import N_, _
 
 SIDES = ("source", "target")
 MembersOf = Callable[[str], Iterable[str]]
-"""User-group ID (S…) or e-mail address -> the user IDs it stands for."""
+"""User-group ID (S…) or e-mail address -> the user IDs it stands for; raises MembersUnknown when it cannot tell."""
+
+
+class MembersUnknown(Exception):
+    """Slack could not say who an entry stands for (an outage, a missing scope): not "nobody", ask again later."""
+
+    def __init__(self, entry: str, reason: str | None) -> None:
+        super().__init__(f"{entry}: {reason}")
+        self.entry = entry
+        self.reason = reason
 
 
 class Sided(Protocol):

@@ -105,20 +105,27 @@ class StorageSettings(_Strict):
         return value
 
 
+DEFAULT_REMINDER_HOURS = 24.0
+
+
 class SchedulerSettings(_Strict):
     poll_seconds: float = Field(default=10.0, gt=0, le=3600)
     approval_expiry_hours: float = Field(default=72.0, gt=0)
-    approval_reminder_hours: float = Field(default=24.0, ge=0)
-    """Hours before expiry at which an approver who has not decided gets one DM; 0: no reminders."""
+    approval_reminder_hours: float = Field(default=DEFAULT_REMINDER_HOURS, ge=0)
+    """Hours before expiry at which an approver who has not decided gets one DM; 0: no reminders. Unset: 24, or
+    half the approval window when that is shorter (an app.yaml from before reminders keeps loading)."""
     lease_seconds: float = Field(default=60.0, gt=0)
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
     """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
 
     @model_validator(mode="after")
     def _reminder_before_expiry(self) -> SchedulerSettings:
-        if self.approval_reminder_hours >= self.approval_expiry_hours:
+        if "approval_reminder_hours" not in self.model_fields_set:  # frozen: the derived default is set in place
+            self.__dict__["approval_reminder_hours"] = min(DEFAULT_REMINDER_HOURS, self.approval_expiry_hours / 2)
+        elif self.approval_reminder_hours >= self.approval_expiry_hours:
             raise ValueError(f"approval_reminder_hours ({self.approval_reminder_hours:g}) must be less than "
-                             f"approval_expiry_hours ({self.approval_expiry_hours:g}): hours before expiry")
+                             f"approval_expiry_hours ({self.approval_expiry_hours:g}): hours before expiry; set "
+                             "it lower, 0 for no reminders, or leave it out (default: 24, at most half the expiry)")
         return self
 
 

@@ -155,13 +155,26 @@ class MigrationRequests:
         self.members_of = members_of
         self.resumers = dict(resumers or {})
 
-    def _memberships(self, user: str) -> MembersOf:
+    def _memberships(self, user: str, *, unknown_is_no: bool = False) -> MembersOf:
         """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that
-        rules checked under the row lock never wait on Slack; a resolver that answers from this alone."""
+        rules checked under the row lock never wait on Slack; a resolver that answers from this alone. An entry
+        Slack could not resolve raises MembersUnknown when a rule asks about it (its transaction then writes
+        nothing), or stands for nobody when `unknown_is_no` (listing only: the Home, where a click checks again)."""
         listed = [*self.settings.requesters, *(g for a in self.settings.accounts for g in a.approvers + a.requesters)]
-        entries = {entry for entry in listed if approvals.resolved(entry)}
-        member_of = {entry for entry in entries if user in set(self.members_of(entry))}
-        return lambda entry: (user,) if entry in member_of else ()
+        member_of: set[str] = set()
+        unknown: dict[str, approvals.MembersUnknown] = {}
+        for entry in {entry for entry in listed if approvals.resolved(entry)}:
+            try:
+                if user in set(self.members_of(entry)):
+                    member_of.add(entry)
+            except approvals.MembersUnknown as error:
+                unknown[entry] = error
+
+        def members_of(entry: str) -> tuple[str, ...]:
+            if entry in unknown and not unknown_is_no:
+                raise unknown[entry]
+            return (user,) if entry in member_of else ()
+        return members_of
 
     # -- reading ---------------------------------------------------------------------------------------
     def get(self, request_id: str) -> MigrationRequest | None:
@@ -183,7 +196,7 @@ class MigrationRequests:
 
     def home(self, user: str) -> Home:
         """What `user`'s App Home lists: requests waiting for their approval, their open and finished ones."""
-        return home_for(self.db, self.settings, user, self._memberships(user))
+        return home_for(self.db, self.settings, user, self._memberships(user, unknown_is_no=True))
 
     # -- opening and editing ---------------------------------------------------------------------------
     def columns(self, fields: Mapping[str, str | None]) -> dict[str, Any]:

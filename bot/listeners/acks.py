@@ -7,6 +7,8 @@ So an ack never queues behind earlier requests' work (it did when Bolt ran liste
 the executor), and costs no copy of the request (Bolt's own lazy listeners deep-copy and re-parse it).
 When the work fails on the database (locked, down), nothing was recorded (each operation is one transaction):
 the user is told so through Slack's response_url, which works without the database, and it is counted.
+When Slack cannot say who a user group or an e-mail address stands for (core.approvals.MembersUnknown), nothing
+was decided or audited either: the user is told Slack did not answer and to try again.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.services import SERVICES
 from bot.user_locale import locale_for_user
 from core import i18n
+from core.approvals import MembersUnknown
 from core.i18n import N_, _
 
 log = logging.getLogger(__name__)
 Acknowledge = Callable[[Args], None]
 NOT_RECORDED = N_("Could not record this — nothing changed. Please try again in a minute.")
+SLACK_DID_NOT_ANSWER = N_("Slack did not answer who may do this, so nothing changed. Please try again in a minute.")
 
 
 def ack(args: Args) -> None:
@@ -47,6 +51,10 @@ def ack_first(app: App, work: Callable[..., None], acknowledge: Acknowledge = ac
             except SQLAlchemyError as error:
                 log.error("%s not recorded: database error %s", work.__name__, type(error).__name__)
                 _not_recorded(args)
+            except MembersUnknown as error:
+                log.warning("%s not decided: Slack could not resolve %s (%s)", work.__name__, error.entry,
+                            error.reason)
+                _tell(args, _(SLACK_DID_NOT_ANSWER))
             except Exception:
                 log.exception("%s failed after its ack", work.__name__)
 
@@ -63,12 +71,19 @@ def _not_recorded(args: Args) -> None:
     services = args.context.get(SERVICES)
     if services is not None:
         services.unrecorded()
+    _tell(args, _(NOT_RECORDED))
+
+
+def _tell(args: Args, text: str) -> None:
+    """An ephemeral to the user who clicked or typed: through response_url when there is one, else in the
+    channel (a click on the App Home has no response_url)."""
+    services = args.context.get(SERVICES)
     try:
         if args.respond is not None and args.respond.response_url:
-            args.respond(text=_(NOT_RECORDED), response_type="ephemeral", replace_original=False)
+            args.respond(text=text, response_type="ephemeral", replace_original=False)
         elif services is not None and args.context.user_id:
             args.client.chat_postEphemeral(channel=services.settings.slack.channel, user=args.context.user_id,
-                                           text=_(NOT_RECORDED))
+                                           text=text)
     except (SlackApiError, OSError) as error:  # Slack unreachable too: the log line above is all that can be done
         log.warning("could not tell the user either: %s", type(error).__name__)
 

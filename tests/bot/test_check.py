@@ -237,3 +237,23 @@ def test_an_app_installed_without_the_email_scope_is_told_to_add_it(environ, sla
     assert row(lines, "accounts[shop-prod] approvers").endswith(
         "unknown to Slack: sam@dtsbot-sandbox.example (missing_scope)")
     assert any("fix: Add the users:read.email and usergroups:read scopes" in line for line in lines)
+
+
+def test_requesters_are_resolved_like_approvers_and_unknown_ones_reported(environ, tmp_path, capsys):
+    """A typo in `requesters` means nobody may open a request: the check says so, top level and per account."""
+    path = edited(tmp_path, "# requesters: [U0REQUESTER, S0DBAS]", "requesters: [req@typo.example]")
+    path.write_text(path.read_text().replace("# requesters: [U0REQUESTER]",
+                                             "requesters: [sam@dtsbot-sandbox.example, S0NOGROUP]"))
+    code, lines = check(capsys, path)
+    assert code == 1, "\n".join(lines)
+    assert row(lines, "accounts[shop-prod] requesters").endswith(
+        "unknown to Slack: S0NOGROUP (no_such_subteam)")
+    assert row(lines, "✗ requesters").endswith("unknown to Slack: req@typo.example (users_not_found)")
+    assert not any("accounts[analytics] requesters" in line for line in lines)  # none set: anyone may request
+
+
+def test_known_requesters_are_ready(environ, tmp_path, capsys):
+    path = edited(tmp_path, "# requesters: [U0REQUESTER, S0DBAS]", "requesters: [sam@dtsbot-sandbox.example]")
+    code, lines = check(capsys, path)
+    assert code == 0, "\n".join(lines)
+    assert row(lines, "✓ requesters").split() == ["✓", "requesters", "sam@dtsbot-sandbox.example", "→", "U0SRCOWNER"]

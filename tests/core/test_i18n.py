@@ -153,8 +153,14 @@ def every_view() -> list[dict]:
                 finished=[request(id="mr-done", state="succeeded")])
     busy = Home(awaiting=[(request(id=f"mr-{i}"), ["source"]) for i in range(60)])
     return [modals.request_modal(SETTINGS), modals.reject_modal("mr-1"),
-            home.home_view(full, {waiting.id: "https://slack.example/archives/C0DTSBOT01/p1"}, "Approved."),
-            home.home_view(Home(), {}), home.home_view(busy, {})]
+            home.home_view(full, {waiting.id: "https://slack.example/archives/C0DTSBOT01/p1"}, plans(full),
+                           "Approved."),
+            home.home_view(Home(), {}, {}), home.home_view(busy, {}, plans(busy))]
+
+
+def plans(view: Home) -> dict:
+    """The plan of each request waiting on `view`, as the Home is handed them."""
+    return {r.id: plan_for(r, SETTINGS) for r, _sides in view.awaiting}
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
@@ -179,13 +185,15 @@ def test_the_journey_home_and_dms_speak_chinese() -> None:
     expires = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     with i18n.speaking(i18n.CHINESE):
         message = str(blocks.request_message(r, plan_for(r, SETTINGS), {}, SETTINGS))
-        view = str(home.home_view(Home(awaiting=[(request(), ["source"])]), {}))
-        empty = str(home.home_view(Home(), {}))
+        waiting = Home(awaiting=[(request(), ["source"])])
+        view = str(home.home_view(waiting, {}, plans(waiting)))
+        empty = str(home.home_view(Home(), {}, {}))
         reminder = direct_messages.reminder(request(), "source", expires, None)
         expired = direct_messages.expired(request(), 72, None)
     assert "⏳ 迁移：可以完成（正在追赶增量：落后 3 秒）" in message and "✓ 双方所有者审批" in message
     assert "*进度：* `▓▓▓▓▓▓▓▓▓▓` 100% · 延迟 3 秒" in message and "状态 `ready_to_complete`" in message
     assert "DTS 迁移" in view and "*等待你审批*" in view and "审批（源账号所有者）" in view
+    assert "1. 源账号" in view and "批准第 1 版计划？" in view
     assert "暂无等待你审批的申请。" in empty and "你未结束的申请" in empty and "最近结束" in empty
     assert reminder["text"] == "提醒：mr-blocks 正在等待你审批源账号一侧" and "过期" in str(reminder["blocks"])
     assert expired["text"] == "你的申请 mr-blocks 已过期" and "72 小时" in str(expired["blocks"])

@@ -27,12 +27,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_app
+from bot.directory import SlackDirectory
 from bot.notifier import Notifier, web_client
 from bot.server import HttpServer, wsgi_app
 from core.config import Settings
 from core.requests import MigrationRequests
 from sandbox.slack.driver import SlackDriver
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.clock import Clock
 from storage import repository
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Approval, AuditEntry, MigrationRequest, OutboxMessage
@@ -56,6 +58,8 @@ class Bot:
     requests: MigrationRequests
     kicked: list[str] = field(default_factory=list)
     """Request ids the app handed to the workflow engine, in order."""
+    directory_clock: Clock = field(default_factory=Clock)
+    """The clock of the directory the app and the notifier share: `advance(RESOLVED_SECONDS)` expires its answers."""
 
     # -- driving -----------------------------------------------------------------------------------
     def create(self, text: str = INLINE, user: str = REQUESTER) -> str:
@@ -128,9 +132,11 @@ def running_bot(slack: SlackEmulator, db: Engine, settings: Settings,
     """The bot on `db` and `slack` with `settings`; stopped afterwards, once the listeners still working after
     their acks finished (while Slack is still there to answer them, so their errors stay in their own test)."""
     client = web_client(settings)
-    notifier = Notifier(client, db, settings, owner="test", posts_per_second=1000)
+    clock = Clock()
+    directory = SlackDirectory(client, clock=clock.now)
+    notifier = Notifier(client, db, settings, owner="test", posts_per_second=1000, directory=directory)
     kicked: list[str] = []
-    app = build_app(settings, db, client, kicked.append, wake=notifier.wake)
+    app = build_app(settings, db, client, kicked.append, wake=notifier.wake, members_of=directory)
     server = HttpServer(wsgi_app(app), port=0, host="127.0.0.1") if transport == "http" else None
     if server is None:
         driver: SlackDriver = WsgiDriver(wsgi_app(app), SIGNING_SECRET, slack)
@@ -138,7 +144,7 @@ def running_bot(slack: SlackEmulator, db: Engine, settings: Settings,
         server.start()
         driver = SlackDriver(server.url, SIGNING_SECRET, slack)
     try:
-        yield Bot(settings, db, slack, driver, notifier, app, MigrationRequests(db, settings), kicked)
+        yield Bot(settings, db, slack, driver, notifier, app, MigrationRequests(db, settings), kicked, clock)
     finally:
         app.listener_runner.listener_executor.shutdown(wait=True)
         if server is not None:

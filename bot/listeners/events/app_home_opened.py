@@ -13,6 +13,7 @@ from bot.home import home_view
 from bot.services import Services, from_context
 from bot.user_locale import locale_for_user
 from core import i18n
+from core.plan import plan_for
 
 log = logging.getLogger(__name__)
 
@@ -36,5 +37,6 @@ def publish_home(services: Services, client: WebClient, user: str, notice: str |
             except SlackApiError as error:  # no link this time; the Home is still worth showing
                 log.warning("no permalink for %s: %s", request.id, error.response.get("error"))
     with i18n.speaking(locale_for_user(client, user)):  # the Home is the viewer's, whoever's click refreshed it
-        view = home_view(home, permalinks, notice)
+        plans = {request.id: plan_for(request, services.settings) for request, _sides in home.awaiting}
+        view = home_view(home, permalinks, plans, notice)
     client.views_publish(user_id=user, view=view)

@@ -92,3 +92,36 @@ def test_the_messages_tab_publishes_nothing(bot: Bot, slack: SlackEmulator) -> N
     slack.wait_for(lambda: slack.home(TARGET_OWNER))  # the Home tab's opening is published
     assert slack.home(SOURCE_OWNER) is None and not [c for c in slack.calls if c.method == "views.publish"
                                                     and c.args.get("user_id") == SOURCE_OWNER]
+
+
+EDITABLE = ("source_account", "source_region", "source_instance", "target_account", "target_region",
+            "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects")
+
+
+def block_text(view: dict, block_id: str) -> str:
+    return next(b["text"]["text"] for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+def test_the_home_shows_the_plan_an_approval_binds_to_in_the_channels_words(bot: Bot) -> None:
+    """The requester edits the plan after the approver read it in the channel: the Home shows the new plan (the
+    channel's own plan text: role and whether it is created, trusted principal, masked external ID, executor,
+    migrate type, objects) and its approve button asks to confirm the revision it binds to."""
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    request = bot.request(request_id)
+    edited = bot.requests.edit(request_id, REQUESTER, {**{n: getattr(request, n) for n in EDITABLE},
+                                                       "role_name": "DTS-role-widened"})
+    assert edited.changed
+    home = open_home(bot, SOURCE_OWNER)
+    assert buttons(home) == [("approve_source", f"{request_id}:2")]
+    plan = block_text(home, f"plan:{request_id}")
+    assert "create CAM role `DTS-role-widened`" in plan, plan
+    assert "run by the root account" in plan and "fullAndIncrement, objects `all`" in plan, plan
+    assert "qcs::cam::uin/100000000002:root" in plan, plan
+    assert request.external_id and request.external_id not in plan  # masked, as in the channel
+    bot.notifier.flush()
+    channel_plan = block_text(bot.slack.message(message["ts"]), "plan")
+    assert plan in channel_plan  # the same words as the channel's plan: the two cannot disagree
+    [confirm] = [e["confirm"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert confirm["title"]["text"] == "Approve plan revision 2?"
+    assert request_id in confirm["text"]["text"] and "revision 2" in confirm["confirm"]["text"]
