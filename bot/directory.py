@@ -72,7 +72,9 @@ class SlackDirectory:
         if error not in GONE:
             return
         with self._lock:
-            for key in [k for k, (_at, answer) in self._answers.items() if isinstance(answer, frozenset) and user in answer]:
+            stale = [key for key, (_at, answer) in self._answers.items()
+                     if isinstance(answer, frozenset) and user in answer]
+            for key in stale:
                 del self._answers[key]
 
     def _ask(self, entry: str) -> Answer:
