@@ -18,8 +18,21 @@ POSTGRES_URL = os.environ.get("DTSBOT_TEST_POSTGRES_URL")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow cases first: under pytest-xdist (scripts/test) they start at once instead of forming the tail."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Each pytest-xdist worker starts with its share of the slow cases, so they do not form the tail.
+
+    scripts/test uses `--dist worksteal`, which hands worker k the k-th of as many contiguous shares of the
+    collection as there are workers (and later steals only from the end of a queue): each share is led by every
+    W-th slow case and filled up with the others, in the collection's order. Without xdist: the slow cases first.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    others = iter([item for item in items if not item.get_closest_marker("slow")])
+    ordered: list[pytest.Item] = []
+    for k in range(workers):
+        size = (len(items) - len(ordered)) // (workers - k)  # as xdist's WorkStealingScheduling splits
+        share = slow[k::workers]
+        ordered += share + [item for _, item in zip(range(size - len(share)), others)]
+    items[:] = ordered + list(others)
 
 
 @pytest.fixture(autouse=True)
