@@ -18,7 +18,7 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
     """After the ack: open the form, create the request, or answer the sub-command ephemerally."""
     services = from_context(context)
     text = (command.get("text") or "").strip()
-    word, _, argument = text.partition(" ")
+    word, _space, argument = text.partition(" ")
     sub = word.lower()
     if sub not in ("help", "list", "status", "cancel"):  # a new request: only in the channel, and not too often
         refusal = services.admission.refusal(command["user_id"], command.get("channel_id", ""))
@@ -32,15 +32,18 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
     elif sub == "list":
         respond(**blocks.request_list(services.requests.open_requests()))
     elif sub in ("status", "cancel"):
-        _about_one(services, sub, argument.strip(), respond)
+        _about_one(services, sub, argument, respond)
     else:
         _inline(services, command, text, respond, client)
 
 
-def _about_one(services: Services, sub: str, request_id: str, respond: Respond) -> None:
-    if not request_id:
+def _about_one(services: Services, sub: str, argument: str, respond: Respond) -> None:
+    """`status ID` or `cancel ID`: exactly one request id, else the usage (never a misread id)."""
+    words = argument.split()
+    if len(words) != 1:
         respond(**blocks.reply(_("Usage: /dts-migrate {sub} ID (see /dts-migrate list)", sub=sub)))
         return
+    request_id = words[0]
     request = services.requests.get(request_id)
     if request is None:
         respond(**blocks.reply(_("No request {id}; see /dts-migrate list.", id=validation.named(request_id))))

@@ -144,6 +144,11 @@ def test_help_list_and_status(bot: Bot) -> None:
     assert all(b["type"] != "actions" for b in status["blocks"])
     bot.driver.slash(REQUESTER, "status mr-zzzzzz")
     assert "No request mr-zzzzzz" in bot.ephemeral_after(REQUESTER, count + 2)["text"]
+    for extra in (f"status {first} please", f"cancel {first} {second}", "status"):  # one id, or the usage
+        bot.driver.slash(REQUESTER, extra)
+        count += 1
+        assert bot.ephemeral_after(REQUESTER, count + 2)["text"].startswith("Usage: /dts-migrate")
+    assert bot.request(first).state == bot.request(second).state == "requested"
 
 
 def test_cancel_asks_for_confirmation_then_cancels(bot: Bot) -> None:
