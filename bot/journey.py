@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.dts_words import status_words
 from core.i18n import N_, _
 from core.workflow import State
 from storage.models import MigrationRequest
@@ -45,37 +46,6 @@ JOURNEY: tuple[Step, ...] = (
 
 BY_OWNER = N_(" (by the account owner)")
 WAITING_FOR_OWNER = N_("waiting for the account owner")
-
-DTS_STATUS_WORDS: dict[str, str] = {
-    "creating": N_("being created"),
-    "created": N_("created, not started"),
-    "checking": N_("verifying"),
-    "checkPass": N_("verified, starting"),
-    "checkNotPass": N_("verification failed"),
-    "readyRun": N_("starting"),
-    "running": N_("migrating"),
-    "readyComplete": N_("ready to complete"),
-    "success": N_("succeeded"),
-    "failed": N_("failed in DTS"),
-    "stopping": N_("stopping"),
-    "completing": N_("completing"),
-    "pausing": N_("pausing"),
-    "manualPaused": N_("paused by a person"),
-    "resumableErr": N_("retrying after an error"),
-    "resuming": N_("resuming after an error"),
-    "unknown": N_("status unknown"),
-    "error": N_("in error"),
-    "canceled": N_("stopped"),
-}
-"""Every documented DTS task Status (JobItem and DescribeMigrationDetail) in plain words."""
-
-DTS_STEP_STATUS_WORDS: dict[str, str] = {
-    "success": N_("done"),
-    "failed": N_("failed"),
-    "running": N_("running"),
-    "notStarted": N_("not started"),
-}
-"""Every documented StepDetailInfo.Status (a DTS step of the task) in plain words."""
 
 MIGRATING_FULL = N_("migrating full data")
 CATCHING_UP = N_("catching up: {lag} s behind")
@@ -142,9 +112,8 @@ def dts_words(request: MigrationRequest) -> str:
             return _(CATCHING_UP, lag=lag) if isinstance(lag, int) and lag >= 0 else _(CATCHING_UP_UNKNOWN)
         return _(MIGRATING_FULL)
     if status == "readyComplete" and isinstance(lag, int) and lag >= 0:
-        return _(STATUS_WITH_LAG, status=_(DTS_STATUS_WORDS[status]), catching_up=_(CATCHING_UP, lag=lag))
-    status = status or "readyRun"
-    return _(DTS_STATUS_WORDS[status]) if status in DTS_STATUS_WORDS else status
+        return _(STATUS_WITH_LAG, status=status_words(status), catching_up=_(CATCHING_UP, lag=lag))
+    return status_words(status or "readyRun")
 
 
 def bar(progress: int | None) -> str:

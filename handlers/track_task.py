@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import CloudClients
+from core.dts_words import status_words
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.decision import Decision, Verdict
@@ -88,8 +89,9 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         return _attention(request, clients, job_id, status, found, facts, progress, changed)
     if found.decision is D.WAIT:
         crossed = progress // 25 > (request.progress or 0) // 25
-        notice = (_("DTS task `{job_id}` *{status}*: {percent}% (lag {lag}s).", job_id=job_id, status=status,
-                    percent=progress, lag=lag) if changed or crossed else None)
+        notice = (_("DTS task `{job_id}` *{words}* (`{status}`): {percent}% (lag {lag}s).", job_id=job_id,
+                    words=status_words(status), status=status, percent=progress, lag=lag)
+                  if changed or crossed else None)
         return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
                           notice=notice, retry_after=POLL_SECONDS)
     return _failed(detail, job_id, status, found, facts)

@@ -15,8 +15,8 @@ from babel.support import NullTranslations
 from slack_sdk import WebClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException as Error
 
-from bot import blocks, direct_messages, home, journey, modals, user_locale
-from core import diagnosis, guided, i18n, permissions, validation
+from bot import blocks, direct_messages, home, modals, user_locale
+from core import diagnosis, dts_words, guided, i18n, permissions, validation
 from core.approvals import no_groups
 from core.config import ConfigError
 from core.home import Home
@@ -34,7 +34,7 @@ GUIDED = bot_settings("http://127.0.0.1:1/api/", "sqlite:///unused.db", access="
 JOURNEY_FACTS = ({}, {"dts_status": "running", "dts_step_now": 1, "dts_step_all": 3, "lag_seconds": -1},
                  {"dts_status": "running", "dts_step_now": 3, "dts_step_all": 3, "lag_seconds": 3},
                  {"dts_status": "running", "dts_step_now": 3, "dts_step_all": 3, "lag_seconds": -1},
-                 *({"dts_status": status, "lag_seconds": 2} for status in journey.DTS_STATUS_WORDS))
+                 *({"dts_status": status, "lag_seconds": 2} for status in dts_words.DTS_STATUS_WORDS))
 """The facts behind every line the journey can show: each DTS status, full data, catching up with and without lag."""
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from tencentcloud.dts.v20211206 import models
 
-from bot.journey import DTS_STATUS_WORDS, DTS_STEP_STATUS_WORDS
+from core.dts_words import DTS_STATUS_WORDS
 from handlers.start_task import START
 from handlers.track_task import JOB_STATUS
 from handlers.verify_task import CHECK, CHECK_RESULT, NO_FLAG, STEP_STATUS
@@ -38,11 +38,10 @@ VALUE = re.compile(r"([A-Za-z]+)\s*\(")
 # (API object, field) -> the tables that must decide each of its values
 READERS: dict[tuple[str, str], dict[str, Any]] = {
     ("JobItem", "Status"): {"track_task.JOB_STATUS": JOB_STATUS, "start_task.START": START,
-                            "journey.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
+                            "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
     ("DescribeMigrationDetailResponse", "Status"): {"track_task.JOB_STATUS": JOB_STATUS,
                                                     "start_task.START": START,
-                                                    "journey.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
-    ("StepDetailInfo", "Status"): {"journey.DTS_STEP_STATUS_WORDS": DTS_STEP_STATUS_WORDS},
+                                                    "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
     ("CheckStep", "StepStatus"): {"verify_task.STEP_STATUS": STEP_STATUS},
     ("DetailCheckItem", "CheckResult"): {"verify_task.CHECK_RESULT": CHECK_RESULT},
 }
@@ -104,9 +103,6 @@ def test_a_status_without_a_plain_word_is_reported() -> None:
     words = dict(DTS_STATUS_WORDS)
     del words["readyComplete"]
     assert missing(sdk_values("DescribeMigrationDetailResponse", "Status"), words) == ["readyComplete"]
-    steps = dict(DTS_STEP_STATUS_WORDS)
-    del steps["notStarted"]
-    assert missing(sdk_values("StepDetailInfo", "Status"), steps) == ["notStarted"]
 
 
 def test_sandbox_serves_exactly_the_documented_job_statuses() -> None:

@@ -80,7 +80,8 @@ def test_tracking_notices_on_state_change_and_quarters(slow, request_):
 
     clock.advance(2.5)  # readyRun -> running
     first = track()
-    assert first.outcome is Outcome.WAIT and "*running*" in first.notice
+    assert first.outcome is Outcome.WAIT
+    assert "*migrating* (`running`)" in first.notice  # plain words, the raw name beside them
     assert (first.facts["dts_step_now"], first.facts["dts_step_all"]) == (1, 3)  # exporting: full data
     assert track().notice is None  # same state, same quarter: quiet
     clock.advance(6)
