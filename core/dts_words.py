@@ -29,6 +29,7 @@ DTS_STATUS_WORDS: dict[str, str] = {
 }
 """Every documented DTS task Status (JobItem and DescribeMigrationDetail) in plain words."""
 
+
 def status_words(status: str) -> str:
     """A task Status in plain words in the current language (the raw value when DTS sends an undocumented one)."""
     return _(DTS_STATUS_WORDS[status]) if status in DTS_STATUS_WORDS else status
