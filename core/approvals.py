@@ -56,9 +56,28 @@ def resolved(entry: str) -> bool:
 
 
 def listed(ids: Iterable[str], user: str, members_of: MembersOf) -> bool:
-    """Whether `user` is one of `ids`, directly or through a user group (S…) or e-mail address among them."""
+    """Whether `user` is one of `ids`, directly or through a user group (S…) or e-mail address among them.
+
+    A known yes wins: MembersUnknown (Slack could not tell for an entry) is raised only when no entry Slack could
+    answer for names the user."""
     ids = list(ids)
-    return user in ids or any(user in set(members_of(entry)) for entry in ids if resolved(entry))
+    if user in ids:
+        return True
+    return _any_known(lambda entry: user in set(members_of(entry)), [entry for entry in ids if resolved(entry)])
+
+
+def _any_known(check: Callable[[str], bool], items: Iterable[str]) -> bool:
+    """Whether `check` holds for one of `items`; when none does, the first MembersUnknown one raised is re-raised."""
+    unknown: MembersUnknown | None = None
+    for item in items:
+        try:
+            if check(item):
+                return True
+        except MembersUnknown as error:
+            unknown = unknown or error
+    if unknown is not None:
+        raise unknown
+    return False
 
 
 def is_approver(account: AccountSettings, user: str, members_of: MembersOf) -> bool:
@@ -89,8 +108,8 @@ def approval_refusal(
 
 
 def may_decide(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> bool:
-    """Whether `user` is an approver of either side."""
-    return any(is_approver(side_account(settings, request, side), user, members_of) for side in SIDES)
+    """Whether `user` is an approver of either side (a known yes on one side wins over an unknown on the other)."""
+    return _any_known(lambda side: is_approver(side_account(settings, request, side), user, members_of), SIDES)
 
 
 def describe(approvers: Iterable[str]) -> str:

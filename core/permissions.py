@@ -106,12 +106,13 @@ def refusal(settings: Settings, action: Action, request: Sided, user: str, membe
         return _requester_refusal(settings, request, user, members_of)
     if who is Who.REQUESTER:
         return None if user == request.requester else _("Only the requester may {what}.", what=what)
+    if who is Who.REQUESTER_OR_APPROVER and user == request.requester:
+        return None  # decided without asking Slack who the approvers are
     approver = may_decide(settings, request, user, members_of)
     if who is Who.ANY_APPROVER:
         return None if approver else _("Only an approver of either side may {what}.", what=what)
     if who is Who.REQUESTER_OR_APPROVER:
-        return None if approver or user == request.requester else _("Only the requester or an approver may {what}.",
-                                                                           what=what)
+        return None if approver else _("Only the requester or an approver may {what}.", what=what)
     side = "target" if who is Who.TARGET_APPROVERS else "source"
     account = side_account(settings, request, side)
     if is_approver(account, user, members_of):

@@ -29,6 +29,12 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
         client.views_open(trigger_id=command["trigger_id"], view=modals.request_modal(services.settings))
     elif sub == "help":
         respond(**blocks.help_message())
+    elif sub in ("list", "status", "cancel") and command.get("channel_id") != services.settings.slack.channel:
+        # requests are the channel's business: a private channel's non-member sees nothing of them elsewhere
+        elsewhere = _("Requests are followed in <#{channel}>: run /dts-migrate {sub} there (your own and those "
+                      "waiting for you are also on dtsbot's Home tab).", channel=services.settings.slack.channel,
+                      sub=sub)
+        respond(**blocks.render([blocks.section(elsewhere)], elsewhere))  # the bot's own text: a channel link
     elif sub == "list":
         respond(**blocks.request_list(services.requests.open_requests()))
     elif sub in ("status", "cancel"):

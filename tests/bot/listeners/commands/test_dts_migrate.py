@@ -178,3 +178,19 @@ def test_a_stranger_cannot_cancel(bot: Bot) -> None:
     bot.driver.click(STRANGER, confirm, "cancel")
     bot.slack.wait_for(lambda: "Only the requester or an approver" in str(bot.slack.ephemerals(STRANGER)))
     assert bot.request(request_id).state == "requested"
+
+
+def test_list_status_and_cancel_answer_only_in_the_channel(bot: Bot) -> None:
+    """Requests are the channel's business: typed in a DM (or another channel), they show nothing of a request,
+    so a private channel's non-member learns no account, UIN, instance or role."""
+    request_id = bot.create()
+    request = bot.request(request_id)
+    for text in ("list", f"status {request_id}", f"cancel {request_id}"):
+        count = len(bot.slack.ephemerals(STRANGER))
+        assert bot.driver.slash(STRANGER, text, channel="D0STRANGER").status == 200
+        answer = bot.ephemeral_after(STRANGER, count)
+        assert answer["text"].startswith("Requests are followed in <#C0DTSBOT01>: run /dts-migrate")
+        assert not [v for v in (request.source_uin, request.target_uin, request.source_instance, request.role_name)
+                    if v in str(answer)]
+    bot.driver.slash(STRANGER, "help", channel="D0STRANGER")  # help is for anyone, anywhere
+    assert "/dts-migrate" in bot.ephemeral_after(STRANGER, count + 1)["text"]
