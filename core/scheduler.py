@@ -69,7 +69,9 @@ class Scheduler:
         """Add the jobs and start; the first tick runs at once."""
         now = datetime.now(UTC)
         add = self._scheduler.add_job
-        add(self._tick, "interval", seconds=self.poll_seconds, id="tick", next_run_time=now)
+        # A wake while a tick is finishing must not be skipped as "already running" (the next would come a whole
+        # poll later): a second tick may queue behind the running one (WorkflowEngine.tick holds a lock).
+        add(self._tick, "interval", seconds=self.poll_seconds, id="tick", next_run_time=now, max_instances=2)
         add(self._guarded(self._watch), "interval", seconds=self.poll_seconds, id="watch",
             next_run_time=now)
         add(self._guarded(self._notify), "interval", seconds=NOTIFY_SECONDS, id="notify", next_run_time=now)
