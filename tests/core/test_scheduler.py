@@ -85,6 +85,32 @@ def test_kick_runs_a_request_that_was_scheduled_for_later(engine, settings, step
         scheduler.shutdown()
 
 
+def test_a_kick_that_lands_while_a_tick_is_finishing_is_not_lost(engine, settings, steps):
+    """The tick's last act (asking when the next request is due) is held until a kick has landed: the wake must
+    run another tick, not be skipped because the finishing one still counts as running (poll: an hour)."""
+    slow = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(update={"poll_seconds": 3600})})
+    scheduler = make_scheduler(engine, slow, steps.table, "a")
+    finishing, kicked = threading.Event(), threading.Event()
+    next_due = scheduler.engine.next_due
+
+    def held_next_due():
+        if not finishing.is_set():
+            finishing.set()
+            kicked.wait(budget(30))
+        return next_due()
+
+    scheduler.engine.next_due = held_next_due
+    scheduler.start()
+    try:
+        assert finishing.wait(budget(30)), "the first tick did not finish"
+        [rid] = add_approved(engine)
+        scheduler.kick(rid)
+        kicked.set()
+        eventually(lambda: load(engine, rid).state == "succeeded", 30, "succeeded after a kick during a tick's end")
+    finally:
+        scheduler.shutdown()
+
+
 @pytest.mark.slow
 def test_two_replicas_share_fifty_requests_each_step_and_notice_once(engine, settings):
     steps = ScriptedSteps()
