@@ -146,9 +146,10 @@ class Notifier:
             if message.kind == "refresh" and outbox.notice_in_flight(session, message.request_id):
                 outbox.retry_later(session, message.id, self.owner, WAIT_FOR_PARENT)
                 return False
-            request, approved_by = repository.get_request(session, message.request_id), None
-            if request is not None and message.kind in ("request", "refresh"):  # the row first: see outbox.shown
-                request, approved_by = outbox.shown(session, request)
+            if message.kind in ("request", "refresh"):  # the message shows no more than its thread has said
+                request, approved_by = outbox.shown(session, message.request_id) or (None, None)
+            else:
+                request, approved_by = repository.get_request(session, message.request_id), None
             outbox.mark_attempt(session, message.id, self.owner)
         try:
             result_ts = self._send(message, request, approved_by)
@@ -216,8 +217,9 @@ class Notifier:
             return
         try:
             with session_scope(self.db) as session:
-                current = repository.get_request(session, request.id) or request  # the row first: see outbox.shown
-                shown = outbox.shown(session, current, delivered=message.id)
+                shown = outbox.shown(session, request.id, delivered=message.id)
+            if shown is None:
+                return
             self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
                        **self.services.request_message(shown.request, shown.approved_by))
         except (SlackApiError, urllib.error.URLError, OSError) as error:

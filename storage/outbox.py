@@ -109,11 +109,14 @@ def as_shown(request: MigrationRequest, approvals: dict[str, str], shown: dict[s
     return Shown(copy, dict(shown.get(APPROVED_BY, approvals)))
 
 
-def shown(session: Session, request: MigrationRequest, delivered: int | None = None) -> Shown:
-    """What the request message may show now of `request` (read before calling this, in the same session): its
-    approvals are read next, then the outbox, so an approval or change committed meanwhile only makes the answer
-    stricter (its notice is then unsent). `delivered`: a notice just posted, counted as sent."""
-    return as_shown(request, approved_by(session, request), shown_snapshot(session, request.id, delivered))
+def shown(session: Session, request_id: str, delivered: int | None = None) -> Shown | None:
+    """What the request message may show now (None: no such request). The row is read first, its approvals next,
+    then the outbox, so an approval or change committed meanwhile only makes the answer stricter (its notice is
+    then unsent). `delivered`: a notice just posted, counted as sent."""
+    request = session.get(MigrationRequest, request_id, populate_existing=True)
+    if request is None:
+        return None
+    return as_shown(request, approved_by(session, request), shown_snapshot(session, request_id, delivered))
 
 
 def shown_snapshot(session: Session, request_id: str, delivered: int | None = None) -> dict[str, Any] | None:

@@ -142,20 +142,20 @@ def test_the_message_shows_the_approvals_and_plan_of_the_last_delivered_notice(e
         outbox.enqueue(session, row.id, "mr-snap06:approved:1:target", "thread", {"text": "target approved"})
     with session_scope(engine) as session:  # the target's notice is unsent: its approval is not shown yet
         request = session.get(MigrationRequest, "mr-snap06")
-        assert outbox.shown(session, request).approved_by == {"source": "U0SRCOWNER"}
+        assert outbox.shown(session, request.id).approved_by == {"source": "U0SRCOWNER"}
         target = _id(session, "mr-snap06:approved:1:target")
-        assert outbox.shown(session, request, delivered=target).approved_by == {"source": "U0SRCOWNER",
+        assert outbox.shown(session, request.id, delivered=target).approved_by == {"source": "U0SRCOWNER",
                                                                                   "target": "U0TGTOWNER"}
         request.revision, request.role_name = 2, "EditedRole"
         outbox.enqueue(session, request.id, "mr-snap06:edited:2", "thread", {"text": "edited"})
         deliver(session, request.id, "mr-snap06:approved:1:target")
     with session_scope(engine) as session:  # the edit's notice is unsent: revision 1 and its approvals shown
-        shown = outbox.shown(session, session.get(MigrationRequest, "mr-snap06"))
+        shown = outbox.shown(session, "mr-snap06")
         assert (shown.request.revision, shown.request.role_name) == (1, "DTS-role")
         assert set(shown.approved_by) == {"source", "target"}
         deliver(session, "mr-snap06", "mr-snap06:edited:2")
     with session_scope(engine) as session:  # caught up: the row and its live approvals (none of revision 2)
-        shown = outbox.shown(session, session.get(MigrationRequest, "mr-snap06"))
+        shown = outbox.shown(session, "mr-snap06")
         assert (shown.request.revision, shown.request.role_name, shown.approved_by) == (2, "EditedRole", {})
 
 
