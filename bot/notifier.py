@@ -244,11 +244,7 @@ class Notifier:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)
             except SlackApiError as error:  # one approver Slack refuses (not in the channel) must not hold the rest
-                if error.response.status_code == 429 or error.response.status_code >= 500:
-                    raise
-                log.warning("private notice of %s not shown to %s: %s", request.id, user,
-                            error.response.get("error"))
-                self.directory.gone(user, error.response.get("error"))
+                self._refused_for(user, error, f"private notice of {request.id}")
 
     def _direct(self, request: MigrationRequest, message: OutboxMessage) -> None:
         """DM people: the requester (expired), or a side's undecided approvers (the reminder; nothing once that
@@ -288,10 +284,15 @@ class Notifier:
         try:
             self._call("chat.postMessage", self.client.chat_postMessage, channel=user, **content)
         except SlackApiError as error:
-            if error.response.status_code == 429 or error.response.status_code >= 500:
-                raise
-            log.warning("DM about %s not sent to %s: %s", request_id, user, error.response.get("error"))
-            self.directory.gone(user, error.response.get("error"))
+            self._refused_for(user, error, f"DM about {request_id}")
+
+    def _refused_for(self, user: str, error: SlackApiError, what: str) -> None:
+        """Slack refused `what` for one person: 429 and 5xx are re-raised (the notice is retried later); any other
+        refusal is that person's (not in the channel, gone) and is logged, and a gone user is forgotten."""
+        if error.response.status_code == 429 or error.response.status_code >= 500:
+            raise error
+        log.warning("%s not sent to %s: %s", what, user, error.response.get("error"))
+        self.directory.gone(user, error.response.get("error"))
 
     def _permalink(self, request: MigrationRequest) -> str | None:
         """The request message's link (chat.getPermalink), or None when Slack cannot give it now."""
