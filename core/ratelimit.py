@@ -1,7 +1,7 @@
 """Rate limits. Client-side: one thread-safe token bucket per (account, region, action) (`RateLimiter`), so the
 bot stays within Tencent Cloud's published rates (CAM CreateRole 2/s, AttachRolePolicy 3/s, DTS 20/s per
-action) instead of learning them from `RequestLimitExceeded`; every cloud call takes its token there, once. Server-side: a sliding window per key, for how many new requests
-people may open (core/admission.py).
+action) instead of learning them from `RequestLimitExceeded`; every cloud call takes its token there, once.
+Server-side: a sliding window per key, for how many new requests people may open (core/admission.py).
 """
 
 from __future__ import annotations
