@@ -23,12 +23,6 @@ from storage.db import session_scope
 from storage.models import ApprovalReminder, MigrationRequest, utcnow
 
 
-def reminder_due_at(request: MigrationRequest, settings: Settings) -> datetime:
-    """When the request's undecided approvers are reminded."""
-    scheduler = settings.scheduler
-    return request.created_at + timedelta(hours=scheduler.approval_expiry_hours - scheduler.approval_reminder_hours)
-
-
 def expires_at(request: MigrationRequest, settings: Settings) -> datetime:
     """When the request expires unless both sides approved."""
     return request.created_at + timedelta(hours=settings.scheduler.approval_expiry_hours)
