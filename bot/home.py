@@ -42,10 +42,14 @@ def _route(request: MigrationRequest) -> str:
             f"{escape(request.target_account)} `{escape(request.target_instance)}`")
 
 
-def _line(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
+def _name(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
+    """The request id, linked to its thread when the link is known."""
     link = permalinks.get(request.id)
-    name = f"<{link}|{request.id}>" if link else request.id
-    return f"• *{name}* {state_label(request.state)} · {_route(request)}"
+    return f"<{link}|{request.id}>" if link else request.id
+
+
+def _line(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
+    return f"• *{_name(request, permalinks)}* {state_label(request.state)} · {_route(request)}"
 
 
 def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str, str], empty: str) -> list[Block]:
@@ -68,11 +72,9 @@ def home_view(home: Home, permalinks: Mapping[str, str], plans: Mapping[str, Pla
     blocks.append(section(waiting if home.awaiting else waiting + "\n" + _("Nothing waits for you."),
                           block_id="awaiting"))
     for request, sides in home.awaiting:
-        link = permalinks.get(request.id)
-        name = f"<{link}|{request.id}>" if link else request.id
         blocks.append(section(_("*{request}* by {requester} · {route} · plan revision {revision}",
-                                request=name, requester=mention(request.requester), route=_route(request),
-                                revision=request.revision),
+                                request=_name(request, permalinks), requester=mention(request.requester),
+                                route=_route(request), revision=request.revision),
                               block_id=f"awaiting:{request.id}"))
         blocks.append(section(plan_text(plans[request.id]), block_id=f"plan:{request.id}"))
         value = f"{request.id}:{request.revision}"
