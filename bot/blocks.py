@@ -196,11 +196,12 @@ def plan_text(plan: Plan) -> str:
 
 def guided_note(request: MigrationRequest, settings: Settings) -> str:
     """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
+    by_hand = guided_steps(request, settings)
     notes = []
-    if settings.account(request.source_account).access == "guided":
+    if "source_role" in by_hand:
         notes.append(_("{account}'s owner does steps 1–2 from the bot's instructions",
                        account=escape(request.source_account)))
-    if request.executor != "root" and settings.account(request.target_account).access == "guided":
+    if "grant" in by_hand:
         notes.append(_("{account}'s owner does the sub-account grant", account=escape(request.target_account)))
     if not notes:
         return ""
@@ -252,8 +253,8 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
               migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source) + guided_note(request, settings),
-                block_id="plan"),
+        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source)
+                + guided_note(request, settings), block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     step_list = journey.steps(request, guided_steps(request, settings))
