@@ -297,7 +297,7 @@ class WorkflowEngine:
                      now: datetime) -> StepResult | None:
         """Back off a transient error (None: `change` runs the step later); else the FAILED result it amounts to."""
         if isinstance(error, TencentCloudSDKException):
-            diagnosis = diagnose(error, state.value, executor=request.executor)
+            diagnosis = diagnose(error, state.value, executor=request.executor, sides=request)
             attempts = request.attempts + 1
             if is_transient(error) and not self.retry.gives_up_after(attempts):
                 delay = self.retry.delay(attempts)
