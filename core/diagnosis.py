@@ -101,9 +101,15 @@ def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None
             _("Check the target account's `credentials` (or the executor's keys) in app.yaml, then retry."),
         )
     row = row_of(error)
+    why, fix = explain(row, sides, role)
+    return found(why, fix, row.reach if row.decision is Decision.DIAGNOSE else None)
+
+
+def explain(row: ErrorRow | str, sides: Sides | None = None, role: str | None = None) -> tuple[str, str]:
+    """Why and the fix of a row (or of the row deciding a code), in the current language, naming the accounts."""
+    found = row_for(row) if isinstance(row, str) else row
     words = _words(sides, role)
-    return found(_(row.why, **words), _(row.fix, **words),
-                 row.reach if row.decision is Decision.DIAGNOSE else None)
+    return _(found.why, **words), _(found.fix, **words)
 
 
 # DTS check step id -> the fix the channel sees (the check items of "Check Item Overview").
