@@ -16,7 +16,7 @@ def test_wrong_role_name_is_faq_1(clients, make_request):
     result = preflight(make_request(role_name="DTS-role-typo"), clients)
     assert result.outcome is Outcome.FAILED
     d = result.diagnosis
-    assert d.code == "InternalError.GetRoleError"
+    assert d.code == "ResourceNotFound.RoleNotFound"  # STS's own code (sts errorcodes.py)
     assert "Cross-Account Role Name" in d.why
     assert "role name" in d.fix and "source root UIN" in d.fix
     assert d.request_id
@@ -26,7 +26,7 @@ def test_wrong_role_name_is_faq_1(clients, make_request):
 def test_preflight_before_authorize_source_is_faq_1(clients, request_):
     result = preflight(request_, clients)
     assert result.outcome is Outcome.FAILED
-    assert result.diagnosis.code == "InternalError.GetRoleError"
+    assert result.diagnosis.code == "ResourceNotFound.RoleNotFound"
 
 
 def test_role_missing_a_read_only_policy_is_faq_2(clients, request_):

@@ -120,7 +120,7 @@ def test_guided_source_steps_call_nothing_and_repeat_identically(sandbox, guided
     assert request.external_id not in first.notice and "qcs::cam::uin/100000000002:root" in first.notice
     assert not calls and not sandbox.calls.records
     missing = STEPS["preflight"](request, guided_source)
-    assert missing.diagnosis.code == "InternalError.GetRoleError" and missing.next_state == "awaiting_owner"
+    assert missing.diagnosis.code == "ResourceNotFound.RoleNotFound" and missing.next_state == "awaiting_owner"
     assert [c.action for c in calls] == ["AssumeRole"] and calls[0].account == "analytics"
     ended = STEPS["revoking_access"](request, guided_source)
     assert ended.actions == ("role_deleted_check",) and "tccli cam DeleteRole --RoleName DTS-role" in ended.notice

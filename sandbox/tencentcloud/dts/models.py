@@ -125,9 +125,10 @@ class Job:
         return max(0.0, self.run.length - self.ran(now)) if self.run else lc.RUN_SECONDS
 
     @property
-    def retry_window(self) -> float:
-        """Sandbox seconds DTS retries a resumableErr by itself (AutoRetryTimeRangeMinutes; 0 when unset)."""
-        return 60.0 * (self.config.auto_retry_minutes if self.config else 0)
+    def retry_window(self) -> float | None:
+        """Sandbox seconds DTS retries a resumableErr by itself (AutoRetryTimeRangeMinutes, 0 when not sent);
+        None for a job never configured (a status put on it by a test rests as put)."""
+        return 60.0 * self.config.auto_retry_minutes if self.config else None
 
 
 @dataclass
@@ -309,7 +310,7 @@ class DtsBackend:
         if then is None:
             left = job.run_left(now + after) if run else lc.RUN_SECONDS
             then = lc.continuation(status, left, run.end if run else lc.READY_COMPLETE)
-        if status == lc.RESUMABLE_ERR:
+        if status == lc.RESUMABLE_ERR and job.retry_window is not None:
             then = lc.within_retry_window(then, job.retry_window)
         job.timeline.schedule(now, (after, status), *((after + delay, step) for delay, step in then))
 

@@ -132,7 +132,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     replies = len(people.thread())
     people.click(SOURCE_OWNER, steps, "guided_verify")
     again = eventually(lambda: people.notice_with("guided_verify", after=replies), 30, "the diagnosis")
-    assert "InternalError.GetRoleError" in text_of(again) and "role not exist" in text_of(again)
+    assert "ResourceNotFound.RoleNotFound" in text_of(again) and "does not exist" in text_of(again)
     assert "Nothing was bought" in text_of(again)
     assert "tccli cam CreateRole" in text_of(again)
     assert people.state_is("awaiting_owner")
