@@ -35,6 +35,15 @@ class Sides(Protocol):
     def target_uin(self) -> str: ...
 
 
+MISSING_ROLE = frozenset({"ResourceNotFound.RoleNotFound", "InternalError.GetRoleError"})
+"""No such role: STS's own code, and the DTS console's (the guide's FAQ 1 quotes it on the instance list)."""
+
+
+def denies_assume(code: str) -> bool:
+    """STS's `UnauthorizedOperation`, or the `AuthFailure.UnauthorizedOperation` the guide's FAQ 3 quotes."""
+    return code.startswith("AuthFailure.UnauthorizedOperation") or code == "UnauthorizedOperation"
+
+
 def row_of(error: TencentCloudSDKException) -> ErrorRow:
     """The table's row for this error; the FAQ's "role not exist" message is FAQ 1 whatever the code."""
     code, message = _text(error)
@@ -76,8 +85,7 @@ def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None
         return Diagnosis(code=code, what=what, why=why, fix=fix, request_id=error.get_request_id() or None,
                          reach=reach)
 
-    denied = code.startswith("AuthFailure.UnauthorizedOperation") or code == "UnauthorizedOperation"
-    if denied and ("sts:assumerole" in lowered or role):
+    if denies_assume(code) and ("sts:assumerole" in lowered or role):
         match = _RESOURCE.search(message)
         resource = match.group(1) if match else role or _("the role ARN from the message")
         if executor not in (None, "root"):

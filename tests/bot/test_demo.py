@@ -152,8 +152,8 @@ def test_a_chinese_channel_gets_the_whole_story_in_chinese_and_an_english_reader
 @pytest.mark.parametrize(("scenario", "change", "diagnosis"), [
     ("wrong-role-name",
      "Sam Source-Owner: (in the CAM console of shop-prod) re-creates role {role} as DTS_role and deletes {role}",
-     ["❌ preflight: the role of the account does not exist: qcs::cam::uin/100000000001:roleName/{role} "
-      "[ResourceNotFound.RoleNotFound]",
+     [("❌ preflight: the role of the account does not exist: qcs::cam::uin/100000000001:roleName/{role} "
+       "[ResourceNotFound.RoleNotFound]"),
       ("Why: The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
        "is not correctly configured"),
       "Fix: Check the source root UIN and the role name"]),

@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 from tencentcloud.dts.v20211206 import dts_client
-from test_dts import REGION, TARGET_UIN, buy, configure, dts_call, error_of, source_node, wait_check, wait_status
+from test_dts import (
+    REGION,
+    TARGET_UIN,
+    buy,
+    configure,
+    dts_call,
+    error_of,
+    source_node,
+    wait_check,
+    wait_status,
+)
 
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.models import Job, dts_backend
