@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 
 from sandbox.tencentcloud.exceptions import RequestLimitExceeded
@@ -30,13 +29,14 @@ limited here (their pages were not checked; README's guess table)."""
 
 
 class RateLimits:
-    """At most `limits[(service, action)]` calls of an action per account in any one-second window."""
+    """At most `limits[(service, action)]` calls of an action per account and region per second: a bucket of that
+    many calls, refilled at that rate (a burst of a second's worth, then the published pace)."""
 
     def __init__(self, limits: Mapping[tuple[str, str], float] = PUBLISHED,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = dict(limits)
         self._clock = clock
-        self._calls: dict[tuple[str, str, str, str], deque[float]] = {}
+        self._buckets: dict[tuple[str, str, str, str], tuple[float, float]] = {}  # key -> (tokens, at)
         self._lock = threading.Lock()
 
     def limit(self, service: str, action: str) -> float | None:
@@ -44,16 +44,17 @@ class RateLimits:
         return self.limits.get((service, action), self.limits.get((service, "*")))
 
     def take(self, account: str, region: str, service: str, action: str) -> None:
-        """Count one call, or raise RequestLimitExceeded when the last second already holds the limit."""
+        """Count one call, or raise RequestLimitExceeded when the account used up the action's second."""
         limit = self.limit(service, action)
         if limit is None:
             return
         now = self._clock()
+        key = (account, region, service, action)
         with self._lock:
-            calls = self._calls.setdefault((account, region, service, action), deque())
-            while calls and calls[0] <= now - 1.0:
-                calls.popleft()
-            if len(calls) >= limit:
+            tokens, at = self._buckets.get(key, (limit, now))
+            tokens = min(limit, tokens + (now - at) * limit)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
                 raise RequestLimitExceeded(f"{service}:{action} allows {limit:g} requests per second for this "
                                            "account; the request frequency has exceeded the limit.")
-            calls.append(now)
+            self._buckets[key] = (tokens - 1.0, now)
