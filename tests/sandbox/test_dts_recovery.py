@@ -157,3 +157,12 @@ def test_a_resumed_export_goes_on_as_dumper_resume_ctrl_says(world: World, dts: 
     world.clock.advance(lc.RESUME_SECONDS)  # running again, not a second of it yet
     resumed = progress(client, job)
     assert abs(resumed - (before if after_resume == "the checkpoint" else 0)) <= 1
+
+
+@pytest.mark.parametrize("minutes", [3, 721, -1])
+def test_a_retry_window_outside_the_documented_range_is_refused(dts: Callable[..., Any], minutes: int) -> None:
+    client = dts()
+    (job_id,) = buy(client)
+    refused = error_of(lambda: configure(client, job_id, source_node("cdb-dst00003"),
+                                         AutoRetryTimeRangeMinutes=minutes))
+    assert refused.code == "InvalidParameterValue.InvalidParameterValue"

@@ -148,13 +148,21 @@ class DtsResponse(Responder):
         self.backend.configure(job, JobConfig(
             run_mode=run_mode, migrate_option=option, src=src, dst=dst,
             expect_run_time=str(params.get("ExpectRunTime") or ""),
-            auto_retry_minutes=int(params.get("AutoRetryTimeRangeMinutes", 0)),
+            auto_retry_minutes=self._auto_retry(params),
         ))
         if params.get("JobName"):
             job.name = str(params["JobName"])
         if "Tags" in params:
             self.backend.set_tags(job, _tags(params["Tags"]))
         return {}
+
+    @staticmethod
+    def _auto_retry(params: dict[str, Any]) -> int:
+        """AutoRetryTimeRangeMinutes: "可设置5至720分钟、0表示不重试" (0 when not sent)."""
+        minutes = int(params.get("AutoRetryTimeRangeMinutes", 0))
+        if minutes != 0 and not 5 <= minutes <= 720:
+            raise invalid(f"AutoRetryTimeRangeMinutes={minutes} must be 0 or 5..720.")
+        return minutes
 
     def _migrate_option(self, job: Job, option: dict[str, Any]) -> dict[str, Any]:
         migrate_type = option.get("MigrateType") or "fullAndIncrement"
