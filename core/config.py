@@ -116,7 +116,8 @@ class SchedulerSettings(_Strict):
     half the approval window when that is shorter (an app.yaml from before reminders keeps loading)."""
     lease_seconds: float = Field(default=60.0, gt=0)
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
-    """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
+    """A DTS task recovering from an error (resumableErr within its retry window, resuming, unknown) this long gets
+    one notice to look at it."""
 
     @model_validator(mode="after")
     def _reminder_before_expiry(self) -> SchedulerSettings:
