@@ -26,10 +26,6 @@ class Sides(Protocol):
     """The accounts of a request, as a diagnosis names them (storage.models.MigrationRequest has them)."""
 
     @property
-    def source_account(self) -> str: ...
-    @property
-    def source_uin(self) -> str: ...
-    @property
     def target_account(self) -> str: ...
     @property
     def target_uin(self) -> str: ...
@@ -61,13 +57,11 @@ def _text(error: TencentCloudSDKException) -> tuple[str, str]:
 
 
 def _words(sides: Sides | None, role: str | None) -> dict[str, str]:
-    """What a row's texts name: the accounts (with their UINs) and the role."""
-    if sides is None:
-        return {"target": _("the target account"), "source": _("the source account"),
-                "arn": role or _("the source role")}
-    return {"target": _("the target account {name} ({uin})", name=sides.target_account, uin=sides.target_uin),
-            "source": _("the source account {name} ({uin})", name=sides.source_account, uin=sides.source_uin),
-            "arn": role or _("the source role")}
+    """What a row's texts name: the target account (with its UIN), whose owners act on a low balance or a quota,
+    and the role."""
+    target = (_("the target account {name} ({uin})", name=sides.target_account, uin=sides.target_uin)
+              if sides is not None else _("the target account"))
+    return {"target": target, "arn": role or _("the source role")}
 
 
 def diagnose(error: TencentCloudSDKException, step: str, *, executor: str | None = None,

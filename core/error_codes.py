@@ -31,9 +31,9 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class ErrorRow:
-    """A code's decision and, for a diagnosis, why and the fix (`N_` msgids; `{target}`, `{source}` (an account
-    with its UIN) and `{arn}` (the source role) are filled in); `reach`: the side whose approvers must act (named
-    in the thread and sent a direct message), None when the notice in the thread is enough."""
+    """A code's decision and, for a diagnosis, why and the fix (`N_` msgids; `{target}` (the target account with
+    its UIN) and `{arn}` (the source role) are filled in); `reach`: the side whose approvers must act (named in
+    the thread and sent a direct message), None when the notice in the thread is enough."""
 
     decision: Decision
     why: str = ""
