@@ -27,6 +27,7 @@ from bot import journey
 from core import policies
 from core.config import Settings, is_email
 from core.i18n import N_, _
+from core.notices import retry_buttons
 from core.plan import Plan
 from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
@@ -55,6 +56,7 @@ STATUS = {
     State.FAILED: N_(":rotating_light: Failed"),
     State.REJECTED: N_(":no_entry: Rejected"),
     State.STOPPING_TASK: N_(":octagonal_sign: Cancelling: stopping the DTS task before revoking access"),
+    State.RESUMING_TASK: N_(":repeat: Retrying the DTS task (ResumeMigrateJob)"),
     State.CANCELLING: N_(":no_entry_sign: Cancelling: revoking access"),
     State.CANCELLED: N_(":no_entry_sign: Cancelled"),
     State.EXPIRED: N_(":alarm_clock: Expired (not approved in time)"),
@@ -70,10 +72,16 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     ),
     State.VERIFY_FAILED: (("reverify", N_("Re-verify"), "primary"), ("cancel", N_("Cancel"), "danger")),
     State.RUNNING: (("cancel", N_("Cancel"), "danger"),),
+    State.RESUMING_TASK: (("cancel", N_("Cancel"), "danger"),),
     State.READY_TO_COMPLETE: (("complete", N_("Complete"), "primary"), ("cancel", N_("Cancel"), "danger")),
     State.FAILED: (("retry", N_("Retry"), "primary"), ("cancel", N_("Cancel"), "danger")),
 }
+TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N_("Cancel"), "danger"))
+"""A request failed because DTS stopped migrating: its retry resumes the task (target approvers)."""
+SIDE_WORDS = {"source": N_("source"), "target": N_("target")}
+"""A side of the migration, as a reminder or a notice that needs its approvers names it."""
 NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retry": N_("Retry"),
+                  "retry_task": N_("Retry task"),
                   "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
                   "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check")}
 
@@ -189,6 +197,11 @@ def plan_text(plan: Plan) -> str:
         executor=executor, engine=task.database_type, source_region=task.source_region,
         source=task.source_instance, target_region=task.target_region, target=task.target_instance,
         migrate_type=task.migrate_type, objects=escape(task.objects), instance_class=task.instance_class))
+    steps.append(_("After an error DTS retries the task by itself for up to {minutes} minutes "
+                   "(`AutoRetryTimeRangeMinutes`); then a target approver decides with *Retry task*.",
+                   minutes=task.auto_retry_minutes) if task.auto_retry_minutes else
+                 _("DTS does not retry an error by itself (`AutoRetryTimeRangeMinutes` 0): a target approver "
+                   "decides with *Retry task*."))
     if plan.allowlisting_note:
         steps.append(f":warning: {escape(plan.allowlisting_note)}")
     return "\n".join(steps)
@@ -262,13 +275,23 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         blocks.append(section("\n".join(step_list), block_id="journey"))
     value = f"{request.id}:{request.revision}"
     buttons = [button(a, _(t), value, s, cancel_dialog(request) if a == "cancel" else None)
-               for a, t, s in BUTTONS.get(State(request.state), ())]
+               for a, t, s in request_buttons(request)]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text=_("Plan revision {revision} · job `{job_id}`", revision=request.revision,
                job_id=escape(request.job_id or "-")) + f" · {escape(journey.raw_states(request))}")]))
     return render(blocks, _("DTS migration {id}: {status}", id=request.id, status=status))
+
+
+def request_buttons(request: MigrationRequest) -> tuple[tuple[str, str, str | None], ...]:
+    """The request message's buttons by state; a request failed because DTS stopped migrating gets the retry
+    `notices.retry_buttons` gives it (*Retry task*, or none when DTS cannot resume the task) and Cancel."""
+    if request.state == State.FAILED and request.failed_step:
+        retry = retry_buttons(request, request.failed_step, None)
+        if retry != ["retry"]:
+            return tuple(b for b in TASK_FAILED_BUTTONS if b[0] in (*retry, "cancel"))
+    return BUTTONS.get(State(request.state), ())
 
 
 def state_label(state: str) -> str:
@@ -287,16 +310,21 @@ def source_warning(request: MigrationRequest, sharing_source: Sequence[str]) -> 
 
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
 
-def notice(request_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A thread reply from an outbox payload `{"event", "text", "detail"?, "user"?, "actions"?}`.
+def notice(request_id: str, payload: Mapping[str, Any], needed: Sequence[str] = ()) -> dict[str, Any]:
+    """A thread reply from an outbox payload `{"event", "text", "detail"?, "user"?, "actions"?, "reach"?}`.
 
-    `text` is escaped (it may carry the bot's own formatting); `detail` is a person's words, shown verbatim.
+    `text` is escaped (it may carry the bot's own formatting); `detail` is a person's words, shown verbatim;
+    `needed`: the approvers of the side the payload's `reach` names (Slack user IDs), mentioned under it.
     """
     text = escape(payload.get("text") or payload.get("event", "update"))
     if payload.get("detail"):
         text += "\n" + verbatim(payload["detail"])
     user = payload.get("user")
     line = f"{text} ({mention(user)})" if isinstance(user, str) and user[:1] in "UW" else text
+    if needed:
+        side = _(SIDE_WORDS.get(str(payload.get("reach")), SIDE_WORDS["target"]))
+        line += "\n" + _(":bell: {people}: this needs you, as approvers of the {side} account.",
+                         people=", ".join(mention(u) for u in needed), side=side)
     blocks: list[Block] = [section(chunk) for chunk in sections(line)]
     # actions: action ids, or the engine's {"action_id", "text", "value"}; only the known buttons are drawn
     ids = [a.get("action_id") if isinstance(a, Mapping) else a for a in payload.get("actions", [])]

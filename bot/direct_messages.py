@@ -7,12 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.blocks import escape, render, section
-from core.i18n import N_, _
+from bot.blocks import SIDE_WORDS, escape, render, section
+from core.diagnosis import explain
+from core.i18n import _
 from storage.models import MigrationRequest
-
-SIDES = {"source": N_("source"), "target": N_("target")}
-"""A side of the migration, as the reminder names it."""
 
 
 def slack_date(at: datetime) -> str:
@@ -34,7 +32,7 @@ def _link(permalink: str | None) -> str:
 
 def reminder(request: MigrationRequest, side: str, expires_at: datetime, permalink: str | None) -> dict[str, Any]:
     """The one reminder to an approver of `side` who has not decided yet."""
-    side_name = _(SIDES[side]) if side in SIDES else side
+    side_name = _(SIDE_WORDS[side]) if side in SIDE_WORDS else side
     text = _(":alarm_clock: *{id}* ({route}) is waiting for your approval of the *{side}* side. "
              "It expires {expires} unless both sides approve.{link}\n"
              "Approve or reject it in the channel, or in dtsbot's Home tab.",
@@ -50,3 +48,15 @@ def expired(request: MigrationRequest, hours: float, permalink: str | None) -> d
              "{hours} hours.{link} Open a new request to try again.",
              id=request.id, route=_route(request), hours=f"{hours:g}", link=_link(permalink))
     return render([section(text, block_id="expired")], _("Your request {id} expired", id=request.id))
+
+
+def needs_side(request: MigrationRequest, side: str, code: str, permalink: str | None) -> dict[str, Any]:
+    """Tells an approver of `side` that the request stopped on something only that account can fix (a low
+    balance, too many idle DTS tasks), with the diagnosis' why and fix."""
+    why, fix = explain(code, request)
+    side_name = _(SIDE_WORDS[side]) if side in SIDE_WORDS else side
+    text = _(":bell: *{id}* ({route}) stopped and needs an approver of the *{side}* account: {why}\n"
+             "*Fix:* {fix}{link}", id=request.id, route=_route(request), side=side_name, why=why, fix=fix,
+             link=_link(permalink))
+    return render([section(text, block_id="needs_side")],
+                  _("{id} needs the {side} account: {why}", id=request.id, side=side_name, why=why))

@@ -200,9 +200,10 @@ class Notifier:
                 if posted is not None:
                     self._summarise(request, message)
                     return posted
+            needed = self._approvers(request, str(message.payload["reach"])) if message.payload.get("reach") else []
             answer = self._post(request.channel, thread_ts=request.message_ts,
                                 metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": message.key}},
-                                **blocks.notice(request.id, message.payload))
+                                **blocks.notice(request.id, message.payload, needed))
             self._summarise(request, message)
             return answer["ts"]
         self._call("chat.update", self.client.chat_update, channel=request.channel, ts=request.message_ts,
@@ -247,9 +248,10 @@ class Notifier:
                 self._refused_for(user, error, f"private notice of {request.id}")
 
     def _direct(self, request: MigrationRequest, message: OutboxMessage) -> None:
-        """DM people: the requester (expired), or a side's undecided approvers (the reminder; nothing once that
-        side decided or the request left `requested`). A side's reminder fans out into one notice per approver,
-        so a retry after a failed DM repeats no one else's. Each DM is in its recipient's Slack locale."""
+        """DM people: the requester (expired); a side's undecided approvers (the reminder; nothing once that side
+        decided or the request left `requested`); a side's approvers when a failure needs that account (a low
+        balance: `needs_side`, while the request is still failed). A side's DM fans out into one notice per
+        approver, so a retry after a failed DM repeats no one else's. Each DM is in its recipient's Slack locale."""
         payload = message.payload
         if payload.get("event") == "expired":
             permalink = self._permalink(request)
@@ -257,27 +259,42 @@ class Notifier:
                 content = direct_messages.expired(request, float(payload.get("hours") or 0), permalink)
             self._dm(request.requester, content, request.id)
             return
-        side = str(payload.get("side"))
-        if request.state != State.REQUESTED or side in self.services.approved_by(request):
+        side, needs_side = str(payload.get("side")), payload.get("event") == "needs_side"
+        if needs_side and request.state != State.FAILED:
+            return  # retried or cancelled meanwhile: the DM would be stale
+        if not needs_side and (request.state != State.REQUESTED or side in self.services.approved_by(request)):
             return
         user = payload.get("user")
         if user is None:
-            account = approvals.side_account(self.settings, request, side)
-            users = [u for u in self.directory.users(account.approvers)  # MembersUnknown: retried later
-                     if u != request.requester or account.allow_self_approval]
-            if not users:
-                log.warning("%s reminder of %s sent to nobody: Slack says the approvers of %s (%s) are nobody",
-                            side, request.id, account.name, ", ".join(account.approvers))
-            with session_scope(self.db) as session:
-                for approver in users:
-                    outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",
-                                   {**payload, "user": approver})
-            self.wake()
+            self._fan_out(request, message, side, needs_side)
             return
-        expires_at, permalink = datetime.fromisoformat(str(payload["expires_at"])), self._permalink(request)
+        permalink = self._permalink(request)
         with i18n.speaking(locale_for_user(self.client, str(user))):
-            content = direct_messages.reminder(request, side, expires_at, permalink)
+            content = (direct_messages.needs_side(request, side, str(payload.get("code")), permalink) if needs_side
+                       else direct_messages.reminder(request, side, datetime.fromisoformat(str(payload["expires_at"])),
+                                                     permalink))
         self._dm(str(user), content, request.id)
+
+    def _approvers(self, request: MigrationRequest, side: str) -> list[str]:
+        """The Slack users approving `side` of the request (MembersUnknown: the notice is retried later)."""
+        account = approvals.side_account(self.settings, request, side)
+        users = list(self.directory.users(account.approvers))
+        if not users:
+            log.warning("the approvers of %s (%s) are nobody, Slack says: %s not told", account.name,
+                        ", ".join(account.approvers), request.id)
+        return users
+
+    def _fan_out(self, request: MigrationRequest, message: OutboxMessage, side: str, everyone: bool) -> None:
+        """One direct notice per approver of `side` (`everyone`: the requester too when an approver; a reminder
+        skips the requester unless self-approval is allowed)."""
+        account = approvals.side_account(self.settings, request, side)
+        users = [u for u in self._approvers(request, side)
+                 if everyone or u != request.requester or account.allow_self_approval]
+        with session_scope(self.db) as session:
+            for approver in users:
+                outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",
+                               {**message.payload, "user": approver})
+        self.wake()
 
     def _dm(self, user: str, content: dict[str, Any], request_id: str) -> None:
         """chat.postMessage to the user's DM with the bot; a user Slack says is gone is logged, not retried."""

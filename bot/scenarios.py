@@ -79,7 +79,7 @@ SCENARIOS: dict[str, Scenario] = {
                        guided=True),
     "wrong-role-name": Scenario(
         "FAQ 1: the role is renamed before the preflight (wrong Cross-Account Role Name)",
-        expect="InternalError.GetRoleError", change=rename_role),
+        expect="Cross-Account Role Name", change=rename_role),
     "missing-policy": Scenario(
         "FAQ 2: the role lost a read-only policy before the preflight",
         expect="InternalError.InternalInnerCommonError", change=detach_cdb_policy),

@@ -48,13 +48,18 @@ NOT_REPEATABLE = frozenset({
 RATE_LIMITS: dict[tuple[str, str], float] = {
     ("cam", "CreateRole"): 2.0,
     ("cam", "AttachRolePolicy"): 3.0,
+    ("cam", "CreatePolicy"): 10.0,
+    ("cam", "AttachUserPolicy"): 10.0,
+    ("sts", "GetCallerIdentity"): 20.0,
+    ("sts", "AssumeRole"): 600.0,
     ("dts", "*"): 20.0,
     ("dts", "DescribeMigrationJobs"): 2.0,
     ("dts", "DescribeMigrationDetail"): 2.0,
     ("dts", "DescribeMigrationCheckJob"): 2.0,
 }
-"""Calls per second per action, account and region: Tencent's published rates (CreateRole, AttachRolePolicy,
-DTS's 20/s per action), and for DTS's status reads a tenth of that, leaving room for people and other tools."""
+"""Calls per second per action, account and region: Tencent's published rates (CAM's per action, STS's, DTS's 20/s
+per action; the pages are cited in sandbox/tencentcloud/ratelimits.py), and for DTS's status reads a tenth of
+that, leaving room for people and other tools."""
 
 SESSION_SECONDS = 7200
 SESSION_REFRESH_MARGIN = 300.0

@@ -116,7 +116,8 @@ class SchedulerSettings(_Strict):
     half the approval window when that is shorter (an app.yaml from before reminders keeps loading)."""
     lease_seconds: float = Field(default=60.0, gt=0)
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
-    """A DTS task recovering from an error (resumableErr, resuming) this long gets one notice to look at it."""
+    """A DTS task recovering from an error (resumableErr within its retry window, resuming, unknown) this long gets
+    one notice to look at it."""
 
     @model_validator(mode="after")
     def _reminder_before_expiry(self) -> SchedulerSettings:
@@ -134,6 +135,24 @@ class TencentCloudSettings(_Strict):
     region: str = "ap-guangzhou"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
+
+
+DEFAULT_AUTO_RETRY_MINUTES = 30
+
+
+class DtsSettings(_Strict):
+    auto_retry_minutes: int = DEFAULT_AUTO_RETRY_MINUTES
+    """How long DTS itself retries a task that hit a recoverable error (`resumableErr`) before a person must click
+    *Retry task*: `ModifyMigrationJob` `AutoRetryTimeRangeMinutes`, documented as 5-720 minutes, 0 = no automatic
+    retry. Shown in each request's plan."""
+
+    @field_validator("auto_retry_minutes")
+    @classmethod
+    def _documented_window(cls, value: int) -> int:
+        if value != 0 and not 5 <= value <= 720:
+            raise ValueError(f"{value} is not allowed: DTS takes 5 to 720 minutes, or 0 for no automatic retry "
+                             "(AutoRetryTimeRangeMinutes)")
+        return value
 
 
 def is_email(entry: str) -> bool:
@@ -201,6 +220,7 @@ class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
+    dts: DtsSettings = DtsSettings()
     accounts: list[AccountSettings] = Field(min_length=2)
     databases: dict[str, DatabaseLogin] = {}
     requesters: list[str] = []

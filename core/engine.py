@@ -297,7 +297,7 @@ class WorkflowEngine:
                      now: datetime) -> StepResult | None:
         """Back off a transient error (None: `change` runs the step later); else the FAILED result it amounts to."""
         if isinstance(error, TencentCloudSDKException):
-            diagnosis = diagnose(error, state.value, executor=request.executor)
+            diagnosis = diagnose(error, state.value, executor=request.executor, sides=request)
             attempts = request.attempts + 1
             if is_transient(error) and not self.retry.gives_up_after(attempts):
                 delay = self.retry.delay(attempts)
@@ -344,6 +344,10 @@ class WorkflowEngine:
             change.columns.update(failed_step=state.value, last_error=error_text(result))
         key, payload = transition_notice(request, state, target, result)
         change.notices.append(Notice(key, "thread", payload))
+        diagnosis = result.diagnosis
+        if diagnosis is not None and diagnosis.reach:  # a person of that side must act: its approvers get a DM
+            change.notices.append(Notice(f"{key}:{diagnosis.reach}", "direct", {
+                "event": "needs_side", "side": diagnosis.reach, "code": diagnosis.code, "step": state.value}))
         if result.private:  # what to send is rendered from the request when delivered: no secret in the outbox
             change.notices.append(Notice(f"{key}:private", "private", {"event": result.private}))
         change.refresh = True

@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from core import recovery
 from core.diagnosis import render
 from core.i18n import N_, _
 from core.steps import StepResult
-from core.workflow import State
+from core.workflow import State, retry_target
 from storage.models import MigrationRequest
 
 S = State
 
-RETRY, REVERIFY, COMPLETE = "retry", "reverify", "complete"
+RETRY, RETRY_TASK, REVERIFY, COMPLETE = "retry", "retry_task", "reverify", "complete"
 GUIDED_VERIFY, GRANT_VERIFY, GUIDED_REVEAL, ROLE_DELETED_CHECK = (
     "guided_verify", "grant_verify", "guided_reveal", "role_deleted_check")
-_BUTTON_TEXT = {RETRY: N_("Retry"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
+_BUTTON_TEXT = {RETRY: N_("Retry"), RETRY_TASK: N_("Retry task"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
                 GRANT_VERIFY: N_("Grant created — verify"), GUIDED_REVEAL: N_("Show me the full steps"),
                 ROLE_DELETED_CHECK: N_("Role deleted — check")}
 
@@ -41,6 +42,7 @@ _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
     (S.RUNNING, S.REVOKING_ACCESS): ("task_succeeded", N_("Migration succeeded: revoking the cross-account role.")),
     (S.COMPLETING, S.REVOKING_ACCESS): ("task_succeeded", N_("Migration completed: revoking the cross-account role.")),
     (S.REVOKING_ACCESS, S.SUCCEEDED): ("succeeded", N_("Access revoked. Migration succeeded.")),
+    (S.RESUMING_TASK, S.RUNNING): ("task_resumed", N_("DTS took the retry: the task runs again.")),
     (S.STOPPING_TASK, S.CANCELLING): ("task_stopped", N_("DTS task stopped: revoking the cross-account role.")),
     (S.CANCELLING, S.CANCELLED): ("cancelled", N_("Access revoked. Request cancelled.")),
 }
@@ -80,9 +82,22 @@ def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str
 
 
 def failure_notice(request: MigrationRequest, step: State, result: StepResult) -> tuple[str, dict[str, Any]]:
-    """The *failed* notice of `step`: the diagnosis (what, why, fix, RequestId) and a Retry button."""
+    """The *failed* notice of `step`: the diagnosis (what, why, fix, RequestId) and a Retry button (*Retry task*
+    when DTS stopped migrating); a diagnosis that needs one side's approvers names them (`reach`, rendered by the
+    notifier)."""
     text = result.notice or (render(result.diagnosis) if result.diagnosis else _("{step} failed.", step=step.value))
-    return notice_key(request, step.value, "failed"), _payload(request, "failed", text, [RETRY])
+    payload = _payload(request, "failed", text, retry_buttons(request, step, result.facts.get("dts_status")))
+    if result.diagnosis is not None and result.diagnosis.reach:
+        payload["reach"] = result.diagnosis.reach
+    return notice_key(request, step.value, "failed"), payload
+
+
+def retry_buttons(request: MigrationRequest, failed_step: str | State, dts_status: str | None) -> list[str]:
+    """How a failure is retried: *Retry task* when DTS stopped the task in a status ResumeMigrateJob takes, no
+    retry when DTS ended it otherwise (only Cancel is left), *Retry* for every other step."""
+    if retry_target(failed_step) is not S.RESUMING_TASK:
+        return [RETRY]
+    return [RETRY_TASK] if recovery.resumable(dts_status or request.facts.dts_status, request.db_type) else []
 
 
 def _failed_checks_text(checks: list[dict[str, Any]]) -> str:

@@ -21,7 +21,7 @@ from core.approvals import (
 )
 from core.config import Settings
 from core.i18n import N_, _
-from core.workflow import ACCESS_STEPS, State, cancel_target
+from core.workflow import ACCESS_STEPS, State, cancel_target, retry_target
 
 
 class Action(StrEnum):
@@ -38,6 +38,8 @@ class Action(StrEnum):
     RETRY_ACCESS = "retry_access"
     """Retry after an access step failed: it re-creates access in the source account."""
     RETRY = "retry"
+    RETRY_TASK = "retry_task"
+    """*Retry task* after DTS stopped migrating with an error: ResumeMigrateJob in the target account."""
     REVERIFY = "reverify"
     GUIDED_SOURCE = "guided_source"
     """Guided source account: *Role created — verify*, *Show me the full steps*, *Role deleted — check*."""
@@ -66,6 +68,7 @@ PERMISSIONS: dict[Action, Who] = {
     Action.COMPLETE: Who.TARGET_APPROVERS,
     Action.RETRY_ACCESS: Who.SOURCE_APPROVERS,
     Action.RETRY: Who.REQUESTER_OR_APPROVER,
+    Action.RETRY_TASK: Who.TARGET_APPROVERS,
     Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
     Action.GUIDED_SOURCE: Who.SOURCE_APPROVERS,
     Action.GUIDED_TARGET: Who.TARGET_APPROVERS,
@@ -92,7 +95,10 @@ def guided_action(side: str) -> Action:
 
 
 def retry_action(failed_step: str | None) -> Action:
-    """RETRY_ACCESS when the failed step set up the cross-account access, else RETRY."""
+    """RETRY_ACCESS when the failed step set up the cross-account access, RETRY_TASK when DTS stopped migrating
+    (the retry resumes the task), else RETRY."""
+    if failed_step and retry_target(failed_step) is State.RESUMING_TASK:
+        return Action.RETRY_TASK
     return Action.RETRY_ACCESS if failed_step and State(failed_step) in ACCESS_STEPS else Action.RETRY
 
 
@@ -127,7 +133,8 @@ _WORDS = {
     Action.CANCEL: N_("cancel it"), Action.STOP: N_("stop its running DTS task and cancel it"),
     Action.COMPLETE: N_("complete it (the cutover)"),
     Action.RETRY_ACCESS: N_("retry it (the retry re-creates the access in the source account)"),
-    Action.RETRY: N_("retry it"), Action.REVERIFY: N_("re-verify it"),
+    Action.RETRY: N_("retry it"), Action.RETRY_TASK: N_("retry its DTS task (ResumeMigrateJob)"),
+    Action.REVERIFY: N_("re-verify it"),
     Action.GUIDED_SOURCE: N_("act on the source account's hand-made CAM steps"),
     Action.GUIDED_TARGET: N_("act on the target account's hand-made CAM grant"),
 }

@@ -57,6 +57,8 @@ class TaskSpec:
     objects: str
     instance_class: str
     executor: str
+    auto_retry_minutes: int = 0
+    """How long DTS retries a recoverable error itself (`AutoRetryTimeRangeMinutes`, config dts.auto_retry_minutes)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             objects=request.objects,
             instance_class=DTS_INSTANCE_CLASS,
             executor=request.executor,
+            auto_retry_minutes=settings.dts.auto_retry_minutes,
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
         role_found=request.facts.role_plan if hasattr(request, "facts") else None,

@@ -64,10 +64,13 @@ _ALREADY_APPROVED_BY = {"source": N_("The source side of {id} is already approve
 _NO_LONGER = {"reject": N_("{id} is {state}; it can no longer be rejected."),
               "cancel": N_("{id} is {state}; it can no longer be cancelled.")}
 _RESUMED_TEXT = {"reverify": N_("Re-verify requested."), "complete": N_("Complete requested."),
-                 "retry": N_("Retry requested.")}
+                 "retry": N_("Retry requested."), "retry_task": N_("Retry of the DTS task requested.")}
 _RESUMED_REPLY = {"reverify": N_("Re-verify of {id} requested."), "complete": N_("Complete of {id} requested."),
-                  "retry": N_("Retry of {id} requested.")}
-RESUME_FROM = {"reverify": State.VERIFY_FAILED, "complete": State.READY_TO_COMPLETE, "retry": State.FAILED}
+                  "retry": N_("Retry of {id} requested."), "retry_task": N_("Retry of {id}'s DTS task requested.")}
+RESUME_FROM = {"reverify": State.VERIFY_FAILED, "complete": State.READY_TO_COMPLETE, "retry": State.FAILED,
+               "retry_task": State.FAILED}
+RETRIES = frozenset({"retry", "retry_task"})
+"""The decisions that send a failed request back to `workflow.retry_target` of its failed step."""
 RESUME_TO = {"reverify": State.VERIFYING, "complete": State.COMPLETING}
 Resumer = Callable[[Session, MigrationRequest, str], Any]
 """Moves a request back into the engine's hands inside the caller's transaction: (session, request, user)."""
@@ -373,9 +376,10 @@ class MigrationRequests:
         return decision
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
-        """Re-verify, complete or retry: move the request back into the engine's hands and kick it.
+        """Re-verify, complete, retry or retry the task: move the request back into the engine's hands and kick it.
 
-        Who may: permissions.REVERIFY, COMPLETE, RETRY or (the failed step set up access) RETRY_ACCESS.
+        Who may: permissions.REVERIFY, COMPLETE, RETRY, RETRY_TASK, or as the failed step decides
+        (`permissions.retry_action`: access steps RETRY_ACCESS, a task DTS stopped RETRY_TASK).
         """
         if action not in RESUME_FROM:
             raise ValueError(f"unknown action {action!r}")
@@ -393,8 +397,12 @@ class MigrationRequests:
                                     _("{id} is {state}; {action} applies only when it is {needed}.", id=request.id,
                                       state=request.state, action=action, needed=RESUME_FROM[action].value),
                                     request)
-            goal = (retry_target(request.failed_step) if request.failed_step else None) if action == "retry" \
+            goal = (retry_target(request.failed_step) if request.failed_step else None) if action in RETRIES \
                 else RESUME_TO[action]
+            if action == "retry_task" and goal is not State.RESUMING_TASK:
+                return self._refuse(session, request.id, user, action,
+                                    _("{id} did not fail while DTS was migrating; use Retry.", id=request.id),
+                                    request)
             if goal is None:
                 return self._refuse(session, request.id, user, action,
                                     _("{id} does not say which step failed; it cannot be retried.", id=request.id),

@@ -31,6 +31,8 @@ class Diagnosis:
     why: str
     fix: str
     request_id: str | None = None
+    reach: str | None = None
+    """The side ("target" or "source") whose approvers must act: the thread names them and each gets a DM."""
 
 
 @dataclass(frozen=True)

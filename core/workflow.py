@@ -7,6 +7,8 @@ Every unfinished request can be cancelled. After the bot touched the cloud it go
 revoked) to cancelled, so no cancelled request leaves the cross-account door open; once a DTS task may run
 (started, or StartMigrateJob attempted), it first goes through stopping_task (StopMigrateJob, then wait until
 DTS reports the task canceled), so the access is never revoked under a running task.
+A task DTS reports in `error` (or still in `resumableErr` past its automatic retry window) fails the request at
+`running`; a target approver's *Retry task* takes it through resuming_task (ResumeMigrateJob) back to running.
 Guided mode (an account with `access: guided`): instead of the bot's CAM call, a step posts the owner's steps and
 the request waits in awaiting_owner until an approver of that side presses verify (→ the next step); a preflight
 that fails for a reason in that owner's hands goes back there.
@@ -33,6 +35,8 @@ class State(StrEnum):
     COMPLETING = "completing"
     REVOKING_ACCESS = "revoking_access"
     STOPPING_TASK = "stopping_task"
+    RESUMING_TASK = "resuming_task"
+    """A person's *Retry task*: ResumeMigrateJob, then running again once DTS has taken it."""
     CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -67,8 +71,9 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
     S.STOPPING_TASK: (S.CANCELLING, S.REVOKING_ACCESS, S.FAILED),  # revoking: DTS had completed it
+    S.RESUMING_TASK: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
     S.CANCELLING: (S.CANCELLED, S.FAILED),
-    S.FAILED: (*RETRYABLE_STEPS, S.STOPPING_TASK, S.CANCELLING),
+    S.FAILED: (*RETRYABLE_STEPS, S.RESUMING_TASK, S.STOPPING_TASK, S.CANCELLING),
     S.SUCCEEDED: (),
     S.REJECTED: (),
     S.CANCELLED: (),
@@ -80,7 +85,7 @@ NEXT: dict[State, State] = {
     S.APPROVED: S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT: S.PREFLIGHT, S.PREFLIGHT: S.CREATING_TASK,
     S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
     S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
-    S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED,
+    S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED, S.RESUMING_TASK: S.RUNNING,
 }
 """Where a state's step leads when it is done, unless the step says otherwise (authorizing_source: next_after)."""
 
@@ -89,6 +94,7 @@ TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targ
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
     S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
+    S.RESUMING_TASK,
 })
 # Cancel: outright while nothing exists in the cloud, through `cancelling` (revoke access) once the bot has
 # started its cloud work, through `stopping_task` first once a DTS task may run.
@@ -99,7 +105,7 @@ CANCELLABLE = frozenset(
 )
 STEP_STATES = ACTIVE - {S.APPROVED}
 """States whose cloud step (handlers.STEPS) the engine runs; approved only moves on."""
-TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING})
+TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK})
 """States in which StartMigrateJob was attempted: the DTS task may be running."""
 
 
@@ -116,13 +122,16 @@ def next_after(state: str | State, executor: str) -> State:
 
 
 def retry_target(failed_step: str | State) -> State:
-    """Where a retry of a failed request starts: its failed step, or the source role when access failed.
+    """Where a retry of a failed request starts: its failed step, the source role when access failed, the task's
+    resume (ResumeMigrateJob) when DTS stopped migrating.
 
     A failure up to the preflight is usually a role, policy or grant someone changed (the guide's FAQ);
     authorize_source and grant_subaccount are idempotent and repair exactly what is missing, so a retry starts
     there instead of repeating a preflight that would fail the same way.
     """
     step = State(failed_step)
+    if step in (S.RUNNING, S.RESUMING_TASK):
+        return S.RESUMING_TASK
     return S.AUTHORIZING_SOURCE if step in ACCESS_STEPS else step
 
 

@@ -12,6 +12,7 @@ from handlers.create_task import create_task
 from handlers.grant_subaccount import grant_subaccount
 from handlers.guided import guide_source_role, guide_subaccount_grant, guided_preflight, guided_revoke
 from handlers.preflight import preflight
+from handlers.resume_task import resume_task
 from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
 from handlers.stop_task import stop_task
@@ -30,6 +31,7 @@ STEPS: dict[State, Step] = {
     State.COMPLETING: complete_task,
     State.REVOKING_ACCESS: guided_revoke,
     State.STOPPING_TASK: stop_task,
+    State.RESUMING_TASK: resume_task,
     State.CANCELLING: guided_revoke,
 }
 

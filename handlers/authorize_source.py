@@ -12,7 +12,7 @@ from typing import Any
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core import policies
-from core.cloud import Api, CloudClients
+from core.cloud import SESSION_SECONDS, Api, CloudClients
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, Owned, StepResult
 from handlers.cam_lookup import attached_role_policies, get_role, same_document
@@ -42,7 +42,7 @@ def authorize_source(request: MigrationRequest, clients: CloudClients) -> StepRe
         try:
             cam.call("CreateRole", {"RoleName": request.role_name, "PolicyDocument": trust_document(request),
                                     "Description": role_description(request), "ConsoleLogin": 0,
-                                    "Tags": policies.owner_tags(request.id)})
+                                    "SessionDuration": SESSION_SECONDS, "Tags": policies.owner_tags(request.id)})
             created = True
         except TencentCloudSDKException as error:
             if error.get_code() != "InvalidParameter.RoleNameInUse":

@@ -97,8 +97,9 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
     issued = clients.clock()
     session = role_session(request, clients, renew=renew)
     src, dst = logins[request.source_instance], logins[request.target_instance]
+    auto_retry = clients.settings.dts.auto_retry_minutes
     dts.call("ModifyMigrationJob", {
-        "JobId": job_id, "RunMode": "immediate",
+        "JobId": job_id, "RunMode": "immediate", "AutoRetryTimeRangeMinutes": auto_retry,
         "MigrateOption": {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type},
         "SrcInfo": {"Region": request.source_region, "AccessType": "cdb", "DatabaseType": db,
                     "NodeType": "simple", "Info": [{
@@ -110,4 +111,4 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
                         "InstanceId": request.target_instance, "AccountMode": "self",
                         "User": dst.user, "Password": dst.password.get_secret_value()}]},
     })
-    return {"job_id": job_id, "credentials_issued_at": issued}
+    return {"job_id": job_id, "credentials_issued_at": issued, "auto_retry_minutes": auto_retry}

@@ -18,6 +18,7 @@ class Decision(StrEnum):
     DONE = "done"  # the step's goal holds
     CHECK_FAILED = "check_failed"  # the verification did not pass: show the items, offer Re-verify
     RECOVERABLE = "recoverable"  # DTS retries by itself: say so, keep watching, alert if it lasts
+    AUTO_RETRY = "auto_retry"  # DTS retries by itself within the task's retry window; past it, a person decides
     PAUSED = "paused"  # a person paused the task: say so, keep watching
     FAILED = "failed"  # the task cannot go on: diagnose
 
@@ -30,5 +31,5 @@ class Verdict:
     decision: Decision
     sentence: str
 
-    def say(self, job_id: str, status: str) -> str:
-        return _(self.sentence, job=f"`{job_id}`", status=status)
+    def say(self, job_id: str, status: str, **more: object) -> str:
+        return _(self.sentence, job=f"`{job_id}`", status=status, **more)

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from core import guided, policies
 from core.cloud import CloudClients
+from core.diagnosis import MISSING_ROLE, denies_assume
 from core.diagnosis import render as render_diagnosis
 from core.i18n import _
 from core.notices import GRANT_VERIFY, GUIDED_REVEAL, GUIDED_VERIFY, ROLE_DELETED_CHECK
@@ -27,7 +28,7 @@ from handlers.revoke_access import revoke_access
 from storage.models import MigrationRequest
 
 ROOT = "root"
-_SOURCE_FAQ = ("InternalError.GetRoleError", "InternalError.InternalInnerCommonError")
+_SOURCE_FAQ = (*MISSING_ROLE, "InternalError.InternalInnerCommonError")
 
 
 def is_guided(clients: CloudClients, account: str) -> bool:
@@ -80,7 +81,7 @@ def guide_subaccount_grant(request: MigrationRequest, clients: CloudClients) -> 
 def _owner_of(request: MigrationRequest, clients: CloudClients, diagnosis: Diagnosis) -> str | None:
     """Which guided side's owner can fix a failed preflight (None: a managed side or not a CAM matter)."""
     code, text = diagnosis.code, f"{diagnosis.what} {diagnosis.why}".lower()
-    assume_denied = code.startswith("AuthFailure.UnauthorizedOperation") and "sts:assumerole" in text
+    assume_denied = denies_assume(code) and "sts:assumerole" in text
     if request.executor != ROOT and assume_denied:
         return "target" if is_guided(clients, request.target_account) else None
     if code in _SOURCE_FAQ or "role not exist" in text or assume_denied:
@@ -92,7 +93,7 @@ def _fix_steps(request: MigrationRequest, side: str, diagnosis: Diagnosis) -> gu
     if side == "target":
         return guided.target_grant(request)
     steps = _masked_role_steps(request)
-    if diagnosis.code.startswith("AuthFailure"):  # the role exists and trusts someone else (or another ID)
+    if diagnosis.code.startswith("AuthFailure") or denies_assume(diagnosis.code):  # trusts someone else
         return guided.source_trust_fix(request, policies.mask(request.external_id) if request.external_id else None)
     if diagnosis.code == "InternalError.InternalInnerCommonError":  # the role exists; its policies are missing
         attach = tuple(c for c in steps.calls if c.action == "AttachRolePolicy")

@@ -1,9 +1,10 @@
 """What every cloud step shares: turning cloud errors into outcomes, and the source role's session.
 
-Error policy (one place, so every step behaves the same): a transient error (`core.diagnosis.is_transient`:
-rate limits, network errors, InternalError without a known meaning) is re-raised and the engine runs the step
-again later with backoff — the step reads the cloud first, so the re-run finishes what the first run began.
-Any other Tencent Cloud error, and a configuration gap, ends the step as FAILED with a diagnosis.
+Error policy (one place, so every step behaves the same): an error the code table (core/error_codes.py) decides
+RETRY or REREAD (`core.diagnosis.is_transient`: rate limits, network and internal errors, a task status that
+changed under the call) is re-raised and the engine runs the step again later with backoff — the step reads the
+cloud first, so the re-run finishes what the first run began, or decides from the status it now reads. Any other
+Tencent Cloud error, and a configuration gap, ends the step as FAILED with a diagnosis.
 """
 
 from __future__ import annotations
@@ -48,14 +49,15 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
             try:
                 return step(request, clients)
             except AssumeRoleFailed as refused:
-                return failed(diagnose(refused.error, name, executor=request.executor, role=refused.arn))
+                return failed(diagnose(refused.error, name, executor=request.executor, role=refused.arn,
+                                        sides=request))
             except NoTask:
                 return failed(Diagnosis("NoTask", f"{name}: " + _("the request has no DTS task"),
                                         _("create_task has not run."), _("Retry the request from creating_task.")))
             except TencentCloudSDKException as error:
                 if is_transient(error):
                     raise
-                return failed(diagnose(error, name, executor=request.executor))
+                return failed(diagnose(error, name, executor=request.executor, sides=request))
             except CloudConfigError as error:
                 return failed(Diagnosis("Configuration", f"{name}: {error}", _("app.yaml lacks what this step needs."),
                                         _("Fix the key named above in app.yaml and restart the bot, then retry.")))

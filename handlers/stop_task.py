@@ -2,14 +2,20 @@
 
 The access is revoked only after this step is DONE, so DONE means "no DTS task of this request can run":
 never started, or finished (`canceled` after the stop, or `success` / `failed`). Every documented
-`JobItem.Status` has a decision in `DECISIONS`; a status DTS documents later (or does not document) waits.
+`JobItem.Status` has a decision in `DECISIONS`; a status DTS documents later (or does not document) waits. A stop
+DTS refuses as a status conflict (a status outside StopMigrateJob's documented list, e.g. `resumableErr`) is read
+again until the task moves on.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
 from core.cloud import CloudClients
+from core.error_codes import Decision as ErrorDecision
+from core.error_codes import row_for
 from core.i18n import _
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step, target_dts
@@ -51,7 +57,17 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     status = str(job_detail(dts, job_id).get("Status"))
     decision = DECISIONS.get(status, Decision.WAIT)
     if decision is Decision.STOP:
-        dts.call("StopMigrateJob", {"JobId": job_id})
+        try:
+            dts.call("StopMigrateJob", {"JobId": job_id})
+        except TencentCloudSDKException as error:
+            if row_for(str(error.get_code())).decision is not ErrorDecision.REREAD:
+                raise
+            # not in this status (the documented list is running, readyRun, readyComplete, error, paused,
+            # unknown): read again until DTS moves the task on; the access stays until it is stopped
+            return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS,
+                              notice=_("DTS does not take a stop of task `{job_id}` while it is `{status}`; the bot "
+                                       "stops it once its status changes, and only then revokes the access.",
+                                       job_id=job_id, status=status))
         return StepResult(Outcome.WAIT, facts={"job_id": job_id, "dts_status": status}, retry_after=POLL_SECONDS,
                           notice=_("Stopping DTS task `{job_id}` (was `{status}`); the access is revoked once "
                                    "DTS reports it stopped.", job_id=job_id, status=status))

@@ -5,12 +5,17 @@ only when the state changes or progress crosses a quarter (25 %, 50 %, 75 %), no
 api.json). DTS's own retry (`resumableErr`, `resuming`) and a person's pause (`pausing`, `manualPaused`) are not
 failures: the channel is told once, the request message shows it (`facts["dts_attention"]`), and the task is
 watched on; a task that stays recoverable longer than `scheduler.recoverable_alert_minutes` gets one notice.
+DTS retries a `resumableErr` by itself only within the task's `AutoRetryTimeRangeMinutes` (core/recovery.py): the
+thread says until when; past it, and when DTS reports `error`, the request fails with *Retry task*
+(ResumeMigrateJob, a target approver's decision).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from core import recovery
 from core.cloud import CloudClients
 from core.dts_words import status_words
 from core.i18n import N_, _
@@ -44,19 +49,20 @@ JOB_STATUS: dict[str, Verdict] = {
                                  "(pausing): resume it in the DTS console to go on.")),
     "manualPaused": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is paused by a person "
                                       "(manualPaused): resume it in the DTS console to go on.")),
-    "resumableErr": Verdict(D.RECOVERABLE, N_(":warning: DTS is retrying after an error (resumableErr): "
-                                           "nothing to do yet.")),
+    "resumableErr": Verdict(D.AUTO_RETRY, N_(":warning: DTS is retrying after an error (resumableErr): it retries "
+                                          "by itself until {until}, then a target approver decides.")),
     "resuming": Verdict(D.RECOVERABLE, N_(":warning: DTS is resuming the task after an error (resuming): "
                                        "nothing to do yet.")),
     "unknown": Verdict(D.RECOVERABLE, N_(":warning: DTS reports the task's status as unknown: nothing to do yet; "
                                       "the bot keeps watching.")),
-    "error": Verdict(D.FAILED, N_("DTS task {job} is in error (`error`).")),
+    "error": Verdict(D.FAILED, N_("DTS task {job} stopped migrating with an error (`error`).")),
     "canceled": Verdict(D.FAILED, N_("DTS task {job} was stopped (`canceled`): DTS stopped migrating.")),
 }
 """Every documented `JobItem.Status` of a started task → decision and sentence (an unlisted value: FAILED)."""
 
 UNLISTED = Verdict(D.FAILED, N_("DTS task {job} is in a status DTS does not document (`{status}`)."))
-ATTENTION = frozenset({D.RECOVERABLE, D.PAUSED})
+ATTENTION = frozenset({D.RECOVERABLE, D.PAUSED, D.AUTO_RETRY})
+RECOVERING = frozenset({D.RECOVERABLE, D.AUTO_RETRY})
 
 
 def verdict(status: str) -> Verdict:
@@ -85,6 +91,8 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
                           notice=_("DTS task `{job_id}` *succeeded*.", job_id=job_id))
     changed = status != request.facts.dts_status
     progress = step_progress(detail)
+    if found.decision is D.AUTO_RETRY and past_retry_window(request, clients):
+        return _failed(request, detail, job_id, status, found, facts, window=retry_minutes(request, clients))
     if found.decision in ATTENTION:
         return _attention(request, clients, job_id, status, found, facts, progress, changed)
     if found.decision is D.WAIT:
@@ -94,18 +102,18 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
                   if changed or crossed else None)
         return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
                           notice=notice, retry_after=POLL_SECONDS)
-    return _failed(detail, job_id, status, found, facts)
+    return _failed(request, detail, job_id, status, found, facts)
 
 
 def _attention(request: MigrationRequest, clients: CloudClients, job_id: str, status: str, found: Verdict,
                facts: dict[str, Any], progress: int, changed: bool) -> StepResult:
     """Keep watching a task DTS is retrying or a person paused: one notice on entry, one alert if it lasts."""
-    sentence = found.say(job_id, status)
     now = clients.clock()
-    recoverable = found.decision is D.RECOVERABLE
+    recoverable = found.decision in RECOVERING
     since = request.facts.attention_since if recoverable else None
     if recoverable and since is None:
         since = now
+    sentence = found.say(job_id, status, until=_utc(float(since or now) + 60 * retry_minutes(request, clients)))
     same_episode = since is not None and since == request.facts.attention_since
     alerted = bool(request.facts.attention_alerted) and same_episode
     notice = sentence + " " + _("Progress {percent}%.", percent=progress) if changed else None
@@ -119,14 +127,42 @@ def _attention(request: MigrationRequest, clients: CloudClients, job_id: str, st
     return StepResult(Outcome.WAIT, facts=facts, notice=notice, retry_after=POLL_SECONDS)
 
 
-def _failed(detail: dict[str, Any], job_id: str, status: str, found: Verdict, facts: dict[str, Any]) -> StepResult:
+def retry_minutes(request: MigrationRequest, clients: CloudClients) -> int:
+    """The task's AutoRetryTimeRangeMinutes: as configured (a fact), else the setting."""
+    configured = request.facts.auto_retry_minutes
+    return clients.settings.dts.auto_retry_minutes if configured is None else configured
+
+
+def past_retry_window(request: MigrationRequest, clients: CloudClients) -> bool:
+    """Whether DTS has had its whole retry window since the bot first saw this recovery episode."""
+    since = request.facts.attention_since
+    now = clients.clock()
+    return now - float(now if since is None else since) >= 60 * retry_minutes(request, clients)
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _failed(request: MigrationRequest, detail: dict[str, Any], job_id: str, status: str, found: Verdict,
+            facts: dict[str, Any], window: int | None = None) -> StepResult:
+    """DTS stopped migrating: the diagnosis with DTS's own message and fix; *Retry task* when DTS can resume it."""
     errors = detail.get("ErrorInfo") or []
     message = "; ".join(str(e.get("ErrorLog") or e.get("Code")) for e in errors) or detail.get("BriefMsg") or ""
     fix = next((e.get("Solution") for e in errors if e.get("Solution")), None)
     code = "MigrationFailed" if status in ("failed", "error") else "MigrationStopped"
+    why = found.say(job_id, status, until="-")
+    if window is not None:
+        code = "AutoRetryExhausted"
+        why = (_("DTS retried the task by itself for {minutes} minutes (AutoRetryTimeRangeMinutes) and it has not "
+                 "recovered.", minutes=window) if window else
+               _("DTS does not retry this task by itself (AutoRetryTimeRangeMinutes 0)."))
+    if recovery.resumable(status, request.db_type):
+        after = _("then a target approver clicks *Retry task* (ResumeMigrateJob), or *Cancel*.")
+        fix = f"{fix} — {after}" if fix else _("Fix the cause DTS names above; {then}", then=after)
+    facts = {**facts, "attention_since": None, "attention_alerted": False}  # a retry starts a new episode
     return StepResult(Outcome.FAILED, facts=facts, diagnosis=Diagnosis(
         code, f"{STEP}: " + _("DTS task `{job_id}` is `{status}`", job_id=job_id, status=status)
         + (f": {message}" if message else ""),  # DTS's ErrorInfo message as DTS gave it
-        found.say(job_id, status),
-        fix or _("Look at the task in the DTS console, fix the cause, and create a new request."),
+        why, fix or _("Look at the task in the DTS console, fix the cause, and create a new request."),
         detail.get("RequestId")))

@@ -34,7 +34,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
     "dts": ("v20211206", [
         "CreateMigrationService", "DescribeMigrationJobs", "DescribeMigrationDetail", "ModifyMigrationJob",
         "DescribeMigrateDBInstances", "CreateMigrateCheckJob", "DescribeMigrationCheckJob", "StartMigrateJob",
-        "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob",
+        "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob", "ResumeMigrateJob",
     ]),
 }
 

@@ -49,6 +49,8 @@ class Facts(BaseModel):
     # the DTS task
     credentials_issued_at: float | None = None
     """Epoch seconds when the role's temporary credentials were handed to DTS (their life is counted from it)."""
+    auto_retry_minutes: int | None = None
+    """`AutoRetryTimeRangeMinutes` the task was configured with: how long DTS retries `resumableErr` itself."""
     failed_checks: list[dict[str, Any]] | None = None
     """The verification's failed or warning items, each with the guide's fix (core.dts_checks)."""
     check_reported: bool | None = None
@@ -69,6 +71,8 @@ class Facts(BaseModel):
     """Epoch seconds since DTS has been recovering from an error in this episode; None when it is not."""
     attention_alerted: bool | None = None
     """The "recovering for too long" alert of this episode was sent."""
+    resume_sent_at: float | None = None
+    """Epoch seconds of the last accepted ResumeMigrateJob (*Retry task*), so a re-run does not resume twice."""
     not_started_since: float | None = None
     """Epoch seconds the stop step first saw a task that says it never started (its grace period)."""
 

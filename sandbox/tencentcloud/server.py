@@ -42,6 +42,7 @@ from sandbox.tencentcloud.exceptions import (
 )
 from sandbox.tencentcloud.faults import Faults
 from sandbox.tencentcloud.hooks import Hooks
+from sandbox.tencentcloud.ratelimits import RateLimits
 from sandbox.tencentcloud.world import Caller, World, default_world, load_world
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ class Outcome:
 class TencentCloudSandbox:
     """A running (or startable) sandbox over one world, with its faults and call log."""
 
-    def __init__(self, world: World | None = None, faults: Faults | None = None) -> None:
+    def __init__(self, world: World | None = None, faults: Faults | None = None, rate_limits: bool = False) -> None:
+        """`rate_limits`: refuse calls beyond Tencent's published per-action rates (ratelimits.py)."""
         self.world = world or default_world()
         self.faults = faults or Faults()
+        self.rate_limits = RateLimits() if rate_limits else None
         self.hooks = Hooks()
         self.calls = CallLog()
         self.output_drift: list[str] = []
@@ -152,6 +155,8 @@ class TencentCloudSandbox:
                 raise InvalidAction(f"The requested action `{action}` of version "
                                     f"`{lower.get('x-tc-version')}` does not exist.")
             schema.check(service, action, params)
+            if self.rate_limits is not None and caller is not None:
+                self.rate_limits.take(caller.owner_uin, region, service, action)
             fault = self.faults.pick(service, action)
             if fault and fault.kind == "RequestLimitExceeded":
                 raise RequestLimitExceeded("Your request frequency has exceeded the limit. (sandbox fault)")
@@ -261,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
 def serve(port: int, world_path: str | None = None, speed: float = 1.0) -> None:
     """Run the sandbox in the foreground until interrupted (the `dtsbot sandbox tencentcloud` command)."""
     world = load_world(world_path, speed) if world_path else default_world(speed)
-    sandbox = TencentCloudSandbox(world)
+    sandbox = TencentCloudSandbox(world, rate_limits=True)
     endpoint = sandbox.start(port)
     print(f"Tencent Cloud sandbox listening on http://{endpoint} (speed x{speed})", flush=True)
     try:

@@ -152,7 +152,8 @@ def test_a_chinese_channel_gets_the_whole_story_in_chinese_and_an_english_reader
 @pytest.mark.parametrize(("scenario", "change", "diagnosis"), [
     ("wrong-role-name",
      "Sam Source-Owner: (in the CAM console of shop-prod) re-creates role {role} as DTS_role and deletes {role}",
-     ["❌ preflight: role not exist: qcs::cam::uin/100000000001:roleName/{role} [InternalError.GetRoleError]",
+     [("❌ preflight: the role of the account does not exist: qcs::cam::uin/100000000001:roleName/{role} "
+       "[ResourceNotFound.RoleNotFound]"),
       ("Why: The Cross-Account ID (the root account ID of the source database) or the Cross-Account Role Name "
        "is not correctly configured"),
       "Fix: Check the source root UIN and the role name"]),
@@ -256,7 +257,7 @@ def test_guided_story_the_source_owner_keeps_their_keys():
         "tccli cam DeleteRole --RoleName dtsbot-mr-",
         "runs the deletion script: DetachRolePolicy, DetachRolePolicy, DeleteRole",
         "Sam Source-Owner: clicks [Role deleted — check]",
-        "now fails (InternalError.GetRoleError). The cross-account access is closed.",
+        "now fails (ResourceNotFound.RoleNotFound). The cross-account access is closed.",
     )
     summary = out[out.index("\nSummary\n"):]
     assert "calls as shop-prod: 6, all 6 the owner's own" in summary

@@ -81,6 +81,8 @@ def test_unknown_key_and_wrong_type_and_missing_key_are_all_reported():
          "scheduler: approval_reminder_hours (12) must be less than approval_expiry_hours (12)"),
         (("scheduler",), {"approval_reminder_hours": -1},
          "scheduler.approval_reminder_hours: Input should be greater than or equal to 0"),
+        (("dts",), {"auto_retry_minutes": 3}, "dts.auto_retry_minutes: 3 is not allowed: DTS takes 5 to 720 minutes"),
+        (("dts",), {"auto_retry_minutes": 721}, "dts.auto_retry_minutes: 721 is not allowed"),
     ],
 )
 
@@ -169,3 +171,10 @@ def test_access_is_managed_or_guided():
     data = minimal()
     data["accounts"][0]["access"] = "manual"
     assert any(p.startswith("accounts[0].access:") for p in problems(data))
+
+
+@pytest.mark.parametrize("minutes", [0, 5, 720])
+def test_auto_retry_minutes_takes_the_documented_window_or_zero(minutes):
+    data = {**minimal(), "dts": {"auto_retry_minutes": minutes}}
+    assert parse_settings(data, {"SLACK_BOT_TOKEN": "x"}).dts.auto_retry_minutes == minutes
+    assert parse_settings(minimal(), {"SLACK_BOT_TOKEN": "x"}).dts.auto_retry_minutes == 30

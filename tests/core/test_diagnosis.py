@@ -11,7 +11,9 @@ import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException as Error
 
 from core.diagnosis import CHECK_ITEM_OVERVIEW, check_fix, diagnose, is_transient, render
+from core.error_codes import GENERIC, Decision, row_for
 from core.policies import BASE_READ_ONLY_POLICIES, role_arn
+from tests.support.workspace import TARGET_UIN
 
 GUIDE_FIELDS = ("Cross-Account ID", "Cross-Account Role Name")
 """FAQ 1: the two console fields to check when the role does not exist."""
@@ -38,6 +40,16 @@ def denied(arn: str) -> Error:
     ("InternalError.InternalInnerCommonError", "", False),
     ("AuthFailure.UnauthorizedOperation", "(sts:AssumeRole) has no permission", False),
     ("OperationDenied.NotEnoughMoneyError", "", False),
+    ("InternalError.NotEnoughMoneyError", "", False),  # an InternalError, yet a person must top up
+    ("LimitExceeded.MaxUnusedJobs", "", False),
+    ("InternalError.DuplicateJob", "", False),
+    ("FailedOperation.UserNotAuthed", "", False),
+    ("InternalError.ParseBinlogError", "", False),
+    ("FailedOperation.StatusInConflict", "", True),  # re-read: the step runs again and decides from the state
+    ("FailedOperation.StatusInConflictError", "", True),
+    ("InvalidParameter.OverLimit", "", True),  # STS: 超过频率限制, a rate limit under InvalidParameter
+    ("InvalidParameterValue.InvalidParameterValue", "", False),
+    ("Weird.Code", "", False),
 ])
 def test_is_transient(code, message, transient):
     assert is_transient(Error(code, message, "rid")) is transient
@@ -112,3 +124,45 @@ def test_check_fix_prefers_the_known_fix_then_dts_solution_then_the_overview():
     assert known and check_fix("BinlogParamCheck", "dts says") == known != "dts says"
     assert check_fix("NewCheck", "dts says") == "dts says"
     assert CHECK_ITEM_OVERVIEW in check_fix("NewCheck")
+
+
+class Sides:
+    """The accounts of a request, as a diagnosis names them."""
+
+    source_account, source_uin, target_account, target_uin = "shop-prod", "100000000001", "analytics", TARGET_UIN
+
+
+@pytest.mark.parametrize("code", ["InternalError.NotEnoughMoneyError", "OperationDenied.NotEnoughMoneyError"])
+def test_a_low_balance_names_the_target_account_to_top_up_and_reaches_its_approvers(code):
+    d = diagnose(Error(code, "balance not enough", "rid"), "create_task", sides=Sides())
+    assert f"analytics ({TARGET_UIN})" in d.why and f"analytics ({TARGET_UIN})" in d.fix
+    assert "top" in d.fix and "*Retry*" in d.fix
+    assert d.reach == "target"
+
+
+def test_too_many_idle_tasks_says_what_to_remove_and_reaches_the_target_approvers():
+    d = diagnose(Error("LimitExceeded.MaxUnusedJobs", "too many", "rid"), "create_task", sides=Sides())
+    assert "idle" in d.why and "analytics" in d.why
+    assert all(word in d.fix for word in ("created", "checkPass", "checkNotPass", "dtsbot-request"))
+    assert d.reach == "target"
+
+
+@pytest.mark.parametrize(("code", "decision"), [
+    ("InternalError.UnknownError", Decision.RETRY), ("ClientNetworkError", Decision.RETRY),
+    ("FailedOperation.StatusInConflict", Decision.REREAD),
+    ("InternalError.ParseBinlogError", Decision.DIAGNOSE), ("InternalError.DuplicateJob", Decision.DIAGNOSE),
+    ("FailedOperation.UserNotAuthed", Decision.DIAGNOSE),
+    ("FailedOperation.PolicyVersionFull", Decision.FAIL), ("InvalidParameter.GroupFull", Decision.FAIL),
+])
+def test_each_class_of_decision(code, decision):
+    row = row_for(code)
+    assert row.decision is decision
+    d = diagnose(Error(code, "message", "rid"), "step")
+    assert d.why and d.fix and "{" not in d.why + d.fix
+    assert (d.why == GENERIC.why) is (row is GENERIC)
+    assert d.reach is None or decision is Decision.DIAGNOSE
+
+
+def test_without_the_request_a_diagnosis_still_reads():
+    d = diagnose(Error("InternalError.NotEnoughMoneyError", "", "rid"), "create_task")
+    assert "the target account" in d.why and "{" not in d.why + d.fix

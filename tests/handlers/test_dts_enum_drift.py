@@ -27,7 +27,9 @@ import pytest
 from tencentcloud.dts.v20211206 import models
 
 from core.dts_words import DTS_STATUS_WORDS
+from handlers.resume_task import DECISIONS as RESUME
 from handlers.start_task import START
+from handlers.stop_task import DECISIONS as STOP
 from handlers.track_task import JOB_STATUS
 from handlers.verify_task import CHECK, CHECK_RESULT, NO_FLAG, STEP_STATUS
 from sandbox.tencentcloud.dts.lifecycle import JOB_STATUSES
@@ -38,7 +40,8 @@ VALUE = re.compile(r"([A-Za-z]+)\s*\(")
 # (API object, field) -> the tables that must decide each of its values
 READERS: dict[tuple[str, str], dict[str, Any]] = {
     ("JobItem", "Status"): {"track_task.JOB_STATUS": JOB_STATUS, "start_task.START": START,
-                            "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
+                            "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS, "resume_task.DECISIONS": RESUME,
+                            "stop_task.DECISIONS": STOP},
     ("DescribeMigrationDetailResponse", "Status"): {"track_task.JOB_STATUS": JOB_STATUS,
                                                     "start_task.START": START,
                                                     "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},

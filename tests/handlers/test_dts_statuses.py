@@ -6,6 +6,7 @@ start later than the temporary credentials' life re-assumes the role and configu
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from stepflow import SOURCE_UIN, apply, run_flow
@@ -97,7 +98,9 @@ def test_resumable_error_is_watched_until_ready_to_complete(slow, request_):
     assert [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s] == \
         ["resumableErr", "resuming", "running", "readyComplete"]
     retrying = results[0]
-    assert "DTS is retrying after an error (resumableErr): nothing to do yet" in retrying.notice
+    until = datetime.fromtimestamp(retrying.facts["attention_since"] + 30 * 60, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"(resumableErr): it retries by itself until {until}, then a target approver decides" in retrying.notice
+    assert request_.facts.auto_retry_minutes == 30  # as configured (dts.auto_retry_minutes)
     assert retrying.facts["dts_attention"].startswith(":warning: DTS is retrying")
     assert request_.facts.dts_attention == ""  # cleared once it runs again
 
@@ -123,8 +126,9 @@ def test_a_long_recovery_gets_one_notice(slow, request_):
     now = [1_000_000.0]
     settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
     scheduler = settings.scheduler.model_copy(update={"recoverable_alert_minutes": 10})
-    clients = CloudClients(settings.model_copy(update={"scheduler": scheduler}), backoff_base=0.01, timeout=5,
-                           clock=lambda: now[0])
+    dts = settings.dts.model_copy(update={"auto_retry_minutes": 720})  # DTS retries for 12 h: the alert comes first
+    clients = CloudClients(settings.model_copy(update={"scheduler": scheduler, "dts": dts}), backoff_base=0.01,
+                           timeout=5, clock=lambda: now[0])
     job = started(sandbox, clients, request_)
     dts_backend(sandbox.world).put(job, "resumableErr", then=[])  # stays there
     first = track(request_, clients)

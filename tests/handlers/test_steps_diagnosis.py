@@ -16,7 +16,7 @@ def test_wrong_role_name_is_faq_1(clients, make_request):
     result = preflight(make_request(role_name="DTS-role-typo"), clients)
     assert result.outcome is Outcome.FAILED
     d = result.diagnosis
-    assert d.code == "InternalError.GetRoleError"
+    assert d.code == "ResourceNotFound.RoleNotFound"  # STS's own code (sts errorcodes.py)
     assert "Cross-Account Role Name" in d.why
     assert "role name" in d.fix and "source root UIN" in d.fix
     assert d.request_id
@@ -26,7 +26,7 @@ def test_wrong_role_name_is_faq_1(clients, make_request):
 def test_preflight_before_authorize_source_is_faq_1(clients, request_):
     result = preflight(request_, clients)
     assert result.outcome is Outcome.FAILED
-    assert result.diagnosis.code == "InternalError.GetRoleError"
+    assert result.diagnosis.code == "ResourceNotFound.RoleNotFound"
 
 
 def test_role_missing_a_read_only_policy_is_faq_2(clients, request_):
@@ -50,7 +50,7 @@ def test_subaccount_without_the_grant_is_faq_3(clients, make_request):
     result = preflight(request, clients)
     assert result.outcome is Outcome.FAILED
     d = result.diagnosis
-    assert d.code == "AuthFailure.UnauthorizedOperation"
+    assert d.code == "UnauthorizedOperation"  # STS's own code, worded as the guide's FAQ 3 quotes it
     assert "without the `sts:AssumeRole` permission" in d.why
     assert f"qcs::cam::uin/{SOURCE_UIN}:roleName/DTS-role" in d.fix
     assert grant_subaccount(request, clients).outcome is Outcome.DONE
@@ -102,8 +102,9 @@ def test_insufficient_balance(sandbox, clients, request_):
     sandbox.world.account(TARGET_UIN).balance = 0
     result = create_task(request_, clients)
     assert result.outcome is Outcome.FAILED
-    assert "balance is insufficient" in result.diagnosis.why
-    assert "Top up" in result.diagnosis.fix
+    assert f"The balance of the target account analytics ({TARGET_UIN}) is too low" in result.diagnosis.why
+    assert "Top up" in result.diagnosis.fix and result.diagnosis.reach == "target"
+    assert len(sandbox.calls.of("CreateMigrationService")) == 1  # diagnosed, not retried
 
 
 def test_missing_database_login_names_the_key(clients, make_request):

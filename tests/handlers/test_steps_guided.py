@@ -62,7 +62,7 @@ def test_guided_target_grant_is_the_owners_step_and_the_preflight_proves_it(
 
     early = STEPS["preflight"](request, guided_clients)
     assert (early.outcome, early.next_state) == (Outcome.DONE, "awaiting_owner")
-    assert early.diagnosis.code.startswith("AuthFailure.UnauthorizedOperation")
+    assert early.diagnosis.code == "UnauthorizedOperation"  # STS's own code
     assert early.facts["guided_side"] == "target" and "tccli cam CreatePolicy" in early.notice
     assert not [c for c in calls if c.action == "CreateMigrationService"]
 
@@ -120,7 +120,7 @@ def test_guided_source_steps_call_nothing_and_repeat_identically(sandbox, guided
     assert request.external_id not in first.notice and "qcs::cam::uin/100000000002:root" in first.notice
     assert not calls and not sandbox.calls.records
     missing = STEPS["preflight"](request, guided_source)
-    assert missing.diagnosis.code == "InternalError.GetRoleError" and missing.next_state == "awaiting_owner"
+    assert missing.diagnosis.code == "ResourceNotFound.RoleNotFound" and missing.next_state == "awaiting_owner"
     assert [c.action for c in calls] == ["AssumeRole"] and calls[0].account == "analytics"
     ended = STEPS["revoking_access"](request, guided_source)
     assert ended.actions == ("role_deleted_check",) and "tccli cam DeleteRole --RoleName DTS-role" in ended.notice
@@ -151,7 +151,7 @@ def test_a_role_trusting_another_external_id_gets_the_trust_policy_fix(sandbox, 
     keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
     tccli.run_with_keys(script.replace(masked, "a-typo-of-the-external-id"), sandbox.endpoint, *keys)
     result = STEPS["preflight"](request, guided_source)
-    assert result.diagnosis.code.startswith("AuthFailure") and result.facts["guided_side"] == "source"
+    assert result.diagnosis.code == "UnauthorizedOperation" and result.facts["guided_side"] == "source"
     fix = tccli_block(result.notice)
     assert [c.action for c in tccli.parse(fix)] == ["UpdateAssumeRolePolicy"]
     tccli.run_with_keys(fix.replace(masked, request.external_id), sandbox.endpoint, *keys)

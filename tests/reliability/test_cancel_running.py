@@ -1,10 +1,12 @@
 """Cancelling a request whose DTS task may run, against `dtsbot serve` and the sandboxes: the bot stops the
 task (StopMigrateJob), waits until DTS reports it `canceled`, and only then revokes the role — from the Cancel
-button of a running request, from `/dts-migrate cancel` of a failed request whose task actually runs, and when
-the bot is killed between StopMigrateJob and the revoke."""
+button of a running request, from `/dts-migrate cancel` of a failed request whose task actually runs or that DTS
+stopped with an error (`error`) or reports `unknown` (StopMigrateJob's documented statuses), and when the bot is
+killed between StopMigrateJob and the revoke."""
 
 from __future__ import annotations
 
+import pytest
 from flow import Cluster
 from serveproc import Replica
 
@@ -177,3 +179,25 @@ def test_a_cancel_that_comes_after_the_cutover_ends_the_request_succeeded(cluste
     assert "StopMigrateJob" not in actions(cluster) and actions(cluster).count("DeleteRole") == 1
     eventually(lambda: any("had already completed" in t for t in cluster.thread(request_id)), 30,
                f"the thread to say the cutover had happened: {cluster.thread(request_id)}")
+
+
+@pytest.mark.parametrize(("status", "request_state"), [("error", "failed"), ("unknown", "running")])
+def test_a_task_in_error_or_unknown_is_stopped_before_the_access_goes(cluster: Cluster, status: str,
+                                                                       request_state: str) -> None:
+    """`error`: the request failed with *Retry task*; `unknown`: it is watched on. Either way the cancel stops the
+    task first: StopMigrateJob is documented for both."""
+    bot = cluster.replica("bot")
+    request_id = running_request(cluster, bot)
+    backend = cluster.tencentcloud.world.services["dts"]
+    [job] = [j for j in backend.jobs.values() if j.tags.get("dtsbot-request") == request_id]
+    with cluster.tencentcloud.world.lock:
+        backend.put(job, status, then=[])
+    eventually(lambda: (r := cluster.request(request_id)).facts.dts_status == status and r.state == request_state,
+               60, f"the bot to see `{status}`", interval=0.2)
+    watch = RevokeWatch(cluster, request_id)
+    assert "stopping the DTS task" in cancel_by_command(cluster, bot, TARGET_OWNER, request_id)
+    eventually(lambda: cluster.request(request_id).state == "cancelled", 60, f"{request_id} to be cancelled",
+               interval=0.2)
+    assert_stopped_then_revoked(cluster, request_id, watch)
+    stop = next(r for r in cluster.tencentcloud.calls.records if r.action == "StopMigrateJob")
+    assert stop.outcome == "ok"  # accepted in `error` / `unknown`, as documented

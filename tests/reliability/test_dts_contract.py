@@ -55,8 +55,8 @@ def test_resumable_error_and_pause_are_shown_and_the_task_reaches_ready_to_compl
     backend = dts_backend(cluster.tencentcloud.world)
     job = backend.jobs[cluster.request(rid).job_id]
     with cluster.tencentcloud.world.lock:
-        backend.put(job, "resumableErr", then=[])  # DTS retries; held there until the test moves on
-    eventually(lambda: "DTS is retrying after an error (resumableErr): nothing to do yet"
+        backend.put(job, "resumableErr", then=[])  # DTS retries (its window: 30 min); held until the test moves on
+    eventually(lambda: "DTS is retrying after an error (resumableErr): it retries by itself until"
                in status_block(cluster, rid), 60, "the retry in the request's status")
     with cluster.tencentcloud.world.lock:
         backend.put(job, "pausing", then=[(1, "manualPaused")])

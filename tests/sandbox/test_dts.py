@@ -67,8 +67,8 @@ def source_node(instance_id: str, **cross: Any) -> dict[str, Any]:
 
 
 def configure(client: dts_client.DtsClient, job_id: str, src: dict[str, Any], dst_id: str = "cdb-dst00001",
-              engine: str = "mysql", migrate_type: str = "fullAndIncrement") -> None:
-    dts_call(client, "ModifyMigrationJob", JobId=job_id, RunMode="immediate",
+              engine: str = "mysql", migrate_type: str = "fullAndIncrement", **extra: Any) -> None:
+    dts_call(client, "ModifyMigrationJob", JobId=job_id, RunMode="immediate", **extra,
              MigrateOption={"MigrateType": migrate_type, "DatabaseTable": {"ObjectMode": "all"}},
              SrcInfo={"Region": REGION, "AccessType": "cdb", "DatabaseType": engine, "NodeType": "simple",
                       "Info": [src]},

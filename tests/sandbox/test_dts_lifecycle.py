@@ -34,8 +34,7 @@ def status(client: Any, job_id: str) -> str:
     return dts_call(client, "DescribeMigrationDetail", JobId=job_id).Status
 
 
-@pytest.mark.parametrize(("entered", "then"), [
-    ("resumableErr", ["resuming", "running", "readyComplete"]),
+@pytest.mark.parametrize(("entered", "then"), [  # resumableErr: its retry window, tests/sandbox/test_dts_recovery.py
     ("pausing", ["manualPaused"]),
     ("stopping", ["canceled"]),
     ("completing", ["success"]),

@@ -41,7 +41,7 @@ def test_hook_changes_the_world_between_two_calls(tc_sandbox, tc_client):
     sts = tc_client(sts_client.StsClient, "target")
     with pytest.raises(TencentCloudSDKException) as error:  # the role is gone by the time the action runs
         sts.AssumeRole(_assume_request())
-    assert error.value.get_code() == "InternalError.GetRoleError"
+    assert error.value.get_code() == "ResourceNotFound.RoleNotFound"
     assert unrelated == []
 
 

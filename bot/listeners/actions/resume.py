@@ -1,5 +1,6 @@
-"""*Re-verify* (after a failed verification), *Complete* (a full + incremental task that caught up) and *Retry*
-(after a diagnosed failure): a person tells the workflow engine to go on; the button's action_id is the decision."""
+"""*Re-verify* (after a failed verification), *Complete* (a full + incremental task that caught up), *Retry*
+(after a diagnosed failure) and *Retry task* (DTS stopped migrating: ResumeMigrateJob): a person tells the workflow
+engine to go on; the button's action_id is the decision."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ DECISIONS = tuple(RESUME_FROM)
 
 def resume(action: dict[str, Any], body: dict[str, Any], respond: Respond,
            context: dict[str, Any]) -> None:
-    """The requester or an approver; the workflow engine takes it from there."""
+    """Who may is `permissions.PERMISSIONS` (checked by `MigrationRequests.resume`); the engine takes it from there."""
     services = from_context(context)
     request_id = action.get("value", "").partition(":")[0]
     decision = services.requests.resume(request_id, body["user"]["id"], action["action_id"])

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from sandbox.tencentcloud.clock import Clock
 
 ROLE_NAME_RULE = re.compile(r"[\w+=,.@-]{1,128}")
+MAX_SESSION_DURATION = 43200
+"""CreateRole `SessionDuration`: "申请角色临时密钥的最长有效期限制(范围：0~43200)" (cam api.json)."""
+DEFAULT_SESSION_DURATION = 7200
+"""A role created without SessionDuration (or 0): the reference gives no default; the sandbox takes 2 hours."""
 POLICY_NAME_RULE = re.compile(r"[\w+=,.@-]{1,128}")
 
 PRESET_POLICIES: dict[str, int] = {
@@ -115,7 +119,7 @@ class CamBackend:
 
     # roles
     def create_role(self, name: str, document: str, description: str = "", console_login: int = 0,
-                    session_duration: int = 7200, tags: list[dict[str, str]] | None = None) -> Role:
+                    session_duration: int = DEFAULT_SESSION_DURATION, tags: list[dict[str, str]] | None = None) -> Role:
         if not ROLE_NAME_RULE.fullmatch(name):
             raise TencentCloudError("InvalidParameter.RoleNameError", f"RoleName {name!r} is invalid")
         if name in self.roles:

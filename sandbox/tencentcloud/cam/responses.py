@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.tencentcloud.cam import documents
-from sandbox.tencentcloud.cam.models import CamBackend, Policy, Role, fmt_time
+from sandbox.tencentcloud.cam.models import (
+    DEFAULT_SESSION_DURATION,
+    MAX_SESSION_DURATION,
+    CamBackend,
+    Policy,
+    Role,
+    fmt_time,
+)
 from sandbox.tencentcloud.exceptions import InvalidParameter, TencentCloudError, UnauthorizedOperation
 from sandbox.tencentcloud.responder import Responder
 
@@ -75,8 +82,12 @@ class CamResponse(Responder):
     def CreateRole(self, params: dict[str, Any]) -> dict[str, Any]:
         backend = self._authorize("CreateRole")
         documents.check_trust_policy(params["PolicyDocument"])
+        duration = int(params.get("SessionDuration") or 0)
+        if not 0 <= duration <= MAX_SESSION_DURATION:  # "申请角色临时密钥的最长有效期限制(范围：0~43200)"
+            raise TencentCloudError("InvalidParameter.ParamError",
+                                    f"SessionDuration {duration} is out of range [0, {MAX_SESSION_DURATION}]")
         role = backend.create_role(params["RoleName"], params["PolicyDocument"], params.get("Description", ""),
-                                   params.get("ConsoleLogin", 0), params.get("SessionDuration") or 7200,
+                                   params.get("ConsoleLogin", 0), duration or DEFAULT_SESSION_DURATION,
                                    _tags(params))
         return {"RoleId": role.role_id}
 

@@ -46,6 +46,17 @@ def role_session(world: World, tmp_secret_id: str, tmp_secret_key: str, tmp_toke
     return session
 
 
+def role_not_exist(account: str, role: str) -> TencentCloudError:
+    """FAQ 1 as the DTS console quotes it: "role not exist [InternalError.GetRoleError]"."""
+    return TencentCloudError("InternalError.GetRoleError", f"role not exist (account {account}, role {role})")
+
+
+def require_role(world: World, session: Session) -> None:
+    """The role the temporary credentials act as must still exist (a role deleted since: FAQ 1)."""
+    if world.cam(session.role_owner_uin).find_role(session.role_name) is None:
+        raise role_not_exist(session.role_owner_uin, session.role_name)
+
+
 def require_read_policies(world: World, session: Session, database_type: str) -> None:
     """FAQ 2: without the source service's read-only policies DTS cannot read the source's instances."""
     attached = world.role_policy_names(session.role_owner_uin, session.role_name)
@@ -68,7 +79,7 @@ def cross_account_owner(world: World, info: dict[str, Any], database_type: str) 
     if not ROLE_NAME.fullmatch(role):
         raise invalid(f"AccountRole `{role}` is invalid: only [a-zA-Z0-9-_]+ is allowed.")
     if account not in world.accounts or world.cam(account).find_role(role) is None:
-        raise TencentCloudError("InternalError.GetRoleError", f"role not exist (account {account}, role {role})")
+        raise role_not_exist(account, role)
     session = role_session(world, str(info.get("TmpSecretId") or ""), str(info.get("TmpSecretKey") or ""),
                            str(info.get("TmpToken") or ""))
     if (session.role_owner_uin, session.role_name) != (account, role):

@@ -7,6 +7,9 @@ clock with speed 100 runs a whole migration in a fraction of a real second.
 `JOB_STATUSES` are the values `JobItem.Status` documents (SDK dts/v20211206); `continuation` is what DTS does
 next from each on its own (resumableErr → resuming → running, pausing → manualPaused, stopping → canceled,
 completing → success), so a test that puts a job into any documented status sees the documented lifecycle.
+DTS retries a `resumableErr` by itself only within the job's `AutoRetryTimeRangeMinutes` (0: it does not); a job
+still in `resumableErr` when that window ends is in `error` (`within_retry_window`; the documents are silent on
+what follows the window: a guess, see README).
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ JOB_STATUSES = (CREATING, CREATED, CHECKING, CHECK_PASS, CHECK_NOT_PASS, READY_R
                 SUCCESS, FAILED, STOPPING, COMPLETING, PAUSING, MANUAL_PAUSED, RESUMABLE_ERR, RESUMING, UNKNOWN,
                 ERROR, CANCELED)
 CONFIGURABLE = frozenset({CREATED, CHECK_PASS, CHECK_NOT_PASS})
-STOPPABLE = frozenset({READY_RUN, RUNNING, READY_COMPLETE, RESUMABLE_ERR, MANUAL_PAUSED})
+STOPPABLE = frozenset({RUNNING, READY_RUN, READY_COMPLETE, ERROR, MANUAL_PAUSED, UNKNOWN})
+"""StopMigrateJob's documented list: "运行中、准备运行、准备完成、错误、暂停、未知" (dts api.json), exactly."""
+RESUMABLE = frozenset({ERROR, RESUMABLE_ERR})
+"""ResumeMigrateJob: "针对异常情况可进行重试" (abnormal statuses); a Redis link also from `failed`."""
 FINISHED = frozenset({SUCCESS, FAILED, CANCELED, ERROR})
 
 ALL_ACTIONS = ["view", "modify", "check", "start", "configure", "stop", "complete", "isolate", "offline"]
@@ -65,10 +71,10 @@ _ALLOWED = {
     CREATING: ["view"],
     PAUSING: ["view"],
     MANUAL_PAUSED: ["view", "stop"],
-    RESUMABLE_ERR: ["view", "stop"],
+    RESUMABLE_ERR: ["view"],
     RESUMING: ["view"],
-    UNKNOWN: ["view"],
-    ERROR: ["view", "isolate"],
+    UNKNOWN: ["view", "stop"],
+    ERROR: ["view", "stop", "isolate"],
 }
 
 
@@ -77,9 +83,19 @@ def allowed_actions(status: str) -> list[str]:
     return list(_ALLOWED.get(status, ["view"]))
 
 
+def within_retry_window(steps: list[tuple[float, str]], window: float) -> list[tuple[float, str]]:
+    """What follows a `resumableErr` that DTS retries for `window` seconds: `steps` when they leave it within the
+    window, else `error` when the window ends."""
+    leaves = next((delay for delay, status in steps if status != RESUMABLE_ERR), None)
+    if leaves is not None and leaves < window:
+        return steps
+    return [(window, ERROR)]
+
+
 def continuation(status: str, run_left: float, end: str) -> list[tuple[float, str]]:
     """What DTS does on its own after entering `status`, as (delay, status) steps; `run_left` seconds of running
-    remain before the run ends in `end` (readyComplete, success or failed). Resting states continue with []."""
+    remain before the run ends in `end` (readyComplete, success or failed). Resting states continue with [].
+    A `resumableErr` recovers this way only within the job's retry window (`within_retry_window`)."""
     run = [(run_left, end)]
     steps: dict[str, list[tuple[float, str]]] = {
         CREATING: [(READY_RUN_SECONDS, CREATED)],
@@ -123,6 +139,17 @@ class Timeline:
         """Drop transitions still in the future, then add `steps` as (delay from now, status)."""
         self.events = [event for event in self.events if event[0] <= now]
         self.events.extend((now + delay, status) for delay, status in steps)
+
+    def time_in(self, status: str, since: float, now: float) -> float:
+        """Seconds spent in `status` between `since` and `now` (over every visit)."""
+        total, entered = 0.0, None
+        for at, name in self.events:
+            if at > now:
+                break
+            if entered is not None:
+                total += max(0.0, at - entered)
+            entered = max(at, since) if name == status else None
+        return total + (max(0.0, now - entered) if entered is not None else 0.0)
 
     def last_at(self, now: float) -> float:
         """Time of the last transition that already happened (the job's update time)."""

@@ -67,11 +67,24 @@ class CheckRun:
 
 @dataclass
 class MigrationRun:
-    """One started migration: type, and when (if ever) it fails while running."""
+    """One started migration: type, whether it fails while running, and since when its running time counts."""
 
     started_at: float
     migrate_type: str
     fails: bool
+    counted_from: float = 0.0
+    """Running before this moment is lost: the export restarted without a checkpoint (DumperResumeCtrl no)."""
+
+    @property
+    def length(self) -> float:
+        """Sandbox seconds of running until the run ends (a run that fails, fails halfway)."""
+        return lc.RUN_SECONDS / 2 if self.fails else lc.RUN_SECONDS
+
+    @property
+    def end(self) -> str:
+        """How the run ends: failed, readyComplete (full + incremental) or success."""
+        return lc.FAILED if self.fails else lc.READY_COMPLETE if self.migrate_type == "fullAndIncrement" \
+            else lc.SUCCESS
 
 
 @dataclass
@@ -95,9 +108,27 @@ class Job:
     check: CheckRun | None = None
     run: MigrationRun | None = None
     isolated_at: float | None = None
+    dumper_resumable: bool = True
+    """DumperResumeCtrl: yes, a restarted export goes on from its checkpoint; no (fault injection), it starts over."""
+    resume_options: list[str] = field(default_factory=list)
+    """The ResumeOption of each accepted ResumeMigrateJob, in order."""
 
     def status(self, now: float) -> str:
         return self.timeline.status(now)
+
+    def ran(self, now: float) -> float:
+        """Sandbox seconds the current run has been running (since its last restart without a checkpoint)."""
+        return self.timeline.time_in(lc.RUNNING, self.run.counted_from, now) if self.run else 0.0
+
+    def run_left(self, now: float) -> float:
+        """Sandbox seconds of running still to go before the run ends."""
+        return max(0.0, self.run.length - self.ran(now)) if self.run else lc.RUN_SECONDS
+
+    @property
+    def retry_window(self) -> float | None:
+        """Sandbox seconds DTS retries a resumableErr by itself (AutoRetryTimeRangeMinutes, 0 when not sent);
+        None for a job never configured (a status put on it by a test rests as put)."""
+        return 60.0 * self.config.auto_retry_minutes if self.config else None
 
 
 @dataclass
@@ -226,12 +257,9 @@ class DtsBackend:
         status = job.status(now)
         if status != lc.CHECK_PASS or job.config is None:
             raise _conflict(job, status, "StartMigrateJob")
-        migrate_type = job.config.migrate_type
-        job.run = MigrationRun(now, migrate_type, fails)
-        running_for = lc.RUN_SECONDS / 2 if fails else lc.RUN_SECONDS
-        end = lc.FAILED if fails else lc.READY_COMPLETE if migrate_type == "fullAndIncrement" else lc.SUCCESS
+        run = job.run = MigrationRun(now, job.config.migrate_type, fails, counted_from=now)
         job.timeline.schedule(now, (0, lc.READY_RUN), (lc.READY_RUN_SECONDS, lc.RUNNING),
-                              (lc.READY_RUN_SECONDS + running_for, end))
+                              (lc.READY_RUN_SECONDS + run.length, run.end))
 
     def complete(self, job: Job) -> None:
         """CompleteMigrateJob: only in readyComplete; completing, then success."""
@@ -241,8 +269,25 @@ class DtsBackend:
             raise _conflict(job, status, "CompleteMigrateJob")
         job.timeline.schedule(now, (0, lc.COMPLETING), (lc.COMPLETING_SECONDS, lc.SUCCESS))
 
+    def resume(self, job: Job, option: str, fails: bool = False, redis: bool = False) -> None:
+        """ResumeMigrateJob: from an abnormal status (error, resumableErr; a Redis link also from failed) resuming,
+        then running again: from the export's checkpoint when DumperResumeCtrl is yes, from the start when no."""
+        now = self.clock.now()
+        status = job.status(now)
+        allowed = lc.RESUMABLE | ({lc.FAILED} if redis else set())
+        if status not in allowed or job.run is None:
+            raise _conflict(job, status, "ResumeMigrateJob")
+        run = job.run
+        run.fails = fails
+        if not job.dumper_resumable:
+            run.counted_from = now
+        job.resume_options.append(option)
+        left = job.run_left(now)
+        job.timeline.schedule(now, (0, lc.RESUMING), (lc.RESUME_SECONDS, lc.RUNNING),
+                              (lc.RESUME_SECONDS + left, run.end))
+
     def stop(self, job: Job) -> None:
-        """StopMigrateJob: from readyRun, running or readyComplete; stopping, then canceled."""
+        """StopMigrateJob: in the documented statuses (lifecycle.STOPPABLE); stopping, then canceled."""
         now = self.clock.now()
         status = job.status(now)
         if status not in lc.STOPPABLE:
@@ -253,15 +298,20 @@ class DtsBackend:
             then: list[tuple[float, str]] | None = None) -> None:
         """Fault injection: `after` sandbox seconds from now the job enters `status` (any documented
         `JobItem.Status`), then follows `then` ((seconds after entering, status) steps) or, by default, what DTS
-        does next on its own (`lifecycle.continuation`). Transitions planned after that moment are dropped."""
+        does next on its own (`lifecycle.continuation`). Transitions planned after that moment are dropped.
+        A `resumableErr` follows `then` only within the job's retry window, else it is in `error` when the window
+        ends; an error interrupts the export, which restarts from the start when DumperResumeCtrl is no."""
         if status not in lc.JOB_STATUSES:
             raise ValueError(f"{status!r} is not a documented JobItem.Status")
         now = self.clock.now()
+        run = job.run
+        if status in (lc.RESUMABLE_ERR, lc.ERROR) and run is not None and not job.dumper_resumable:
+            run.counted_from = now + after
         if then is None:
-            run = job.run
-            end = (lc.FAILED if run and run.fails else lc.SUCCESS if run and run.migrate_type != "fullAndIncrement"
-                   else lc.READY_COMPLETE)
-            then = lc.continuation(status, lc.RUN_SECONDS, end)
+            left = job.run_left(now + after) if run else lc.RUN_SECONDS
+            then = lc.continuation(status, left, run.end if run else lc.READY_COMPLETE)
+        if status == lc.RESUMABLE_ERR and job.retry_window is not None:
+            then = lc.within_retry_window(then, job.retry_window)
         job.timeline.schedule(now, (after, status), *((after + delay, step) for delay, step in then))
 
     def isolate(self, job: Job) -> None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.tencentcloud.dts import lifecycle as lc
-from sandbox.tencentcloud.dts.access import cross_account_owner, invalid, require_read_policies, role_session
+from sandbox.tencentcloud.dts.access import (
+    cross_account_owner,
+    invalid,
+    require_read_policies,
+    require_role,
+    role_session,
+)
 from sandbox.tencentcloud.dts.checks import CHECK_TASK_FAILS_MARKER, run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
 from sandbox.tencentcloud.dts.views import check_job, detail, job_item, sanitize_info
@@ -108,6 +114,7 @@ class DtsResponse(Responder):
         if params.get("AccountMode") == "other":
             session = role_session(self.world, str(params.get("TmpSecretId") or ""),
                                    str(params.get("TmpSecretKey") or ""), str(params.get("TmpToken") or ""))
+            require_role(self.world, session)
             require_read_policies(self.world, session, database_type)
             owner = session.role_owner_uin
         instances = [inst for inst in self.world.account(owner).instances
@@ -141,13 +148,21 @@ class DtsResponse(Responder):
         self.backend.configure(job, JobConfig(
             run_mode=run_mode, migrate_option=option, src=src, dst=dst,
             expect_run_time=str(params.get("ExpectRunTime") or ""),
-            auto_retry_minutes=int(params.get("AutoRetryTimeRangeMinutes", 0)),
+            auto_retry_minutes=self._auto_retry(params),
         ))
         if params.get("JobName"):
             job.name = str(params["JobName"])
         if "Tags" in params:
             self.backend.set_tags(job, _tags(params["Tags"]))
         return {}
+
+    @staticmethod
+    def _auto_retry(params: dict[str, Any]) -> int:
+        """AutoRetryTimeRangeMinutes: "可设置5至720分钟、0表示不重试" (0 when not sent)."""
+        minutes = int(params.get("AutoRetryTimeRangeMinutes", 0))
+        if minutes != 0 and not 5 <= minutes <= 720:
+            raise invalid(f"AutoRetryTimeRangeMinutes={minutes} must be 0 or 5..720.")
+        return minutes
 
     def _migrate_option(self, job: Job, option: dict[str, Any]) -> dict[str, Any]:
         migrate_type = option.get("MigrateType") or "fullAndIncrement"
@@ -221,6 +236,11 @@ class DtsResponse(Responder):
                 found.append(instance)
         return found
 
+    def _fails_while_running(self, job: Job) -> bool:
+        """Whether an instance of the job is marked to make a started migration fail while running."""
+        return job.config is not None and any(RUNNING_FAILS_MARKER in inst.fail_checks
+                                              for inst in self._instances(job))
+
     def CreateMigrateCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
         markers = [m for inst in self._instances(job) for m in inst.fail_checks] if job.config else []
@@ -233,13 +253,22 @@ class DtsResponse(Responder):
 
     def StartMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
-        fails = job.config is not None and any(
-            RUNNING_FAILS_MARKER in inst.fail_checks for inst in self._instances(job))
-        self.backend.start(job, fails=fails)
+        self.backend.start(job, fails=self._fails_while_running(job))
         return {}
 
     def CompleteMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         self.backend.complete(self._job(params))
+        return {}
+
+    def ResumeMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        redis = job.src_database_type == "redis"
+        option = str(params.get("ResumeOption") or ("overwrite" if redis else "normal"))
+        allowed = ("clearData", "overwrite") if redis else ("normal",)  # "clearData、overwrite仅对redis生效，
+        if option not in allowed:  # normal仅针对非redis链路生效"
+            raise invalid(f"ResumeOption={option} is not allowed for a {job.src_database_type} task: "
+                          f"use one of {', '.join(allowed)}.")
+        self.backend.resume(job, option, fails=self._fails_while_running(job), redis=redis)
         return {}
 
     def StopMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:

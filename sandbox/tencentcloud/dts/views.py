@@ -70,7 +70,7 @@ def step_info(job: Job, now: float) -> dict[str, Any]:
     status = job.status(now)
     steps = _RUN_STEPS.get(job.run.migrate_type, _RUN_STEPS["fullAndIncrement"])
     window = _run_window(job, now)
-    share = lc.fraction(window[0], lc.RUN_SECONDS, window[1]) if window else 0.0
+    share = min(1.0, job.ran(now) / lc.RUN_SECONDS)  # since the last restart without a checkpoint
     bulk = 2
     rendered, current = [], 1
     for number, (step_id, name) in enumerate(steps, start=1):
@@ -125,7 +125,7 @@ def job_item(job: Job, now: float) -> dict[str, Any]:
         "TradeInfo": trade_info(job),
         "Tags": [{"TagKey": key, "TagValue": value} for key, value in job.tags.items()],
         "AutoRetryTimeRangeMinutes": config.auto_retry_minutes if config else 0,
-        "DumperResumeCtrl": "yes",
+        "DumperResumeCtrl": "yes" if job.dumper_resumable else "no",
     }
 
 

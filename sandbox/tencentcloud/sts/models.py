@@ -1,9 +1,12 @@
 """STS AssumeRole: who may assume which role, and the temporary credentials it issues.
 
 The checks, in the order the service makes them: a sub-account caller needs a policy allowing
-`name/sts:AssumeRole` on the role ARN (the guide's FAQ 3); the role must exist (FAQ 1,
-`InternalError.GetRoleError`); the caller's root must be a trusted principal of the role; the external ID
-must match the trust policy's condition.
+`name/sts:AssumeRole` on the role ARN (the guide's FAQ 3); the role must exist; the caller's root must be a
+trusted principal of the role; the external ID must match the trust policy's condition; `DurationSeconds` must
+not exceed the role's `SessionDuration`. The codes are STS's own (sts v20180813 errorcodes.py):
+`ResourceNotFound.RoleNotFound` ("账号对应的角色不存在") for a missing role, `UnauthorizedOperation` ("未授权操作")
+for a denied assume, with the wording the guide's FAQ 3 quotes; the DTS console's `InternalError.GetRoleError`
+"role not exist" (FAQ 1) is DTS's answer on its own path (dts/access.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import secrets
 import string
 
 from sandbox.tencentcloud.cam import documents
-from sandbox.tencentcloud.exceptions import TencentCloudError, UnauthorizedOperation
+from sandbox.tencentcloud.exceptions import TencentCloudError
 from sandbox.tencentcloud.world import Caller, Session, World
 
 ROLE_ARN = re.compile(r"qcs::cam::uin/(?P<uin>\d+):roleName/(?P<name>[\w+=,.@-]{1,128})")
@@ -22,10 +25,10 @@ DEFAULT_DURATION, MAX_DURATION = 7200, 43200
 _ALNUM = string.ascii_letters + string.digits
 
 
-def not_authorized(arn: str) -> UnauthorizedOperation:
-    """The error CAM answers when the caller may not assume `arn` (the guide's FAQ 3 wording)."""
-    return UnauthorizedOperation(f"you are not authorized to perform operation (sts:AssumeRole)\n"
-                                 f"resource ({arn}) has no permission")
+def not_authorized(arn: str) -> TencentCloudError:
+    """STS's answer when the caller may not assume `arn`: `UnauthorizedOperation`, in the guide's FAQ 3 wording."""
+    return TencentCloudError("UnauthorizedOperation", f"you are not authorized to perform operation "
+                                                      f"(sts:AssumeRole)\nresource ({arn}) has no permission")
 
 
 def _random(n: int) -> str:
@@ -46,7 +49,7 @@ def assume_role(world: World, caller: Caller, arn: str, session_name: str, durat
             raise not_authorized(arn)
     role = world.cam(m["uin"]).find_role(m["name"]) if m["uin"] in world.accounts else None
     if role is None:
-        raise TencentCloudError("InternalError.GetRoleError", f"role not exist: {arn}")
+        raise TencentCloudError("ResourceNotFound.RoleNotFound", f"the role of the account does not exist: {arn}")
     trusted, external_ids = documents.trust(role.document, caller.owner_uin, caller.uin)
     if not trusted or (external_ids and external_id not in external_ids):
         raise not_authorized(arn)

@@ -132,7 +132,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     replies = len(people.thread())
     people.click(SOURCE_OWNER, steps, "guided_verify")
     again = eventually(lambda: people.notice_with("guided_verify", after=replies), 30, "the diagnosis")
-    assert "InternalError.GetRoleError" in text_of(again) and "role not exist" in text_of(again)
+    assert "ResourceNotFound.RoleNotFound" in text_of(again) and "does not exist" in text_of(again)
     assert "Nothing was bought" in text_of(again)
     assert "tccli cam CreateRole" in text_of(again)
     assert people.state_is("awaiting_owner")
@@ -165,7 +165,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
     assert owner_runs(deletion, stage.cloud.endpoint)[-1] == "DeleteRole"
     closed = people.click(SOURCE_OWNER, ending, "role_deleted_check")
-    assert "now fails (InternalError.GetRoleError)" in text_of(closed)
+    assert "now fails (ResourceNotFound.RoleNotFound)" in text_of(closed)
     eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
                "the proof in the thread")
     by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
