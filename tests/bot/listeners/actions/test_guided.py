@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.demo import APP_YAML, COMMAND, Stage
+from core import policies
 from sandbox.tencentcloud import tccli
 from sandbox.waiting import eventually
 from storage import repository
@@ -115,7 +116,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     role = people.request().role_name  # the request's own role (no role_name given)
     for part in (f"`{role}`", "qcs::cam::uin/100000000002:root", "QcloudDTSReadOnlyAccess",
                  "QcloudCDBReadOnlyAccess", f"tccli cam CreateRole --RoleName {role}", "tencentcloud_cam_role",
-                 "tencentcloud_cam_role_policy_attachment", external_id[:4] + "…" + external_id[-3:]):
+                 "tencentcloud_cam_role_policy_attachment", policies.mask(external_id)):
         assert part in text, part
     assert people.state_is("awaiting_owner")
     assert "Guided: shop-prod's owner does steps 1–2" in text_of(people.request_message())
