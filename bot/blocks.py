@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import policies
+from core import approvals, policies
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.plan import Plan
@@ -230,6 +230,9 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
     if request.state == State.REQUESTED:
         for side, account in (("source", request.source_account), ("target", request.target_account)):
             lines.append(approval_line(side, approved_by.get(side), settings.account(account).approvers))
+    if approvals.one_person(approved_by):  # allowed by approvals.same_person_both_sides: said for as long as it shows
+        lines.append(_(":bust_in_silhouette: *Approved by one person for both accounts* "
+                       "(`approvals.same_person_both_sides`)"))
     if request.last_error and request.state in (State.FAILED, State.VERIFY_FAILED):
         lines.append(_("*Last error:* {error}", error=escape(request.last_error)))
     if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:

@@ -258,13 +258,15 @@ class Notifier:
             self._dm(request.requester, content, request.id)
             return
         side = str(payload.get("side"))
-        if request.state != State.REQUESTED or side in self.services.approved_by(request):
+        approved_by = self.services.approved_by(request)
+        if request.state != State.REQUESTED or side in approved_by:
             return
         user = payload.get("user")
-        if user is None:
+        if user is None:  # who approved the other side may not approve this one (core.approvals)
             account = approvals.side_account(self.settings, request, side)
             users = [u for u in self.directory.users(account.approvers)  # MembersUnknown: retried later
-                     if u != request.requester or account.allow_self_approval]
+                     if (u != request.requester or account.allow_self_approval)
+                     and approvals.two_person_refusal(self.settings, request.id, side, u, approved_by) is None]
             if not users:
                 log.warning("%s reminder of %s sent to nobody: Slack says the approvers of %s (%s) are nobody",
                             side, request.id, account.name, ", ".join(account.approvers))

@@ -13,7 +13,6 @@ from core.approvals import (
     MembersOf,
     Sided,
     approval_refusal,
-    describe,
     is_approver,
     listed,
     may_decide,
@@ -117,8 +116,8 @@ def refusal(settings: Settings, action: Action, request: Sided, user: str, membe
     account = side_account(settings, request, side)
     if is_approver(account, user, members_of):
         return None
-    return _("Only the approvers of {account} ({uin}) may {what}: {approvers}.", account=account.name,
-             uin=account.uin, what=what, approvers=describe(account.approvers))
+    return _("Only the approvers of {account} ({uin}) may {what}.", account=account.name, uin=account.uin,
+             what=what)
 
 
 _WORDS = {
@@ -141,7 +140,6 @@ def _requester_refusal(settings: Settings, request: Sided, user: str, members_of
     ]
     for name, allowed in lists:
         if allowed and not listed(allowed, user, members_of):
-            return _("Only the configured {who} may open a migration request here: {allowed}.", who=name,
-                     allowed=describe(allowed))
+            return _("Only the configured {who} may open a migration request here.", who=name)
     return None
 

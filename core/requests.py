@@ -320,21 +320,25 @@ class MigrationRequests:
             why = refusal(self.settings, Action(f"approve_{side}"), request, user, members_of)
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
-            already = repository.approvals_for(session, request).get(side)
-            if already is not None and (revision is None or revision == request.revision):
-                return Decision(True, _(_ALREADY_APPROVED_BY[side], id=request.id, user=already.user_id), request)
-            why = self._state_refusal(request, revision)
+            approved_by = {s: a.user_id for s, a in repository.approvals_for(session, request).items()}
+            if side in approved_by and (revision is None or revision == request.revision):
+                return Decision(True, _(_ALREADY_APPROVED_BY[side], id=request.id, user=approved_by[side]), request)
+            why = self._state_refusal(request, revision) or approvals.two_person_refusal(
+                self.settings, request.id, side, user, approved_by)  # under the row lock: no two clicks race it
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             if not repository.record_approval(session, request, side, user):
                 return Decision(True, _(_ALREADY_APPROVED[side], id=request.id), request)
             repository.audit(session, "approval", "ok", request.id, actor=user, action=f"approve_{side}",
                              detail=f"revision {request.revision}")
-            both = set(repository.approvals_for(session, request)) >= set(approvals.SIDES)
+            approved_by[side] = user
+            both = set(approved_by) >= set(approvals.SIDES)
             if both:
                 _transition(session, request, State.APPROVED)
-            _notice(session, request, f"approved:{request.revision}:{side}", "approved_side",
-                    for_channel(_APPROVED_TEXT[side, both]), user=user)
+            text = for_channel(_APPROVED_TEXT[side, both])
+            if approvals.one_person(approved_by):
+                text += " " + for_channel("Approved by one person for both accounts (approvals.same_person_both_sides).")
+            _notice(session, request, f"approved:{request.revision}:{side}", "approved_side", text, user=user)
         if both:
             self.run_now(request.id)
         return Decision(True, _(_APPROVED_REPLY[side], id=request.id), request, changed=True)
