@@ -220,10 +220,12 @@ def guided_steps(request: MigrationRequest, settings: Settings) -> frozenset[str
 
 
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                    settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
+                    settings: Settings, sharing_source: Sequence[str] = (),
+                    writing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The top-level request message: who asks for what, the plan, the status line and the buttons.
 
-    `sharing_source`: other unfinished requests reading the same source instance, warned about in the plan.
+    `sharing_source` / `writing_source`: other unfinished requests reading the same source instance / migrating
+    into it (core.holds), warned about in the plan.
     """
     status = state_label(request.state)
     lines = [_("*Status:* {status}", status=status)]
@@ -256,7 +258,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
               migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source)
+        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source, writing_source)
                 + guided_note(request, settings), block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
@@ -279,13 +281,21 @@ def state_label(state: str) -> str:
     return _(STATUS[State(state)]) if state in STATUS else state
 
 
-def source_warning(request: MigrationRequest, sharing_source: Sequence[str]) -> str:
-    """A plan line when other unfinished requests read the same source instance (it can be legitimate)."""
-    if not sharing_source:
-        return ""
-    return "\n" + _(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
-                    "sure both migrations are meant.", instance=escape(request.source_instance),
-                    others=", ".join(sharing_source))
+def source_warning(request: MigrationRequest, sharing_source: Sequence[str],
+                   writing_source: Sequence[str] = ()) -> str:
+    """Plan lines when other unfinished requests migrate into this one's source instance (it would copy data still
+    being written) or read it too (it can be legitimate)."""
+    lines = []
+    if writing_source:
+        lines.append(_(":warning: *Source still being written:* `{instance}` is the target of {others} (still "
+                       "open): this migration would copy data that is still being migrated into it. Wait until "
+                       "{others} ended, unless that is meant.", instance=escape(request.source_instance),
+                       others=", ".join(writing_source)))
+    if sharing_source:
+        lines.append(_(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
+                       "sure both migrations are meant.", instance=escape(request.source_instance),
+                       others=", ".join(sharing_source)))
+    return "".join("\n" + line for line in lines)
 
 
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
@@ -424,9 +434,10 @@ def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:
 
 
 def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                   settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
+                   settings: Settings, sharing_source: Sequence[str] = (),
+                   writing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The request message without its buttons, for `/dts-migrate status ID`."""
-    message = request_message(request, plan, approved_by, settings, sharing_source)
+    message = request_message(request, plan, approved_by, settings, sharing_source, writing_source)
     message["blocks"] = [b for b in message["blocks"] if b["type"] != "actions"]
     return message
 

@@ -50,13 +50,15 @@ class Services:
         read now when None)."""
         plan = plan_for(request, self.settings)
         approved = self.approved_by(request) if approved_by is None else approved_by
-        return blocks.request_message(request, plan, approved, self.settings, self.requests.sharing_source(request))
+        held = self.requests.source_holds(request)
+        return blocks.request_message(request, plan, approved, self.settings, held.reading, held.writing)
 
     def request_status(self, request: MigrationRequest) -> dict[str, Any]:
         """The request message without buttons, for `/dts-migrate status ID`."""
         plan = plan_for(request, self.settings)
-        return blocks.request_status(request, plan, self.approved_by(request), self.settings,
-                                     self.requests.sharing_source(request))
+        held = self.requests.source_holds(request)
+        return blocks.request_status(request, plan, self.approved_by(request), self.settings, held.reading,
+                                     held.writing)
 
 
 def from_context(context: Mapping[str, Any]) -> Services:

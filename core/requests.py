@@ -8,17 +8,15 @@ nothing else. Nothing here talks to Slack: notices are plain text payloads the b
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals, validation
+from core import approvals, holds, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
@@ -28,7 +26,6 @@ from core.policies import default_role_name, generate_external_id
 from core.workflow import (
     CANCELLABLE,
     CANCELLING_STATES,
-    TERMINAL,
     State,
     cancel_target,
     check_transition,
@@ -45,7 +42,6 @@ EDITABLE_FIELDS = (
     "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
 )
 
-_UNFINISHED = [s.value for s in State if s not in TERMINAL]
 _CANCEL_TEXT = {
     State.CANCELLED: N_("Cancelled."),
     State.CANCELLING: N_("Cancelled: revoking the cross-account access."),
@@ -115,30 +111,6 @@ def _delivered(session: Session, dedupe_key: str) -> bool:
     return session.exec(select(MigrationRequest.id).where(MigrationRequest.dedupe_key == dedupe_key)).first() is not None
 
 
-def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str | None) -> str | None:
-    """Why a request into `values`' target instance may not exist now: another unfinished request writes there.
-
-    One transaction at a time checks a given target instance: PostgreSQL takes a transaction-level advisory
-    lock on it (held until this transaction, which also inserts or edits the request, commits); SQLite's
-    transactions are IMMEDIATE (storage.db), so only one writer runs at all. Two submissions cannot both pass.
-    """
-    target = str(values["target_instance"])
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.blake2b(f"dtsbot-target:{target}".encode(), digest_size=8).digest(), "big",
-                             signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    query = select(MigrationRequest.id, MigrationRequest.state).where(
-        MigrationRequest.target_instance == target, col(MigrationRequest.state).in_(_UNFINISHED))
-    if request_id is not None:
-        query = query.where(MigrationRequest.id != request_id)
-    other = session.exec(query.order_by(col(MigrationRequest.created_at))).first()
-    if other is None:
-        return None
-    return _("Target instance {target} already has an unfinished request: {other} ({state}). One migration per "
-             "target instance: wait until {other} ends, or cancel it with /dts-migrate cancel {other}.",
-             target=target, other=other[0], state=other[1])
-
-
 class MigrationRequests:
     """The request operations the Slack surface calls; `run_now(id)` has the workflow engine run the request now
     (after an approval, a cancel, a retry), not at its next poll."""
@@ -182,17 +154,15 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             return repository.get_request(session, request_id.strip().lower())
 
-    def sharing_source(self, request: MigrationRequest) -> list[str]:
-        """Other unfinished requests that read from the same source instance (legitimate, but worth a look)."""
+    def source_holds(self, request: MigrationRequest) -> holds.SourceHolds:
+        """Other unfinished requests that write into or read from this request's source instance (core.holds)."""
         with session_scope(self.db) as session:
-            return list(session.exec(select(MigrationRequest.id).where(
-                MigrationRequest.source_instance == request.source_instance, MigrationRequest.id != request.id,
-                col(MigrationRequest.state).in_(_UNFINISHED)).order_by(col(MigrationRequest.created_at))).all())
+            return holds.source_holds(session, request)
 
     def open_requests(self, limit: int = 20) -> Sequence[MigrationRequest]:
         """Requests not finished yet, newest first."""
         with session_scope(self.db) as session:
-            return repository.list_requests(session, _UNFINISHED, limit=limit)
+            return repository.list_requests(session, holds.UNFINISHED, limit=limit)
 
     def home(self, user: str) -> Home:
         """What `user`'s App Home lists: requests waiting for their approval, their open and finished ones."""
@@ -209,8 +179,8 @@ class MigrationRequests:
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
         """Store a validated request and queue its request message; a repeated delivery finds the first one.
 
-        Refused when `requester` may not open requests (permissions.REQUEST) or the target instance already
-        has an unfinished request (checked under the target's lock, in the transaction that inserts).
+        Refused when `requester` may not open requests (permissions.REQUEST) or another unfinished request holds
+        the target instance (core.holds, checked under the instances' locks in the transaction that inserts).
         """
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
@@ -223,7 +193,7 @@ class MigrationRequests:
             if why:
                 return self._refuse(session, None, requester, Action.REQUEST, why, None)
             if dedupe_key is None or not _delivered(session, dedupe_key):
-                why = _target_in_use(session, values, None)
+                why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), None)
                 if why:
                     return self._refuse(session, None, requester, Action.REQUEST, why, None)
             request_id = repository.new_request_id()  # no role_name: a role of its own, named after the id
@@ -256,7 +226,7 @@ class MigrationRequests:
                 return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, _("Nothing changed in {id}.", id=request.id), request)
-            why = _target_in_use(session, values, request.id)
+            why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), request.id)
             if why:
                 return self._refuse(session, request.id, user, "edit", why, request)
             repository.update_request(session, request, revision=request.revision + 1, facts=role_plan, **values)
