@@ -27,7 +27,7 @@ from bot import journey
 from core import approvals, policies
 from core.config import Settings, is_email
 from core.i18n import N_, _
-from core.plan import Plan
+from core.plan import Plan, plan_for
 from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
 
@@ -135,9 +135,12 @@ def approval_line(side: str, approved_by: str | None, approvers: Sequence[str]) 
 
 
 def role_action(plan: Plan, role: str) -> str:
-    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix."""
+    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix (the
+    last only once the source side approved: core.plan.before_consent)."""
     found = plan.role_found or {}
     kind = found.get("role")
+    if kind == "existing":
+        return _("use existing role {role}; it must be", role=role)
     if kind == "dtsbot":
         made = _("made by dtsbot for request {owner}", owner=escape(str(found.get("owner"))))
         if found.get("trust_fits"):
@@ -160,19 +163,7 @@ def role_action(plan: Plan, role: str) -> str:
 
 def plan_text(plan: Plan) -> str:
     """The plan as numbered steps in the guide's words, exact names and ARNs in code spans."""
-    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
-    trusting = _("trusting `{principal}`, external ID `{external_id}`", principal=plan.trusted_principal,
-                 external_id=escape(plan.external_id_masked))
-    policies_ = ", ".join(f"`{p}`" for p in plan.policies)
-    steps = [
-        _("*1. Source account {account} ({uin})*: {action} {trusting}", account=escape(plan.source_account),
-          uin=plan.source_uin, action=role_action(plan, role), trusting=trusting),
-        _("*2. Attach to the role*: {policies}", policies=policies_),
-    ]
-    found = plan.role_found or {}
-    if found.get("role") == "person":
-        steps[1] = _("*2. The role must already have* (the bot never changes a role it did not create): "
-                     "{policies}", policies=policies_)
+    steps = role_steps(plan)
     if plan.grant is not None:
         steps.append(_(
             "*3. Target account {account} ({uin})*: create policy `{policy}` allowing `sts:AssumeRole` on "
@@ -192,6 +183,23 @@ def plan_text(plan: Plan) -> str:
     if plan.allowlisting_note:
         steps.append(f":warning: {escape(plan.allowlisting_note)}")
     return "\n".join(steps)
+
+
+def role_steps(plan: Plan) -> list[str]:
+    """Steps 1 and 2 of the plan: the role in the source account and its policies."""
+    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
+    trusting = _("trusting `{principal}`, external ID `{external_id}`", principal=plan.trusted_principal,
+                 external_id=escape(plan.external_id_masked))
+    policies_ = ", ".join(f"`{p}`" for p in plan.policies)
+    step = _("*1. Source account {account} ({uin})*: {action} {trusting}", account=escape(plan.source_account),
+             uin=plan.source_uin, action=role_action(plan, role), trusting=trusting)
+    kind = (plan.role_found or {}).get("role")
+    if kind == "person":
+        return [step, _("*2. The role must already have* (the bot never changes a role it did not create): "
+                        "{policies}", policies=policies_)]
+    if kind == "existing":
+        return [step, _("*2. The role needs*: {policies}", policies=policies_)]
+    return [step, _("*2. Attach to the role*: {policies}", policies=policies_)]
 
 
 def guided_note(request: MigrationRequest, settings: Settings) -> str:
@@ -442,16 +450,27 @@ def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[s
     return message
 
 
+PRIVATE_NOTICES = {"trust_policy": "source", "role_details": "source"}
+"""Private notices by event, and whose approvers see them: the exact trust policy a fix needs; what CAM said of
+an existing role (its trust policy, its policies, who made it) while the channel's plan says only "use existing"."""
+
+
 def private_notice_side(event: str) -> str:
     """Whose approvers see the private notice `event`."""
-    if event != "trust_policy":
+    if event not in PRIVATE_NOTICES:
         raise ValueError(f"unknown private notice {event!r}")
-    return "source"
+    return PRIVATE_NOTICES[event]
 
 
-def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
-    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+def private_notice(request: MigrationRequest, event: str, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice, for that side's approvers only."""
     side = private_notice_side(event)
+    if event == "role_details":
+        text = _("Only the approvers of {account} see this. What CAM says of the existing role request {id} names "
+                 "(the channel sees only \"use existing role\" until the source side approves):",
+                 account=escape(request.source_account), id=request.id)
+        text += "\n" + "\n".join(role_steps(plan_for(request, settings, source_approved=True)))
+        return side, render([section(text)], text)
     document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
     text = _("Only the approvers of {account} see this. Request {id} can use role `{role}` only with exactly "
              "this trust policy (it holds the request's external ID; do not paste it in the channel):",

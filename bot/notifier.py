@@ -239,7 +239,7 @@ class Notifier:
                         request.id, account.name, ", ".join(account.approvers))
         for user in users:
             with i18n.speaking(locale_for_user(self.client, user)):  # each approver reads it in their language
-                _side, content = blocks.private_notice(request, str(payload.get("event")))
+                _side, content = blocks.private_notice(request, str(payload.get("event")), self.settings)
             try:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals, holds, validation
+from core import approvals, holds, plan, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
@@ -106,6 +106,14 @@ def _locked(session: Session, request_id: str) -> MigrationRequest | None:
     ).first()
 
 
+def _role_details(session: Session, request: MigrationRequest) -> None:
+    """Queue what CAM said about an existing role for the source approvers alone (a private notice): until the
+    source side approves, the channel's plan says only "use existing role" (core.plan.plan_for)."""
+    if (request.facts.role_plan or {}).get("role") in plan.EXISTING_ROLE:
+        outbox.enqueue(session, request.id, f"{request.id}:role_details:{request.revision}", "private",
+                       {"event": "role_details"})
+
+
 def _delivered(session: Session, dedupe_key: str) -> bool:
     """Whether a request was already opened by this delivery (a Slack retry finds it, not a conflict)."""
     return session.exec(select(MigrationRequest.id).where(MigrationRequest.dedupe_key == dedupe_key)).first() is not None
@@ -179,19 +187,21 @@ class MigrationRequests:
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
         """Store a validated request and queue its request message; a repeated delivery finds the first one.
 
-        Refused when `requester` may not open requests (permissions.REQUEST) or another unfinished request holds
-        the target instance (core.holds, checked under the instances' locks in the transaction that inserts).
+        Refused when `requester` may not open requests (permissions.REQUEST; decided before CAM is read, so no one
+        else learns anything of the source account) or another unfinished request holds the target instance
+        (core.holds, checked under the instances' locks in the transaction that inserts).
         """
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
-        if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
-            values["facts"] = self._role_plan(values, Facts())
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
-        with session_scope(self.db) as session:
-            why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
-            if why:
+        why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
+        if why:
+            with session_scope(self.db) as session:
                 return self._refuse(session, None, requester, Action.REQUEST, why, None)
+        if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
+            values["facts"] = self._role_plan(values, Facts())
+        with session_scope(self.db) as session:
             if dedupe_key is None or not _delivered(session, dedupe_key):
                 why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), None)
                 if why:
@@ -201,29 +211,30 @@ class MigrationRequests:
             request, created = repository.create_request(session, values, requester, dedupe_key, request_id)
             if created:
                 outbox.enqueue(session, request.id, f"{request.id}:request", "request", {"event": "requested"})
+                _role_details(session, request)
                 repository.audit(session, "request", "ok", request.id, actor=requester, action="open")
         return Decision(True, _("Request {id} created.", id=request.id), request, changed=created)
 
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
-        """The requester changes the request before both sides approved; earlier approvals become void."""
+        """The requester changes the request before both sides approved; earlier approvals become void. Who may is
+        decided before CAM is read (and again under the row lock)."""
         values = self.columns(fields)
-        current, role_plan = self.get(request_id), Facts()
-        if current is not None:  # read CAM before the row lock, never under it
-            values["external_id"] = values["external_id"] or current.external_id
-            values["role_name"] = values["role_name"] or default_role_name(current.id)
-            role_plan = self._role_plan(values, current.facts)
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
+        current = self.get(request_id)
+        why = self._edit_refusal(current, user, values, members_of)
+        if why:
+            with session_scope(self.db) as session:
+                return self._refuse(session, request_id, user, "edit", why, current)
+        assert current is not None
+        values["external_id"] = values["external_id"] or current.external_id
+        values["role_name"] = values["role_name"] or default_role_name(current.id)
+        role_plan = self._role_plan(values, current.facts)  # read CAM before the row lock, never under it
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
-            why = self._edit_refusal(request, user)
+            why = self._edit_refusal(request, user, values, members_of)
             if why:
                 return self._refuse(session, request_id, user, "edit", why, request)
             assert request is not None
-            # the edited request must be one this person may open (the `requesters` of its new accounts)
-            proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
-            why = refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
-            if why:
-                return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, _("Nothing changed in {id}.", id=request.id), request)
             why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), request.id)
@@ -235,6 +246,7 @@ class MigrationRequests:
             _notice(session, request, f"edited:{request.revision}", "edited",
                     for_channel("Edited (plan revision {revision}); earlier approvals are void, please approve "
                                 "again.", revision=request.revision), user=user)
+            _role_details(session, request)
         return Decision(True, _("{id} updated; approvals start again.", id=request.id), request, changed=True)
 
     def _role_plan(self, values: Mapping[str, Any], facts: Facts) -> Facts:
@@ -268,7 +280,9 @@ class MigrationRequests:
                                       state=current.state), current)
         return Decision(True, "", current)
 
-    def _edit_refusal(self, request: MigrationRequest | None, user: str) -> str | None:
+    def _edit_refusal(self, request: MigrationRequest | None, user: str, values: Mapping[str, Any] | None = None,
+                      members_of: MembersOf = no_groups) -> str | None:
+        """Why `user` may not edit `request` (into `values`, when given) now, or None."""
         if request is None:
             return _("No such request.")
         why = refusal(self.settings, Action.EDIT, request, user, no_groups)
@@ -277,7 +291,11 @@ class MigrationRequests:
         if request.state != State.REQUESTED:
             return _("{id} is {state}; it can be edited only until both sides approved.", id=request.id,
                      state=request.state)
-        return None
+        if values is None:
+            return None
+        # the edited request must be one its requester may open (the `requesters` of its new accounts)
+        proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
+        return refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
 
     # -- deciding --------------------------------------------------------------------------------------
     def approve(self, request_id: str, side: str, user: str, revision: int | None = None) -> Decision:
