@@ -141,5 +141,6 @@ def guided_revoke(request: MigrationRequest, clients: CloudClients) -> StepResul
     actions = (ROLE_DELETED_CHECK,) if is_guided(clients, request.source_account) else ()
     return replace(result, actions=actions, notice=(
         head + _("The bot leaves what the owners made by hand untouched. Close the cross-account access now:")
-        + f"\n{manual}" + ("\n" + _("Then press *Role deleted — check*: the bot proves the role can no longer be "
-                                    "assumed.") if actions else "")))
+        + f"\n{manual}" + ("\n" + _("Then press *Role deleted — check*: the bot asks STS for the role as {account} "
+                                    "root; only \"the role does not exist\" counts as closed.",
+                                    account=request.target_account) if actions else "")))
