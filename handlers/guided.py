@@ -23,7 +23,7 @@ from core.workflow import State
 from handlers.authorize_source import authorize_source
 from handlers.grant_subaccount import grant_subaccount
 from handlers.preflight import preflight
-from handlers.revoke_access import revoke_access
+from handlers.revoke_access import revoke_access, unrecorded_task
 from storage.models import MigrationRequest
 
 ROOT = "root"
@@ -134,7 +134,8 @@ def guided_revoke(request: MigrationRequest, clients: CloudClients) -> StepResul
         return revoke_access(request, clients)
     managed_grant = request.executor != ROOT and not is_guided(clients, request.target_account)
     managed = not is_guided(clients, request.source_account) or managed_grant
-    result = revoke_access(request, clients) if managed else StepResult(Outcome.DONE)
+    result = revoke_access(request, clients) if managed else StepResult(Outcome.DONE,
+                                                                        facts=unrecorded_task(request, clients))
     if result.outcome is not Outcome.DONE:
         return result
     head = f"{result.notice}\n" if result.notice else ""
