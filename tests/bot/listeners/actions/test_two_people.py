@@ -101,11 +101,10 @@ def test_an_edit_starts_over_and_the_rule_holds_for_the_new_revision(bot: Bot) -
     request_id = bot.create()
     message = bot.posted(request_id)
     bot.click(SOURCE_OWNER, message, "approve_source")
-    fields = {"source_account": "shop-prod", "source_region": "ap-guangzhou", "source_instance": "cdb-src00001",
-              "target_account": "analytics", "target_region": "ap-guangzhou", "target_instance": "cdb-dst00001",
-              "db_type": "mysql", "role_name": None, "external_id": None, "executor": "root",
-              "migrate_type": "fullAndIncrement", "objects": "shop"}
-    assert bot.requests.edit(request_id, REQUESTER, fields).ok
+    assert bot.driver.click(REQUESTER, message, "edit").status == 200  # the requester edits through the form
+    [view] = bot.slack.wait_for(lambda: bot.slack.views)
+    assert bot.driver.submit_view(REQUESTER, view, {"objects": "shop"}).status == 200
+    bot.slack.wait_for(lambda: bot.request(request_id).revision == 2 or None)
     message = bot.posted(request_id)
     # revision 2: Sam's approval of revision 1 is void, so Sam may now take the target side instead ...
     assert bot.click(SOURCE_OWNER, message, "approve_target")["text"] == f"Approved the target side of {request_id}."
