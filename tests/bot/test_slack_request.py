@@ -62,3 +62,9 @@ def test_help_from_a_payload_channel_is_answered(bot: Bot) -> None:
     form = payload_everywhere(bot, "help")
     assert bot.driver.send(urlencode(form).encode(), FORM).status == 200
     assert "/dts-migrate" in bot.slack.wait_for(lambda: bot.slack.ephemerals(REQUESTER))[0]["text"]
+
+
+def test_a_blank_payload_key_is_refused_at_the_gate_not_crashing_the_parse(bot: Bot) -> None:
+    """`payload=` with nothing in it is an interaction that is not a JSON object: 400, as for any bad payload."""
+    answer = bot.driver.send(urlencode({**bot.driver.slash_command(REQUESTER, "help"), "payload": ""}).encode(), FORM)
+    assert (answer.status, answer.body) == (400, "payload is not a JSON object")
