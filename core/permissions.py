@@ -46,7 +46,9 @@ class Action(StrEnum):
 
 class Who(StrEnum):
     REQUESTERS = "anyone in the channel, or only `requesters` (top-level and each account's) when set"
-    SIDE_APPROVERS = "that side's approvers, never the requester unless the account has `allow_self_approval`"
+    SIDE_APPROVERS = ("that side's approvers, never the requester unless the account has `allow_self_approval`, never "
+                      "whoever approved the other side of the same plan revision unless "
+                      "`approvals.same_person_both_sides`")
     REQUESTER = "the requester"
     ANY_APPROVER = "any approver of either side"
     REQUESTER_OR_APPROVER = "the requester or any approver"
