@@ -297,7 +297,7 @@ def source_warning(request: MigrationRequest, sharing_source: Sequence[str],
     if writing_source:
         lines.append(_(":warning: *Source still being written:* `{instance}` is the target of {others} (still "
                        "open): this migration would copy data that is still being migrated into it. Wait until "
-                       "{others} ended, unless that is meant.", instance=escape(request.source_instance),
+                       "{others} ends, unless that is meant.", instance=escape(request.source_instance),
                        others=", ".join(writing_source)))
     if sharing_source:
         lines.append(_(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
