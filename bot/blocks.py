@@ -239,7 +239,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
     lines = [_("*Status:* {status}", status=status)]
     if request.state == State.REQUESTED:
         for side, account in (("source", request.source_account), ("target", request.target_account)):
-            lines.append(approval_line(side, approved_by.get(side), settings.account(account).approvers))
+            lines.append(approval_line(side, approved_by.get(side), waiting_for(side, account, approved_by, settings)))
     if approvals.one_person(approved_by):  # allowed by approvals.same_person_both_sides: said for as long as it shows
         lines.append(_(":bust_in_silhouette: *Approved by one person for both accounts* "
                        "(`approvals.same_person_both_sides`)"))
@@ -282,6 +282,16 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         text=_("Plan revision {revision} · job `{job_id}`", revision=request.revision,
                job_id=escape(request.job_id or "-")) + f" · {escape(journey.raw_states(request))}")]))
     return render(blocks, _("DTS migration {id}: {status}", id=request.id, status=status))
+
+
+def waiting_for(side: str, account: str, approved_by: Mapping[str, str], settings: Settings) -> list[str]:
+    """The approvers a side waits for: not whoever approved the other side (core.approvals.two_person_refusal),
+    unless that leaves none to name."""
+    approvers = settings.account(account).approvers
+    other = approved_by.get(approvals.other_side(side))
+    if other is None or settings.approvals.same_person_both_sides:
+        return approvers
+    return [a for a in approvers if a != other] or approvers
 
 
 def state_label(state: str) -> str:
