@@ -93,6 +93,8 @@ def test_the_word_payload_in_a_command_changes_nothing_over_socket_mode(slack, r
     reply = slack.wait_for(lambda: slack.ephemerals(REQUESTER)[confirmations:])[0]
     request_id = next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
     assert request(runtime, request_id).objects == "payload"
+    # posted before the next test counts the channel's messages (create() takes the first new one as its own)
+    slack.wait_for(lambda: [m for m in slack.messages() if f"DTS migration {request_id}" in m.get("text", "")])
 
 
 def test_a_strangers_approval_is_acked_and_refused(slack, runtime) -> None:
