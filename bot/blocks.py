@@ -24,11 +24,11 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import policies
+from core import approvals, policies
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.notices import retry_buttons
-from core.plan import Plan
+from core.plan import Plan, plan_for
 from core.workflow import TASK_MAY_RUN, State
 from storage.models import MigrationRequest
 
@@ -143,9 +143,12 @@ def approval_line(side: str, approved_by: str | None, approvers: Sequence[str]) 
 
 
 def role_action(plan: Plan, role: str) -> str:
-    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix."""
+    """Step 1's verb, truthful to the CAM read made with the plan: create, use, or what the owner must fix (the
+    last only once the source side approved: core.plan.before_consent)."""
     found = plan.role_found or {}
     kind = found.get("role")
+    if kind == "existing":
+        return _("use existing role {role}; it must be", role=role)
     if kind == "dtsbot":
         made = _("made by dtsbot for request {owner}", owner=escape(str(found.get("owner"))))
         if found.get("trust_fits"):
@@ -168,19 +171,7 @@ def role_action(plan: Plan, role: str) -> str:
 
 def plan_text(plan: Plan) -> str:
     """The plan as numbered steps in the guide's words, exact names and ARNs in code spans."""
-    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
-    trusting = _("trusting `{principal}`, external ID `{external_id}`", principal=plan.trusted_principal,
-                 external_id=escape(plan.external_id_masked))
-    policies_ = ", ".join(f"`{p}`" for p in plan.policies)
-    steps = [
-        _("*1. Source account {account} ({uin})*: {action} {trusting}", account=escape(plan.source_account),
-          uin=plan.source_uin, action=role_action(plan, role), trusting=trusting),
-        _("*2. Attach to the role*: {policies}", policies=policies_),
-    ]
-    found = plan.role_found or {}
-    if found.get("role") == "person":
-        steps[1] = _("*2. The role must already have* (the bot never changes a role it did not create): "
-                     "{policies}", policies=policies_)
+    steps = role_steps(plan)
     if plan.grant is not None:
         steps.append(_(
             "*3. Target account {account} ({uin})*: create policy `{policy}` allowing `sts:AssumeRole` on "
@@ -205,6 +196,23 @@ def plan_text(plan: Plan) -> str:
     if plan.allowlisting_note:
         steps.append(f":warning: {escape(plan.allowlisting_note)}")
     return "\n".join(steps)
+
+
+def role_steps(plan: Plan) -> list[str]:
+    """Steps 1 and 2 of the plan: the role in the source account and its policies."""
+    role = f"`{escape(plan.role_name)}` (`{escape(plan.role_arn)}`)"
+    trusting = _("trusting `{principal}`, external ID `{external_id}`", principal=plan.trusted_principal,
+                 external_id=escape(plan.external_id_masked))
+    policies_ = ", ".join(f"`{p}`" for p in plan.policies)
+    step = _("*1. Source account {account} ({uin})*: {action} {trusting}", account=escape(plan.source_account),
+             uin=plan.source_uin, action=role_action(plan, role), trusting=trusting)
+    kind = (plan.role_found or {}).get("role")
+    if kind == "person":
+        return [step, _("*2. The role must already have* (the bot never changes a role it did not create): "
+                        "{policies}", policies=policies_)]
+    if kind == "existing":
+        return [step, _("*2. The role needs*: {policies}", policies=policies_)]
+    return [step, _("*2. Attach to the role*: {policies}", policies=policies_)]
 
 
 def guided_note(request: MigrationRequest, settings: Settings) -> str:
@@ -233,16 +241,21 @@ def guided_steps(request: MigrationRequest, settings: Settings) -> frozenset[str
 
 
 def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                    settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
+                    settings: Settings, sharing_source: Sequence[str] = (),
+                    writing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The top-level request message: who asks for what, the plan, the status line and the buttons.
 
-    `sharing_source`: other unfinished requests reading the same source instance, warned about in the plan.
+    `sharing_source` / `writing_source`: other unfinished requests reading the same source instance / migrating
+    into it (core.holds), warned about in the plan.
     """
     status = state_label(request.state)
     lines = [_("*Status:* {status}", status=status)]
     if request.state == State.REQUESTED:
         for side, account in (("source", request.source_account), ("target", request.target_account)):
-            lines.append(approval_line(side, approved_by.get(side), settings.account(account).approvers))
+            lines.append(approval_line(side, approved_by.get(side), waiting_for(side, account, approved_by, settings)))
+    if approvals.one_person(approved_by):  # allowed by approvals.same_person_both_sides: said for as long as it shows
+        lines.append(_(":bust_in_silhouette: *Approved by one person for both accounts* "
+                       "(`approvals.same_person_both_sides`)"))
     if request.last_error and request.state in (State.FAILED, State.VERIFY_FAILED):
         lines.append(_("*Last error:* {error}", error=escape(request.last_error)))
     if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:
@@ -266,7 +279,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
               migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source)
+        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source, writing_source)
                 + guided_note(request, settings), block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
@@ -294,18 +307,36 @@ def request_buttons(request: MigrationRequest) -> tuple[tuple[str, str, str | No
     return BUTTONS.get(State(request.state), ())
 
 
+def waiting_for(side: str, account: str, approved_by: Mapping[str, str], settings: Settings) -> list[str]:
+    """The approvers a side waits for: not whoever approved the other side (core.approvals.two_person_refusal),
+    unless that leaves none to name."""
+    approvers = settings.account(account).approvers
+    other = approved_by.get(approvals.other_side(side))
+    if other is None or settings.approvals.same_person_both_sides:
+        return approvers
+    return [a for a in approvers if a != other] or approvers
+
+
 def state_label(state: str) -> str:
     """A request state as people read it (emoji and words), in the current language."""
     return _(STATUS[State(state)]) if state in STATUS else state
 
 
-def source_warning(request: MigrationRequest, sharing_source: Sequence[str]) -> str:
-    """A plan line when other unfinished requests read the same source instance (it can be legitimate)."""
-    if not sharing_source:
-        return ""
-    return "\n" + _(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
-                    "sure both migrations are meant.", instance=escape(request.source_instance),
-                    others=", ".join(sharing_source))
+def source_warning(request: MigrationRequest, sharing_source: Sequence[str],
+                   writing_source: Sequence[str] = ()) -> str:
+    """Plan lines when other unfinished requests migrate into this one's source instance (it would copy data still
+    being written) or read it too (it can be legitimate)."""
+    lines = []
+    if writing_source:
+        lines.append(_(":warning: *Source still being written:* `{instance}` is the target of {others} (still "
+                       "open): this migration would copy data that is still being migrated into it. Wait until "
+                       "{others} ends, unless that is meant.", instance=escape(request.source_instance),
+                       others=", ".join(writing_source)))
+    if sharing_source:
+        lines.append(_(":warning: *Same source:* `{instance}` is also the source of {others} (still open). Make "
+                       "sure both migrations are meant.", instance=escape(request.source_instance),
+                       others=", ".join(sharing_source)))
+    return "".join("\n" + line for line in lines)
 
 
 # -- thread notices and ephemeral replies ----------------------------------------------------------------
@@ -449,23 +480,35 @@ def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:
 
 
 def request_status(request: MigrationRequest, plan: Plan, approved_by: Mapping[str, str],
-                   settings: Settings, sharing_source: Sequence[str] = ()) -> dict[str, Any]:
+                   settings: Settings, sharing_source: Sequence[str] = (),
+                   writing_source: Sequence[str] = ()) -> dict[str, Any]:
     """The request message without its buttons, for `/dts-migrate status ID`."""
-    message = request_message(request, plan, approved_by, settings, sharing_source)
+    message = request_message(request, plan, approved_by, settings, sharing_source, writing_source)
     message["blocks"] = [b for b in message["blocks"] if b["type"] != "actions"]
     return message
 
 
+PRIVATE_NOTICES = {"trust_policy": "source", "role_details": "source"}
+"""Private notices by event, and whose approvers see them: the exact trust policy a fix needs; what CAM said of
+an existing role (its trust policy, its policies, who made it) while the channel's plan says only "use existing"."""
+
+
 def private_notice_side(event: str) -> str:
     """Whose approvers see the private notice `event`."""
-    if event != "trust_policy":
+    if event not in PRIVATE_NOTICES:
         raise ValueError(f"unknown private notice {event!r}")
-    return "source"
+    return PRIVATE_NOTICES[event]
 
 
-def private_notice(request: MigrationRequest, event: str) -> tuple[str, dict[str, Any]]:
-    """(side, message) of a private notice: the full value a fix needs, for that side's approvers only."""
+def private_notice(request: MigrationRequest, event: str, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """(side, message) of a private notice, for that side's approvers only."""
     side = private_notice_side(event)
+    if event == "role_details":
+        text = _("Only the approvers of {account} see this. What CAM says of the existing role request {id} names "
+                 "(the channel sees only \"use existing role\" until the source side approves):",
+                 account=escape(request.source_account), id=request.id)
+        text += "\n" + "\n".join(role_steps(plan_for(request, settings, source_approved=True)))
+        return side, render([section(text)], text)
     document = json.dumps(policies.trust_policy(request.target_uin, request.external_id), indent=2)
     text = _("Only the approvers of {account} see this. Request {id} can use role `{role}` only with exactly "
              "this trust policy (it holds the request's external ID; do not paste it in the channel):",

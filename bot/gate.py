@@ -57,7 +57,7 @@ class Gate:
             return "400 Bad Request", "body is not UTF-8"
         if environ.get("CONTENT_TYPE", "").startswith("application/json"):
             return None if isinstance(_json(text), dict) else ("400 Bad Request", "body is not a JSON object")
-        form = parse_qs(text)
+        form = parse_qs(text, keep_blank_values=True)  # as the body is parsed for Bolt (bot/slack_request.py)
         if "payload" not in form:
             missing = [key for key in COMMAND_FIELDS if "command" in form and not form.get(key, [""])[0]]
             return ("400 Bad Request", f"slash command without {', '.join(missing)}") if missing else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.error
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -240,7 +241,7 @@ class Notifier:
                         request.id, account.name, ", ".join(account.approvers))
         for user in users:
             with i18n.speaking(locale_for_user(self.client, user)):  # each approver reads it in their language
-                _side, content = blocks.private_notice(request, str(payload.get("event")))
+                _side, content = blocks.private_notice(request, str(payload.get("event")), self.settings)
             try:
                 self._call("chat.postEphemeral", self.client.chat_postEphemeral, channel=request.channel,
                            user=user, thread_ts=request.message_ts, **content)
@@ -262,11 +263,12 @@ class Notifier:
         side, needs_side = str(payload.get("side")), payload.get("event") == "needs_side"
         if needs_side and request.state != State.FAILED:
             return  # retried or cancelled meanwhile: the DM would be stale
-        if not needs_side and (request.state != State.REQUESTED or side in self.services.approved_by(request)):
+        approved_by = self.services.approved_by(request)
+        if not needs_side and (request.state != State.REQUESTED or side in approved_by):
             return
         user = payload.get("user")
         if user is None:
-            self._fan_out(request, message, side, needs_side)
+            self._fan_out(request, message, side, needs_side, approved_by)
             return
         permalink = self._permalink(request)
         with i18n.speaking(locale_for_user(self.client, str(user))):
@@ -284,12 +286,16 @@ class Notifier:
                         ", ".join(account.approvers), request.id)
         return users
 
-    def _fan_out(self, request: MigrationRequest, message: OutboxMessage, side: str, everyone: bool) -> None:
+    def _fan_out(self, request: MigrationRequest, message: OutboxMessage, side: str, everyone: bool,
+                 approved_by: Mapping[str, str]) -> None:
         """One direct notice per approver of `side` (`everyone`: the requester too when an approver; a reminder
-        skips the requester unless self-approval is allowed)."""
+        skips the requester unless self-approval is allowed, and whoever approved the other side: they may not
+        approve this one, core.approvals.two_person_refusal)."""
         account = approvals.side_account(self.settings, request, side)
         users = [u for u in self._approvers(request, side)
-                 if everyone or u != request.requester or account.allow_self_approval]
+                 if everyone or ((u != request.requester or account.allow_self_approval)
+                                 and approvals.two_person_refusal(self.settings, request.id, side, u,
+                                                                  approved_by) is None)]
         with session_scope(self.db) as session:
             for approver in users:
                 outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",

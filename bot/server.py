@@ -18,10 +18,10 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.gate import Gate
+from bot.slack_request import SlackEventsHandler
 from core.config import Settings
 
 EVENTS_PATH = "/slack/events"
@@ -50,8 +50,9 @@ def wsgi_app(app: App, health: Health | None = None,
              signing_secret: str | None = None) -> Callable[..., Iterable[bytes]]:
     """The WSGI application: Slack's requests (after the gate) to Bolt, plus the health and metrics endpoints.
 
-    With `signing_secret` the gate checks the signature itself; without it only the shape, and Bolt signs."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    With `signing_secret` the gate checks the signature itself; without it only the shape, and Bolt signs. Bolt
+    gets each body parsed by key (bot/slack_request.py), never by its own substring test."""
+    slack = SlackEventsHandler(app, path=EVENTS_PATH)
     gate = Gate(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

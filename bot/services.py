@@ -48,15 +48,17 @@ class Services:
                         approved_by: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The request message of `request` with `approved_by` (storage.outbox.shown: what the thread announced;
         read now when None)."""
-        plan = plan_for(request, self.settings)
         approved = self.approved_by(request) if approved_by is None else approved_by
-        return blocks.request_message(request, plan, approved, self.settings, self.requests.sharing_source(request))
+        plan = plan_for(request, self.settings, source_approved="source" in approved)
+        held = self.requests.source_holds(request)
+        return blocks.request_message(request, plan, approved, self.settings, held.reading, held.writing)
 
     def request_status(self, request: MigrationRequest) -> dict[str, Any]:
         """The request message without buttons, for `/dts-migrate status ID`."""
-        plan = plan_for(request, self.settings)
-        return blocks.request_status(request, plan, self.approved_by(request), self.settings,
-                                     self.requests.sharing_source(request))
+        approved = self.approved_by(request)
+        plan = plan_for(request, self.settings, source_approved="source" in approved)
+        held = self.requests.source_holds(request)
+        return blocks.request_status(request, plan, approved, self.settings, held.reading, held.writing)
 
 
 def from_context(context: Mapping[str, Any]) -> Services:

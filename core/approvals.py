@@ -7,7 +7,7 @@ talks to Slack.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from core.config import AccountSettings, Settings, is_email
@@ -85,8 +85,9 @@ def is_approver(account: AccountSettings, user: str, members_of: MembersOf) -> b
     return listed(account.approvers, user, members_of)
 
 
-_NOT_APPROVER = {"source": N_("Only the approvers of {account} ({uin}) may approve the source side: {approvers}."),
-                 "target": N_("Only the approvers of {account} ({uin}) may approve the target side: {approvers}.")}
+_NOT_APPROVER = {"source": N_("Only the approvers of {account} ({uin}) may approve the source side."),
+                 "target": N_("Only the approvers of {account} ({uin}) may approve the target side.")}
+"""Refusals name the side, never the people on it (their IDs and e-mail addresses stay in app.yaml)."""
 _SELF_APPROVAL = {
     "source": N_("You requested this migration, so you may not approve its source side yourself ({account} does "
                  "not allow self-approval)."),
@@ -101,17 +102,40 @@ def approval_refusal(
     """Why `user` may not approve `side` of `request`, or None when they may."""
     account = side_account(settings, request, side)
     if not is_approver(account, user, members_of):
-        return _(_NOT_APPROVER[side], account=account.name, uin=account.uin, approvers=describe(account.approvers))
+        return _(_NOT_APPROVER[side], account=account.name, uin=account.uin)
     if user == request.requester and not account.allow_self_approval:
         return _(_SELF_APPROVAL[side], account=account.name)
     return None
 
 
+_SAME_PERSON = {
+    "source": N_("You approved the target side of {id}: its source side needs another person, so that two people "
+                 "agree (approvals.same_person_both_sides is off)."),
+    "target": N_("You approved the source side of {id}: its target side needs another person, so that two people "
+                 "agree (approvals.same_person_both_sides is off)."),
+}
+
+
+def other_side(side: str) -> str:
+    """The side that is not `side`."""
+    return "target" if side == "source" else "source"
+
+
+def two_person_refusal(settings: Settings, request_id: str, side: str, user: str,
+                       approved_by: Mapping[str, str]) -> str | None:
+    """Why `user` may not approve `side` because they approved the other side of the same plan revision
+    (`approved_by`: side -> Slack user ID), or None. The clicking user is compared, not the lists: a user in
+    both sides' lists, groups or addresses is still one person. `approvals.same_person_both_sides` lifts it."""
+    if settings.approvals.same_person_both_sides or approved_by.get(other_side(side)) != user:
+        return None
+    return _(_SAME_PERSON[side], id=request_id)
+
+
+def one_person(approved_by: Mapping[str, str]) -> bool:
+    """Whether both sides of a plan revision were approved by the same Slack user."""
+    return all(side in approved_by for side in SIDES) and approved_by["source"] == approved_by["target"]
+
+
 def may_decide(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> bool:
     """Whether `user` is an approver of either side (a known yes on one side wins over an unknown on the other)."""
     return _any_known(lambda side: is_approver(side_account(settings, request, side), user, members_of), SIDES)
-
-
-def describe(approvers: Iterable[str]) -> str:
-    """Approvers as plain text (the bot renders; core writes no markup): `U0ABC, user group S0XYZ, a@b.com`."""
-    return ", ".join(_("user group {id}", id=a) if a.startswith("S") and not is_email(a) else a for a in approvers)

@@ -210,6 +210,22 @@ class AccountSettings(_Strict):
         return self
 
 
+class ApprovalSettings(_Strict):
+    same_person_both_sides: bool = False
+    """Whether one Slack user may approve both sides of a request (a team of one owning both accounts). Off: the
+    two approvals of a plan revision come from two people, whatever list, group or address names them."""
+
+    @field_validator("same_person_both_sides", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: Any) -> bool:
+        """Only a YAML boolean or the words true/false (`${VAR}` gives text): a typo never loosens the rule."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(f"must be true or false (not {value!r})")
+
+
 class DatabaseLogin(_Strict):
     user: str = Field(min_length=1)
     password: SecretStr
@@ -221,6 +237,7 @@ class Settings(_Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
     dts: DtsSettings = DtsSettings()
+    approvals: ApprovalSettings = ApprovalSettings()
     accounts: list[AccountSettings] = Field(min_length=2)
     databases: dict[str, DatabaseLogin] = {}
     requesters: list[str] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from core.approvals import SIDES, MembersOf
+from core.approvals import SIDES, MembersOf, two_person_refusal
 from core.config import Settings
 from core.permissions import Action, refusal
 from core.workflow import TERMINAL, State
@@ -40,9 +40,10 @@ def home_for(db: Engine, settings: Settings, user: str, members_of: MembersOf) -
         waiting = session.exec(select(MigrationRequest).where(MigrationRequest.state == State.REQUESTED.value)
                                .order_by(col(MigrationRequest.created_at))).all()
         for request in waiting:
-            decided = repository.approvals_for(session, request)
+            decided = {side: a.user_id for side, a in repository.approvals_for(session, request).items()}
             sides = [side for side in SIDES if side not in decided
-                     and refusal(settings, Action(f"approve_{side}"), request, user, members_of) is None]
+                     and refusal(settings, Action(f"approve_{side}"), request, user, members_of) is None
+                     and two_person_refusal(settings, request.id, side, user, decided) is None]
             if sides:
                 awaiting.append((request, sides))
         mine = session.exec(select(MigrationRequest).where(MigrationRequest.requester == user)

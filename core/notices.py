@@ -71,8 +71,19 @@ def transition_notice(request: MigrationRequest, source: State, target: State,
         text = _failed_checks_text(result.facts.get("failed_checks") or [])
     if target is S.RUNNING and request.progress is not None:
         text += " " + _("Progress {percent}%.", percent=request.progress)
+    job_id = result.facts.get("job_id") or request.job_id
+    if (source, target) == (S.CANCELLING, S.CANCELLED) and job_id:
+        text += "\n" + left_task_notice(str(job_id), request.target_account)
     actions = list(result.actions) or _ACTIONS.get(target, [])
     return notice_key(request, source.value, event), _payload(request, event, text, actions)
+
+
+def left_task_notice(job_id: str, account: str) -> str:
+    """The thread's word on the DTS task a cancel leaves behind (bought, perhaps configured, verified or stopped):
+    which task, and how its owner removes it. The one place to change once the bot isolates and destroys it."""
+    return _("DTS task `{job_id}` was bought for this request and is left in {account} by the cancel: isolate and "
+             "destroy it in the DTS console (target account {account}) if it is not needed.", job_id=job_id,
+             account=account)
 
 
 def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str, dict[str, Any]]:

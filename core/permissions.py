@@ -13,7 +13,6 @@ from core.approvals import (
     MembersOf,
     Sided,
     approval_refusal,
-    describe,
     is_approver,
     listed,
     may_decide,
@@ -49,7 +48,9 @@ class Action(StrEnum):
 
 class Who(StrEnum):
     REQUESTERS = "anyone in the channel, or only `requesters` (top-level and each account's) when set"
-    SIDE_APPROVERS = "that side's approvers, never the requester unless the account has `allow_self_approval`"
+    SIDE_APPROVERS = ("that side's approvers, never the requester unless the account has `allow_self_approval`, never "
+                      "whoever approved the other side of the same plan revision unless "
+                      "`approvals.same_person_both_sides`")
     REQUESTER = "the requester"
     ANY_APPROVER = "any approver of either side"
     REQUESTER_OR_APPROVER = "the requester or any approver"
@@ -123,8 +124,8 @@ def refusal(settings: Settings, action: Action, request: Sided, user: str, membe
     account = side_account(settings, request, side)
     if is_approver(account, user, members_of):
         return None
-    return _("Only the approvers of {account} ({uin}) may {what}: {approvers}.", account=account.name,
-             uin=account.uin, what=what, approvers=describe(account.approvers))
+    return _("Only the approvers of {account} ({uin}) may {what}.", account=account.name, uin=account.uin,
+             what=what)
 
 
 _WORDS = {
@@ -148,7 +149,6 @@ def _requester_refusal(settings: Settings, request: Sided, user: str, members_of
     ]
     for name, allowed in lists:
         if allowed and not listed(allowed, user, members_of):
-            return _("Only the configured {who} may open a migration request here: {allowed}.", who=name,
-                     allowed=describe(allowed))
+            return _("Only the configured {who} may open a migration request here.", who=name)
     return None
 

@@ -79,7 +79,8 @@ class Plan:
     task: TaskSpec
     allowlisting_note: str | None
     role_found: dict[str, Any] | None = None
-    """What CAM said about the role when the plan was made (handlers.role_check); None: not read."""
+    """What CAM said about the role when the plan was made (handlers.role_check); None: not read. Before the
+    source side approved, only whether it exists (`before_consent`)."""
 
 
 DTS_INSTANCE_CLASS = "medium"
@@ -87,8 +88,23 @@ DTS_INSTANCE_CLASS = "medium"
 billed accept only `medium` (SDK dts/v20211206 CreateMigrationServiceRequest.InstanceClass)."""
 
 
-def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
-    """The plan for `request`: role, trust principal, policies, optional sub-account grant, DTS task spec."""
+EXISTING_ROLE = ("dtsbot", "person")
+"""`role_plan` kinds of a role that exists (handlers.role_check)."""
+
+
+def before_consent(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the plan may say of the CAM read before the source side approved: whether the role is created or an
+    existing one is used ({"role": "existing"}), nothing of its trust policy, policies or maker; those go to the
+    source approvers alone (a private notice)."""
+    if not found:
+        return found
+    kind = found.get("role")
+    return {"role": "existing" if kind in EXISTING_ROLE else kind}
+
+
+def plan_for(request: PlannedRequest, settings: Settings, *, source_approved: bool = False) -> Plan:
+    """The plan for `request`: role, trust principal, policies, optional sub-account grant, DTS task spec.
+    `source_approved`: the source side approved this revision, so the plan may say what CAM said of the role."""
     engine = db_kinds.db_kind(request.db_type)
     target = settings.account(request.target_account)
     grant = None
@@ -124,5 +140,10 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             auto_retry_minutes=settings.dts.auto_retry_minutes,
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
-        role_found=request.facts.role_plan if hasattr(request, "facts") else None,
+        role_found=_role_found(request, source_approved),
     )
+
+
+def _role_found(request: PlannedRequest, source_approved: bool) -> dict[str, Any] | None:
+    found = request.facts.role_plan if hasattr(request, "facts") else None
+    return found if source_approved else before_consent(found)

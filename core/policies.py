@@ -94,10 +94,15 @@ def generate_external_id() -> str:
     return "dtsbot-" + secrets.token_urlsafe(24)
 
 
+MASK_SHOWN = 4
+"""At most this many characters of an external ID are ever shown (its end: generated ones share a prefix)."""
+
+
 def mask(secret: str | None) -> str:
-    """Show an external ID the way people recognise it without being able to reuse it: `dtsb…x9Q`."""
+    """Show an external ID the way people recognise it without being able to reuse it: `…x9Qz`, its last four
+    characters; one shorter than 16 as eight dots (neither a few characters nor its length given away)."""
     if not secret:
         return "(none)"
     if len(secret) < 16:  # too short to show any of it: a few hidden characters are guessable
-        return "•" * len(secret)
-    return f"{secret[:4]}…{secret[-3:]}"
+        return "•" * 8
+    return f"…{secret[-MASK_SHOWN:]}"

@@ -8,17 +8,15 @@ nothing else. Nothing here talks to Slack: notices are plain text payloads the b
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals, validation
+from core import approvals, holds, plan, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
@@ -28,7 +26,6 @@ from core.policies import default_role_name, generate_external_id
 from core.workflow import (
     CANCELLABLE,
     CANCELLING_STATES,
-    TERMINAL,
     State,
     cancel_target,
     check_transition,
@@ -45,7 +42,6 @@ EDITABLE_FIELDS = (
     "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
 )
 
-_UNFINISHED = [s.value for s in State if s not in TERMINAL]
 _CANCEL_TEXT = {
     State.CANCELLED: N_("Cancelled."),
     State.CANCELLING: N_("Cancelled: revoking the cross-account access."),
@@ -113,33 +109,17 @@ def _locked(session: Session, request_id: str) -> MigrationRequest | None:
     ).first()
 
 
+def _role_details(session: Session, request: MigrationRequest) -> None:
+    """Queue what CAM said about an existing role for the source approvers alone (a private notice): until the
+    source side approves, the channel's plan says only "use existing role" (core.plan.plan_for)."""
+    if (request.facts.role_plan or {}).get("role") in plan.EXISTING_ROLE:
+        outbox.enqueue(session, request.id, f"{request.id}:role_details:{request.revision}", "private",
+                       {"event": "role_details"})
+
+
 def _delivered(session: Session, dedupe_key: str) -> bool:
     """Whether a request was already opened by this delivery (a Slack retry finds it, not a conflict)."""
     return session.exec(select(MigrationRequest.id).where(MigrationRequest.dedupe_key == dedupe_key)).first() is not None
-
-
-def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str | None) -> str | None:
-    """Why a request into `values`' target instance may not exist now: another unfinished request writes there.
-
-    One transaction at a time checks a given target instance: PostgreSQL takes a transaction-level advisory
-    lock on it (held until this transaction, which also inserts or edits the request, commits); SQLite's
-    transactions are IMMEDIATE (storage.db), so only one writer runs at all. Two submissions cannot both pass.
-    """
-    target = str(values["target_instance"])
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.blake2b(f"dtsbot-target:{target}".encode(), digest_size=8).digest(), "big",
-                             signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    query = select(MigrationRequest.id, MigrationRequest.state).where(
-        MigrationRequest.target_instance == target, col(MigrationRequest.state).in_(_UNFINISHED))
-    if request_id is not None:
-        query = query.where(MigrationRequest.id != request_id)
-    other = session.exec(query.order_by(col(MigrationRequest.created_at))).first()
-    if other is None:
-        return None
-    return _("Target instance {target} already has an unfinished request: {other} ({state}). One migration per "
-             "target instance: wait until {other} ends, or cancel it with /dts-migrate cancel {other}.",
-             target=target, other=other[0], state=other[1])
 
 
 class MigrationRequests:
@@ -185,17 +165,15 @@ class MigrationRequests:
         with session_scope(self.db) as session:
             return repository.get_request(session, request_id.strip().lower())
 
-    def sharing_source(self, request: MigrationRequest) -> list[str]:
-        """Other unfinished requests that read from the same source instance (legitimate, but worth a look)."""
+    def source_holds(self, request: MigrationRequest) -> holds.SourceHolds:
+        """Other unfinished requests that write into or read from this request's source instance (core.holds)."""
         with session_scope(self.db) as session:
-            return list(session.exec(select(MigrationRequest.id).where(
-                MigrationRequest.source_instance == request.source_instance, MigrationRequest.id != request.id,
-                col(MigrationRequest.state).in_(_UNFINISHED)).order_by(col(MigrationRequest.created_at))).all())
+            return holds.source_holds(session, request)
 
     def open_requests(self, limit: int = 20) -> Sequence[MigrationRequest]:
         """Requests not finished yet, newest first."""
         with session_scope(self.db) as session:
-            return repository.list_requests(session, _UNFINISHED, limit=limit)
+            return repository.list_requests(session, holds.UNFINISHED, limit=limit)
 
     def home(self, user: str) -> Home:
         """What `user`'s App Home lists: requests waiting for their approval, their open and finished ones."""
@@ -212,21 +190,23 @@ class MigrationRequests:
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
         """Store a validated request and queue its request message; a repeated delivery finds the first one.
 
-        Refused when `requester` may not open requests (permissions.REQUEST) or the target instance already
-        has an unfinished request (checked under the target's lock, in the transaction that inserts).
+        Refused when `requester` may not open requests (permissions.REQUEST; decided before CAM is read, so no one
+        else learns anything of the source account) or another unfinished request holds the target instance
+        (core.holds, checked under the instances' locks in the transaction that inserts).
         """
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
-        if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
-            values["facts"] = self._role_plan(values, Facts())
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
-        with session_scope(self.db) as session:
-            why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
-            if why:
+        why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
+        if why:
+            with session_scope(self.db) as session:
                 return self._refuse(session, None, requester, Action.REQUEST, why, None)
+        if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
+            values["facts"] = self._role_plan(values, Facts())
+        with session_scope(self.db) as session:
             if dedupe_key is None or not _delivered(session, dedupe_key):
-                why = _target_in_use(session, values, None)
+                why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), None)
                 if why:
                     return self._refuse(session, None, requester, Action.REQUEST, why, None)
             request_id = repository.new_request_id()  # no role_name: a role of its own, named after the id
@@ -234,32 +214,33 @@ class MigrationRequests:
             request, created = repository.create_request(session, values, requester, dedupe_key, request_id)
             if created:
                 outbox.enqueue(session, request.id, f"{request.id}:request", "request", {"event": "requested"})
+                _role_details(session, request)
                 repository.audit(session, "request", "ok", request.id, actor=requester, action="open")
         return Decision(True, _("Request {id} created.", id=request.id), request, changed=created)
 
     def edit(self, request_id: str, user: str, fields: Mapping[str, str | None]) -> Decision:
-        """The requester changes the request before both sides approved; earlier approvals become void."""
+        """The requester changes the request before both sides approved; earlier approvals become void. Who may is
+        decided before CAM is read (and again under the row lock)."""
         values = self.columns(fields)
-        current, role_plan = self.get(request_id), Facts()
-        if current is not None:  # read CAM before the row lock, never under it
-            values["external_id"] = values["external_id"] or current.external_id
-            values["role_name"] = values["role_name"] or default_role_name(current.id)
-            role_plan = self._role_plan(values, current.facts)
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
+        current = self.get(request_id)
+        why = self._edit_refusal(current, user, values, members_of)
+        if why:
+            with session_scope(self.db) as session:
+                return self._refuse(session, request_id, user, "edit", why, current)
+        assert current is not None
+        values["external_id"] = values["external_id"] or current.external_id
+        values["role_name"] = values["role_name"] or default_role_name(current.id)
+        role_plan = self._role_plan(values, current.facts)  # read CAM before the row lock, never under it
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
-            why = self._edit_refusal(request, user)
+            why = self._edit_refusal(request, user, values, members_of)
             if why:
                 return self._refuse(session, request_id, user, "edit", why, request)
             assert request is not None
-            # the edited request must be one this person may open (the `requesters` of its new accounts)
-            proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
-            why = refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
-            if why:
-                return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
                 return Decision(True, _("Nothing changed in {id}.", id=request.id), request)
-            why = _target_in_use(session, values, request.id)
+            why = holds.refusal(session, str(values["source_instance"]), str(values["target_instance"]), request.id)
             if why:
                 return self._refuse(session, request.id, user, "edit", why, request)
             repository.update_request(session, request, revision=request.revision + 1, facts=role_plan, **values)
@@ -268,6 +249,7 @@ class MigrationRequests:
             _notice(session, request, f"edited:{request.revision}", "edited",
                     for_channel("Edited (plan revision {revision}); earlier approvals are void, please approve "
                                 "again.", revision=request.revision), user=user)
+            _role_details(session, request)
         return Decision(True, _("{id} updated; approvals start again.", id=request.id), request, changed=True)
 
     def _role_plan(self, values: Mapping[str, Any], facts: Facts) -> Facts:
@@ -301,7 +283,9 @@ class MigrationRequests:
                                       state=current.state), current)
         return Decision(True, "", current)
 
-    def _edit_refusal(self, request: MigrationRequest | None, user: str) -> str | None:
+    def _edit_refusal(self, request: MigrationRequest | None, user: str, values: Mapping[str, Any] | None = None,
+                      members_of: MembersOf = no_groups) -> str | None:
+        """Why `user` may not edit `request` (into `values`, when given) now, or None."""
         if request is None:
             return _("No such request.")
         why = refusal(self.settings, Action.EDIT, request, user, no_groups)
@@ -310,7 +294,11 @@ class MigrationRequests:
         if request.state != State.REQUESTED:
             return _("{id} is {state}; it can be edited only until both sides approved.", id=request.id,
                      state=request.state)
-        return None
+        if values is None:
+            return None
+        # the edited request must be one its requester may open (the `requesters` of its new accounts)
+        proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
+        return refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
 
     # -- deciding --------------------------------------------------------------------------------------
     def approve(self, request_id: str, side: str, user: str, revision: int | None = None) -> Decision:
@@ -323,21 +311,25 @@ class MigrationRequests:
             why = refusal(self.settings, Action(f"approve_{side}"), request, user, members_of)
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
-            already = repository.approvals_for(session, request).get(side)
-            if already is not None and (revision is None or revision == request.revision):
-                return Decision(True, _(_ALREADY_APPROVED_BY[side], id=request.id, user=already.user_id), request)
-            why = self._state_refusal(request, revision)
+            approved_by = {s: a.user_id for s, a in repository.approvals_for(session, request).items()}
+            if side in approved_by and (revision is None or revision == request.revision):
+                return Decision(True, _(_ALREADY_APPROVED_BY[side], id=request.id, user=approved_by[side]), request)
+            why = self._state_refusal(request, revision) or approvals.two_person_refusal(
+                self.settings, request.id, side, user, approved_by)  # under the row lock: no two clicks race it
             if why:
                 return self._refuse(session, request.id, user, f"approve_{side}", why, request)
             if not repository.record_approval(session, request, side, user):
                 return Decision(True, _(_ALREADY_APPROVED[side], id=request.id), request)
             repository.audit(session, "approval", "ok", request.id, actor=user, action=f"approve_{side}",
                              detail=f"revision {request.revision}")
-            both = set(repository.approvals_for(session, request)) >= set(approvals.SIDES)
+            approved_by[side] = user
+            both = set(approved_by) >= set(approvals.SIDES)
             if both:
                 _transition(session, request, State.APPROVED)
-            _notice(session, request, f"approved:{request.revision}:{side}", "approved_side",
-                    for_channel(_APPROVED_TEXT[side, both]), user=user)
+            text = for_channel(_APPROVED_TEXT[side, both])
+            if approvals.one_person(approved_by):
+                text += " " + for_channel("Approved by one person for both accounts (approvals.same_person_both_sides).")
+            _notice(session, request, f"approved:{request.revision}:{side}", "approved_side", text, user=user)
         if both:
             self.run_now(request.id)
         return Decision(True, _(_APPROVED_REPLY[side], id=request.id), request, changed=True)

@@ -24,7 +24,7 @@ from core.workflow import State
 from handlers.authorize_source import authorize_source
 from handlers.grant_subaccount import grant_subaccount
 from handlers.preflight import preflight
-from handlers.revoke_access import revoke_access
+from handlers.revoke_access import revoke_access, unrecorded_task
 from storage.models import MigrationRequest
 
 ROOT = "root"
@@ -135,12 +135,14 @@ def guided_revoke(request: MigrationRequest, clients: CloudClients) -> StepResul
         return revoke_access(request, clients)
     managed_grant = request.executor != ROOT and not is_guided(clients, request.target_account)
     managed = not is_guided(clients, request.source_account) or managed_grant
-    result = revoke_access(request, clients) if managed else StepResult(Outcome.DONE)
+    result = revoke_access(request, clients) if managed else StepResult(Outcome.DONE,
+                                                                        facts=unrecorded_task(request, clients))
     if result.outcome is not Outcome.DONE:
         return result
     head = f"{result.notice}\n" if result.notice else ""
     actions = (ROLE_DELETED_CHECK,) if is_guided(clients, request.source_account) else ()
     return replace(result, actions=actions, notice=(
         head + _("The bot leaves what the owners made by hand untouched. Close the cross-account access now:")
-        + f"\n{manual}" + ("\n" + _("Then press *Role deleted — check*: the bot proves the role can no longer be "
-                                    "assumed.") if actions else "")))
+        + f"\n{manual}" + ("\n" + _("Then press *Role deleted — check*: the bot asks STS for the role as {account} "
+                                    "root; only \"the role does not exist\" counts as closed.",
+                                    account=request.target_account) if actions else "")))

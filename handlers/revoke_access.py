@@ -65,17 +65,14 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
              subaccount=request.executor, account=request.target_account), gone
 
 
-def unrecorded_task(request: MigrationRequest, clients: CloudClients) -> tuple[str, dict[str, str]]:
+def unrecorded_task(request: MigrationRequest, clients: CloudClients) -> dict[str, str]:
     """A cancel that came while the task was being bought: the task the purchase made (found by its tag) is
-    named in the channel and recorded, never left unknown. ("", {}) when there is none or it is recorded."""
+    recorded as the request's `job_id` fact, so the cancel's notice names it (core.notices.left_task_notice).
+    {} when there is none or it is recorded."""
     if request.job_id or request.state != "cancelling":
-        return "", {}
+        return {}
     job_id = tagged_task(target_dts(request, clients), request.id)
-    if job_id is None:
-        return "", {}
-    return " " + _("DTS task `{job_id}` was bought for this request before the cancel and never started: it stays "
-                   "in {account}; isolate it in the DTS console if it is not needed.", job_id=job_id,
-                   account=request.target_account), {"job_id": job_id}
+    return {} if job_id is None else {"job_id": job_id}
 
 
 @cloud_step(STEP)
@@ -83,7 +80,6 @@ def revoke_access(request: MigrationRequest, clients: CloudClients) -> StepResul
     """Delete the bot's role in the source account and its grant policy in the target account."""
     role_part, role_released = _revoke_role(request, clients)
     grant_part, grant_released = _revoke_grant(request, clients)
-    task_note, facts = unrecorded_task(request, clients)
     done = [part for part in (role_part, grant_part) if part]
-    return StepResult(Outcome.DONE, notice=_("Access revoked: {what}.", what="; ".join(done)) + task_note,
-                      released=tuple(role_released + grant_released), facts=facts)
+    return StepResult(Outcome.DONE, notice=_("Access revoked: {what}.", what="; ".join(done)),
+                      released=tuple(role_released + grant_released), facts=unrecorded_task(request, clients))

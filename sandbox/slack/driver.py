@@ -206,7 +206,11 @@ class SocketModeDriver(SlackPayloads):
     def slash(self, user: str, text: str, command: str = "/dts-migrate", channel: str = "C0DTSBOT01",
               timeout: float = DEFAULT_SECONDS) -> Ack:
         """A slash command envelope (`slash_commands`); returns the app's ack."""
-        return self._deliver("slash_commands", self.slash_command(user, text, command, channel), True, timeout)
+        return self.command(self.slash_command(user, text, command, channel), timeout)
+
+    def command(self, fields: dict[str, str], timeout: float = DEFAULT_SECONDS) -> Ack:
+        """A slash command envelope with exactly these fields (e.g. `slash_command`'s, some changed)."""
+        return self._deliver("slash_commands", fields, True, timeout)
 
     def click(self, user: str, message: dict, action_id: str, value: str | None = None,
               block_id: str | None = None, timeout: float = DEFAULT_SECONDS) -> Ack:

@@ -74,7 +74,9 @@ def test_a_hand_made_role_that_fits_is_used_and_survives_the_whole_story(story: 
 def test_a_hand_made_role_lacking_a_policy_is_diagnosed_and_not_modified(story: Serving) -> None:
     hand_made_role(story.cloud, "LegacyDTS", "QcloudDTSReadOnlyAccess")
     rid = story.open(f"{INLINE} role_name=LegacyDTS external_id={LEGACY_EXTERNAL_ID}")
-    assert "its owner must first attach `QcloudCDBReadOnlyAccess`" in str(story.message(rid)["blocks"])
+    assert "use existing role `LegacyDTS`" in str(story.message(rid)["blocks"])  # no more before consent ...
+    story.slack.wait_for(lambda: [e for e in story.slack.ephemerals(SOURCE_OWNER)  # ... but to the source approvers
+                                  if "its owner must first attach `QcloudCDBReadOnlyAccess`" in e["text"]], timeout=WAIT)
     story.approve(rid)
     story.reaches(rid, "failed")
     thread = eventually(lambda: "was not made by dtsbot and lacks" in story.thread_text(rid) and
@@ -170,7 +172,8 @@ def test_the_exact_trust_policy_goes_privately_to_the_source_approvers_only(stor
     hand_made_role(story.cloud, "LegacyDTS", "QcloudDTSReadOnlyAccess", "QcloudCDBReadOnlyAccess")
     wanted = "wanted-external-id-0123456789"  # the owner's role trusts LEGACY_EXTERNAL_ID instead
     rid = story.open(f"{INLINE} role_name=LegacyDTS external_id={wanted}")
-    assert "has another trust policy" in str(story.message(rid)["blocks"])
+    story.slack.wait_for(lambda: [e for e in story.slack.ephemerals(SOURCE_OWNER)  # what CAM said: to them alone
+                                  if "has another trust policy" in e["text"]], timeout=WAIT)
     story.approve(rid)
     story.reaches(rid, "failed")
     private = story.slack.wait_for(lambda: [e for e in story.slack.ephemerals(SOURCE_OWNER) if wanted in e["text"]],

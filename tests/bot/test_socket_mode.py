@@ -82,6 +82,21 @@ def test_inline_command_is_acked_and_creates_the_request(slack, runtime) -> None
     assert created.requester == REQUESTER and created.state == "requested"
 
 
+def test_the_word_payload_in_a_command_changes_nothing_over_socket_mode(slack, runtime) -> None:
+    """Socket Mode envelopes carry the command as an object: Bolt takes it as it is (no form parsing to guard)."""
+    driver = SocketModeDriver(slack)
+    confirmations = len(slack.ephemerals(REQUESTER))
+    fields = {**driver.slash_command(REQUESTER, inline(target_instance=f"cdb-dst{next(TARGETS):05d}",
+                                                       objects="payload")),
+              "channel_name": "payload-migrations", "user_name": "payload"}
+    driver.command(fields)
+    reply = slack.wait_for(lambda: slack.ephemerals(REQUESTER)[confirmations:])[0]
+    request_id = next(w.rstrip(".") for w in reply["text"].split() if w.startswith("mr-"))
+    assert request(runtime, request_id).objects == "payload"
+    # posted before the next test counts the channel's messages (create() takes the first new one as its own)
+    slack.wait_for(lambda: [m for m in slack.messages() if f"DTS migration {request_id}" in m.get("text", "")])
+
+
 def test_a_strangers_approval_is_acked_and_refused(slack, runtime) -> None:
     driver = SocketModeDriver(slack)
     request_id, message = create(slack, driver)

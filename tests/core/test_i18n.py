@@ -89,7 +89,10 @@ def every_message() -> list[dict]:
     for state in State:
         r = request(state=state.value, last_error="boom", progress=40,
                     facts={"reject_reason": "no", "dts_attention": "DTS retrying"})
-        built.append(blocks.request_message(r, plan_for(r, SETTINGS), {"source": "U0SRCOWNER"}, SETTINGS, ["mr-2"]))
+        built.append(blocks.request_message(r, plan_for(r, SETTINGS), {"source": "U0SRCOWNER"}, SETTINGS, ["mr-2"],
+                                            ["mr-3"]))
+        built.append(blocks.request_message(r, plan_for(r, SETTINGS), {"source": "U0ONE", "target": "U0ONE"},
+                                            SETTINGS))
         built.append(blocks.request_status(r, plan_for(r, SETTINGS), {}, SETTINGS))
         for facts in JOURNEY_FACTS:  # the journey: step list, DTS words, bar with the lag, raw states
             r = request(state=state.value, progress=60, failed_step="configuring", facts=facts)
@@ -101,12 +104,14 @@ def every_message() -> list[dict]:
                   {"role": "person"}, {"role": "unknown"}):
         r = request(facts={"role_plan": found})
         built.append(blocks.request_message(r, plan_for(r, SETTINGS), {}, SETTINGS))
+        built.append(blocks.request_message(r, plan_for(r, SETTINGS, source_approved=True), {}, SETTINGS))
     built.append(blocks.notice("mr-1", {"event": "x", "text": "hi", "detail": "why", "user": "U0SRCOWNER",
                                         "actions": list(blocks.NOTICE_BUTTONS)}))
     built += [blocks.help_message(), blocks.request_list([]), blocks.request_list([request()]),
               blocks.errors_reply([f"field{i}: bad" for i in range(400)]), blocks.reply("ok"),
               blocks.long_reply("steps"), blocks.cancel_confirm(request(state="running")),
-              blocks.private_notice(request(), "trust_policy")[1]]
+              blocks.private_notice(request(), "trust_policy", SETTINGS)[1],
+              blocks.private_notice(request(), "role_details", SETTINGS)[1]]
     expires = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     for link in ("https://slack.example/archives/C0DTSBOT01/p1", None):  # the DMs, with and without a permalink
         built += [direct_messages.reminder(request(), side, expires, link) for side in ("source", "target")]

@@ -77,7 +77,7 @@ def test_the_plan_is_what_the_cloud_steps_create(sandbox: TencentCloudSandbox) -
 
     text = plan_text(plan)
     for shown in (plan.role_name, plan.role_arn, plan.trusted_principal, *plan.policies, plan.grant.policy_name,
-                  "dtsb…nop"):
+                  policies.mask(migration.external_id)):
         assert shown in text
     assert migration.external_id not in text
 
@@ -99,4 +99,7 @@ def test_long_role_names_get_grants_of_their_own_and_short_external_ids_are_hidd
         "100000000001", "r" * 110 + "B" * 18)
     assert first != second and len(first) <= 128 and len(second) <= 128
     assert grant_policy_name("100000000001", "DTS-role") == "dtsbot-assume-100000000001-DTS-role"
-    assert mask("abcdefghi") == "•" * 9 and mask("dtsbot-generated-0123456789") == "dtsb…789"
+    assert mask("abcdefghi") == mask("abcdefghijklmno") == "•" * 8 and mask("dtsbot-generated-0123456789") == "…6789"
+    for secret in ("0123456789abcdef", "dtsbot-" + "x" * 25, "a" * 15 + "Z", "short"):
+        shown = [c for c in mask(secret) if c not in "…•"]
+        assert len(shown) <= 4, "at most four characters of an external ID are ever shown"

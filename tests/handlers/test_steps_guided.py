@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from stepflow import EXECUTOR_UIN, TARGET_UIN
 
+from core import policies
 from core.cloud import CloudCall, CloudClients, CloudConfigError
 from core.config import Settings, load_settings
 from core.steps import Outcome
@@ -130,7 +131,7 @@ def test_guided_source_steps_call_nothing_and_repeat_identically(sandbox, guided
 def test_a_role_without_its_read_only_policies_gets_the_attach_steps_back(sandbox, guided_source, make_request):
     request = make_request(state="authorizing_source")
     asked = STEPS["authorizing_source"](request, guided_source)
-    script = tccli_block(asked.notice).replace(request.external_id[:4] + "…" + request.external_id[-3:],
+    script = tccli_block(asked.notice).replace(policies.mask(request.external_id),
                                                request.external_id)
     keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
     create_only = script.splitlines()[0]  # the owner forgets the policies
@@ -146,7 +147,7 @@ def test_a_role_without_its_read_only_policies_gets_the_attach_steps_back(sandbo
 
 def test_a_role_trusting_another_external_id_gets_the_trust_policy_fix(sandbox, guided_source, make_request):
     request = make_request(state="authorizing_source")
-    masked = request.external_id[:4] + "…" + request.external_id[-3:]
+    masked = policies.mask(request.external_id)
     script = tccli_block(STEPS["authorizing_source"](request, guided_source).notice)
     keys = ("AKIDSANDBOXSOURCE0000000000000001", "sandbox-source-secret-key-0001")
     tccli.run_with_keys(script.replace(masked, "a-typo-of-the-external-id"), sandbox.endpoint, *keys)

@@ -67,7 +67,8 @@ def reveal_steps(action: dict[str, Any], body: dict[str, Any], respond: Respond,
 
 
 def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond, context: dict[str, Any]) -> None:
-    """Prove the guided role is gone: AssumeRole from the target side must now fail; the thread hears the result."""
+    """Prove the guided role is gone: STS must answer the target root that the role does not exist; the thread
+    hears a proof, the audit records every answer (its code and RequestId)."""
     services = from_context(context)
     user = body["user"]["id"]
     request = services.requests.get(action.get("value", ""))
@@ -77,9 +78,10 @@ def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond
         return
     with i18n.speaking(i18n.channel_language()):  # the result goes to the thread too
         result = check_role_deleted(request, CloudClients(services.settings))
-    outcome = {True: "ok", False: "still_exists", None: "unknown"}[result.closed]
+    outcome = {True: "ok", False: "still_exists", None: "not_proved"}[result.closed]
     with session_scope(services.db) as session:
-        repository.audit(session, "role_deleted_check", outcome, request.id, actor=user, action="role_deleted_check")
+        repository.audit(session, "role_deleted_check", outcome, request.id, actor=user, action="role_deleted_check",
+                         error_code=result.code, cloud_request_id=result.request_id)
         if result.closed:
             outbox.enqueue(session, request.id, f"{request.id}:guided:role_deleted", "thread",
                            {"event": "role_deleted", "text": result.text, "user": user})

@@ -37,6 +37,8 @@ def publish_home(services: Services, client: WebClient, user: str, notice: str |
             except SlackApiError as error:  # no link this time; the Home is still worth showing
                 log.warning("no permalink for %s: %s", request.id, error.response.get("error"))
     with i18n.speaking(locale_for_user(client, user)):  # the Home is the viewer's, whoever's click refreshed it
-        plans = {request.id: plan_for(request, services.settings) for request, _sides in home.awaiting}
+        plans = {request.id: plan_for(request, services.settings,
+                                      source_approved="source" in services.approved_by(request))
+                 for request, _sides in home.awaiting}
         view = home_view(home, permalinks, plans, notice)
     client.views_publish(user_id=user, view=view)

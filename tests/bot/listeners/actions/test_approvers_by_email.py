@@ -80,3 +80,14 @@ def test_a_reminder_fanned_out_while_slack_cannot_resolve_the_addresses_is_not_l
     eventually(lambda: source_reminded(bot, request_id), what="the source reminder after the outage")
     with session_scope(bot.db) as session:
         assert not outbox.unsent(session, request_id)
+
+
+@pytest.mark.parametrize("account_overrides", [{"approvers": [*EMAILS, "S0TGTOWNERS", "U0TGTOWNER"]}])
+def test_a_refusal_names_the_side_never_the_approvers_addresses_or_ids(bot: Bot) -> None:
+    request_id = bot.create()
+    message = bot.posted(request_id)
+    for action, side in (("approve_source", "shop-prod (100000000001) may approve the source side."),
+                         ("approve_target", "analytics (100000000002) may approve the target side.")):
+        refused = bot.click(STRANGER, message, action)["text"]
+        assert refused == f"Only the approvers of {side}"
+        assert "@" not in refused and "U0" not in refused and "S0" not in refused

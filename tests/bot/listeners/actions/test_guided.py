@@ -15,13 +15,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from bot.demo import APP_YAML, COMMAND, Stage
+from core import policies
 from sandbox.tencentcloud import tccli
+from sandbox.tencentcloud.exceptions import TencentCloudError
 from sandbox.waiting import eventually
 from storage import repository
 from storage.db import session_scope
-from tests.support.workspace import CHANNEL, REQUESTER, SOURCE_OWNER, SOURCE_UIN, STRANGER, TARGET_OWNER
+from storage.models import AuditEntry
+from tests.support.workspace import (
+    CHANNEL,
+    EXECUTOR_UIN,
+    REQUESTER,
+    SOURCE_OWNER,
+    SOURCE_UIN,
+    STRANGER,
+    TARGET_OWNER,
+    TARGET_UIN,
+)
 
 SOURCE_KEYS = ("    credentials:\n      secret_id: ${SOURCE_SECRET_ID:-AKIDSANDBOXSOURCE0000000000000001}\n"
                "      secret_key: ${SOURCE_SECRET_KEY:-sandbox-source-secret-key-0001}\n")
@@ -67,9 +80,9 @@ class People:
         with session_scope(self.stage.runtime.db) as session:
             return repository.get_request(session, self.request_id)
 
-    def open_and_approve(self) -> None:
+    def open_and_approve(self, command: str = COMMAND) -> None:
         seen = len(self.slack.ephemerals(REQUESTER))
-        assert self.driver.slash(REQUESTER, COMMAND).status == 200
+        assert self.driver.slash(REQUESTER, command).status == 200
         answer = eventually(lambda: self.slack.ephemerals(REQUESTER)[seen:], 30, "the request's confirmation")[0]
         self.request_id = re.search(r"\bmr-[a-z0-9]+", answer["text"]).group(0)
         message = eventually(self.request_message, 30, "the request message")
@@ -115,7 +128,7 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     role = people.request().role_name  # the request's own role (no role_name given)
     for part in (f"`{role}`", "qcs::cam::uin/100000000002:root", "QcloudDTSReadOnlyAccess",
                  "QcloudCDBReadOnlyAccess", f"tccli cam CreateRole --RoleName {role}", "tencentcloud_cam_role",
-                 "tencentcloud_cam_role_policy_attachment", external_id[:4] + "…" + external_id[-3:]):
+                 "tencentcloud_cam_role_policy_attachment", policies.mask(external_id)):
         assert part in text, part
     assert people.state_is("awaiting_owner")
     assert "Guided: shop-prod's owner does steps 1–2" in text_of(people.request_message())
@@ -165,8 +178,71 @@ def test_guided_source_owner_creates_the_role_from_the_steps_and_the_migration_r
     deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
     assert owner_runs(deletion, stage.cloud.endpoint)[-1] == "DeleteRole"
     closed = people.click(SOURCE_OWNER, ending, "role_deleted_check")
-    assert "now fails (ResourceNotFound.RoleNotFound)" in text_of(closed)
+    assert "now answers ResourceNotFound.RoleNotFound (the role does not exist; RequestId " in text_of(closed)
     eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
                "the proof in the thread")
     by_source = [r.action for r in stage.cloud.calls.records if r.caller_uin == SOURCE_UIN]
     assert set(by_source[3:]) == {"DetachRolePolicy", "DeleteRole"}, "still only the owner's own calls"
+
+
+def role_checks(stage: Stage) -> list[tuple[str, str | None, str | None]]:
+    """(outcome, error code, RequestId) of each *Role deleted — check* in the audit log."""
+    assert stage.runtime is not None
+    with session_scope(stage.runtime.db) as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.step == "role_deleted_check")
+                            .order_by(col(AuditEntry.id))).all()
+        return [(r.outcome, r.error_code, r.cloud_request_id) for r in rows]
+
+
+def sts_answers(stage: Stage, code: str, message: str) -> None:
+    """STS answers the next AssumeRole with this error (the sandbox's hook, through the real SDK)."""
+    def answer(_params: dict[str, Any]) -> None:
+        raise TencentCloudError(code, message)
+    stage.cloud.hooks.before("AssumeRole", answer, service="sts")
+
+
+def test_role_deleted_check_proves_nothing_while_the_role_exists_though_the_bots_grant_is_gone(stage: Stage):
+    """The issue's scenario: guided source, managed target, a target sub-account executes the task. At the end
+    the bot deletes its own sts:AssumeRole grant; the owner has NOT deleted the role. The check asks as the target
+    root, whom the role trusts: it still works, so nothing is closed; only STS's "role does not exist" is."""
+    people = People(stage)
+    people.open_and_approve(f"{COMMAND} executor={EXECUTOR_UIN}")
+    steps = eventually(lambda: people.notice_with("guided_verify"), 30, "the owner's steps in the thread")
+    full = text_of(people.click(SOURCE_OWNER, steps, "guided_reveal"))
+    script = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", full, re.DOTALL).group(1)
+    owner_runs(script, stage.cloud.endpoint)
+    people.click(SOURCE_OWNER, steps, "guided_verify")
+    ready = eventually(lambda: people.notice_with("complete"), 90, "ready to complete")
+    people.click(TARGET_OWNER, ready, "complete")
+    ending = eventually(lambda: people.state_is("succeeded") and people.notice_with("role_deleted_check"), 60,
+                        "the deletion steps")
+    role = people.request().role_name
+    target = stage.cloud.world.cam(TARGET_UIN)
+    assert not [p for p in target.policies.values() if p.name.startswith("dtsbot-assume-")], "the grant is gone"
+    assert stage.cloud.world.cam(SOURCE_UIN).find_role(role) is not None, "the owner has not deleted the role"
+
+    still = text_of(people.click(SOURCE_OWNER, ending, "role_deleted_check"))
+    assert "can still be assumed by analytics root: the role is not deleted" in still
+    assert role_checks(stage) == [("still_exists", None, None)]
+    assumed = stage.cloud.calls.of("AssumeRole")[-1]
+    assert (assumed.caller_uin, assumed.outcome) == (TARGET_UIN, "ok"), "asked as the target root"
+
+    denied = "you are not authorized to perform operation (sts:AssumeRole)"
+    for code, message in (("AuthFailure.UnauthorizedOperation", denied),
+                          ("AuthFailure.SecretIdNotFound", "The SecretId is not found"),
+                          ("InternalError.GetRoleError", "get role error")):
+        sts_answers(stage, code, message)
+        answer = text_of(people.click(SOURCE_OWNER, ending, "role_deleted_check"))
+        assert f"answered {code} (RequestId " in answer and "Nothing is proved: the role may still exist." in answer
+        assert role_checks(stage)[-1][:2] == ("not_proved", code) and role_checks(stage)[-1][2]
+    assert not any("access is closed" in text_of(r) for r in people.thread())
+
+    deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
+    assert owner_runs(deletion, stage.cloud.endpoint)[-1] == "DeleteRole"
+    sts_answers(stage, "ResourceNotFound.RoleNotFound", "role not found")  # STS's own code (the errors lane's)
+    closed = text_of(people.click(SOURCE_OWNER, ending, "role_deleted_check"))
+    assert "now answers ResourceNotFound.RoleNotFound (the role does not exist; RequestId " in closed
+    outcome, code, request_id = role_checks(stage)[-1]
+    assert (outcome, code) == ("ok", "ResourceNotFound.RoleNotFound") and request_id in closed
+    eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
+               "the proof in the thread")

@@ -1,0 +1,32 @@
+"""A cancel after the DTS task was bought (here: its verification failed) leaves the task in the target account:
+the thread names it and says how to remove it (core.notices.left_task_notice). Through `dtsbot serve`'s wiring: the
+real Bolt app over HTTP, the scheduler, the Tencent Cloud sandbox and the Slack emulator."""
+
+from __future__ import annotations
+
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.world import default_world
+from sandbox.waiting import eventually
+from tests.support.commands import INLINE
+from tests.support.serving import WAIT, serving
+from tests.support.workspace import SOURCE_UIN, serve_settings
+
+
+def test_a_cancel_after_verification_failed_names_the_task_it_leaves(tmp_path) -> None:
+    with SlackEmulator() as slack, TencentCloudSandbox(default_world(speed=100.0)) as cloud:
+        cloud.world.instance(SOURCE_UIN, "ap-guangzhou", "cdb-src00001").fail_checks = ["BinlogParamCheck"]
+        settings = serve_settings(slack, cloud.endpoint, f"sqlite:///{tmp_path / 'left.db'}")
+        with serving(settings, slack, cloud) as story:
+            rid = story.open(INLINE)
+            story.approve(rid)
+            story.reaches(rid, "verify_failed")
+            story.cancel(rid)
+            story.reaches(rid, "cancelled")
+            job_id = eventually(lambda: next((c.params.get("JobId") for c in cloud.calls.of("CreateMigrateCheckJob")),
+                                             None), WAIT)
+            notice = eventually(lambda: "isolate and destroy" in story.thread_text(rid) and story.thread_text(rid),
+                                WAIT, "the notice of the task left behind")
+            assert (f"DTS task `{job_id}` was bought for this request and is left in analytics by the cancel: "
+                    "isolate and destroy it in the DTS console (target account analytics)") in notice
+            assert not cloud.calls.of("StartMigrateJob")
