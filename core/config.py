@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from core import i18n
+from core import db_kinds, i18n
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
@@ -196,11 +196,34 @@ class DatabaseLogin(_Strict):
     password: SecretStr
 
 
+class DtsSettings(_Strict):
+    experimental_engines: list[str] = []
+    """Engines outside Tencent's cross-account guide (mariadb, percona) that requests may still name; the plan
+    then says the guide does not cover them. Empty: only the guide's engines."""
+
+    @field_validator("experimental_engines")
+    @classmethod
+    def _experimental_only(cls, value: list[str]) -> list[str]:
+        allowed = ", ".join(db_kinds.EXPERIMENTAL_ENGINES)
+        names = []
+        for entry in value:
+            try:
+                engine = db_kinds.db_kind(entry)
+            except KeyError:
+                raise ValueError(f"{entry!r} is not an engine dtsbot knows; allowed: {allowed}") from None
+            if engine.in_guide:
+                raise ValueError(f"{entry!r} is in the guide's cross-account scope already; list only engines "
+                                 f"outside it: {allowed}")
+            names.append(engine.name)
+        return list(dict.fromkeys(names))
+
+
 class Settings(_Strict):
     slack: SlackSettings
     storage: StorageSettings = StorageSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
+    dts: DtsSettings = DtsSettings()
     accounts: list[AccountSettings] = Field(min_length=2)
     databases: dict[str, DatabaseLogin] = {}
     requesters: list[str] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core import db_kinds, policies
+from core import db_kinds, policies, topology
 from core.config import Settings
 from core.validation import ROOT
 
@@ -31,6 +31,7 @@ class PlannedRequest(Protocol):
     executor: str
     migrate_type: str
     objects: str
+    write_mode: str | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class TaskSpec:
     objects: str
     instance_class: str
     executor: str
+    write_mode: str | None = None
+    """Redis' DstWriteMode, always sent for the Redis family (core.topology); None for the other engines."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Plan:
     grant: SubaccountGrant | None
     task: TaskSpec
     allowlisting_note: str | None
+    scope_notes: tuple[str, ...] = ()
+    """The engine is outside the guide's scope (dts.experimental_engines), or its read-only policy is a guess."""
     role_found: dict[str, Any] | None = None
     """What CAM said about the role when the plan was made (handlers.role_check); None: not read."""
 
@@ -119,7 +124,10 @@ def plan_for(request: PlannedRequest, settings: Settings) -> Plan:
             objects=request.objects,
             instance_class=DTS_INSTANCE_CLASS,
             executor=request.executor,
+            write_mode=(request.write_mode or topology.DEFAULT_WRITE_MODE
+                        if topology.takes_write_mode(engine) else None),
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
+        scope_notes=db_kinds.scope_notes(request.db_type),
         role_found=request.facts.role_plan if hasattr(request, "facts") else None,
     )
