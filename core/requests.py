@@ -42,7 +42,8 @@ from storage.repository import ConcurrentUpdate
 
 EDITABLE_FIELDS = (
     "source_account", "source_region", "source_instance", "target_account", "target_region",
-    "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects", "write_mode",
+    "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
+    "write_mode",
 )
 
 _UNFINISHED = [s.value for s in State if s not in TERMINAL]

@@ -14,7 +14,7 @@ from typing import Any
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core import topology
-from core.cloud import Api, CloudClients, RoleSession
+from core.cloud import CloudClients, RoleSession
 from core.db_kinds import DbKind, db_kind
 from core.diagnosis import is_transient
 from core.i18n import N_, _

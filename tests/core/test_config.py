@@ -169,3 +169,15 @@ def test_access_is_managed_or_guided():
     data = minimal()
     data["accounts"][0]["access"] = "manual"
     assert any(p.startswith("accounts[0].access:") for p in problems(data))
+
+
+def test_experimental_engines_take_only_the_engines_outside_the_guide() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1"}
+    listed = parse_settings({**minimal(), "dts": {"experimental_engines": ["MariaDB", "percona", "mariadb"]}}, env)
+    assert listed.dts.experimental_engines == ["mariadb", "percona"]
+    assert parse_settings(minimal(), env).dts.experimental_engines == []
+    assert problems({**minimal(), "dts": {"experimental_engines": ["oracle"]}}) == [
+        "dts.experimental_engines: 'oracle' is not an engine dtsbot knows; allowed: mariadb, percona"]
+    assert problems({**minimal(), "dts": {"experimental_engines": ["mysql"]}}) == [
+        "dts.experimental_engines: 'mysql' is in the guide's cross-account scope already; list only engines "
+        "outside it: mariadb, percona"]

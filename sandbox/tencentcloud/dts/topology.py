@@ -53,14 +53,14 @@ def findings(side: str, node_type: str, extra_attr: list[dict[str, Any]], instan
     expected = ARCHITECTURE_NODE_TYPE[instance.topology]
     if node_type != expected:
         found["NodeTypeCheck"] = (
-            f"The {side} instance {instance.instance_id} is a {instance.engine} {instance.topology or 'instance'}"
-            f" instance, but the task's NodeType is {node_type} (expected {expected}).",
+            (f"The {side} instance {instance.instance_id} is a {instance.engine} {instance.topology or 'instance'}"
+            f" instance, but the task's NodeType is {node_type} (expected {expected})."),
             "Modify the task with the instance's node type, then check again.")
     auth = _attrs(extra_attr).get("AuthDatabase")
     if instance.engine == "mongodb" and auth != AUTH_DATABASE:
         found["ConnectDBCheck"] = (
-            f"Authentication to the {side} instance {instance.instance_id} failed: the authentication database "
-            f"(ExtraAttr AuthDatabase) is {auth or 'not given'}, the instance's accounts are in {AUTH_DATABASE}.",
+            (f"Authentication to the {side} instance {instance.instance_id} failed: the authentication database "
+            f"(ExtraAttr AuthDatabase) is {auth or 'not given'}, the instance's accounts are in {AUTH_DATABASE}."),
             f"Set ExtraAttr AuthDatabase to {AUTH_DATABASE}, then check again.")
     if side == "target" and instance.has_data and write_mode(option) == "normal":
         found["DstEmptyCheck"] = (
