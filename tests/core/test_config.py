@@ -179,5 +179,5 @@ def test_experimental_engines_take_only_the_engines_outside_the_guide() -> None:
     assert problems({**minimal(), "dts": {"experimental_engines": ["oracle"]}}) == [
         "dts.experimental_engines: 'oracle' is not an engine dtsbot knows; allowed: mariadb, percona"]
     assert problems({**minimal(), "dts": {"experimental_engines": ["mysql"]}}) == [
-        "dts.experimental_engines: 'mysql' is in the guide's cross-account scope already; list only engines "
-        "outside it: mariadb, percona"]
+        ("dts.experimental_engines: 'mysql' is in the guide's cross-account scope already; list only engines "
+        "outside it: mariadb, percona")]
