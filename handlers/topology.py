@@ -39,6 +39,11 @@ class TopologyFailed(Exception):
         self.diagnosis = diagnosis
 
 
+def has_topology(request: MigrationRequest) -> bool:
+    """Whether the request's engine has a topology to read (MongoDB, Redis, Tendis), else always `simple`."""
+    return db_kind(request.db_type).topology != "none"
+
+
 def read_topologies(request: MigrationRequest, clients: CloudClients, session: RoleSession,
                     step: str) -> dict[str, Topology]:
     """Both endpoints' topologies, {"source": ..., "target": ...}; TopologyFailed when one cannot be decided."""

@@ -32,7 +32,7 @@ from handlers.configure_task import credentials_expired, recorded_topologies, se
 from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step, failed, role_session
 from handlers.task_lookup import the_task
-from handlers.topology import TopologyFailed, read_topologies
+from handlers.topology import TopologyFailed, has_topology, read_topologies
 from storage.models import MigrationRequest
 
 STEP = "verify_task"
@@ -137,7 +137,8 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         facts: dict[str, Any] = {"check_reported": False}
         renewed = credentials_expired(request, clients)
         try:
-            shapes = read_topologies(request, clients, role_session(request, clients), STEP) if again else None
+            reread = again and has_topology(request)  # a person fixed something: the instance may have changed
+            shapes = read_topologies(request, clients, role_session(request, clients), STEP) if reread else None
             moved = shapes is not None and _node_types(shapes) != _node_types(recorded_topologies(request))
             if renewed or moved:  # DTS would check with expired credentials or an old topology: configure again
                 facts.update(send_configuration(request, clients, dts, job_id, renew=renewed, shapes=shapes))

@@ -60,6 +60,7 @@ def test_a_sharded_mongodb_is_configured_as_a_cluster_with_its_authentication(sa
     assert [(r.params["InstanceIds"], r.caller_uin == SOURCE_UIN) for r in reads] == [
         (["cmgo-src00002"], False), (["cmgo-dst00002"], False)]
     assert ":dtsbot-r0001" in reads[0].caller_uin  # the source as the role's session, the target as its root
+    assert "QcloudMongoDBReadOnlyAccess" in sandbox.world.role_policy_names(SOURCE_UIN, "DTS-role")  # allows it
     assert reads[1].caller_uin == "100000000002"
 
 
