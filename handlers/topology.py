@@ -9,8 +9,6 @@ diagnosis (`TopologyFailed`): the bot never sends a NodeType it guessed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core import topology
@@ -77,28 +75,28 @@ def read_topology(request: MigrationRequest, clients: CloudClients, side: str, s
         return (topology.from_mongodb(found[0]) if engine.topology == "mongodb"
                 else topology.from_redis(found[0], engine))
     except Undecided as undecided:
-        raise TopologyFailed(_undecided(request, engine, side, instance, undecided, step,
-                                        body.get("RequestId"))) from None
+        raise TopologyFailed(_undecided(request, engine, side, undecided, step, body.get("RequestId"))) from None
 
 
-def _where(request: MigrationRequest, side: str) -> dict[str, Any]:
+def _where(request: MigrationRequest, side: str) -> dict[str, str]:
+    """The endpoint's instance, account and region, as the messages name them."""
     if side == "source":
         return {"instance": request.source_instance, "account": request.source_account,
                 "region": request.source_region}
     return {"instance": request.target_instance, "account": request.target_account, "region": request.target_region}
 
 
-def _undecided(request: MigrationRequest, engine: DbKind, side: str, instance: str, undecided: Undecided,
-               step: str, request_id: str | None) -> Diagnosis:
+def _undecided(request: MigrationRequest, engine: DbKind, side: str, undecided: Undecided, step: str,
+               request_id: str | None) -> Diagnosis:
+    where = _where(request, side)
     return Diagnosis(
         "TopologyUndecided",
         f"{step}: " + _("the topology of {side} `{instance}` cannot be decided: {what}", side=_(SIDE_WORDS[side]),
-                        instance=instance, what=undecided.what),
+                        instance=where["instance"], what=undecided.what),
         undecided.why + " " + _("DTS needs the instance's NodeType, and the bot never guesses one."),
         _("Check `{instance}` in the {engine} console of {account} ({region}). An instance DTS does not migrate "
           "needs another one: cancel this request and open a new one. A value the API reference does not document "
-          "needs a row in dtsbot's core/topology.py first.", instance=instance, engine=engine.label,
-          **{k: v for k, v in _where(request, side).items() if k != "instance"}),
+          "needs a row in dtsbot's core/topology.py first.", engine=engine.label, **where),
         request_id,
     )
 
