@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import approvals, policies
+from core import approvals, db_kinds, policies, topology
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.notices import retry_buttons
@@ -188,6 +188,9 @@ def plan_text(plan: Plan) -> str:
         executor=executor, engine=task.database_type, source_region=task.source_region,
         source=task.source_instance, target_region=task.target_region, target=task.target_instance,
         migrate_type=task.migrate_type, objects=escape(task.objects), instance_class=task.instance_class))
+    if task.write_mode:
+        steps[-1] += " " + _("Redis write mode `{mode}`: {meaning} (always sent: left unset, DTS would overwrite).",
+                             mode=task.write_mode, meaning=_(topology.WRITE_MODES[task.write_mode]))
     steps.append(_("After an error DTS retries the task by itself for up to {minutes} minutes "
                    "(`AutoRetryTimeRangeMinutes`); then a target approver decides with *Retry task*.",
                    minutes=task.auto_retry_minutes) if task.auto_retry_minutes else
@@ -195,6 +198,7 @@ def plan_text(plan: Plan) -> str:
                    "decides with *Retry task*."))
     if plan.allowlisting_note:
         steps.append(f":warning: {escape(plan.allowlisting_note)}")
+    steps += [f":warning: {escape(note)}" for note in plan.scope_notes]
     return "\n".join(steps)
 
 
@@ -452,15 +456,20 @@ HELP = N_(
     "• `/dts-migrate` opens the request form\n"
     "• `/dts-migrate source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-ab12cd34 "
     "target_account=analytics target_region=ap-guangzhou target_instance=cdb-ef56gh78 db_type=mysql` "
-    "creates a request at once (optional: role_name= external_id= executor= migrate_type= objects=); "
+    "creates a request at once (optional: role_name= external_id= executor= migrate_type= objects=, and for "
+    "Redis and Tendis write_mode=normal|overwrite|clearData, default normal: the target must be empty); "
     "quote values with spaces\n"
     "• `/dts-migrate list` open requests · `status ID` one request · `cancel ID` cancel one · `help` this text"
 )
 
 
-def help_message() -> dict[str, Any]:
-    """The help text."""
-    return render([section(_(HELP))], _("How to use /dts-migrate"))
+def help_message(experimental: Sequence[str] = ()) -> dict[str, Any]:
+    """The help text, with the engines a request may name (the guide's, and dts.experimental_engines)."""
+    guide = ", ".join(db_kinds.GUIDE_ENGINES)
+    engines = _("Engines (Tencent's cross-account guide): {engines}", engines=guide)
+    if experimental:
+        engines += " · " + _("not covered by the guide, enabled here: {engines}", engines=", ".join(experimental))
+    return render([section(_(HELP) + "\n• " + engines)], _("How to use /dts-migrate"))
 
 
 def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import clip, escape, section
-from core import db_kinds, validation
+from core import db_kinds, topology, validation
 from core.config import Settings
 from core.i18n import N_, _
 from core.validation import FieldError
@@ -34,6 +34,7 @@ _LABELS = {
     "target_account": N_("Target account"), "target_region": N_("Target region"), "target_instance": N_("Target instance ID"),
     "db_type": N_("Database engine"), "migrate_type": N_("Migrate type"), "role_name": N_("CAM role name (source account)"),
     "external_id": N_("External ID"), "executor": N_("Executor (target account)"), "objects": N_("Objects"),
+    "write_mode": N_("Redis write mode (target)"),
 }
 _HINTS = {
     "source_instance": N_("e.g. cdb-ab12cd34"), "target_instance": N_("e.g. cdb-ef56gh78"),
@@ -41,6 +42,8 @@ _HINTS = {
     "external_id": N_("Leave empty and the bot generates a strong one"),
     "executor": N_("root, or the UIN of the target sub-account that runs the task"),
     "objects": N_("all, or a comma list of db or db.table"),
+    "write_mode": N_("Redis and Tendis only. Empty: normal (the target must be empty); overwrite or clearData "
+                     "change data on the target"),
 }
 
 
@@ -49,13 +52,16 @@ def _option(value: str, label: str) -> Option:
 
 
 def choices(settings: Settings) -> dict[str, list[tuple[str, str]]]:
-    """The static selects' (value, label) options: accounts from the config, regions, database kinds, migrate types."""
+    """The static selects' (value, label) options: accounts from the config, regions, the engines a request may
+    name (the guide's, plus dts.experimental_engines), migrate types, Redis write modes."""
     accounts = [(a.name, f"{a.name} ({a.uin})") for a in settings.accounts]
     regions = [(r, r) for r in validation.REGIONS]
     return {
         "source_account": accounts, "target_account": accounts, "source_region": regions,
-        "target_region": regions, "db_type": [(e.name, e.label) for e in db_kinds.DB_KINDS],
+        "target_region": regions,
+        "db_type": [(e.name, e.label) for e in db_kinds.offered(settings.dts.experimental_engines)],
         "migrate_type": [(m, m) for m in db_kinds.MIGRATE_TYPES],
+        "write_mode": [(m, m) for m in topology.WRITE_MODES],
     }
 
 
@@ -120,7 +126,8 @@ _NORMALIZERS: dict[str, Callable[[str, Settings], str | None]] = {
     "target_account": lambda v, s: validation.target_account(v, s.accounts),
     "source_region": lambda v, _s: validation.source_region(v),
     "target_region": lambda v, _s: validation.target_region(v),
-    "db_type": lambda v, _s: validation.db_type(v),
+    "db_type": lambda v, s: validation.db_type(v, s.dts.experimental_engines),
+    "write_mode": lambda v, _s: validation.write_mode(v),
     "migrate_type": lambda v, _s: validation.migrate_type(v),
 }
 

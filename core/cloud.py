@@ -1,4 +1,5 @@
-"""Tencent Cloud clients per configured account: CAM, STS and DTS through the real SDK, with retries that are
+"""Tencent Cloud clients per configured account: CAM, STS, DTS (and MongoDB's and Redis' instance reads) through
+the real SDK, with retries that are
 safe, client-side rate limits, an audit record for every call, and cached role sessions.
 
 Retries: every call repeats under the house policy (`core.retry.Backoff`, exponential with full jitter), applied
@@ -29,6 +30,8 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.dts.v20211206.dts_client import DtsClient
+from tencentcloud.mongodb.v20190725.mongodb_client import MongodbClient
+from tencentcloud.redis.v20180412.redis_client import RedisClient
 from tencentcloud.sts.v20180813.sts_client import StsClient
 
 from core.config import AccountSettings, Credentials, Settings
@@ -36,7 +39,8 @@ from core.policies import role_arn
 from core.ratelimit import RateLimiter
 from core.retry import Backoff
 
-SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClient, "dts": DtsClient}
+SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClient, "dts": DtsClient,
+                                                "mongodb": MongodbClient, "redis": RedisClient}
 """The SDK's service clients; calls go through their `call_json` (the SDK's own signed request path)."""
 
 NOT_REPEATABLE = frozenset({
@@ -174,6 +178,16 @@ class CloudClients:
     def dts(self, account: str, region: str, executor: str = "root") -> Api:
         """DTS in `region` as the account's root, or as its executor sub-account."""
         return self._api(account, executor, "dts", region)
+
+    def reader(self, account: str, service: str, region: str) -> Api:
+        """`service` (e.g. mongodb, redis) in `region` as the account's root: reads of its own instances."""
+        return self._api(account, "root", service, region)
+
+    def as_role(self, session: RoleSession, account: str, service: str, region: str) -> Api:
+        """`service` in `region` as the source role, signed with its temporary credentials (never cached: they
+        expire); `account` (the source account's name) labels the calls and shares its rate limits."""
+        cred = credential.Credential(session.tmp_secret_id, session.tmp_secret_key, session.token)
+        return Api(SDK_CLIENTS[service](cred, region, self._profile()), f"{account}/role", service, region, self)
 
     def _api(self, account: str, executor: str, service: str, region: str) -> Api:
         key = (account, executor, service, region)

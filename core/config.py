@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from core import i18n
+from core import db_kinds, i18n
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
@@ -140,21 +140,6 @@ class TencentCloudSettings(_Strict):
 DEFAULT_AUTO_RETRY_MINUTES = 30
 
 
-class DtsSettings(_Strict):
-    auto_retry_minutes: int = DEFAULT_AUTO_RETRY_MINUTES
-    """How long DTS itself retries a task that hit a recoverable error (`resumableErr`) before a person must click
-    *Retry task*: `ModifyMigrationJob` `AutoRetryTimeRangeMinutes`, documented as 5-720 minutes, 0 = no automatic
-    retry. Shown in each request's plan."""
-
-    @field_validator("auto_retry_minutes")
-    @classmethod
-    def _documented_window(cls, value: int) -> int:
-        if value != 0 and not 5 <= value <= 720:
-            raise ValueError(f"{value} is not allowed: DTS takes 5 to 720 minutes, or 0 for no automatic retry "
-                             "(AutoRetryTimeRangeMinutes)")
-        return value
-
-
 def is_email(entry: str) -> bool:
     """Whether a `approvers`/`requesters` entry is an e-mail address (resolved with Slack's users.lookupByEmail)."""
     return bool(_EMAIL.fullmatch(entry))
@@ -229,6 +214,43 @@ class ApprovalSettings(_Strict):
 class DatabaseLogin(_Strict):
     user: str = Field(min_length=1)
     password: SecretStr
+
+
+class DtsSettings(_Strict):
+    """`dts:` how the bot configures DTS tasks."""
+
+    auto_retry_minutes: int = DEFAULT_AUTO_RETRY_MINUTES
+    """How long DTS itself retries a task that hit a recoverable error (`resumableErr`) before a person must click
+    *Retry task*: `ModifyMigrationJob` `AutoRetryTimeRangeMinutes`, documented as 5-720 minutes, 0 = no automatic
+    retry. Shown in each request's plan."""
+
+    @field_validator("auto_retry_minutes")
+    @classmethod
+    def _documented_window(cls, value: int) -> int:
+        if value != 0 and not 5 <= value <= 720:
+            raise ValueError(f"{value} is not allowed: DTS takes 5 to 720 minutes, or 0 for no automatic retry "
+                             "(AutoRetryTimeRangeMinutes)")
+        return value
+
+    experimental_engines: list[str] = []
+    """Engines outside Tencent's cross-account guide (mariadb, percona) that requests may still name; the plan
+    then says the guide does not cover them. Empty: only the guide's engines."""
+
+    @field_validator("experimental_engines")
+    @classmethod
+    def _experimental_only(cls, value: list[str]) -> list[str]:
+        allowed = ", ".join(db_kinds.EXPERIMENTAL_ENGINES)
+        names = []
+        for entry in value:
+            try:
+                engine = db_kinds.db_kind(entry)
+            except KeyError:
+                raise ValueError(f"{entry!r} is not an engine dtsbot knows; allowed: {allowed}") from None
+            if engine.in_guide:
+                raise ValueError(f"{entry!r} is in the guide's cross-account scope already; list only engines "
+                                 f"outside it: {allowed}")
+            names.append(engine.name)
+        return list(dict.fromkeys(names))
 
 
 class Settings(_Strict):

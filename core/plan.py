@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core import db_kinds, policies
+from core import db_kinds, policies, topology
 from core.config import Settings
 from core.validation import ROOT
 
@@ -31,6 +31,7 @@ class PlannedRequest(Protocol):
     executor: str
     migrate_type: str
     objects: str
+    write_mode: str | None
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class TaskSpec:
     executor: str
     auto_retry_minutes: int = 0
     """How long DTS retries a recoverable error itself (`AutoRetryTimeRangeMinutes`, config dts.auto_retry_minutes)."""
+    write_mode: str | None = None
+    """Redis' DstWriteMode, always sent for the Redis family (core.topology); None for the other engines."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Plan:
     grant: SubaccountGrant | None
     task: TaskSpec
     allowlisting_note: str | None
+    scope_notes: tuple[str, ...] = ()
+    """The engine is outside the guide's scope (dts.experimental_engines), or its read-only policy is a guess."""
     role_found: dict[str, Any] | None = None
     """What CAM said about the role when the plan was made (handlers.role_check); None: not read. Before the
     source side approved, only whether it exists (`before_consent`)."""
@@ -138,8 +143,11 @@ def plan_for(request: PlannedRequest, settings: Settings, *, source_approved: bo
             instance_class=DTS_INSTANCE_CLASS,
             executor=request.executor,
             auto_retry_minutes=settings.dts.auto_retry_minutes,
+            write_mode=(request.write_mode or topology.DEFAULT_WRITE_MODE
+                        if topology.takes_write_mode(engine) else None),
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
+        scope_notes=db_kinds.scope_notes(request.db_type),
         role_found=_role_found(request, source_approved),
     )
 

@@ -15,6 +15,11 @@ Decisions:
 - `objects` is `all` or a comma list of `db` / `db.table` with MySQL's unquoted identifier rules (1-64 of
   `[A-Za-z0-9_$]`, no quoting); normalized to a sorted comma string. Redis/Tendis migrate whole instances, so
   only `all` is accepted for them.
+- `db_type` names an engine of the guide's cross-account scope; MariaDB and Percona only when the operator lists
+  them in `dts.experimental_engines` (the caller passes that list).
+- `write_mode` is DTS's DstWriteMode for the Redis family, spelt as documented (`clearData`, `overwrite`,
+  `normal`; any case is read); empty means `normal`, so the bot never overwrites or clears a target unless
+  asked. The other engines take none: a value there is refused, naming the field.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ import difflib
 import re
 import shlex
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from core import db_kinds
+from core import db_kinds, topology
 from core.i18n import N_, _
 
 ROOT = "root"
@@ -58,6 +63,7 @@ OPTIONAL_DEFAULTS: dict[str, str | None] = {
     "executor": ROOT,
     "migrate_type": db_kinds.FULL_AND_INCREMENT,
     "objects": "all",
+    "write_mode": None,  # empty: normal for the Redis family (core.topology.DEFAULT_WRITE_MODE), else none
 }
 FIELDS: tuple[str, ...] = REQUIRED + tuple(OPTIONAL_DEFAULTS)
 _REQUIRED_HINTS = {
@@ -179,13 +185,24 @@ def target_region(value: str) -> str:
 
 # --- engine, instances --------------------------------------------------------------------------------------
 
-def db_type(value: str) -> str:
-    """The engine of both instances; returns its canonical name (see `core.db_kinds`)."""
+def engines(experimental: Collection[str] = ()) -> str:
+    """The engines a request may name, as a comma list for messages and hints."""
+    return ", ".join(e.name for e in db_kinds.offered(experimental))
+
+
+def db_type(value: str, experimental: Collection[str] = ()) -> str:
+    """The engine of both instances; returns its canonical name (see `core.db_kinds`). An engine outside the
+    guide's cross-account scope is refused unless listed in `experimental` (dts.experimental_engines)."""
     try:
-        return db_kinds.db_kind(value.strip()).name
+        engine = db_kinds.db_kind(value.strip())
     except KeyError:
-        allowed = ", ".join(db_kinds.DB_KIND_NAMES)
-        raise _fail("db_type", value, _("is not a supported engine; allowed: {allowed}", allowed=allowed)) from None
+        raise _fail("db_type", value, _("is not a supported engine; allowed: {allowed}",
+                                        allowed=engines(experimental))) from None
+    if engine not in db_kinds.offered(experimental):
+        raise _fail("db_type", value, _("is not covered by Tencent's cross-account guide; supported: {allowed} "
+                                        "(an operator may enable it with dts.experimental_engines)",
+                                        allowed=engines(experimental)))
+    return engine.name
 
 
 def _instance(field: str, value: str, engine_name: str | None) -> str:
@@ -326,6 +343,24 @@ def objects(value: str) -> str:
     return ",".join(sorted(items))
 
 
+def write_mode(value: str, engine_name: str | None = None) -> str | None:
+    """DTS's DstWriteMode for a Redis-family target (default normal); None for the engines that take none."""
+    text = value.strip()
+    engine = db_kinds.db_kind(engine_name) if engine_name else None
+    allowed = "|".join(topology.WRITE_MODES)
+    if engine is not None and not topology.takes_write_mode(engine):
+        if text:
+            raise _fail("write_mode", value, _("is for Redis and Tendis only (DTS's DstWriteMode); leave write_mode "
+                                               "empty for {engine}", engine=engine.label))
+        return None
+    if not text:
+        return topology.DEFAULT_WRITE_MODE if engine is not None else None
+    spelt = {mode.lower(): mode for mode in topology.WRITE_MODES}.get(text.lower())
+    if spelt is None:
+        raise _fail("write_mode", value, _("is not a write mode; allowed: {allowed}", allowed=allowed))
+    return spelt
+
+
 # --- the whole request --------------------------------------------------------------------------------------
 
 def _by_name(accounts: Sequence[AccountRef], name: str | None) -> AccountRef | None:
@@ -333,11 +368,11 @@ def _by_name(accounts: Sequence[AccountRef], name: str | None) -> AccountRef | N
 
 
 def validate_request(
-    fields: Mapping[str, str | None], accounts: Sequence[AccountRef]
+    fields: Mapping[str, str | None], accounts: Sequence[AccountRef], experimental: Collection[str] = ()
 ) -> tuple[dict[str, str | None] | None, dict[str, str]]:
     """Normalize a request: (fields with defaults, {}) when valid, else (None, every error by field name).
 
-    None counts as empty (Slack sends it for a blank modal input).
+    None counts as empty (Slack sends it for a blank modal input); `experimental`: dts.experimental_engines.
     """
     fields = {name: value or "" for name, value in fields.items()}
     errors: dict[str, str] = {}
@@ -350,7 +385,7 @@ def validate_request(
     for name in REQUIRED:
         if not (fields.get(name) or "").strip():
             errors[name] = _("{field}: required, {hint}", field=name,
-                             hint=_(_REQUIRED_HINTS[name], engines=", ".join(db_kinds.DB_KIND_NAMES)))
+                             hint=_(_REQUIRED_HINTS[name], engines=engines(experimental)))
 
     def run(field: str, fn: Callable[..., Any], *args: Any) -> None:
         if field in errors:  # already reported as missing
@@ -360,7 +395,7 @@ def validate_request(
         except FieldError as e:
             errors[field] = e.message
 
-    run("db_type", db_type)
+    run("db_type", db_type, experimental)
     engine_name = out.get("db_type")
     run("source_account", source_account, accounts)
     run("target_account", target_account, accounts)
@@ -373,6 +408,8 @@ def validate_request(
     run("executor", executor, _by_name(accounts, out.get("target_account")))
     run("migrate_type", migrate_type)
     run("objects", objects)
+    if "db_type" in out:  # the write mode depends on the engine: unchecked while the engine is wrong
+        run("write_mode", write_mode, engine_name)
 
     if "source_account" in out and out.get("source_account") == out.get("target_account"):
         errors["target_account"] = (

@@ -2,6 +2,10 @@
 through the role (AccessType cdb, AccountMode other, Account, AccountRole, temporary credentials), the target
 in the task's own account, the migrate type and objects. Already configured the same way: nothing is sent.
 
+Each endpoint's NodeType is the instance's own topology as the preflight read it (`facts.source_topology`,
+`target_topology`; read now when missing), with the engine's ExtraAttr (core.topology: MongoDB's authentication);
+a Redis-family task always sends its DstWriteMode (the request's `write_mode`): DTS would overwrite when unset.
+
 The temporary credentials DTS is given expire (AssumeRole `DurationSeconds`): their issue time is kept in
 `facts["credentials_issued_at"]`, and a re-verification or a start that comes later than their life allows
 re-assumes the role and configures the task again (`credentials_expired`, `send_configuration`).
@@ -12,11 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
-from core.db_kinds import db_kind
+from core.db_kinds import DbKind, db_kind
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
+from core.topology import Topology, endpoint_extra_attr, option_extra_attr
 from handlers.step import cloud_step, failed, role_session
 from handlers.task_lookup import job_detail, the_task
+from handlers.topology import SIDES, TopologyFailed, read_topologies
 from storage.models import MigrationRequest
 
 STEP = "configure_task"
@@ -45,14 +51,26 @@ def _node(detail_side: dict[str, Any]) -> dict[str, Any]:
     return info[0]
 
 
+def recorded_topologies(request: MigrationRequest) -> dict[str, Topology] | None:
+    """Both endpoints' topologies as last read (facts), or None when they were not recorded."""
+    shapes = {"source": Topology.of(request.facts.source_topology),
+              "target": Topology.of(request.facts.target_topology)}
+    return None if None in shapes.values() else {side: shape for side, shape in shapes.items() if shape}
+
+
 def already_configured(detail: dict[str, Any], request: MigrationRequest) -> bool:
-    """Whether the task already points at this request's source (through its role) and target."""
+    """Whether the task already points at this request's source (through its role) and target, with the
+    topologies recorded for them."""
     src, dst = _node(detail.get("SrcInfo") or {}), _node(detail.get("DstInfo") or {})
     option = detail.get("MigrateOption") or {}
+    shapes = recorded_topologies(request)
+    same_shape = shapes is None or all(
+        (detail.get(key) or {}).get("NodeType") == shapes[side].node_type
+        for side, key in zip(SIDES, ("SrcInfo", "DstInfo"), strict=True))
     return (src.get("InstanceId") == request.source_instance and src.get("AccountMode") == "other"
             and src.get("Account") == request.source_uin and src.get("AccountRole") == request.role_name
             and dst.get("InstanceId") == request.target_instance
-            and option.get("MigrateType") == request.migrate_type)
+            and option.get("MigrateType") == request.migrate_type and same_shape)
 
 
 @cloud_step(STEP)
@@ -72,7 +90,10 @@ def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResu
     if detail.get("Status") not in CONFIGURABLE or (already_configured(detail, request) and not expired):
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
                           notice=_("DTS task `{job_id}` is already configured for this request.", job_id=job_id))
-    facts = send_configuration(request, clients, dts, job_id, renew=expired)
+    try:
+        facts = send_configuration(request, clients, dts, job_id, renew=expired)
+    except TopologyFailed as unknown:
+        return failed(unknown.diagnosis)
     return StepResult(Outcome.DONE, facts=facts, notice=(
         _("DTS task `{job_id}` configured: `{source}` in {account} through role `{role}` → `{target}`; "
           "{migrate_type}, objects {objects}.", job_id=job_id, source=request.source_instance,
@@ -87,28 +108,48 @@ def credentials_expired(request: MigrationRequest, clients: CloudClients) -> boo
 
 
 def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Api, job_id: str,
-                       renew: bool = False) -> dict[str, Any]:
-    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials; the facts to keep."""
+                       renew: bool = False, shapes: dict[str, Topology] | None = None) -> dict[str, Any]:
+    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials and the endpoints'
+    topologies (`shapes`, else as recorded, else read now: TopologyFailed); the facts to keep."""
     logins = clients.settings.databases
     missing = [i for i in (request.source_instance, request.target_instance) if i not in logins]
     if missing:
         raise CloudConfigError(f"databases: no login for `{missing[0]}`")
-    db = db_kind(request.db_type).database_type
+    engine = db_kind(request.db_type)
     issued = clients.clock()
     session = role_session(request, clients, renew=renew)
+    shapes = shapes or recorded_topologies(request) or read_topologies(request, clients, session, STEP)
     src, dst = logins[request.source_instance], logins[request.target_instance]
     auto_retry = clients.settings.dts.auto_retry_minutes
     dts.call("ModifyMigrationJob", {
         "JobId": job_id, "RunMode": "immediate", "AutoRetryTimeRangeMinutes": auto_retry,
-        "MigrateOption": {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type},
-        "SrcInfo": {"Region": request.source_region, "AccessType": "cdb", "DatabaseType": db,
-                    "NodeType": "simple", "Info": [{
-                        "InstanceId": request.source_instance, "AccountMode": "other",
-                        "Account": request.source_uin, "AccountRole": request.role_name,
-                        "User": src.user, "Password": src.password.get_secret_value(), **session.params()}]},
-        "DstInfo": {"Region": request.target_region, "AccessType": "cdb", "DatabaseType": db,
-                    "NodeType": "simple", "Info": [{
-                        "InstanceId": request.target_instance, "AccountMode": "self",
-                        "User": dst.user, "Password": dst.password.get_secret_value()}]},
+        "MigrateOption": migrate_option(request, engine),
+        "SrcInfo": endpoint_info(request.source_region, engine, shapes["source"], {
+            "InstanceId": request.source_instance, "AccountMode": "other",
+            "Account": request.source_uin, "AccountRole": request.role_name,
+            "User": src.user, "Password": src.password.get_secret_value(), **session.params()}),
+        "DstInfo": endpoint_info(request.target_region, engine, shapes["target"], {
+            "InstanceId": request.target_instance, "AccountMode": "self",
+            "User": dst.user, "Password": dst.password.get_secret_value()}),
     })
-    return {"job_id": job_id, "credentials_issued_at": issued, "auto_retry_minutes": auto_retry}
+    return {"job_id": job_id, "credentials_issued_at": issued, "auto_retry_minutes": auto_retry,
+            **{f"{side}_topology": shape.fact() for side, shape in shapes.items()}}
+
+
+def migrate_option(request: MigrationRequest, engine: DbKind) -> dict[str, Any]:
+    """MigrateOption: the objects and migrate type, and the Redis family's write mode (core.topology)."""
+    option: dict[str, Any] = {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type}
+    extra = option_extra_attr(engine, request.write_mode)
+    if extra:
+        option["ExtraAttr"] = extra
+    return option
+
+
+def endpoint_info(region: str, engine: DbKind, shape: Topology, info: dict[str, Any]) -> dict[str, Any]:
+    """One DBEndpointInfo of a TencentDB instance (AccessType cdb): its NodeType and the engine's ExtraAttr."""
+    endpoint = {"Region": region, "AccessType": "cdb", "DatabaseType": engine.database_type,
+                "NodeType": shape.node_type, "Info": [info]}
+    extra = endpoint_extra_attr(engine)
+    if extra:
+        endpoint["ExtraAttr"] = extra
+    return endpoint

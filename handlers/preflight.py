@@ -1,5 +1,7 @@
 """Preflight (guide, "Creating Migration Task" step 4): prove the cross-account chain before anything is
-bought — the executor assumes the source role, and DTS lists the source instance with those credentials.
+bought — the executor assumes the source role, and DTS lists the source instance with those credentials — and
+read both instances' topology (handlers.topology), which decides the task's NodeType: an instance whose
+topology cannot be decided fails here, before money is spent, not at DTS's check.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from core.db_kinds import db_kind
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.step import cloud_step, failed, role_session
+from handlers.topology import TopologyFailed, read_topologies
 from storage.models import MigrationRequest
 
 STEP = "preflight"
@@ -44,9 +47,17 @@ def preflight(request: MigrationRequest, clients: CloudClients) -> StepResult:
             _("DTS cannot migrate from this instance in its current state."),
             _("Fix what the hint says (instance status, version, network), then retry."), rid,
         ))
+    try:
+        shapes = read_topologies(request, clients, session, STEP)
+    except TopologyFailed as unknown:
+        return failed(unknown.diagnosis)
     who = (request.target_account if request.executor == "root"
            else _("sub-account {uin}", uin=request.executor))
-    return StepResult(Outcome.DONE, notice=_(
-        "Preflight passed: {who} assumed `{arn}` (external ID `{external_id}`) and DTS lists `{instance}`.",
-        who=who, arn=policies.role_arn(request.source_uin, request.role_name),
-        external_id=policies.mask(request.external_id), instance=request.source_instance))
+    notice = _("Preflight passed: {who} assumed `{arn}` (external ID `{external_id}`) and DTS lists `{instance}`.",
+               who=who, arn=policies.role_arn(request.source_uin, request.role_name),
+               external_id=policies.mask(request.external_id), instance=request.source_instance)
+    if shapes["source"].read:  # an engine with a topology to read (MongoDB, Redis, Tendis)
+        notice += "\n" + _("Topology: source {source}; target {target}.", source=shapes["source"].said(),
+                            target=shapes["target"].said())
+    return StepResult(Outcome.DONE, notice=notice,
+                      facts={f"{side}_topology": shape.fact() for side, shape in shapes.items()})

@@ -8,7 +8,9 @@ that ran and found problems is `Status=success, CheckFlag=checkNotPass`. `CHECK`
 CheckStep, DetailCheckItem).
 
 A new check on temporary credentials older than their life allows first re-assumes the role and configures
-the task again (handlers.configure_task.credentials_expired).
+the task again (handlers.configure_task.credentials_expired). A re-verification reads both instances' topology
+again (handlers.topology): an instance whose topology changed since the preflight fails DTS's check with the
+old NodeType, so the task is configured again with the new one before the new check.
 
 Re-verification: when a failed check has been reported (CHECK_FAILED, fact `check_reported`), the engine moves
 verify_failed → verifying and calls this step again; seeing a failed check that was already reported, it starts a
@@ -25,10 +27,12 @@ from core.cloud import CloudClients
 from core.diagnosis import check_fix
 from core.i18n import N_, _
 from core.steps import Outcome, StepResult
-from handlers.configure_task import credentials_expired, send_configuration
+from core.topology import Topology
+from handlers.configure_task import credentials_expired, recorded_topologies, send_configuration
 from handlers.decision import Decision, Verdict
-from handlers.step import cloud_step
+from handlers.step import cloud_step, failed, role_session
 from handlers.task_lookup import the_task
+from handlers.topology import TopologyFailed, has_topology, read_topologies
 from storage.models import MigrationRequest
 
 STEP = "verify_task"
@@ -117,6 +121,10 @@ def _line(item: dict[str, Any]) -> str:
     return text
 
 
+def _node_types(shapes: dict[str, Topology] | None) -> dict[str, str] | None:
+    return {side: shape.node_type for side, shape in shapes.items()} if shapes is not None else None
+
+
 @cloud_step(STEP)
 def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Start the check if none is pending, wait while it runs, then DONE or CHECK_FAILED with the items."""
@@ -128,12 +136,22 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     if status == "notStarted" or again:
         facts: dict[str, Any] = {"check_reported": False}
         renewed = credentials_expired(request, clients)
-        if renewed:  # DTS would check with credentials that expired: assume the role again, configure again
-            facts.update(send_configuration(request, clients, dts, job_id, renew=True))
+        try:
+            reread = again and has_topology(request)  # a person fixed something: the instance may have changed
+            shapes = read_topologies(request, clients, role_session(request, clients), STEP) if reread else None
+            moved = shapes is not None and _node_types(shapes) != _node_types(recorded_topologies(request))
+            if renewed or moved:  # DTS would check with expired credentials or an old topology: configure again
+                facts.update(send_configuration(request, clients, dts, job_id, renew=renewed, shapes=shapes))
+        except TopologyFailed as unknown:
+            return failed(unknown.diagnosis)
         dts.call("CreateMigrateCheckJob", {"JobId": job_id})
-        return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=(
-            _("Verifying DTS task `{job_id}`… (with new temporary credentials: the earlier ones expired)",
-              job_id=job_id) if renewed else _("Verifying DTS task `{job_id}`…", job_id=job_id)))
+        notice = (_("Verifying DTS task `{job_id}`… (with new temporary credentials: the earlier ones expired)",
+                    job_id=job_id) if renewed else _("Verifying DTS task `{job_id}`…", job_id=job_id))
+        if moved and shapes is not None:
+            notice += "\n" + _("The topology changed since the preflight; the task is configured again with: "
+                                "source {source}; target {target}.", source=shapes["source"].said(),
+                                target=shapes["target"].said())
+        return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS, notice=notice)
     items = check_items(check)
     lines = "\n".join(_line(i) for i in items)
     if found.decision is D.DONE:

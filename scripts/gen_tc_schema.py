@@ -36,6 +36,8 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "DescribeMigrateDBInstances", "CreateMigrateCheckJob", "DescribeMigrationCheckJob", "StartMigrateJob",
         "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob", "ResumeMigrateJob",
     ]),
+    "mongodb": ("v20190725", ["DescribeDBInstances"]),
+    "redis": ("v20180412", ["DescribeInstances"]),
 }
 
 # api.json (type, member) -> the sandbox's scalar type names

@@ -47,6 +47,10 @@ class Facts(BaseModel):
     """CAM policy id of the sub-account's sts:AssumeRole grant in the target account."""
 
     # the DTS task
+    source_topology: dict[str, str] | None = None
+    """The source instance's topology as last read (core.topology.Topology.fact: node_type, read, label)."""
+    target_topology: dict[str, str] | None = None
+    """The target instance's topology as last read (same shape)."""
     credentials_issued_at: float | None = None
     """Epoch seconds when the role's temporary credentials were handed to DTS (their life is counted from it)."""
     auto_retry_minutes: int | None = None

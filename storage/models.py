@@ -42,6 +42,8 @@ class MigrationRequest(SQLModel, table=True):
     executor: str = Field(default="root", max_length=20)
     migrate_type: str = Field(max_length=20)
     objects: str = Field(default="all", max_length=4000)
+    write_mode: str | None = Field(default=None, max_length=16)
+    """Redis' DstWriteMode (clearData, overwrite, normal); None for the engines that take none."""
 
     state: str = Field(default="requested", max_length=32, index=True)
     version: int = Field(default=1)

@@ -73,3 +73,7 @@ class TokenFailure(_Coded):
 
 class InvalidAuthorization(_Coded):
     code = "AuthFailure.InvalidAuthorization"
+
+
+class InvalidParameterValue(_Coded):
+    code = "InvalidParameterValue"

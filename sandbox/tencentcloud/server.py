@@ -1,4 +1,4 @@
-"""The Tencent Cloud sandbox server: what CAM, STS and DTS share on the wire.
+"""The Tencent Cloud sandbox server: what CAM, STS, DTS, MongoDB and Redis share on the wire.
 
 One stdlib HTTP server answers the real SDK (`HttpProfile(endpoint="127.0.0.1:PORT", protocol="http")`):
 TC3 signature check (`auth.py`), service from the credential scope, action from `X-TC-Action`, parameters
@@ -52,6 +52,8 @@ RESPONDERS = {
     "cam": "sandbox.tencentcloud.cam.responses:CamResponse",
     "sts": "sandbox.tencentcloud.sts.responses:StsResponse",
     "dts": "sandbox.tencentcloud.dts.responses:DtsResponse",
+    "mongodb": "sandbox.tencentcloud.mongodb.responses:MongodbResponse",
+    "redis": "sandbox.tencentcloud.redis.responses:RedisResponse",
 }
 
 

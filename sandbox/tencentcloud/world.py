@@ -10,7 +10,14 @@ YAML/JSON:
       - {uin: "100000000001", name: shop-prod, secret_id: AKID..., secret_key: ..., balance: 10000,
          sub_accounts: [{uin: "100000000011", name: dba, secret_id: AKID..., secret_key: ...}],
          instances: [{instance_id: cdb-src00001, engine: mysql, region: ap-guangzhou,
-                      vip: 10.0.1.1, port: 3306, fail_checks: []}]}
+                      vip: 10.0.1.1, port: 3306, fail_checks: []},
+                     {instance_id: cmgo-src00002, engine: mongodb, vip: 10.0.1.9, port: 27017,
+                      topology: sharded}]}
+
+An instance's `topology` is what its engine's Describe API reports: MongoDB `replicaset` (ClusterType 0, the
+default) or `sharded` (1); Redis and Tendis `standard` (ProductType standalone, the default) or `cluster`; the
+other engines have none. `redis_type` overrides the Redis `Type` the sandbox derives from it (Redis 5.0);
+`has_data` marks a target that is not empty (DTS's DstWriteMode `normal` then fails the check).
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ class SubAccount:
     secret_key: str
 
 
+DEFAULT_TOPOLOGY = {"mongodb": "replicaset", "redis": "standard", "tendis": "standard"}
+
+
 @dataclass
 class Instance:
     instance_id: str
@@ -43,6 +53,13 @@ class Instance:
     vip: str
     port: int
     fail_checks: list[str] = field(default_factory=list)  # names of DTS check steps this instance fails
+    topology: str = ""  # mongodb: replicaset | sharded; redis, tendis: standard | cluster; others: ""
+    redis_type: int | None = None  # Redis InstanceSet.Type; None: Redis 5.0 of the topology (8 or 9)
+    has_data: bool = False  # the instance holds data (a target under DstWriteMode normal fails the check)
+
+    def __post_init__(self) -> None:
+        if not self.topology:
+            self.topology = DEFAULT_TOPOLOGY.get(self.engine, "")
 
 
 @dataclass
@@ -152,23 +169,26 @@ class World:
 
 REGION = "ap-guangzhou"
 
-# engine -> (instance id prefix, serial, port); the default world gives each account one instance per engine.
-_ENGINES = {
-    "mysql": ("cdb", 1, 3306),
-    "mariadb": ("tdsql", 1, 3306),
-    "percona": ("cdb", 2, 3306),
-    "postgresql": ("postgres", 1, 5432),
-    "mongodb": ("cmgo", 1, 27017),
-    "sqlserver": ("mssql", 1, 1433),
-    "redis": ("crs", 1, 6379),
-    "tendis": ("tendis", 1, 6379),
-}
+# (engine, instance id prefix, serial, port, topology); the default world gives each account one instance per
+# engine, plus a sharded MongoDB and a Redis cluster.
+_ENGINES = [
+    ("mysql", "cdb", 1, 3306, ""),
+    ("mariadb", "tdsql", 1, 3306, ""),
+    ("percona", "cdb", 2, 3306, ""),
+    ("postgresql", "postgres", 1, 5432, ""),
+    ("mongodb", "cmgo", 1, 27017, "replicaset"),
+    ("sqlserver", "mssql", 1, 1433, ""),
+    ("redis", "crs", 1, 6379, "standard"),
+    ("tendis", "tendis", 1, 6379, "standard"),
+    ("mongodb", "cmgo", 2, 27017, "sharded"),
+    ("redis", "crs", 2, 6379, "cluster"),
+]
 
 
 def _instances(tag: str, subnet: int) -> list[Instance]:
     return [
-        Instance(f"{prefix}-{tag}{serial:05d}", engine, REGION, f"10.0.{subnet}.{i + 1}", port)
-        for i, (engine, (prefix, serial, port)) in enumerate(_ENGINES.items())
+        Instance(f"{prefix}-{tag}{serial:05d}", engine, REGION, f"10.0.{subnet}.{i + 1}", port, topology=topology)
+        for i, (engine, prefix, serial, port, topology) in enumerate(_ENGINES)
     ]
 
 
@@ -212,7 +232,8 @@ def world_from_dict(data: dict[str, Any], speed: float | None = None) -> World:
             ],
             instances=[
                 Instance(i["instance_id"], i["engine"], i.get("region", REGION), i["vip"], int(i["port"]),
-                         list(i.get("fail_checks", [])))
+                         list(i.get("fail_checks", [])), str(i.get("topology") or ""), i.get("redis_type"),
+                         bool(i.get("has_data", False)))
                 for i in a.get("instances", [])
             ],
             balance=float(a.get("balance", 10000.0)),

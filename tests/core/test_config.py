@@ -178,3 +178,15 @@ def test_auto_retry_minutes_takes_the_documented_window_or_zero(minutes):
     data = {**minimal(), "dts": {"auto_retry_minutes": minutes}}
     assert parse_settings(data, {"SLACK_BOT_TOKEN": "x"}).dts.auto_retry_minutes == minutes
     assert parse_settings(minimal(), {"SLACK_BOT_TOKEN": "x"}).dts.auto_retry_minutes == 30
+
+
+def test_experimental_engines_take_only_the_engines_outside_the_guide() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1"}
+    listed = parse_settings({**minimal(), "dts": {"experimental_engines": ["MariaDB", "percona", "mariadb"]}}, env)
+    assert listed.dts.experimental_engines == ["mariadb", "percona"]
+    assert parse_settings(minimal(), env).dts.experimental_engines == []
+    assert problems({**minimal(), "dts": {"experimental_engines": ["oracle"]}}) == [
+        "dts.experimental_engines: 'oracle' is not an engine dtsbot knows; allowed: mariadb, percona"]
+    assert problems({**minimal(), "dts": {"experimental_engines": ["mysql"]}}) == [
+        ("dts.experimental_engines: 'mysql' is in the guide's cross-account scope already; list only engines "
+        "outside it: mariadb, percona")]

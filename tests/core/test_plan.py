@@ -103,3 +103,26 @@ def test_long_role_names_get_grants_of_their_own_and_short_external_ids_are_hidd
     for secret in ("0123456789abcdef", "dtsbot-" + "x" * 25, "a" * 15 + "Z", "short"):
         shown = [c for c in mask(secret) if c not in "…•"]
         assert len(shown) <= 4, "at most four characters of an external ID are ever shown"
+
+
+def test_a_redis_plan_says_its_write_mode_and_the_others_none() -> None:
+    settings = settings_for("127.0.0.1:1")
+    redis = request("redis", executor="root")
+    redis.write_mode = "clearData"
+    plan = plan_for(redis, settings)
+    assert plan.task.write_mode == "clearData" and plan.scope_notes == ()
+    assert ("Redis write mode `clearData`: DTS empties the target instance first (always sent: left unset, DTS "
+            "would overwrite).") in plan_text(plan)
+    assert plan_for(request("mysql", executor="root"), settings).task.write_mode is None
+    assert "write mode" not in plan_text(plan_for(request("mysql", executor="root"), settings))
+
+
+def test_engines_outside_the_guide_and_guessed_policies_are_said_in_the_plan() -> None:
+    settings = settings_for("127.0.0.1:1")
+    mariadb = plan_text(plan_for(request("mariadb", executor="root"), settings))
+    assert "MariaDB is not covered by Tencent's cross-account guide (enabled here by dts.experimental_engines)" in mariadb
+    tendis = plan_for(request("tendis", executor="root"), settings)
+    assert tendis.task.write_mode == "normal"  # a request stored without one reads as the default
+    assert ("Tendis: Tencent documents no read-only policy for it; the role gets `QcloudRedisReadOnlyAccess` and "
+            "its topology is read through the Redis API, both a guess.") in plan_text(tendis)
+    assert plan_for(request("mysql", executor="root"), settings).scope_notes == ()

@@ -131,12 +131,27 @@ def test_region_rejects(value, says):
     ("redis", "redis"), ("Tendis", "tendis"),
 ])
 def test_db_type_accepts_names_labels_aliases(value, name):
-    assert v.db_type(value) == name
+    assert v.db_type(value, db_kinds.EXPERIMENTAL_ENGINES) == name
 
 
 @pytest.mark.parametrize("value", ["", "oracle", "my sql x", "cdb", "<!channel>"])
 def test_db_type_rejects_with_the_list(value):
-    assert "allowed: mysql, mariadb" in _field_error("db_type", v.db_type, value).message
+    assert ("allowed: mysql, postgresql, mongodb, sqlserver, redis, tendis"
+            in _field_error("db_type", v.db_type, value).message)
+
+
+@pytest.mark.parametrize("value", ["mariadb", "Percona"])
+def test_engines_outside_the_guide_are_refused_naming_the_supported_ones(value):
+    message = _field_error("db_type", v.db_type, value).message
+    assert "not covered by Tencent's cross-account guide" in message
+    assert "supported: mysql, postgresql, mongodb, sqlserver, redis, tendis" in message
+    assert "dts.experimental_engines" in message
+
+
+def test_an_experimental_engine_is_accepted_only_when_listed():
+    assert v.db_type("MariaDB", ["mariadb"]) == "mariadb"
+    assert "not covered" in _field_error("db_type", v.db_type, "percona", ["mariadb"]).message
+    assert "allowed: mysql, mariadb, postgresql" in _field_error("db_type", v.db_type, "oracle", ["mariadb"]).message
 
 
 @given(st.sampled_from(ENGINE_PREFIX), st.from_regex(v.INSTANCE_SUFFIX, fullmatch=True))
@@ -290,7 +305,7 @@ def test_valid_request_gets_defaults():
     out, errors = v.validate_request(GOOD, ACCOUNTS)
     assert errors == {}
     assert out == {**GOOD, "role_name": None, "external_id": None, "executor": "root",
-                   "migrate_type": "fullAndIncrement", "objects": "all"}
+                   "migrate_type": "fullAndIncrement", "objects": "all", "write_mode": None}
 
 
 def test_valid_request_normalizes_every_field():
@@ -323,7 +338,7 @@ def test_every_bad_field_reported_at_once():
 def test_missing_required_fields_reported():
     out, errors = v.validate_request({}, ACCOUNTS)
     assert out is None and set(errors) == set(v.REQUIRED)
-    assert errors["db_type"] == "db_type: required, one of " + ", ".join(db_kinds.DB_KIND_NAMES)
+    assert errors["db_type"] == "db_type: required, one of " + ", ".join(db_kinds.GUIDE_ENGINES)
 
 
 def test_blank_modal_inputs_arrive_as_none():
@@ -466,3 +481,36 @@ def test_a_sub_account_whose_keys_are_not_configured_is_refused_when_the_request
     assert v.executor("root", keyless) == "root"
     keyed = SimpleNamespace(**{**vars(keyless), "executor_credentials": object()})
     assert v.executor("100000000021", keyed) == "100000000021"
+
+
+# --- write_mode (Redis' DstWriteMode) -----------------------------------------------------------------------
+
+REDIS = {**GOOD, "db_type": "redis", "source_instance": "crs-src00001", "target_instance": "crs-dst00001"}
+
+
+@pytest.mark.parametrize("engine, instance", [("redis", "crs-src00001"), ("tendis", "tendis-src00001")])
+def test_a_redis_family_request_defaults_to_the_normal_write_mode(engine, instance):
+    out, errors = v.validate_request({**REDIS, "db_type": engine, "source_instance": instance,
+                                      "target_instance": instance}, ACCOUNTS)
+    assert errors == {} and out["write_mode"] == "normal"
+
+
+@pytest.mark.parametrize("value, spelt", [("clearData", "clearData"), ("CLEARDATA", "clearData"),
+                                          ("overwrite", "overwrite"), ("Normal", "normal")])
+def test_write_mode_takes_the_documented_values_in_their_documented_spelling(value, spelt):
+    out, errors = v.validate_request({**REDIS, "write_mode": value}, ACCOUNTS)
+    assert errors == {} and out["write_mode"] == spelt
+
+
+@pytest.mark.parametrize("value", ["clear", "append", "over write", "<!here>"])
+def test_an_undocumented_write_mode_is_refused_naming_the_allowed_ones(value):
+    _, errors = v.validate_request({**REDIS, "write_mode": value}, ACCOUNTS)
+    assert errors["write_mode"].startswith("write_mode: `") and "allowed: clearData|overwrite|normal" in errors["write_mode"]
+
+
+def test_write_mode_is_refused_for_the_other_engines_naming_the_field():
+    _, errors = v.validate_request({**GOOD, "write_mode": "overwrite"}, ACCOUNTS)
+    assert set(errors) == {"write_mode"}
+    assert errors["write_mode"].startswith("write_mode: `overwrite` is for Redis and Tendis only")
+    out, errors = v.validate_request({**GOOD, "write_mode": ""}, ACCOUNTS)
+    assert errors == {} and out["write_mode"] is None

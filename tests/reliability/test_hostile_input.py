@@ -113,7 +113,8 @@ def test_hostile_slash_texts_at_scale(module_bot: Bot) -> None:
 
 # -- modal submissions ---------------------------------------------------------------------------------------
 
-SELECTS = ("source_account", "target_account", "source_region", "target_region", "db_type", "migrate_type")
+SELECTS = ("source_account", "target_account", "source_region", "target_region", "db_type", "migrate_type",
+           "write_mode")
 TEXTS = tuple(f for f in validation.FIELDS if f not in SELECTS)
 forged_option = value.map(lambda v: {"value": {"type": "static_select",
                                                "selected_option": {"text": {"type": "plain_text", "text": "x"},

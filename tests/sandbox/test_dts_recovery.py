@@ -44,6 +44,10 @@ def running(world: World, client: dts_client.DtsClient, retry_minutes: int = 30,
     """A job configured with `retry_minutes` of automatic retry, verified and started: running."""
     (job_id,) = buy(client, engine)
     src, dst = ("crs-dst00001", "crs-dst00002") if engine == "redis" else ("cdb-dst00003", "cdb-dst00001")
+    if engine == "redis":  # both single-node, as the task's NodeType simple says (crs-dst00002 is a cluster)
+        target = world.instance(TARGET_UIN, "ap-guangzhou", dst)
+        assert target is not None
+        target.topology = "standard"
     configure(client, job_id, source_node(src), dst, engine=engine, AutoRetryTimeRangeMinutes=retry_minutes)
     dts_call(client, "CreateMigrateCheckJob", JobId=job_id)
     assert wait_check(client, job_id, world.clock).CheckFlag == "checkPass"

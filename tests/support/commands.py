@@ -18,4 +18,5 @@ INLINE = inline()
 """shop-prod `cdb-src00001` → analytics `cdb-dst00001`, MySQL: the request most tests open."""
 
 SECOND_PAIR = inline(source_instance="cdb-src00002", target_instance="cdb-dst00002", db_type="percona")
-"""The sandbox's second pair (Percona), from the same source account: a second request that runs alongside."""
+"""The sandbox's second pair (Percona), from the same source account: a second request that runs alongside. Percona
+is outside the guide's cross-account scope: settings must list it in `dts.experimental_engines`."""

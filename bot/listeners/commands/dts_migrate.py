@@ -28,7 +28,7 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
     if not text:
         client.views_open(trigger_id=command["trigger_id"], view=modals.request_modal(services.settings))
     elif sub == "help":
-        respond(**blocks.help_message())
+        respond(**blocks.help_message(services.settings.dts.experimental_engines))
     elif sub in ("list", "status", "cancel") and command.get("channel_id") != services.settings.slack.channel:
         # requests are the channel's business: a private channel's non-member sees nothing of them elsewhere
         elsewhere = _("Requests are followed in <#{channel}>: run /dts-migrate {sub} there (your own and those "
@@ -62,7 +62,8 @@ def _about_one(services: Services, sub: str, argument: str, respond: Respond) ->
 def _inline(services: Services, command: dict[str, Any], text: str, respond: Respond, client: WebClient) -> None:
     """All valid: create now. Only required fields missing: the form, prefilled. Anything invalid: say what."""
     fields, unreadable = validation.parse_inline(text)
-    request_fields, errors = validation.validate_request(fields, services.settings.accounts)
+    request_fields, errors = validation.validate_request(fields, services.settings.accounts,
+                                                         services.settings.dts.experimental_engines)
     if request_fields is not None and not unreadable:
         decision = services.requests.open(request_fields, command["user_id"], dedupe_key=f"cmd:{command['trigger_id']}")
         if not decision.ok:

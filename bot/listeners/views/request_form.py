@@ -15,10 +15,11 @@ from core import i18n, validation
 
 def check_request_form(args: Args) -> None:
     """The ack: validation errors go back on their fields (Slack keeps the form open), else the form closes."""
-    accounts = from_context(args.context).settings.accounts
+    settings = from_context(args.context).settings
     # the person's language as looked up when their form opened (an ack does not wait on users.info)
     with i18n.speaking(known_locale(args.context.user_id or "")):
-        _, errors = validation.validate_request(modals.submitted_fields(args.view or {}), accounts)
+        _, errors = validation.validate_request(modals.submitted_fields(args.view or {}), settings.accounts,
+                                                settings.dts.experimental_engines)
     if errors:
         args.ack(response_action="errors", errors=errors)
     else:
@@ -28,7 +29,8 @@ def check_request_form(args: Args) -> None:
 def request_form(body: dict[str, Any], view: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
     """After a clean ack: store the new request, or save the edit."""
     services = from_context(context)
-    fields, _ = validation.validate_request(modals.submitted_fields(view), services.settings.accounts)
+    fields, _ = validation.validate_request(modals.submitted_fields(view), services.settings.accounts,
+                                            services.settings.dts.experimental_engines)
     if fields is None:  # answered by check_request_form's errors
         return
     user = body["user"]["id"]

@@ -155,10 +155,14 @@ class CamBackend:
         role.attached.pop(policy.policy_id, None)
 
     def role_policy_names(self, role_name: str) -> set[str]:
+        return {policy.name for policy in self.role_policies(role_name)}
+
+    def role_policies(self, role_name: str) -> list[Policy]:
+        """The policies attached to role `role_name` (none when there is no such role)."""
         role = self.roles.get(role_name)
         if role is None:
-            return set()
-        return {self.policy(pid).name for pid in role.attached if self.has_policy(pid)}
+            return []
+        return [self.policy(pid) for pid in role.attached if self.has_policy(pid)]
 
     # policies
     def create_policy(self, name: str, document: str, description: str = "",

@@ -4,7 +4,8 @@ Step ids and names are those DTS reports (`DescribeMigrationCheckJob.StepInfo`).
 `fail_checks` lists step ids it fails (e.g. `BinlogParamCheck`); `"<StepId>:warning"` makes the step pass
 with a warning instead, `"<StepId>:blocked"` blocks it (DTS could not run it: the check does not pass), and
 `"check-task"` makes the check task itself fail (`DescribeMigrationCheckJob.Status=failed`). The outcome is decided when the check starts, so a test that fixes the instance
-and checks again sees the new result.
+and checks again sees the new result. `findings` (dts.topology: an endpoint that does not fit its instance) fail
+their steps with their own reason and solution.
 """
 
 from __future__ import annotations
@@ -75,18 +76,27 @@ STEPS: dict[str, tuple[str, str, str]] = {
         "Some instance parameters are risky for the migration.",
         "Review the listed parameters.",
     ),
+    "NodeTypeCheck": (
+        "节点类型检查",
+        "The task's node type does not match the instance's architecture.",
+        "Modify the task with the instance's node type, then check again.",
+    ),
 }
 
 _MYSQL_FAMILY = {"mysql", "mariadb", "percona", "cynosdbmysql", "tdsqlmysql"}
+_WITH_TOPOLOGY = {"mongodb", "redis", "tendis"}
 _COMMON = ["ConnectDBCheck", "VersionCheck", "SrcPrivilegeCheck", "DstPrivilegeCheck", "DstEmptyCheck",
            "DstSpaceCheck"]
 
 
 def steps_for(database_type: str) -> list[str]:
-    """The check step ids DTS runs for a source engine (MySQL family adds binlog and constraint checks)."""
+    """The check step ids DTS runs for a source engine (MySQL family adds binlog and constraint checks; MongoDB
+    and the Redis family check the node type)."""
     if database_type in _MYSQL_FAMILY:
         return _COMMON[:3] + ["SimpleParamCheck"] + _COMMON[3:] + [
             "BinlogParamCheck", "ConstraintCheck", "ViewCheck", "WarningParamCheck"]
+    if database_type in _WITH_TOPOLOGY:
+        return _COMMON[:1] + ["NodeTypeCheck"] + _COMMON[1:]
     return list(_COMMON)
 
 
@@ -96,6 +106,7 @@ class StepResult:
 
     step_id: str
     status: str
+    finding: tuple[str, str] | None = None  # (reason, solution) of this failure, instead of the step's own
 
     @property
     def name(self) -> str:
@@ -103,20 +114,26 @@ class StepResult:
 
     @property
     def reason(self) -> str:
-        return STEPS[self.step_id][1]
+        return self.finding[0] if self.finding else STEPS[self.step_id][1]
 
     @property
     def solution(self) -> str:
-        return STEPS[self.step_id][2]
+        return self.finding[1] if self.finding else STEPS[self.step_id][2]
 
 
-def run_checks(database_type: str, fail_checks: list[str]) -> list[StepResult]:
-    """Decide every step's outcome from the instances' `fail_checks` markers."""
+def run_checks(database_type: str, fail_checks: list[str],
+               findings: dict[str, tuple[str, str]] | None = None) -> list[StepResult]:
+    """Decide every step's outcome from the instances' `fail_checks` markers and the endpoints' `findings`
+    (step id → reason, solution)."""
+    findings = findings or {}
     failed = {marker for marker in fail_checks if ":" not in marker}
     warned = {marker.split(":", 1)[0] for marker in fail_checks if marker.endswith(":warning")}
     blocked = {marker.split(":", 1)[0] for marker in fail_checks if marker.endswith(":blocked")}
     results = []
     for step_id in steps_for(database_type):
+        if step_id in findings:
+            results.append(StepResult(step_id, FAILED, findings[step_id]))
+            continue
         status = (FAILED if step_id in failed else BLOCKED if step_id in blocked
                   else WARNING if step_id in warned else PASS)
         results.append(StepResult(step_id, status))

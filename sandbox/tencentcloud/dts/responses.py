@@ -19,9 +19,11 @@ from sandbox.tencentcloud.dts.access import (
 )
 from sandbox.tencentcloud.dts.checks import CHECK_TASK_FAILS_MARKER, run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
+from sandbox.tencentcloud.dts.topology import WRITE_MODES, documented_node_types, findings
 from sandbox.tencentcloud.dts.views import check_job, detail, job_item, sanitize_info
 from sandbox.tencentcloud.exceptions import TencentCloudError
 from sandbox.tencentcloud.responder import Responder
+from sandbox.tencentcloud.world import Instance
 
 DATABASE_TYPES = {"mysql", "mariadb", "percona", "postgresql", "mongodb", "sqlserver", "redis", "tendis",
                   "cynosdbmysql", "tdsqlmysql", "keewidb", "tdstore", "clickhouse"}
@@ -170,6 +172,10 @@ class DtsResponse(Responder):
             raise invalid(f"MigrateOption.MigrateType={migrate_type} must be one of {sorted(MIGRATE_TYPES)}.")
         if job.src_database_type in ("redis", "tendis", "keewidb") and migrate_type != "fullAndIncrement":
             raise invalid(f"{job.src_database_type} supports only MigrateType fullAndIncrement.")
+        for item in option.get("ExtraAttr") or []:
+            if item.get("Key") == "DstWriteMode" and item.get("Value") not in WRITE_MODES:
+                raise invalid(f"MigrateOption.ExtraAttr DstWriteMode={item.get('Value')} must be one of "
+                              f"{', '.join(WRITE_MODES)}.")
         table = option["DatabaseTable"]
         mode = table.get("ObjectMode")
         if mode not in ("all", "partial"):
@@ -186,6 +192,9 @@ class DtsResponse(Responder):
         if info["Region"] != region or info["DatabaseType"] != database_type:
             raise invalid(f"{field} must be {database_type} in {region}, as purchased; "
                           f"got {info['DatabaseType']} in {info['Region']}.")
+        if info["NodeType"] not in documented_node_types(database_type):
+            raise invalid(f"{field}.NodeType={info['NodeType']} is not a node type of {database_type}: "
+                          f"{', '.join(documented_node_types(database_type))}.")
         nodes = info["Info"]
         if not nodes:
             raise TencentCloudError("InvalidParameter.InvalidParameterError", f"{field}.Info must not be empty.")
@@ -223,17 +232,17 @@ class DtsResponse(Responder):
                                     f"region {region}.")
 
     # -- verification and run ------------------------------------------------------------------------
-    def _instances(self, job: Job) -> list[Any]:
-        """The world instances behind a configured job's source and target (cdb access only)."""
+    def _endpoints(self, job: Job) -> list[tuple[str, Endpoint, Instance]]:
+        """(side, endpoint, world instance) of a configured job's source and target (cdb access only)."""
         assert job.config is not None
         found = []
-        for ep, default_owner in ((job.config.src, job.owner_uin), (job.config.dst, job.owner_uin)):
+        for side, ep in (("source", job.config.src), ("target", job.config.dst)):
             node = ep.info[0]
-            owner = str(node.get("Account") or default_owner) if node.get("AccountMode") == "other" \
-                else default_owner
+            owner = str(node.get("Account") or job.owner_uin) if node.get("AccountMode") == "other" \
+                else job.owner_uin
             instance = self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
             if instance is not None:
-                found.append(instance)
+                found.append((side, ep, instance))
         return found
 
     def _fails_while_running(self, job: Job) -> bool:
@@ -241,10 +250,18 @@ class DtsResponse(Responder):
         return job.config is not None and any(RUNNING_FAILS_MARKER in inst.fail_checks
                                               for inst in self._instances(job))
 
+    def _instances(self, job: Job) -> list[Instance]:
+        """The world instances behind a configured job's source and target (cdb access only)."""
+        return [instance for _side, _ep, instance in self._endpoints(job)]
+
     def CreateMigrateCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
         markers = [m for inst in self._instances(job) for m in inst.fail_checks] if job.config else []
-        self.backend.start_check(job, run_checks(job.src_database_type, markers),
+        found: dict[str, tuple[str, str]] = {}
+        for side, ep, instance in self._endpoints(job) if job.config else []:
+            assert job.config is not None
+            found.update(findings(side, ep.node_type, ep.extra_attr, instance, job.config.migrate_option))
+        self.backend.start_check(job, run_checks(job.src_database_type, markers, found),
                                  task_failed=CHECK_TASK_FAILS_MARKER in markers)
         return {}
 
