@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from bot.app import build_app
 from bot.directory import SlackDirectory
 from bot.notifier import Notifier, web_client
-from bot.server import HttpServer, socket_mode, wsgi_app
+from bot.server import HttpServer, WsgiApp, ops_app, socket_mode, wsgi_app
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
@@ -97,9 +97,13 @@ class Runtime:
     scheduler: SchedulerLike | None
     http: HttpServer | None
     socket_mode: SocketModeHandler | None
+    ops: HttpServer | None = None
+    """The `metrics.port` listener (/healthz, /metrics), when configured."""
 
     def start(self) -> None:
         """Start the scheduler (or the notifier's own loop), then accept Slack's requests."""
+        if self.ops is not None:
+            log.info("serving /healthz and /metrics at %s", self.ops.start())
         if self.scheduler is not None:
             self.scheduler.start()
         else:
@@ -120,6 +124,8 @@ class Runtime:
             self.socket_mode.close()
         if self.http is not None:
             self.http.stop()
+        if self.ops is not None:
+            self.ops.stop()
         self.notifier.stop()  # first: a flush running inside the scheduler stops after its current notice
         if self.scheduler is not None:
             self.scheduler.shutdown()
@@ -156,17 +162,31 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
         raise StartupError(f"slack.bot_token: auth.test at {where} failed: {_reason(error)}; check the token "
                            "(SLACK_BOT_TOKEN) and that Slack is reachable") from None
     runtime = Runtime(settings, db, client, notifier, app, metrics, scheduler, None, None)
+
+    def render() -> tuple[bytes, str]:
+        return metrics.render(), CONTENT_TYPE
+
+    port = settings.metrics.port  # 0: an ephemeral port, so never the Slack one
+    separate = port is not None and (settings.slack.app_token is not None or port == 0 or port != settings.slack.port)
+    if separate:
+        runtime.ops = _listen(ops_app(runtime.health, render), port, host, "metrics.port",
+                              "DTSBOT_METRICS_PORT")
     if settings.slack.app_token is not None:
         runtime.socket_mode = socket_mode(app, settings)
         return runtime
-    application = wsgi_app(app, runtime.health, lambda: (metrics.render(), CONTENT_TYPE),
+    application = wsgi_app(app, runtime.health, None if separate else render,
                            signing_secret=settings.slack.signing_secret.get_secret_value())
-    try:
-        runtime.http = HttpServer(application, settings.slack.port, host)
-    except OSError as error:
-        raise StartupError(f"slack.port {settings.slack.port}: cannot listen on {host}: {_reason(error)}; "
-                           "choose a free port (DTSBOT_PORT)") from None
+    runtime.http = _listen(application, settings.slack.port, host, "slack.port", "DTSBOT_PORT")
     return runtime
+
+
+def _listen(application: WsgiApp, port: int | None, host: str, key: str, env: str) -> HttpServer:
+    """An HttpServer bound to host:port, or a StartupError naming the key (and its variable in app.yaml)."""
+    try:
+        return HttpServer(application, port or 0, host)
+    except OSError as error:
+        raise StartupError(f"{key} {port}: cannot listen on {host}: {_reason(error)}; "
+                           f"choose a free port ({env})") from None
 
 
 def _database(url: str) -> Engine:

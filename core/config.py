@@ -150,6 +150,13 @@ def slack_ids(value: list[str]) -> list[str]:
     return value
 
 
+class MetricsSettings(_Strict):
+    port: int | None = Field(default=None, ge=0, le=65535)
+    """A second HTTP listener for `GET /healthz` and `GET /metrics` only, for probes and Prometheus. Socket Mode:
+    the only HTTP port the bot opens (unset: none). HTTP mode: when it differs from `slack.port`, `/metrics` is
+    served here only, not on the public Slack port (`/healthz` on both). Unset: no second listener."""
+
+
 class Credentials(_Strict):
     secret_id: SecretStr
     secret_key: SecretStr
@@ -201,6 +208,7 @@ class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
+    metrics: MetricsSettings = MetricsSettings()
     accounts: list[AccountSettings] = Field(min_length=2)
     databases: dict[str, DatabaseLogin] = {}
     requesters: list[str] = []
