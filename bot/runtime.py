@@ -13,17 +13,17 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.app import build_app
 from bot.directory import SlackDirectory
@@ -38,8 +38,9 @@ from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
 from handlers import STEPS
 from handlers.role_check import inspect_role
+from storage import gauges
 from storage.db import make_engine, migrate
-from storage.models import MigrationRequest
+from storage.gauges import Gauges
 from storage.probe import probe
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
 
     return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
-                     on_cycle=metrics.poll_cycle.observe)
+                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:
@@ -146,7 +147,7 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     db = _database(settings.storage.url)
     client = web_client(settings)
-    metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
+    metrics = Metrics(lambda: _read_gauges(db, settings.storage.url))
     directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
     notifier = Notifier(client, db, settings, owner, metrics=metrics, directory=directory)
     requests = MigrationRequests(db, settings)
@@ -208,14 +209,12 @@ def _reason(error: BaseException) -> str:
     return text[:300]
 
 
-def _count_by_state(db: Engine, url: str) -> dict[str, Any] | None:
-    """Requests by state, or None when the database does not answer within the probe's bound."""
+def _read_gauges(db: Engine, url: str) -> Gauges | None:
+    """The database's gauges, or None when it does not answer within the probe's bound."""
     if probe(url, HEALTH_PROBE_SECONDS) is not None:
         return None
     try:
         with Session(db) as session:
-            rows = session.exec(select(MigrationRequest.state, func.count())
-                                .group_by(MigrationRequest.state)).all()
+            return gauges.read(session, datetime.now(UTC))
     except SQLAlchemyError:
         return None
-    return dict(rows)
