@@ -25,7 +25,7 @@ from pydantic_core import PydanticUndefined
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.config import Settings  # noqa: E402
+from core.config import Settings
 
 OUTPUT = REPO / "docs" / "configuration.md"
 CONFIGMAP = REPO / "deploy" / "kubernetes" / "configmap.yaml"
