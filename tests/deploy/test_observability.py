@@ -79,7 +79,7 @@ def test_label_values_matched_are_ones_the_bot_sets(name: str, expr: str) -> Non
 
 
 def test_a_misspelt_metric_is_caught() -> None:
-    assert [s.name for s in selectors("max(dtsbot_outbox_oldest_unsent_age_second) > 1")][0] not in exported()
+    assert next(s.name for s in selectors("max(dtsbot_outbox_oldest_unsent_age_second) > 1")) not in exported()
     with pytest.raises(ValueError):
         selectors("sum(rate(dtsbot_cloud_calls_total[5m])")
 
