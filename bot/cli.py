@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 
@@ -87,11 +88,20 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), or "unknown" when run from a tree not installed."""
+    try:
+        return version("dtsbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (kept separate so tests can read the help)."""
     parser = argparse.ArgumentParser(
         prog="dtsbot", description="Slack bot for cross-account Tencent Cloud DTS migrations."
     )
+    parser.add_argument("--version", action="version", version=f"dtsbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the bot (HTTP or Socket Mode) and its scheduler")

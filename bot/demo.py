@@ -1,7 +1,7 @@
 """`dtsbot demo`: the public guide's story, played against the local sandboxes by the bot `dtsbot serve` runs.
 
 The stage: the Tencent Cloud sandbox (default world, sped-up clock), the Slack emulator, and the bot built by
-`bot.runtime.build_runtime` from the shipped app.yaml with the sandboxes' URLs, a temporary SQLite database and a
+`bot.runtime.build_runtime` from the shipped app.yaml (bot/demo_app.yaml) with the sandboxes' URLs, a temporary SQLite database and a
 short poll as environment overrides. The story is told by the Slack driver (signed slash commands and clicks,
 as Slack sends them) and the channel is printed as a person reads it while it happens. A `--scenario` makes one
 of the guide's FAQ misconfigurations really happen in the sandbox world, right before the preflight runs, and
@@ -36,7 +36,8 @@ from storage import outbox, repository
 from storage.db import session_scope
 
 T = TypeVar("T")
-APP_YAML = Path(__file__).resolve().parents[1] / "app.yaml"
+APP_YAML = Path(__file__).with_name("demo_app.yaml")
+"""The shipped app.yaml (package data, so an installed dtsbot has it; in the source tree a link to ../app.yaml)."""
 REQUESTER, SOURCE_OWNER, TARGET_OWNER, STRANGER = "U0REQUESTER", "U0SRCOWNER", "U0TGTOWNER", "U0STRANGER"
 COMMAND = ("source_account=shop-prod source_region=ap-guangzhou source_instance=cdb-src00001 "
            "target_account=analytics target_region=ap-guangzhou target_instance=cdb-dst00001 db_type=mysql")

@@ -13,22 +13,22 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.app import build_app
 from bot.directory import SlackDirectory
 from bot.notifier import Notifier, web_client
-from bot.server import HttpServer, socket_mode, wsgi_app
+from bot.server import HttpServer, WsgiApp, ops_app, socket_mode, wsgi_app
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
@@ -38,8 +38,9 @@ from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
 from handlers import STEPS
 from handlers.role_check import inspect_role
+from storage import gauges
 from storage.db import make_engine, migrate
-from storage.models import MigrationRequest
+from storage.gauges import Gauges
 from storage.probe import probe
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
 
     return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
-                     on_cycle=metrics.poll_cycle.observe)
+                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:
@@ -97,9 +98,13 @@ class Runtime:
     scheduler: SchedulerLike | None
     http: HttpServer | None
     socket_mode: SocketModeHandler | None
+    ops: HttpServer | None = None
+    """The `metrics.port` listener (/healthz, /metrics), when configured."""
 
     def start(self) -> None:
         """Start the scheduler (or the notifier's own loop), then accept Slack's requests."""
+        if self.ops is not None:
+            log.info("serving /healthz and /metrics at %s", self.ops.start())
         if self.scheduler is not None:
             self.scheduler.start()
         else:
@@ -120,6 +125,8 @@ class Runtime:
             self.socket_mode.close()
         if self.http is not None:
             self.http.stop()
+        if self.ops is not None:
+            self.ops.stop()
         self.notifier.stop()  # first: a flush running inside the scheduler stops after its current notice
         if self.scheduler is not None:
             self.scheduler.shutdown()
@@ -140,7 +147,7 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     db = _database(settings.storage.url)
     client = web_client(settings)
-    metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
+    metrics = Metrics(lambda: _read_gauges(db, settings.storage.url))
     directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
     notifier = Notifier(client, db, settings, owner, metrics=metrics, directory=directory)
     requests = MigrationRequests(db, settings)
@@ -156,17 +163,31 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
         raise StartupError(f"slack.bot_token: auth.test at {where} failed: {_reason(error)}; check the token "
                            "(SLACK_BOT_TOKEN) and that Slack is reachable") from None
     runtime = Runtime(settings, db, client, notifier, app, metrics, scheduler, None, None)
+
+    def render() -> tuple[bytes, str]:
+        return metrics.render(), CONTENT_TYPE
+
+    port = settings.metrics.port  # 0: an ephemeral port, so never the Slack one
+    separate = port is not None and (settings.slack.app_token is not None or port == 0 or port != settings.slack.port)
+    if separate:
+        runtime.ops = _listen(ops_app(runtime.health, render), port, host, "metrics.port",
+                              "DTSBOT_METRICS_PORT")
     if settings.slack.app_token is not None:
         runtime.socket_mode = socket_mode(app, settings)
         return runtime
-    application = wsgi_app(app, runtime.health, lambda: (metrics.render(), CONTENT_TYPE),
+    application = wsgi_app(app, runtime.health, None if separate else render,
                            signing_secret=settings.slack.signing_secret.get_secret_value())
-    try:
-        runtime.http = HttpServer(application, settings.slack.port, host)
-    except OSError as error:
-        raise StartupError(f"slack.port {settings.slack.port}: cannot listen on {host}: {_reason(error)}; "
-                           "choose a free port (DTSBOT_PORT)") from None
+    runtime.http = _listen(application, settings.slack.port, host, "slack.port", "DTSBOT_PORT")
     return runtime
+
+
+def _listen(application: WsgiApp, port: int | None, host: str, key: str, env: str) -> HttpServer:
+    """An HttpServer bound to host:port, or a StartupError naming the key (and its variable in app.yaml)."""
+    try:
+        return HttpServer(application, port or 0, host)
+    except OSError as error:
+        raise StartupError(f"{key} {port}: cannot listen on {host}: {_reason(error)}; "
+                           f"choose a free port ({env})") from None
 
 
 def _database(url: str) -> Engine:
@@ -188,14 +209,12 @@ def _reason(error: BaseException) -> str:
     return text[:300]
 
 
-def _count_by_state(db: Engine, url: str) -> dict[str, Any] | None:
-    """Requests by state, or None when the database does not answer within the probe's bound."""
+def _read_gauges(db: Engine, url: str) -> Gauges | None:
+    """The database's gauges, or None when it does not answer within the probe's bound."""
     if probe(url, HEALTH_PROBE_SECONDS) is not None:
         return None
     try:
         with Session(db) as session:
-            rows = session.exec(select(MigrationRequest.state, func.count())
-                                .group_by(MigrationRequest.state)).all()
+            return gauges.read(session, datetime.now(UTC))
     except SQLAlchemyError:
         return None
-    return dict(rows)

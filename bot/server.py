@@ -1,5 +1,5 @@
 """HTTP mode: waitress serving `POST /slack/events` (Bolt's WSGI adapter), `GET /healthz` and `GET /metrics`;
-Socket Mode when `slack.app_token` is set.
+Socket Mode when `slack.app_token` is set; `metrics.port`: a second listener with only /healthz and /metrics.
 
 waitress reads each request in its event loop before a worker thread sees it, so a slow or huge upload costs
 a buffer, not a thread: the body cap, the inactivity timeout and the connection limit hold before any
@@ -45,15 +45,14 @@ DRAIN_GRACE_SECONDS = 0.5  # ... and at least this long, so a request whose byte
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
-def wsgi_app(app: App, health: Health | None = None,
-             metrics: Callable[[], tuple[bytes, str]] | None = None,
-             signing_secret: str | None = None) -> Callable[..., Iterable[bytes]]:
-    """The WSGI application: Slack's requests (after the gate) to Bolt, plus the health and metrics endpoints.
+Exposition = Callable[[], tuple[bytes, str]]
+"""Returns (body, content type) for /metrics."""
+WsgiApp = Callable[..., Iterable[bytes]]
 
-    With `signing_secret` the gate checks the signature itself; without it only the shape, and Bolt signs. Bolt
-    gets each body parsed by key (bot/slack_request.py), never by its own substring test."""
-    slack = SlackEventsHandler(app, path=EVENTS_PATH)
-    gate = Gate(signing_secret)
+
+def ops_app(health: Health | None = None, metrics: Exposition | None = None) -> WsgiApp:
+    """`GET /healthz` and (when given) `GET /metrics`, 404 for anything else: the listener on `metrics.port`,
+    and the part of `wsgi_app` that is not Slack's."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -64,12 +63,29 @@ def wsgi_app(app: App, health: Health | None = None,
             body, content_type = metrics()
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
-        if path == EVENTS_PATH and method == "POST":
+        return _plain(start_response, "404 Not Found", b"not found")
+
+    return application
+
+
+def wsgi_app(app: App, health: Health | None = None, metrics: Exposition | None = None,
+             signing_secret: str | None = None) -> WsgiApp:
+    """The WSGI application: Slack's requests (after the gate) to Bolt, plus the health and metrics endpoints
+    (`metrics` None: no /metrics here, e.g. when `metrics.port` serves it).
+
+    With `signing_secret` the gate checks the signature itself; without it only the shape, and Bolt signs. Bolt
+    gets each body parsed by key (bot/slack_request.py), never by its own substring test."""
+    slack = SlackEventsHandler(app, path=EVENTS_PATH)
+    gate = Gate(signing_secret)
+    ops = ops_app(health, metrics)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "") == EVENTS_PATH and environ.get("REQUEST_METHOD", "GET") == "POST":
             refusal = gate.admit(environ)
             if refusal is not None:
                 return _plain(start_response, refusal[0], refusal[1].encode())
             return slack(environ, start_response)
-        return _plain(start_response, "404 Not Found", b"not found")
+        return ops(environ, start_response)
 
     return application
 
@@ -84,7 +100,7 @@ class HttpServer:
 
     Binding happens here, so a port in use fails at construction (OSError), before anything starts."""
 
-    def __init__(self, application: Callable[..., Iterable[bytes]], port: int, host: str = "0.0.0.0",
+    def __init__(self, application: WsgiApp, port: int, host: str = "0.0.0.0",
                  threads: int = THREADS) -> None:
         self._server = create_server(
             application, host=host, port=port, threads=threads, connection_limit=CONNECTION_LIMIT,

@@ -40,7 +40,8 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings become the fields' descriptions: docs/configuration.md is generated from them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -54,11 +55,17 @@ class _Strict(BaseModel):
 
 class SlackSettings(_Strict):
     bot_token: SecretStr
+    """The bot's OAuth token (xoxb-…), from the Slack app's OAuth & Permissions page."""
     signing_secret: SecretStr
+    """Checks that a request comes from Slack (Basic Information → App Credentials)."""
     app_token: SecretStr | None = None
+    """An app-level token (xapp-…, scope connections:write): set, the bot uses Socket Mode instead of HTTP."""
     channel: str
+    """The channel ID (C…/G…) where requests are opened, posted and followed."""
     api_url: str | None = None
+    """Slack's Web API base URL; unset: https://slack.com/api/ (set for the sandbox or a test double)."""
     port: int = Field(default=3000, ge=0, le=65535)
+    """HTTP mode: the port of `POST /slack/events` (and of /healthz, /metrics unless metrics.port moves them)."""
     listener_threads: int = Field(default=32, ge=1, le=256)
     """Bolt's listener executor size; Bolt's default of 5 is too small for bursts of clicks."""
     posts_per_second: float = Field(default=1.0, gt=0, le=100)
@@ -94,6 +101,7 @@ class SlackSettings(_Strict):
 
 class StorageSettings(_Strict):
     url: str = "sqlite:///dtsbot.db"
+    """The database: sqlite:///FILE for one replica, postgresql+psycopg://USER:PASSWORD@HOST/DB for several."""
 
     @field_validator("url")
     @classmethod
@@ -110,11 +118,14 @@ DEFAULT_REMINDER_HOURS = 24.0
 
 class SchedulerSettings(_Strict):
     poll_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """How often DTS tasks are polled and due steps run (with 5,000 tasks in one account and region: 30 or more)."""
     approval_expiry_hours: float = Field(default=72.0, gt=0)
+    """A request not approved by both sides within this many hours expires."""
     approval_reminder_hours: float = Field(default=DEFAULT_REMINDER_HOURS, ge=0)
     """Hours before expiry at which an approver who has not decided gets one DM; 0: no reminders. Unset: 24, or
     half the approval window when that is shorter (an app.yaml from before reminders keeps loading)."""
     lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a replica holds a request's step; a replica that dies loses its leases after this long."""
     recoverable_alert_minutes: float = Field(default=30.0, gt=0)
     """A DTS task recovering from an error (resumableErr within its retry window, resuming, unknown) this long gets
     one notice to look at it."""
@@ -132,7 +143,9 @@ class SchedulerSettings(_Strict):
 
 class TencentCloudSettings(_Strict):
     endpoint: str | None = None
+    """host:port that every Tencent Cloud API call goes to instead of the real API (the sandbox); unset: real."""
     region: str = "ap-guangzhou"
+    """The default region of the API calls that take one."""
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
 
@@ -154,15 +167,27 @@ def slack_ids(value: list[str]) -> list[str]:
     return value
 
 
+class MetricsSettings(_Strict):
+    port: int | None = Field(default=None, ge=0, le=65535)
+    """A second HTTP listener for `GET /healthz` and `GET /metrics` only, for probes and Prometheus. Socket Mode:
+    the only HTTP port the bot opens (unset: none). HTTP mode: when it differs from `slack.port`, `/metrics` is
+    served here only, not on the public Slack port (`/healthz` on both). Unset: no second listener."""
+
+
 class Credentials(_Strict):
     secret_id: SecretStr
+    """The API key's SecretId (AKID…)."""
     secret_key: SecretStr
+    """The API key's SecretKey."""
 
 
 class AccountSettings(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    """The account's short name in requests and messages (lower case, digits, - and _)."""
     uin: str
+    """The account's root UIN (digits; quote it in YAML)."""
     approvers: list[str] = Field(min_length=1)
+    """Who approves this side: Slack user (U…/W…) or user-group (S…) IDs, or e-mail addresses of Slack users."""
     credentials: Credentials | None = None
     """None: the SDK's default provider chain (env, profile, CVM role)."""
     executor_uin: str | None = None
@@ -170,6 +195,7 @@ class AccountSettings(_Strict):
     executor_credentials: Credentials | None = None
     """Keys of `executor_uin`; needed when a request names that sub-account as executor."""
     allow_self_approval: bool = False
+    """Whether the requester may approve this side of their own request."""
     requesters: list[str] = []
     """Who may open requests from or into this account (Slack user/group IDs); empty: anyone in the channel."""
     access: Literal["managed", "guided"] = "managed"
@@ -213,7 +239,9 @@ class ApprovalSettings(_Strict):
 
 class DatabaseLogin(_Strict):
     user: str = Field(min_length=1)
+    """The database account DTS logs in with."""
     password: SecretStr
+    """Its password."""
 
 
 class DtsSettings(_Strict):
@@ -255,13 +283,23 @@ class DtsSettings(_Strict):
 
 class Settings(_Strict):
     slack: SlackSettings
+    """The Slack app and channel."""
     storage: StorageSettings = StorageSettings()
+    """Where requests, approvals, the audit log, the outbox and cloud ownership are kept."""
     scheduler: SchedulerSettings = SchedulerSettings()
+    """The workflow's pace, leases and approval windows."""
     tencentcloud: TencentCloudSettings = TencentCloudSettings()
+    """The Tencent Cloud API."""
     dts: DtsSettings = DtsSettings()
+    """How the bot configures DTS tasks."""
     approvals: ApprovalSettings = ApprovalSettings()
+    """Who may approve what (the two-person rule)."""
+    metrics: MetricsSettings = MetricsSettings()
+    """The probes' and Prometheus' own port."""
     accounts: list[AccountSettings] = Field(min_length=2)
+    """The Tencent Cloud accounts requests move data between (at least two)."""
     databases: dict[str, DatabaseLogin] = {}
+    """The logins DTS uses to read a source and write a target, by instance ID (cdb-…)."""
     requesters: list[str] = []
     """Who may open requests at all (Slack user/group IDs); empty: anyone in the channel."""
 

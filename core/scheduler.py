@@ -44,10 +44,10 @@ class Scheduler:
                  notify: Callable[[], int], owner: str, expire: Callable[[], Any] | None = None, *,
                  remind: Callable[[], Any] | None = None,
                  workers: int = 4, retry: Backoff = STEP_RETRY, watched_fallback: float = 300.0,
-                 on_cycle: Callable[[float], None] | None = None,
+                 on_cycle: Callable[[float], None] | None = None, on_tick: Callable[[], None] | None = None,
                  max_step_seconds: float | None = None) -> None:
         """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
-        cycle (the metrics' histogram); `max_step_seconds` bounds how long a running step's lease is renewed
+        cycle (the metrics' histogram); `on_tick()` hears each finished workflow tick; `max_step_seconds` bounds how long a running step's lease is renewed
         (see WorkflowEngine.tick)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
@@ -56,6 +56,7 @@ class Scheduler:
                                      max_step_seconds=max_step_seconds)
         self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake)
         self._notify, self._expire, self._remind, self._on_cycle = notify, expire, remind, on_cycle
+        self._on_tick = on_tick
         self._kicked = threading.Event()
         self.last_tick: float | None = None
         self._scheduler = BackgroundScheduler(
@@ -115,6 +116,8 @@ class Scheduler:
                 self._kicked.clear()
                 claimed = self.engine.tick(TICK_LIMIT)
                 self.last_tick = time.monotonic()
+                if self._on_tick is not None:
+                    self._on_tick()
                 if claimed == 0 and not self._kicked.is_set():
                     break
             self._tick_again_at(self.engine.next_due())

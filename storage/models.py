@@ -69,6 +69,8 @@ class MigrationRequest(SQLModel, table=True):
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    state_changed_at: datetime = Field(default_factory=utcnow)
+    """When the request entered its current state (a retry or a progress update does not move it)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         """A mapping given as `facts` (a new row, a test) becomes `Facts` at once, as a loaded row's are."""

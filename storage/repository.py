@@ -90,6 +90,8 @@ def apply(session: Session, request: MigrationRequest, change: RequestChange) ->
     ConcurrentUpdate and write nothing); bump the version and return the request as stored."""
     where = [col(MigrationRequest.id) == request.id, col(MigrationRequest.version) == request.version]
     values = {**change.columns, "updated_at": utcnow()}
+    if "state" in change.columns and change.columns["state"] != request.state:
+        values["state_changed_at"] = values["updated_at"]
     if change.lease_owner is not None:
         where.append(col(MigrationRequest.lease_owner) == change.lease_owner)
         values.update(lease_owner=None, lease_until=None)

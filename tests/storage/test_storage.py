@@ -212,3 +212,28 @@ def test_twenty_threads_approving_and_advancing_make_one_transition_per_state(en
         final = repo.get_request(session, request.id)
         assert final.state == "preflight" and final.version == 4
         assert set(repo.approvals_for(session, final)) == {"source", "target"}
+
+
+def test_the_state_changed_at_migration_backfills_existing_rows_from_updated_at(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.db import MIGRATIONS, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(text(
+            "INSERT INTO migration_request (id, requester, source_account, source_uin, source_region, "
+            "source_instance, target_account, target_uin, target_region, target_instance, db_type, role_name, "
+            "executor, migrate_type, objects, state, version, revision, attempts, facts, created_at, updated_at) "
+            "VALUES ('mr-old001', 'U0REQUESTER', 'a', '1', 'r', 'cdb-a', 'b', '2', 'r', 'cdb-b', 'mysql', 'role', "
+            "'root', 'full', 'all', 'running', 1, 1, 0, '{}', '2026-01-01 00:00:00', '2026-01-02 03:04:05')"))
+    migrate(engine)
+    with session_scope(engine) as session:
+        stored = repo.get_request(session, "mr-old001")
+        assert stored.state_changed_at == stored.updated_at
+    engine.dispose()

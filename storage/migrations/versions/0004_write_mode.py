@@ -1,6 +1,6 @@
 """Redis write mode: the request field `write_mode=` (DTS's DstWriteMode), None for the other engines
 
-Revision ID: 0004_topology
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 10:00:00.000000
 
@@ -12,7 +12,7 @@ import sqlmodel
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = '0004_topology'
+revision: str = '0004'
 down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
