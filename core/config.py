@@ -183,8 +183,9 @@ class AccountSettings(_Strict):
     @classmethod
     def _uin_quoted(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError(f'must be a quoted string: write {info.field_name}: "{value}" (YAML reads unquoted '
-                             "digits as a number)")
+            raise ValueError(  # noqa: TRY004 - pydantic reports a ValueError as this key's problem
+                f'must be a quoted string: write {info.field_name}: "{value}" (YAML reads unquoted digits as a '
+                "number)")
         return value
 
     @field_validator("uin", "executor_uin")
@@ -428,8 +429,8 @@ def load_settings(path: str | Path, environ: dict[str, str] | None = None) -> Se
     except IsADirectoryError:
         raise ConfigError([f"{path}: is a directory; give the path of app.yaml"]) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
-                           "save it as UTF-8"]) from None
+        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ConfigError([f"{path}: not UTF-8 text ({byte}); save it as UTF-8"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"]) from None
     except DuplicateKeys as exc:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
+from core.cloud import SESSION_SECONDS, Api, CloudClients
 from core.db_kinds import db_kind
 from core.i18n import _
-from core.steps import Diagnosis, Outcome, StepResult
-from handlers.step import cloud_step, failed, role_session
+from core.steps import Outcome, StepResult
+from handlers.step import cloud_step, role_session
 from handlers.task_lookup import job_detail, the_task
 from storage.models import MigrationRequest
 
@@ -59,14 +59,6 @@ def already_configured(detail: dict[str, Any], request: MigrationRequest) -> boo
 def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """ModifyMigrationJob unless the task is already configured for this request (or past configuration)."""
     dts, job_id = the_task(request, clients)
-    logins = clients.settings.databases
-    for instance in (request.source_instance, request.target_instance):
-        if instance not in logins:
-            return failed(Diagnosis(
-                "MissingDatabaseLogin", f"{STEP}: " + _("no database login for `{instance}`", instance=instance),
-                _("DTS needs a database account and password for each side of the migration."),
-                _("Add `databases.{instance}` (user, password) to app.yaml, restart the bot, then retry.",
-                  instance=instance)))
     detail = job_detail(dts, job_id)
     expired = credentials_expired(request, clients)
     if detail.get("Status") not in CONFIGURABLE or (already_configured(detail, request) and not expired):
@@ -87,16 +79,14 @@ def credentials_expired(request: MigrationRequest, clients: CloudClients) -> boo
 
 
 def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Api, job_id: str,
-                       renew: bool = False) -> dict[str, Any]:
-    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials; the facts to keep."""
-    logins = clients.settings.databases
-    missing = [i for i in (request.source_instance, request.target_instance) if i not in logins]
-    if missing:
-        raise CloudConfigError(f"databases: no login for `{missing[0]}`")
+                       renew: bool = False, fresh_logins: bool = False) -> dict[str, Any]:
+    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials and the database logins
+    (read again from Secrets Manager when `fresh_logins`); the facts to keep."""
+    src = clients.logins.login(request.source_instance, fresh=fresh_logins)
+    dst = clients.logins.login(request.target_instance, fresh=fresh_logins)
     db = db_kind(request.db_type).database_type
     issued = clients.clock()
     session = role_session(request, clients, renew=renew)
-    src, dst = logins[request.source_instance], logins[request.target_instance]
     dts.call("ModifyMigrationJob", {
         "JobId": job_id, "RunMode": "immediate",
         "MigrateOption": {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type},

@@ -36,6 +36,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "DescribeMigrateDBInstances", "CreateMigrateCheckJob", "DescribeMigrationCheckJob", "StartMigrateJob",
         "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob",
     ]),
+    "ssm": ("v20190923", ["CreateSecret", "PutSecretValue", "ListSecretVersionIds", "GetSecretValue"]),
 }
 
 # api.json (type, member) -> the sandbox's scalar type names

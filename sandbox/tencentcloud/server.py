@@ -51,6 +51,7 @@ RESPONDERS = {
     "cam": "sandbox.tencentcloud.cam.responses:CamResponse",
     "sts": "sandbox.tencentcloud.sts.responses:StsResponse",
     "dts": "sandbox.tencentcloud.dts.responses:DtsResponse",
+    "ssm": "sandbox.tencentcloud.ssm.responses:SsmResponse",
 }
 
 

@@ -31,8 +31,8 @@ def problems(data: dict, environ: dict) -> list[str]:
 
 def test_a_variable_set_but_empty_is_an_error_naming_it_and_the_key_not_the_sandbox_default():
     assert problems(minimal(), {"SLACK_SIGNING_SECRET": ""}) == [
-        "slack.signing_secret: ${SLACK_SIGNING_SECRET} is set but empty; give it a value, or unset it to use "
-        "the default"]
+        ("slack.signing_secret: ${SLACK_SIGNING_SECRET} is set but empty; give it a value, or unset it to use "
+        "the default")]
     # the shipped app.yaml too: an empty variable never becomes the published sandbox value
     with pytest.raises(ConfigError, match=r"slack\.signing_secret: \$\{SLACK_SIGNING_SECRET\} is set but empty"):
         load_settings(ROOT / "app.yaml", environ={"SLACK_SIGNING_SECRET": ""})
@@ -95,8 +95,8 @@ def test_an_unquoted_uin_says_to_quote_it(tmp_path):
     path.write_text((ROOT / "app.yaml").read_text().replace('uin: "100000000002"', "uin: 100000000002"))
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
-    assert caught.value.problems == ['accounts[1].uin: must be a quoted string: write uin: "100000000002" (YAML '
-                                     'reads unquoted digits as a number)']
+    assert caught.value.problems == [('accounts[1].uin: must be a quoted string: write uin: "100000000002" (YAML '
+                                     'reads unquoted digits as a number)')]
 
 
 def test_a_directory_or_a_file_that_is_not_utf8_is_one_line(tmp_path):

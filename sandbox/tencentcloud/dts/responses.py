@@ -142,12 +142,19 @@ class DtsResponse(Responder):
             run_mode=run_mode, migrate_option=option, src=src, dst=dst,
             expect_run_time=str(params.get("ExpectRunTime") or ""),
             auto_retry_minutes=int(params.get("AutoRetryTimeRangeMinutes", 0)),
+            wrong_logins=self._wrong_logins(job, params, src, dst),
         ))
         if params.get("JobName"):
             job.name = str(params["JobName"])
         if "Tags" in params:
             self.backend.set_tags(job, _tags(params["Tags"]))
         return {}
+
+    def _wrong_logins(self, job: Job, params: dict[str, Any], src: Endpoint, dst: Endpoint) -> list[str]:
+        """The instances whose world `password` is not the one this configuration gives DTS."""
+        return [inst.instance_id for ep, side in ((src, "SrcInfo"), (dst, "DstInfo"))
+                if (inst := self._instance_of(job, ep)) is not None and inst.password is not None
+                and params[side]["Info"][0].get("Password") != inst.password]
 
     def _migrate_option(self, job: Job, option: dict[str, Any]) -> dict[str, Any]:
         migrate_type = option.get("MigrateType") or "fullAndIncrement"
@@ -211,19 +218,20 @@ class DtsResponse(Responder):
     def _instances(self, job: Job) -> list[Any]:
         """The world instances behind a configured job's source and target (cdb access only)."""
         assert job.config is not None
-        found = []
-        for ep, default_owner in ((job.config.src, job.owner_uin), (job.config.dst, job.owner_uin)):
-            node = ep.info[0]
-            owner = str(node.get("Account") or default_owner) if node.get("AccountMode") == "other" \
-                else default_owner
-            instance = self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
-            if instance is not None:
-                found.append(instance)
-        return found
+        found = (self._instance_of(job, job.config.src), self._instance_of(job, job.config.dst))
+        return [instance for instance in found if instance is not None]
+
+    def _instance_of(self, job: Job, ep: Endpoint) -> Any:
+        """The world instance behind one configured side of a job, if any."""
+        node = ep.info[0]
+        owner = str(node.get("Account") or job.owner_uin) if node.get("AccountMode") == "other" else job.owner_uin
+        return self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
 
     def CreateMigrateCheckJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
         markers = [m for inst in self._instances(job) for m in inst.fail_checks] if job.config else []
+        if job.config is not None and job.config.wrong_logins:  # the password given is not the instance's
+            markers.append("ConnectDBCheck")
         self.backend.start_check(job, run_checks(job.src_database_type, markers),
                                  task_failed=CHECK_TASK_FAILS_MARKER in markers)
         return {}
