@@ -32,6 +32,8 @@ from bot.server import HttpServer, socket_mode, wsgi_app
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
+from core.logins import DatabaseLogins
+from core.logs import redact_also
 from core.metrics import CONTENT_TYPE, Metrics
 from core.reminders import queue_reminders
 from core.requests import MigrationRequests, Resumer
@@ -71,7 +73,8 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
         record_cloud_call(call)
         metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
 
-    return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
+    clients = CloudClients(settings, on_call=on_call, logins=requests.logins)  # one cache of logins per replica
+    return Scheduler(settings, db, STEPS, clients, notifier.flush, owner,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
                      on_cycle=metrics.poll_cycle.observe)
 
@@ -143,14 +146,14 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
     directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
     notifier = Notifier(client, db, settings, owner, metrics=metrics, directory=directory)
-    requests = MigrationRequests(db, settings)
+    requests = MigrationRequests(db, settings, logins=DatabaseLogins(settings, on_secret=redact_also))
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
     kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
     inspect = functools.partial(inspect_role, clients=CloudClients(settings)) if scheduler is not None else None
     try:
         app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
                         members_of=directory,
-                        inspect_role=inspect, unrecorded=metrics.unrecorded.inc)
+                        inspect_role=inspect, unrecorded=metrics.unrecorded.inc, logins=requests.logins)
     except (BoltError, SlackApiError, OSError) as error:
         where = settings.slack.api_url or "https://slack.com/api/"
         raise StartupError(f"slack.bot_token: auth.test at {where} failed: {_reason(error)}; check the token "

@@ -34,7 +34,6 @@ class Login:
     user: str
     password: SecretStr = field(repr=False)
     key: str
-    from_secrets_manager: bool
 
 
 class DatabaseLogins:
@@ -72,7 +71,12 @@ class DatabaseLogins:
         except SecretUnavailable as why:
             raise LoginUnavailable(instance, f"{key}: {why}") from None
         self._on_secret(password)
-        return Login(user, SecretStr(password), key, any(is_ssm_reference(v) for v in entry.references()))
+        return Login(user, SecretStr(password), key)
+
+    def from_secrets_manager(self, instance: str) -> bool:
+        """Whether the login of `instance` is read from Secrets Manager (so reading it again may change it)."""
+        found = self.entry(instance)
+        return found is not None and any(is_ssm_reference(v) for v in found[1].references())
 
     def problem(self, instance: str) -> str | None:
         """Why `instance` has no usable login now, or None (reads Secrets Manager when the login is there)."""

@@ -23,6 +23,7 @@ from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
 from core.i18n import N_, _, for_channel
+from core.logins import DatabaseLogins
 from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
@@ -145,10 +146,13 @@ class MigrationRequests:
 
     def __init__(self, db: Engine, settings: Settings, run_now: Callable[[str], None] = lambda _id: None,
                  members_of: MembersOf = no_groups, resumers: Mapping[str, Resumer] | None = None,
-                 inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None) -> None:
+                 inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
+                 logins: DatabaseLogins | None = None) -> None:
         """`resumers`: the workflow engine's request_reverify/request_complete/request_retry by action;
-        `inspect_role`: one CAM read of a named role for the plan (handlers.role_check), None: not read."""
+        `inspect_role`: one CAM read of a named role for the plan (handlers.role_check), None: not read;
+        `logins`: the database logins both instances need before a request is accepted."""
         self.db = db
+        self.logins = logins or DatabaseLogins(settings)
         self.inspect_role = inspect_role
         self.settings = settings
         self.run_now = run_now
@@ -206,6 +210,17 @@ class MigrationRequests:
         values["target_uin"] = self.settings.account(str(values["target_account"])).uin
         return values
 
+    def _login_refusal(self, values: Mapping[str, Any]) -> str | None:
+        """Why the request cannot be accepted for want of a database login (DTS needs one per instance; nothing
+        is bought without both), or None."""
+        for instance in (str(values["source_instance"]), str(values["target_instance"])):
+            problem = self.logins.problem(instance)
+            if problem is not None:
+                return _("No usable database login for {instance} ({problem}). DTS needs one for each instance, "
+                         "so nothing would be bought: ask the bot's operator to add it, then open the request "
+                         "again.", instance=instance, problem=problem)
+        return None
+
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
         """Store a validated request and queue its request message; a repeated delivery finds the first one.
 
@@ -217,9 +232,10 @@ class MigrationRequests:
         if values["role_name"]:  # a role of the request's own name cannot exist yet: nothing to read
             values["facts"] = self._role_plan(values, Facts())
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
+        no_login = self._login_refusal(values)  # likewise (Secrets Manager)
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
         with session_scope(self.db) as session:
-            why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
+            why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of) or no_login
             if why:
                 return self._refuse(session, None, requester, Action.REQUEST, why, None)
             if dedupe_key is None or not _delivered(session, dedupe_key):
@@ -243,6 +259,7 @@ class MigrationRequests:
             values["role_name"] = values["role_name"] or default_role_name(current.id)
             role_plan = self._role_plan(values, current.facts)
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
+        no_login = self._login_refusal(values)  # likewise (Secrets Manager)
         with session_scope(self.db) as session:
             request = _locked(session, request_id)
             why = self._edit_refusal(request, user)
@@ -251,7 +268,7 @@ class MigrationRequests:
             assert request is not None
             # the edited request must be one this person may open (the `requesters` of its new accounts)
             proposed = Proposed(request.requester, str(values["source_account"]), str(values["target_account"]))
-            why = refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of)
+            why = refusal(self.settings, Action.REQUEST, proposed, request.requester, members_of) or no_login
             if why:
                 return self._refuse(session, request.id, user, "edit", why, request)
             if all(getattr(request, k) == v for k, v in values.items()):
