@@ -8,7 +8,7 @@ from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN
 
 from core import policies
 from core.steps import Outcome
-from handlers import authorize_source, configure_task, create_task, grant_subaccount, preflight
+from handlers import authorize_source, create_task, grant_subaccount, preflight
 
 
 def test_wrong_role_name_is_faq_1(clients, make_request):
