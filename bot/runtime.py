@@ -40,7 +40,7 @@ from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
 from handlers import STEPS
 from handlers.role_check import inspect_role
-from storage.db import make_engine, migrate
+from storage.db import current_revision, head_revision, make_engine, migrate
 from storage.models import MigrationRequest
 from storage.probe import probe
 
@@ -138,10 +138,11 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | None = workflow_scheduler,
-                  host: str = "0.0.0.0", owner: str | None = None) -> Runtime:
-    """Wire a replica from the settings: migrate the schema, build every part, start nothing yet."""
+                  host: str = "0.0.0.0", owner: str | None = None, migrate_schema: bool = True) -> Runtime:
+    """Wire a replica from the settings: migrate the schema (or, with `migrate_schema=False`, require it at this
+    version's head: `serve --no-migrate` in a rolling upgrade), build every part, start nothing yet."""
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-    db = _database(settings.storage.url)
+    db = _database(settings.storage.url, migrate_schema)
     client = web_client(settings)
     metrics = Metrics(lambda: _count_by_state(db, settings.storage.url))
     directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
@@ -172,15 +173,36 @@ def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | N
     return runtime
 
 
-def _database(url: str) -> Engine:
-    """The engine with the schema migrated, or a StartupError naming storage.url (password hidden)."""
-    shown = make_url(url).render_as_string(hide_password=True)
+def open_database(url: str) -> Engine:
+    """The engine of `storage.url`, connected once; a StartupError naming the key (password hidden) if it is not
+    reachable."""
     try:
         db = make_engine(url)
-        migrate(db)
+        current_revision(db)
     except (SQLAlchemyError, OSError) as error:
-        raise StartupError(f"storage.url {shown}: cannot open the database: {_reason(error)}; check that it "
-                           "is reachable and writable (DTSBOT_DATABASE_URL)") from None
+        raise _cannot_open(url, error) from None
+    return db
+
+
+def _cannot_open(url: str, error: BaseException) -> StartupError:
+    return StartupError(f"storage.url {make_url(url).render_as_string(hide_password=True)}: cannot open the "
+                        f"database: {_reason(error)}; check that it is reachable and writable (DTSBOT_DATABASE_URL)")
+
+
+def _database(url: str, migrate_schema: bool = True) -> Engine:
+    """The engine with the schema migrated (or checked at head), or a StartupError naming storage.url (password
+    hidden)."""
+    db = open_database(url)
+    try:
+        if migrate_schema:
+            migrate(db)
+        current = current_revision(db)
+    except (SQLAlchemyError, OSError) as error:
+        raise _cannot_open(url, error) from None
+    if current != head_revision():
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StartupError(f"storage.url {shown}: the schema is at {current or 'nothing'}, this version needs "
+                           f"{head_revision()}; run `dtsbot db upgrade` first (--no-migrate)")
     return db
 
 

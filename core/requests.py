@@ -140,6 +140,13 @@ def _target_in_use(session: Session, values: Mapping[str, Any], request_id: str 
              target=target, other=other[0], state=other[1])
 
 
+def _cancel_goal(request: MigrationRequest) -> State | None:
+    """Where a cancel takes the request: cancelled, cancelling, or stopping_task first (None: not cancellable)."""
+    if request.state not in CANCELLABLE:
+        return None
+    return cancel_target(request.state, request.failed_step, request.job_id is not None)
+
+
 class MigrationRequests:
     """The request operations the Slack surface calls; `run_now(id)` has the workflow engine run the request now
     (after an approval, a cancel, a retry), not at its next poll."""
@@ -382,12 +389,18 @@ class MigrationRequests:
         decision = self._close(
             request_id, user, "cancel",
             lambda request: cancel_action(request.state, request.failed_step, request.job_id is not None),
-            lambda request: cancel_target(request.state, request.failed_step, request.job_id is not None)
-            if request.state in CANCELLABLE else None,
-            _CANCEL_TEXT)
+            _cancel_goal, _CANCEL_TEXT)
         if decision.changed and decision.request is not None and decision.request.state != State.CANCELLED:
             self.run_now(decision.request.id)  # stop or revoke now, not at the next poll
         return decision
+
+    def force_cancel(self, request_id: str, operator: str) -> Decision:
+        """An operator's cancel (`dtsbot requests cancel --force`): the workflow of `cancel` — a DTS task that may
+        run is stopped before its access is revoked — without the Slack permission check (the operator is no
+        approver); audited with `operator` as the actor and said in the thread."""
+        return self._close(request_id, operator, "cancel", lambda _request: None, _cancel_goal, _CANCEL_TEXT,
+                           detail=for_channel("By the operator {operator} (dtsbot requests cancel --force).",
+                                              operator=operator), mention=False)
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
         """Re-verify, complete or retry: move the request back into the engine's hands and kick it.
@@ -460,16 +473,19 @@ class MigrationRequests:
         return Decision(True, _("Verifying {id}: the target assumes the role and lists the source instance; "
                                 "nothing is bought before that passes.", id=request.id), request, changed=True)
 
-    def _close(self, request_id: str, user: str, action: str, permission: Callable[[MigrationRequest], Action],
+    def _close(self, request_id: str, user: str, action: str,
+               permission: Callable[[MigrationRequest], Action | None],
                goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],
-               facts: dict[str, Any] | None = None, detail: str | None = None) -> Decision:
-        """Move the request to `goal_of(request)` (None: not from its state) if `permission(request)` allows."""
+               facts: dict[str, Any] | None = None, detail: str | None = None, mention: bool = True) -> Decision:
+        """Move the request to `goal_of(request)` (None: not from its state) if `permission(request)` allows
+        (None: an operator, no Slack permission applies); `mention`: the notice names `user` as a Slack user."""
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, _("No such request."))
-            why = refusal(self.settings, permission(request), request, user, members_of)
+            needed = permission(request)
+            why = refusal(self.settings, needed, request, user, members_of) if needed is not None else None
             if why:
                 return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
             if action == "cancel" and request.state in CANCELLING_STATES | {State.CANCELLED}:
@@ -483,7 +499,7 @@ class MigrationRequests:
             _transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
-            _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
+            _notice(session, request, str(goal), str(goal), text, user=user if mention else None, detail=detail)
         done = goal in (State.CANCELLED, State.REJECTED)
         reply = _("{id} is {state}.", id=request.id, state=goal.value) if done else f"{request.id}: {_(texts[goal])}"
         return Decision(True, reply, request, changed=True)
