@@ -12,6 +12,7 @@ import pytest
 from bot.cli import main
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.ssm.models import ssm_backend
 from sandbox.tencentcloud.world import default_world
 from storage.db import make_engine, migrate
 
@@ -264,3 +265,50 @@ def test_known_requesters_are_ready(environ, tmp_path, capsys):
     code, lines = check(capsys, path)
     assert code == 0, "\n".join(lines)
     assert row(lines, "✓ requesters").split() == ["✓", "requesters", "sam@dtsbot-sandbox.example", "→", "U0SRCOWNER"]
+
+
+def test_root_account_keys_are_ready_with_a_warning(environ, capsys):
+    _code, lines = check(capsys)
+    after = lines[lines.index(row(lines, "accounts[shop-prod] keys")) + 1]
+    assert after.strip().startswith("warning: these are the root account's keys")
+    assert "warning" not in lines[lines.index(row(lines, "executor 100000000021")) + 1]  # a sub-account's keys
+
+
+def test_the_database_must_answer_with_the_schema_at_head(environ, tmp_path, capsys):
+    environ.setenv("DTSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    code, lines = check(capsys)
+    assert code == 1 and row(lines, "storage.url").endswith("missing.db: no database file yet")
+    make_engine(f"sqlite:///{tmp_path / 'empty.db'}").connect().close()
+    environ.setenv("DTSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _code, lines = check(capsys)
+    assert "schema at nothing, this version needs" in row(lines, "storage.url")
+    environ.setenv("DTSBOT_DATABASE_URL", "postgresql+psycopg://dtsbot:hunter2@127.0.0.1:1/dtsbot")
+    _code, lines = check(capsys)
+    assert row(lines, "storage.url").startswith("✗") and "cannot connect" in row(lines, "storage.url")
+    assert "hunter2" not in "\n".join(lines)
+
+
+def test_the_app_token_is_asked_with_apps_connections_open(environ, slack, capsys):
+    environ.setenv("SLACK_APP_TOKEN", "xapp-1-bogus")
+    code, lines = check(capsys)
+    assert code == 1 and row(lines, "slack.app_token").endswith("apps.connections.open answered invalid_auth")
+    assert "xapp-1-bogus" not in "\n".join(lines)
+    environ.setenv("SLACK_APP_TOKEN", slack.app_token)
+    code, lines = check(capsys)
+    assert code == 0 and "apps.connections.open accepts it" in row(lines, "slack.app_token")
+
+
+def test_each_database_login_is_an_item_resolvable_or_why_not(environ, cloud, tmp_path, capsys):
+    ssm_backend(cloud.world, "100000000002").create("dtsbot-db-dst", '{"user": "w", "password": "pw-in-ssm"}')
+    text = APP_YAML.read_text().replace(
+        "  cdb-dst00001:\n    user: dts_writer\n    password: ${TARGET_DB_PASSWORD:-sandbox-target-db-password}\n",
+        "  cdb-dst00001:\n    login: ssm://dtsbot-db-dst\n  cdb-dst00002:\n    login: ssm://dtsbot-db-gone\n")
+    path = tmp_path / "app.yaml"
+    path.write_text(text + "secrets_manager:\n  account: analytics\n")
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "databases.cdb-src00001").endswith("user and password resolvable (app.yaml)")
+    assert row(lines, "databases.cdb-dst00001").endswith("user and password resolvable (Secrets Manager)")
+    assert "ResourceNotFound.SecretNotExist" in row(lines, "databases.cdb-dst00002")
+    assert "pw-in-ssm" not in "\n".join(lines)
+
