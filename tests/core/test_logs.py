@@ -76,16 +76,16 @@ def test_a_password_read_when_used_is_masked_too(logged):
     assert "rotated-db-password-from-ssm" not in json.dumps(lines())
 
 
-def test_log_levels_come_from_the_settings_with_apscheduler_at_warning_by_default(monkeypatch):
+def test_log_levels_come_from_the_settings_with_apscheduler_at_warning_by_default(monkeypatch, tmp_path):
     monkeypatch.setattr("sys.stderr", io.StringIO())
     try:
         configure_logging(load_settings(ROOT / "app.yaml", environ={}), json=True)
         assert logging.getLogger().level == logging.INFO
         assert logging.getLogger("apscheduler").level == logging.WARNING  # its job chatter: two lines a poll
-        path = ROOT / "app.yaml"
-        text = path.read_text() + "logging:\n  level: debug\n  levels: {apscheduler: INFO, sqlalchemy.engine: ERROR}\n"
-        settings = load_settings_text(text, monkeypatch)
-        configure_logging(settings, json=True)
+        path = tmp_path / "app.yaml"
+        path.write_text((ROOT / "app.yaml").read_text()
+                        + "logging:\n  level: debug\n  levels: {apscheduler: INFO, sqlalchemy.engine: ERROR}\n")
+        configure_logging(load_settings(path, environ={}), json=True)
         assert logging.getLogger().level == logging.DEBUG
         assert logging.getLogger("apscheduler").level == logging.INFO
         assert logging.getLogger("sqlalchemy.engine").level == logging.ERROR
@@ -103,13 +103,6 @@ def test_an_unknown_log_level_names_the_key():
                         "accounts": [{"name": "a", "uin": "1", "approvers": ["U0A"]},
                                      {"name": "b", "uin": "2", "approvers": ["U0B"]}],
                         "logging": {"levels": {"apscheduler": "LOUD"}}}, environ={})
-    assert refused.value.problems == ["logging.levels: Value error, 'LOUD' is not a log level; allowed: DEBUG, INFO, "
-                                      "WARNING, ERROR, CRITICAL"]
+    assert refused.value.problems == [
+        "logging.levels: 'LOUD' is not a log level; allowed: DEBUG, INFO, WARNING, ERROR, CRITICAL"]
 
-
-def load_settings_text(text: str, monkeypatch) -> object:
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as file:
-        file.write(text)
-    return load_settings(file.name, environ={})
