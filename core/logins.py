@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import SecretStr
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core.config import ANY_INSTANCE, INSTANCE_PLACEHOLDER, DatabaseLogin, Settings, is_ssm_reference
 from core.secrets import SecretsManager, SecretUnavailable
@@ -22,9 +23,9 @@ from core.secrets import SecretsManager, SecretUnavailable
 class LoginUnavailable(Exception):
     """No usable login for an instance; the message names the instance, the app.yaml key and the reason."""
 
-    def __init__(self, instance: str, reason: str) -> None:
+    def __init__(self, instance: str, reason: str, cause: TencentCloudSDKException | None = None) -> None:
         super().__init__(f"database login for `{instance}`: {reason}")
-        self.instance, self.reason = instance, reason
+        self.instance, self.reason, self.cause = instance, reason, cause
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class DatabaseLogins:
                 user = self._value(entry.user, instance, fresh)
                 password = self._value(entry.password.get_secret_value(), instance, fresh)
         except SecretUnavailable as why:
-            raise LoginUnavailable(instance, f"{key}: {why}") from None
+            raise LoginUnavailable(instance, f"{key}: {why}", why.cause) from None
         self._on_secret(password)
         return Login(user, SecretStr(password), key)
 

@@ -37,7 +37,12 @@ CURRENT_VERSION = "SSM_Current"
 
 
 class SecretUnavailable(Exception):
-    """An `ssm://` reference cannot be read now; the message names it and why (never a value)."""
+    """An `ssm://` reference cannot be read now; the message names it and why (never a value). `cause`: Secrets
+    Manager's own error, when it answered one (a transient one may be retried)."""
+
+    def __init__(self, message: str, cause: TencentCloudSDKException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class SecretsManager:
             body = client.call_json("GetSecretValue", {"SecretName": name, "VersionId": version})["Response"]
         except TencentCloudSDKException as error:
             raise SecretUnavailable(f"{reference}: Secrets Manager answered {error.get_code()}: "
-                                    f"{str(error.get_message()).splitlines()[0][:200]}") from None
+                                    f"{str(error.get_message()).splitlines()[0][:200]}", error) from None
         except (OSError, ValueError) as error:
             raise SecretUnavailable(f"{reference}: Secrets Manager could not be asked ({type(error).__name__})") \
                 from None

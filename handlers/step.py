@@ -58,6 +58,8 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
                     raise
                 return failed(diagnose(error, name, executor=request.executor))
             except LoginUnavailable as unavailable:
+                if unavailable.cause is not None and is_transient(unavailable.cause):
+                    raise unavailable.cause from None  # Secrets Manager busy: the engine tries again later
                 return failed(missing_login(name, unavailable))
             except CloudConfigError as error:
                 return failed(Diagnosis("Configuration", f"{name}: {error}", _("app.yaml lacks what this step needs."),

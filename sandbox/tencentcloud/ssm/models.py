@@ -16,6 +16,14 @@ from sandbox.tencentcloud.exceptions import TencentCloudError
 if TYPE_CHECKING:
     from sandbox.tencentcloud.world import World
 
+ERROR_CODES = {
+    "ResourceNotFound.SecretNotExist": "GetSecretValue / ListSecretVersionIds / PutSecretValue of no such secret",
+    "ResourceNotFound": "GetSecretValue of a version the secret does not have",
+    "ResourceInUse.SecretExists": "CreateSecret of a name in use",
+    "ResourceInUse.VersionIdExists": "PutSecretValue of a version id in use",
+    "LimitExceeded": "PutSecretValue past the 10 versions a secret may have",
+}
+"""Every SSM error code the sandbox answers, and when (each one is in the SDK's errorcodes.py: a drift test)."""
 INITIAL_VERSION = "v1"
 MAX_VERSIONS = 10
 """PutSecretValue: "一个凭据下最多可以支持10个版本"."""
