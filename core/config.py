@@ -279,6 +279,8 @@ def _level(value: str) -> str:
 
 
 class LoggingSettings(_Strict):
+    """`logging:` the log levels (logs are JSON lines off a terminal, secrets redacted)."""
+
     level: str = "INFO"
     """The level of dtsbot's own logs and of every library without a level in `levels`."""
     levels: dict[str, str] = {}
@@ -301,6 +303,8 @@ class LoggingSettings(_Strict):
 
 
 class SecretsManagerSettings(_Strict):
+    """`secrets_manager:` how `ssm://<secret name>[#<key>]` values are read (Tencent Cloud Secrets Manager)."""
+
     account: str | None = None
     """Name of a configured account whose `credentials` read the secrets (unset, and no `credentials`: the
     SDK's default chain — environment, profile, CVM/TKE role)."""
