@@ -60,7 +60,7 @@ def bot_settings(api_url: str, database_url: str, top_level: dict[str, Any] | No
 def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str, *,
                    databases: dict[str, dict[str, str]] | None = None, **slack_overrides: Any) -> Settings:
     """`dtsbot serve`'s settings on the sandboxes: the workspace's accounts with keys, a fast scheduler, and
-    the database logins (`databases`, default: the first MySQL pair)."""
+    the database logins (`databases`, default: the first MySQL pair, and any other instance)."""
     return parse_settings({
         "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": CHANNEL,
                   "api_url": slack.base_url, "port": 0, **slack_overrides},
@@ -68,5 +68,5 @@ def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str,
         "scheduler": {"poll_seconds": 0.5},
         "tencentcloud": {"endpoint": cloud_endpoint, "region": "ap-guangzhou"},
         "accounts": ACCOUNTS,
-        "databases": databases or FIRST_PAIR_LOGINS,
+        "databases": databases or {**FIRST_PAIR_LOGINS, **ANY_INSTANCE_LOGIN},
     }, environ={})
