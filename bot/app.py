@@ -26,6 +26,7 @@ from bot.services import SERVICES, Services
 from core import i18n
 from core.approvals import MembersOf
 from core.config import Settings
+from core.logins import DatabaseLogins
 from core.requests import MigrationRequests, Resumer
 from storage.models import MigrationRequest
 
@@ -42,15 +43,17 @@ def build_app(
     token_verification_enabled: bool = True,
     inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
     unrecorded: Callable[[], None] = lambda: None,
+    logins: DatabaseLogins | None = None,
 ) -> App:
     """The Slack app. `run_now(id)` has the workflow engine run the request now; `wake()` nudges the notifier;
     `resumers` are the engine's re-verify/complete/retry decisions; `members_of` resolves user groups
     and e-mail addresses (default: bot.directory.SlackDirectory); `inspect_role` reads CAM for the plan
-    (handlers.role_check); `unrecorded()` counts a click the database failed to record. Sets the process's
+    (handlers.role_check); `unrecorded()` counts a click the database failed to record; `logins` are the
+    database logins a request needs before it is accepted. Sets the process's
     channel language (`slack.language`) for everything written to the channel, the engine's notices included."""
     i18n.set_channel_language(settings.slack.language)
     requests = MigrationRequests(db_engine, settings, run_now, members_of or SlackDirectory(web_client),
-                                 resumers, inspect_role)
+                                 resumers, inspect_role, logins)
     services = Services(settings=settings, db=db_engine, requests=requests, wake=wake, unrecorded=unrecorded)
     app = bolt_app(settings.slack.signing_secret.get_secret_value(), web_client, settings.slack.listener_threads,
                    token_verification_enabled=token_verification_enabled)

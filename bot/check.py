@@ -40,6 +40,17 @@ class Item:
     ready: bool
     detail: str
     fix: str = ""
+    warning: str = ""
+    """Ready, but worth changing (root-account keys)."""
+
+
+ROOT_KEYS = ("these are the root account's keys: they may do anything in the account. Give the bot a "
+             "sub-account's keys with only the policy in the README (\"The accounts\").")
+
+
+def is_root_identity(answer: dict) -> bool:
+    """GetCallerIdentity's answer for a root account's keys (Type RootAccount, or UserId = AccountId)."""
+    return answer.get("Type") == "RootAccount" or str(answer.get("UserId")) == str(answer.get("AccountId"))
 
 
 def _identity(what: str, call: Callable[[], dict], expect: Callable[[dict], str | None],
@@ -53,10 +64,11 @@ def _identity(what: str, call: Callable[[], dict], expect: Callable[[dict], str 
         diagnosis = diagnose(error, "GetCallerIdentity")
         return Item(what, False, diagnosis.what, diagnosis.fix)
     except Exception as error:  # noqa: BLE001 - any failure of this item is its ✗ (the table goes on)
-        return Item(what, False, _one_line(error), _cloud_fix(error))
+        return Item(what, False, one_line(error), _cloud_fix(error))
     mismatch = expect(answer)
     return Item(what, mismatch is None, mismatch or ok(answer),
-                "" if mismatch is None else "Use the keys of that account, or fix the UIN in app.yaml.")
+                "" if mismatch is None else "Use the keys of that account, or fix the UIN in app.yaml.",
+                ROOT_KEYS if mismatch is None and is_root_identity(answer) else "")
 
 
 GUIDED_MEANING = ("guided: no CAM keys; its owner runs the CAM steps dtsbot posts (console, tccli, Terraform) "
@@ -101,7 +113,7 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
         return [Item("slack.bot_token", False, f"auth.test answered {code}", SLACK_FIXES.get(code, "")),
                 Item(f"slack.channel {channel}", False, "not checked: the token does not work")]
     except Exception as error:  # noqa: BLE001 - unreachable Slack or a malformed api_url is this item's ✗
-        return [Item("slack.bot_token", False, f"auth.test at {client.base_url} failed: {_one_line(error)}",
+        return [Item("slack.bot_token", False, f"auth.test at {client.base_url} failed: {one_line(error)}",
                      "Check slack.api_url (SLACK_API_URL; empty means https://slack.com/api/) and that this host "
                      "reaches Slack (proxy, firewall, DNS)."),
                 Item(f"slack.channel {channel}", False, "not checked: Slack did not answer")]
@@ -114,7 +126,7 @@ def slack_items(settings: Settings, client: WebClient) -> list[Item]:
         return [*items, Item(f"slack.channel {channel}", False, f"conversations.info answered {code}",
                              SLACK_FIXES.get(code, ""))]
     except Exception as error:  # noqa: BLE001 - as above
-        return [*items, Item(f"slack.channel {channel}", False, f"conversations.info failed: {_one_line(error)}",
+        return [*items, Item(f"slack.channel {channel}", False, f"conversations.info failed: {one_line(error)}",
                              "Check that this host reaches Slack, then run the check again.")]
     name = f"#{info.get('name', channel)}"
     if member:
@@ -150,7 +162,7 @@ def _people_item(client: WebClient, what: str, entries: list[str]) -> Item:
             unknown.append(f"{entry} ({error.response.get('error')})")
             continue
         except Exception as error:  # noqa: BLE001 - unreachable Slack is this item's ✗
-            return Item(what, False, f"not checked: {_one_line(error)}", "Check that this host reaches Slack.")
+            return Item(what, False, f"not checked: {one_line(error)}", "Check that this host reaches Slack.")
         found.append(f"{entry} → {who}" if who != entry else entry)
     if not unknown:
         return Item(what, True, ", ".join(found))
@@ -185,7 +197,7 @@ def _listed(client: WebClient, channel: str, user_id: str) -> bool:
             return False
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     """The error as `Type: first line of its message`."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
@@ -201,15 +213,6 @@ def _cloud_fix(error: BaseException) -> str:
             "reaches Tencent Cloud.")
 
 
-def check(settings: Settings, clients: CloudClients, client: WebClient) -> list[Item]:
-    """Every item of the configuration, asked live; nothing is changed."""
-    items = [item for account in settings.accounts for item in account_items(account, clients)]
-    slack = slack_items(settings, client)
-    if not slack[0].ready:
-        return items + slack
-    return items + slack + people_items(settings, client)
-
-
 def table(items: list[Item]) -> list[str]:
     """The items as aligned lines: ✓/✗, what, detail, and on its own line the fix of what is not ready."""
     width = max((len(i.what) for i in items), default=0)
@@ -218,6 +221,8 @@ def table(items: list[Item]) -> list[str]:
         lines.append(f"{'✓' if item.ready else '✗'} {item.what.ljust(width)}  {item.detail}")
         if not item.ready and item.fix:
             lines.append(f"  {' ' * width}  fix: {item.fix}")
+        if item.warning:
+            lines.append(f"  {' ' * width}  warning: {item.warning}")
     ready = sum(i.ready for i in items)
     lines.append(f"{ready}/{len(items)} ready" + ("" if ready == len(items) else "; fix the ✗ items above"))
     return lines

@@ -1,4 +1,4 @@
-"""The `dtsbot` command: serve, demo, check, manifest and the local sandboxes."""
+"""The `dtsbot` command: serve, demo, check, manifest, db, requests and the local sandboxes."""
 
 from __future__ import annotations
 
@@ -19,11 +19,17 @@ from core.i18n import LANGUAGES
 def _serve(args: argparse.Namespace) -> int:
     from bot.runtime import StartupError, build_runtime
     from core.logs import configure_logging
+    from core.sandbox_secrets import sandbox_secret_problems
 
     settings = load_settings(args.config)
+    refused = sandbox_secret_problems(settings)
+    if refused:
+        for problem in refused:
+            print(f"dtsbot: cannot start: {problem}", file=sys.stderr)
+        return 1
     configure_logging(settings)
     try:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, migrate_schema=not args.no_migrate)
         runtime.start()
     except StartupError as error:
         print(f"dtsbot: cannot start: {error}", file=sys.stderr)
@@ -46,19 +52,21 @@ def _manifest(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     # Imported here: the demo runs the sandboxes, which no production code path imports.
-    from bot.demo import run
+    from pathlib import Path
 
-    speed = {"speed": args.speed} if args.speed else {}
+    from bot.demo import APP_YAML, SPEED, run
+
     try:
         return run(args.scenario, keep_running=args.keep_running, timeout=args.timeout, language=args.language,
-                   **speed)
+                   speed=args.speed or SPEED, config=Path(args.config) if args.config else APP_YAML)
     except KeyboardInterrupt:
         print("dtsbot demo: interrupted", file=sys.stderr)
         return 130
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.check import check, table
+    from bot.check import table
+    from bot.check_operations import check
     from bot.notifier import web_client
     from core.cloud import CloudClients
 
@@ -75,12 +83,68 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(item.ready for item in items) else 1
 
 
+def _db(args: argparse.Namespace) -> int:
+    from bot.runtime import StartupError, open_database
+    from storage.db import current_revision, head_revision, migrate
+
+    settings = load_settings(args.config)
+    try:
+        db = open_database(settings.storage.url)
+        if args.db_command == "upgrade":
+            before = current_revision(db)
+            migrate(db)
+            print(f"schema upgraded from {before or 'nothing'} to {current_revision(db)}")
+        else:
+            current, head = current_revision(db), head_revision()
+            print(f"schema at {current or 'nothing'}; this version needs {head}"
+                  + ("" if current == head else " (run `dtsbot db upgrade`)"))
+    except StartupError as error:
+        print(f"dtsbot db: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _requests(args: argparse.Namespace) -> int:
+    from bot import operator
+    from bot.runtime import StartupError, open_database
+    from storage.db import current_revision, head_revision
+
+    settings = load_settings(args.config)
+    try:
+        db = open_database(settings.storage.url)
+        if current_revision(db) != head_revision():
+            raise StartupError(f"storage.url: the schema is not at {head_revision()}; run `dtsbot db upgrade`")
+    except StartupError as error:
+        print(f"dtsbot requests: {error}", file=sys.stderr)
+        return 1
+    if args.requests_command == "list":
+        print("\n".join(operator.list_requests(db, args.all)))
+        return 0
+    if args.requests_command == "show":
+        lines = operator.show_request(db, args.id)
+        print("\n".join(lines) if lines else f"no request {args.id}")
+        return 0 if lines else 1
+    if not args.force:
+        print("dtsbot requests cancel: add --force: an operator is no approver, so --force skips the permission "
+              "check (who may cancel); the workflow still stops a running DTS task before it revokes the access",
+              file=sys.stderr)
+        return 2
+    done, message = operator.force_cancel(db, settings, args.id, operator.operator_actor(args.as_name))
+    print(message)
+    return 0 if done else 1
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     # Imported here: the sandboxes are for demos and tests, never on a production code path.
     if args.service == "tencentcloud":
         from sandbox.tencentcloud.server import serve as serve_tencentcloud
+        from sandbox.tencentcloud.world import WorldError
 
-        serve_tencentcloud(args.port, args.world, args.speed)
+        try:
+            serve_tencentcloud(args.port, args.world, args.speed)
+        except WorldError as error:
+            print(f"dtsbot sandbox: --world {args.world}: {error}", file=sys.stderr)
+            return 2
     else:
         from sandbox.slack.emulator import serve as serve_slack
 
@@ -96,6 +160,12 @@ def _version() -> str:
         return "unknown"
 
 
+def _config_option(parser: argparse.ArgumentParser, default: str | None = "app.yaml") -> None:
+    parser.add_argument("--config", default=default,
+                        help="path to app.yaml (default: %(default)s)" if default else
+                        "path to app.yaml (default: the shipped one, pointed at the sandboxes)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (kept separate so tests can read the help)."""
     parser = argparse.ArgumentParser(
@@ -105,10 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the bot (HTTP or Socket Mode) and its scheduler")
-    serve.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    _config_option(serve)
+    serve.add_argument("--no-migrate", action="store_true",
+                       help="do not migrate the schema; refuse to start unless it is at this version's head (rolling "
+                            "upgrades: run `dtsbot db upgrade` first)")
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="play a full cross-account migration against the local sandboxes")
+    _config_option(demo, default=None)
     demo.add_argument("--scenario", default="happy",
                       choices=list(SCENARIOS),
                       help="the happy path, or one of the guide's FAQ failures (default: %(default)s)")
@@ -122,19 +196,40 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     check = commands.add_parser("check", help="validate the configuration and the accounts it names")
-    check.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    _config_option(check)
     check.set_defaults(run=_check)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest for the configured mode")
-    manifest.add_argument("--config", default="app.yaml", help="path to app.yaml (default: %(default)s)")
+    _config_option(manifest)
     manifest.add_argument("--url", default="https://dtsbot.example.com",
                           help="public base URL Slack posts to in HTTP mode (default: %(default)s)")
     manifest.set_defaults(run=_manifest)
 
+    db = commands.add_parser("db", help="the database schema (Alembic): upgrade it, or show where it is")
+    db.add_argument("db_command", choices=["upgrade", "current"])
+    _config_option(db)
+    db.set_defaults(run=_db)
+
+    requests = commands.add_parser("requests", help="an operator's view: list, show or force-cancel requests")
+    request_commands = requests.add_subparsers(dest="requests_command", required=True, metavar="list|show|cancel")
+    listing = request_commands.add_parser("list", help="unfinished requests, newest first")
+    listing.add_argument("--all", action="store_true", help="finished ones too (the last 50)")
+    show = request_commands.add_parser("show", help="one request: fields, facts, audit trail (no secrets)")
+    show.add_argument("id")
+    cancel = request_commands.add_parser("cancel", help="cancel through the workflow as an operator")
+    cancel.add_argument("id")
+    cancel.add_argument("--force", action="store_true",
+                        help="required: skip the permission check (who may cancel); nothing else is skipped")
+    cancel.add_argument("--as", dest="as_name", help="the operator's name in the audit (default: the OS user)")
+    for command in (listing, show, cancel):
+        _config_option(command)
+    requests.set_defaults(run=_requests)
+
     sandbox = commands.add_parser("sandbox", help="run a local Tencent Cloud or Slack emulator in the foreground")
     sandbox.add_argument("service", choices=["tencentcloud", "slack"])
     sandbox.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
-    sandbox.add_argument("--world", help="tencentcloud: a YAML/JSON world file (default: app.yaml's accounts)")
+    sandbox.add_argument("--world", help="tencentcloud: a world file (YAML/JSON; see sandbox/tencentcloud/world.py; "
+                                         "default: the world of the shipped app.yaml)")
     sandbox.add_argument("--speed", type=float, default=1.0, help="tencentcloud: clock speed factor")
     sandbox.set_defaults(run=_sandbox)
     return parser

@@ -140,11 +140,20 @@ class Story:
         return self._answered(user, lambda: self.driver.click(user, message, action_id))
 
     def _answered(self, user: str, send: Callable[[], Any]) -> dict[str, Any]:
-        seen = len(self.slack.ephemerals(user))
+        """The bot's ephemeral answer to `user`, or, when it opened a form instead, `{"form": view}` (the form is
+        said in the transcript: forms cannot be filled in it)."""
+        seen, forms = len(self.slack.ephemerals(user)), len(self.slack.views)
         response = send()
         if response.status != 200:
             raise StoryFailed(f"the bot answered HTTP {response.status} to {user}")
-        return self.wait(f"the bot's answer to {user}", lambda: self.slack.ephemerals(user)[seen:])[0]
+        answer: dict[str, Any] = self.wait(f"the bot's answer to {user}", lambda: self.slack.ephemerals(user)[seen:]
+                                           or [{"form": view} for view in self.slack.views[forms:]])[0]
+        if "form" in answer:
+            title = answer["form"].get("title", {}).get("text", "")
+            self.progress.line(f"  dtsbot → {user}: opens the form “{title}”. Forms are not supported in the "
+                               "transcript: type the fields inline (/dts-migrate source_account=… ; see "
+                               "/dts-migrate help).")
+        return answer
 
     def state(self) -> str | None:
         """The request's state in the bot's database: what the story waits on, not the timing of an edit."""

@@ -32,6 +32,8 @@ from bot.server import HttpServer, WsgiApp, ops_app, socket_mode, wsgi_app
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
+from core.logins import DatabaseLogins
+from core.logs import redact_also
 from core.metrics import CONTENT_TYPE, Metrics
 from core.reminders import queue_reminders
 from core.requests import MigrationRequests, Resumer
@@ -39,7 +41,7 @@ from core.scheduler import Scheduler
 from handlers import STEPS
 from handlers.role_check import inspect_role
 from storage import gauges
-from storage.db import make_engine, migrate
+from storage.db import current_revision, head_revision, make_engine, migrate
 from storage.gauges import Gauges
 from storage.probe import probe
 
@@ -72,7 +74,8 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
         record_cloud_call(call)
         metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
 
-    return Scheduler(settings, db, STEPS, CloudClients(settings, on_call=on_call), notifier.flush, owner,
+    clients = CloudClients(settings, on_call=on_call, logins=requests.logins)  # one cache of logins per replica
+    return Scheduler(settings, db, STEPS, clients, notifier.flush, owner,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
                      on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time)
 
@@ -142,22 +145,23 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, scheduler_factory: SchedulerFactory | None = workflow_scheduler,
-                  host: str = "0.0.0.0", owner: str | None = None) -> Runtime:
-    """Wire a replica from the settings: migrate the schema, build every part, start nothing yet."""
+                  host: str = "0.0.0.0", owner: str | None = None, migrate_schema: bool = True) -> Runtime:
+    """Wire a replica from the settings: migrate the schema (or, with `migrate_schema=False`, require it at this
+    version's head: `serve --no-migrate` in a rolling upgrade), build every part, start nothing yet."""
     owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-    db = _database(settings.storage.url)
+    db = _database(settings.storage.url, migrate_schema)
     client = web_client(settings)
     metrics = Metrics(lambda: _read_gauges(db, settings.storage.url))
     directory = SlackDirectory(client)  # one per replica: the app and the notifier see the same answers
     notifier = Notifier(client, db, settings, owner, metrics=metrics, directory=directory)
-    requests = MigrationRequests(db, settings)
+    requests = MigrationRequests(db, settings, logins=DatabaseLogins(settings, on_secret=redact_also))
     scheduler = scheduler_factory(settings, db, notifier, requests, owner, metrics) if scheduler_factory else None
     kick: Callable[[str], None] = scheduler.kick if scheduler is not None else (lambda _id: None)
     inspect = functools.partial(inspect_role, clients=CloudClients(settings)) if scheduler is not None else None
     try:
         app = build_app(settings, db, client, kick, resumers=_resumers(scheduler), wake=notifier.wake,
                         members_of=directory,
-                        inspect_role=inspect, unrecorded=metrics.unrecorded.inc)
+                        inspect_role=inspect, unrecorded=metrics.unrecorded.inc, logins=requests.logins)
     except (BoltError, SlackApiError, OSError) as error:
         where = settings.slack.api_url or "https://slack.com/api/"
         raise StartupError(f"slack.bot_token: auth.test at {where} failed: {_reason(error)}; check the token "
@@ -190,15 +194,36 @@ def _listen(application: WsgiApp, port: int | None, host: str, key: str, env: st
                            f"choose a free port ({env})") from None
 
 
-def _database(url: str) -> Engine:
-    """The engine with the schema migrated, or a StartupError naming storage.url (password hidden)."""
-    shown = make_url(url).render_as_string(hide_password=True)
+def open_database(url: str) -> Engine:
+    """The engine of `storage.url`, connected once; a StartupError naming the key (password hidden) if it is not
+    reachable."""
     try:
         db = make_engine(url)
-        migrate(db)
+        current_revision(db)
     except (SQLAlchemyError, OSError) as error:
-        raise StartupError(f"storage.url {shown}: cannot open the database: {_reason(error)}; check that it "
-                           "is reachable and writable (DTSBOT_DATABASE_URL)") from None
+        raise _cannot_open(url, error) from None
+    return db
+
+
+def _cannot_open(url: str, error: BaseException) -> StartupError:
+    return StartupError(f"storage.url {make_url(url).render_as_string(hide_password=True)}: cannot open the "
+                        f"database: {_reason(error)}; check that it is reachable and writable (DTSBOT_DATABASE_URL)")
+
+
+def _database(url: str, migrate_schema: bool = True) -> Engine:
+    """The engine with the schema migrated (or checked at head), or a StartupError naming storage.url (password
+    hidden)."""
+    db = open_database(url)
+    try:
+        if migrate_schema:
+            migrate(db)
+        current = current_revision(db)
+    except (SQLAlchemyError, OSError) as error:
+        raise _cannot_open(url, error) from None
+    if current != head_revision():
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StartupError(f"storage.url {shown}: the schema is at {current or 'nothing'}, this version needs "
+                           f"{head_revision()}; run `dtsbot db upgrade` first (--no-migrate)")
     return db
 
 

@@ -59,6 +59,18 @@ def known_locale(user_id: str) -> str | None:
     return cached[1] if cached else None
 
 
+def form_language(user_id: str) -> str:
+    """The language of a form opened for `user_id` now: theirs when already known, else the channel's. A form
+    must open within Slack's 3 s (its trigger_id expires), so it never waits for users.info."""
+    return known_locale(user_id) or i18n.channel_language()
+
+
+def learn(client: WebClient, user_id: str) -> None:
+    """Look up `user_id`'s language after their form opened (off Slack's 3 s), for their next form."""
+    if known_locale(user_id) is None:
+        locale_for_user(client, user_id)
+
+
 def forget() -> None:
     """Drop the cached locales (a test changing a person's locale; a workspace switch)."""
     with _lock:

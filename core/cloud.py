@@ -27,7 +27,6 @@ from tencentcloud.common import credential
 from tencentcloud.common.abstract_client import AbstractClient
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import StandardRetryer
 from tencentcloud.dts.v20211206.dts_client import DtsClient
 from tencentcloud.mongodb.v20190725.mongodb_client import MongodbClient
@@ -35,9 +34,11 @@ from tencentcloud.redis.v20180412.redis_client import RedisClient
 from tencentcloud.sts.v20180813.sts_client import StsClient
 
 from core.config import AccountSettings, Credentials, Settings
+from core.logins import DatabaseLogins
 from core.policies import role_arn
 from core.ratelimit import RateLimiter
 from core.retry import Backoff
+from core.secrets import client_profile
 
 SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClient, "dts": DtsClient,
                                                 "mongodb": MongodbClient, "redis": RedisClient}
@@ -146,11 +147,13 @@ class CloudClients:
                  backoff_base: float = 0.5, backoff_cap: float = 8.0, max_attempts: int = 3,
                  timeout: float | None = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 rates: Mapping[tuple[str, str], float] = RATE_LIMITS) -> None:
+                 rates: Mapping[tuple[str, str], float] = RATE_LIMITS,
+                 logins: DatabaseLogins | None = None) -> None:
         """`clock`: epoch seconds now; a test passes its own to age sessions and waits without sleeping.
         `sleep` waits between the attempts of one call (a test passes its own). `rates`: calls per second per
-        (service, action), as `RATE_LIMITS`."""
+        (service, action), as `RATE_LIMITS`. `logins`: the database logins DTS is given (one per replica)."""
         self.settings = settings
+        self.logins = logins or DatabaseLogins(settings)
         self.clock, self.sleep = clock, sleep
         self._on_call = on_call
         self.retry = Backoff(backoff_base, max(backoff_base, backoff_cap), max(1, max_attempts), jitter=1.0)
@@ -201,10 +204,7 @@ class CloudClients:
             return api
 
     def _profile(self) -> ClientProfile:
-        endpoint = self.settings.tencentcloud.endpoint
-        http = (HttpProfile(endpoint=endpoint, protocol="http", reqTimeout=self._timeout) if endpoint
-                else HttpProfile(reqTimeout=self._timeout))
-        return ClientProfile(httpProfile=http)
+        return client_profile(self.settings.tencentcloud.endpoint, self._timeout)
 
     def _credential(self, account: str, executor: str) -> Any:
         key = (account, executor)

@@ -11,21 +11,28 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
 from core import db_kinds, i18n
+from core.references import resolve_references
+from core.secrets import read_startup_secrets, startup_references
+from core.yamlfile import DuplicateKeys, YamlError, load_yaml
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+SSM_REF = re.compile(r"ssm://(?P<name>[A-Za-z0-9{][A-Za-z0-9_{}-]{0,127})(?:#(?P<key>[^#\s]+))?")
+"""A Tencent Cloud Secrets Manager reference: `ssm://<secret name>[#<key of a JSON secret>]`."""
+INSTANCE_PLACEHOLDER = "{instance}"
+ANY_INSTANCE = "*"
+"""The `databases` entry for every instance not listed by ID (its references may contain `{instance}`)."""
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -202,11 +209,28 @@ class AccountSettings(_Strict):
     """managed: the bot does this account's CAM steps with its keys; guided: the owner runs the steps the bot
     generates (no CAM keys here; a guided source account needs no keys at all)."""
 
+    @field_validator("uin", "executor_uin", mode="before")
+    @classmethod
+    def _uin_quoted(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(  # noqa: TRY004 - pydantic reports a ValueError as this key's problem
+                f'must be a quoted string: write {info.field_name}: "{value}" (YAML reads unquoted digits as a '
+                "number)")
+        return value
+
     @field_validator("uin", "executor_uin")
     @classmethod
     def _uin_digits(cls, value: str | None) -> str | None:
         if value is not None and not _DIGITS.fullmatch(value):
             raise ValueError("must be digits")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_a_uin(cls, value: str) -> str:
+        if value.isdigit():
+            raise ValueError(f"{value!r} is all digits: a request names an account by its name or its UIN, so a "
+                             "name of digits could stand for another account's UIN; use letters too (e.g. shop)")
         return value
 
     @field_validator("approvers", "requesters")
@@ -237,11 +261,115 @@ class ApprovalSettings(_Strict):
         raise ValueError(f"must be true or false (not {value!r})")
 
 
+def is_ssm_reference(value: str) -> bool:
+    """Whether a configured value is a Secrets Manager reference, read when it is used."""
+    return value.startswith("ssm://")
+
+
+def _checked_reference(value: str) -> str:
+    if is_ssm_reference(value) and not SSM_REF.fullmatch(value):
+        raise ValueError("is not a Secrets Manager reference: write ssm://<secret name>[#<key>] (a name of 1-128 "
+                         "letters, digits, - and _)")
+    return value
+
+
 class DatabaseLogin(_Strict):
-    user: str = Field(min_length=1)
-    """The database account DTS logs in with."""
-    password: SecretStr
-    """Its password."""
+    """The database account DTS logs in with on one instance: `user` and `password`, or `login`."""
+
+    user: str | None = Field(default=None, min_length=1)
+    """The account name; may be `ssm://name#key`."""
+    password: SecretStr | None = None
+    """Its password: a `${VAR}` (or `VAR_FILE`) or `ssm://name[#key]`, read when it is used."""
+    login: str | None = None
+    """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}`, read when it is
+    used (so a rotated password needs no restart)."""
+
+    @field_validator("user", "login")
+    @classmethod
+    def _reference(cls, value: str | None) -> str | None:
+        return None if value is None else _checked_reference(value)
+
+    @field_validator("password")
+    @classmethod
+    def _password_reference(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _checked_reference(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _user_and_password_or_login(self) -> DatabaseLogin:
+        if self.login is not None:
+            if self.user is not None or self.password is not None:
+                raise ValueError("give either login (a Secrets Manager JSON secret) or user and password, not both")
+            if not is_ssm_reference(self.login):
+                raise ValueError("login must be ssm://<secret name> of a JSON secret with user and password")
+        elif self.user is None or self.password is None:
+            raise ValueError("needs user and password, or login: ssm://<secret name>")
+        return self
+
+    def references(self) -> list[str]:
+        """The configured values (never resolved), to check where `{instance}` may appear."""
+        password = self.password.get_secret_value() if self.password is not None else None
+        return [v for v in (self.user, password, self.login) if v is not None]
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_LOGGER_LEVELS = {"apscheduler": "WARNING"}
+"""APScheduler logs two INFO lines per job run (every poll); its warnings and errors still show."""
+
+
+def _level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level; allowed: {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+class LoggingSettings(_Strict):
+    """`logging:` the log levels (logs are JSON lines off a terminal, secrets redacted)."""
+
+    level: str = "INFO"
+    """The level of dtsbot's own logs and of every library without a level in `levels`."""
+    levels: dict[str, str] = {}
+    """Per-logger levels, e.g. `{sqlalchemy.engine: INFO}`; added to the defaults (`apscheduler: WARNING`),
+    which a key here overrides."""
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        return _level(value)
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, value: dict[str, str]) -> dict[str, str]:
+        return {logger: _level(level) for logger, level in value.items()}
+
+    def effective_levels(self) -> dict[str, str]:
+        """Every per-logger level in force: the defaults, then `levels`."""
+        return {**DEFAULT_LOGGER_LEVELS, **self.levels}
+
+
+class SecretsManagerSettings(_Strict):
+    """`secrets_manager:` how `ssm://<secret name>[#<key>]` values are read (Tencent Cloud Secrets Manager)."""
+
+    account: str | None = None
+    """Name of a configured account whose `credentials` read the secrets (unset, and no `credentials`: the
+    SDK's default chain — environment, profile, CVM/TKE role)."""
+    credentials: Credentials | None = None
+    """Keys that read the secrets, instead of an account's (`${VAR}` or `*_FILE`, never `ssm://`)."""
+    region: str | None = None
+    """Where the secrets live; unset: `tencentcloud.region`."""
+    cache_seconds: float = Field(default=300.0, ge=0, le=86400)
+    """How long a secret read is reused; a use that fails reads it again at once."""
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> SecretsManagerSettings:
+        if self.account is not None and self.credentials is not None:
+            raise ValueError("give account or credentials, not both")
+        if self.credentials is not None and any(
+                is_ssm_reference(k.get_secret_value()) for k in (self.credentials.secret_id,
+                                                                self.credentials.secret_key)):
+            raise ValueError("credentials cannot themselves come from Secrets Manager: use ${VAR} or a *_FILE")
+        return self
 
 
 class DtsSettings(_Strict):
@@ -299,9 +427,13 @@ class Settings(_Strict):
     accounts: list[AccountSettings] = Field(min_length=2)
     """The Tencent Cloud accounts requests move data between (at least two)."""
     databases: dict[str, DatabaseLogin] = {}
-    """The logins DTS uses to read a source and write a target, by instance ID (cdb-…)."""
+    """Database logins by instance ID; `"*"`: every other instance (its references may contain `{instance}`)."""
     requesters: list[str] = []
     """Who may open requests at all (Slack user/group IDs); empty: anyone in the channel."""
+    logging: LoggingSettings = LoggingSettings()
+    """Log levels: `level` and per-logger `levels`."""
+    secrets_manager: SecretsManagerSettings = SecretsManagerSettings()
+    """How `ssm://` references are read (Tencent Cloud Secrets Manager, GetSecretValue)."""
 
     @field_validator("requesters")
     @classmethod
@@ -317,43 +449,34 @@ class Settings(_Strict):
                 raise ValueError(f"accounts: duplicate {attr} {', '.join(dupes)}")
         return self
 
+    @model_validator(mode="after")
+    def _instance_placeholder(self) -> Settings:
+        for instance, login in self.databases.items():
+            if instance != ANY_INSTANCE and any(INSTANCE_PLACEHOLDER in v for v in login.references()):
+                raise ValueError(f"databases.{instance}: {INSTANCE_PLACEHOLDER} is allowed only in the "
+                                 f"\"{ANY_INSTANCE}\" entry")
+        return self
+
+    @model_validator(mode="after")
+    def _secrets_manager_account(self) -> Settings:
+        name = self.secrets_manager.account
+        if name is None:
+            return self
+        account = next((a for a in self.accounts if a.name == name), None)
+        if account is None or account.credentials is None:
+            raise ValueError(f"secrets_manager.account: {name!r} is not a configured account with credentials")
+        if any(is_ssm_reference(k.get_secret_value()) for k in (account.credentials.secret_id,
+                                                               account.credentials.secret_key)):
+            raise ValueError(f"secrets_manager.account: the credentials of {name} come from Secrets Manager "
+                             "themselves; read the secrets with other keys (secrets_manager.credentials)")
+        return self
+
     def account(self, name_or_uin: str) -> AccountSettings:
         """The configured account with this name or root UIN (KeyError if none)."""
         for account in self.accounts:
             if name_or_uin in (account.name, account.uin):
                 return account
         raise KeyError(name_or_uin)
-
-
-def substitute_env(value: Any, environ: dict[str, str], path: str = "") -> tuple[Any, list[str]]:
-    """Replace `${VAR}` and `${VAR:-default}` in every string; return the new tree and the unset names."""
-    problems: list[str] = []
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out[key], sub = substitute_env(item, environ, f"{path}.{key}" if path else str(key))
-            problems += sub
-        return out, problems
-    if isinstance(value, list):
-        out_list = []
-        for index, item in enumerate(value):
-            new, sub = substitute_env(item, environ, f"{path}[{index}]")
-            out_list.append(new)
-            problems += sub
-        return out_list, problems
-    if not isinstance(value, str):
-        return value, []
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in environ and environ[name] != "":
-            return environ[name]
-        if default is not None:
-            return default
-        problems.append(f"{path}: ${{{name}}} is not set")
-        return ""
-
-    return _ENV_REF.sub(replace, value), problems
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -372,12 +495,22 @@ def _message(error: ErrorDetails) -> str:
 
 
 def parse_settings(data: Any, environ: dict[str, str] | None = None) -> Settings:
-    """Validate an already-loaded YAML tree (after env substitution) into Settings."""
+    """Validate an already-loaded YAML tree (after `${NAME}` resolution, core/references.py) into Settings."""
     if not isinstance(data, dict):
         raise ConfigError(["(top level): must be a mapping of keys such as slack, accounts"])
-    data, problems = substitute_env(data, dict(os.environ) if environ is None else environ)
+    data, problems = resolve_references(data, dict(os.environ) if environ is None else environ)
     if problems:
         raise ConfigError(problems)
+    settings = _validated(data)
+    if not startup_references(data):
+        return settings
+    problems = read_startup_secrets(settings, data)  # Slack's tokens and the API keys: read once, now
+    if problems:
+        raise ConfigError(problems)
+    return _validated(data)
+
+
+def _validated(data: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -385,15 +518,21 @@ def parse_settings(data: Any, environ: dict[str, str] | None = None) -> Settings
 
 
 def load_settings(path: str | Path, environ: dict[str, str] | None = None) -> Settings:
-    """Read app.yaml, substitute env vars, validate; raise ConfigError naming each bad key."""
+    """Read app.yaml, resolve `${NAME}` references, validate; raise ConfigError naming each bad key."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found"]) from None
-    except yaml.YAMLError as exc:  # never echo PyYAML's snippet of the file: it may hold keys and tokens
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory; give the path of app.yaml"]) from None
+    except UnicodeDecodeError as exc:
+        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ConfigError([f"{path}: not UTF-8 text ({byte}); save it as UTF-8"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"]) from None
+    except DuplicateKeys as exc:
+        raise ConfigError(exc.problems) from None
+    except YamlError as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
     return parse_settings(data, environ)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextvars
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -41,7 +41,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 _CATALOG_LOCALE = {CHINESE: "zh_CN"}
 
 _channel_language = ENGLISH
-_speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("dtsbot_language", default=None)
+Resolve = Callable[[], "str | None"]
+_speaking: contextvars.ContextVar[str | Resolve | None] = contextvars.ContextVar("dtsbot_language", default=None)
 
 
 def catalog_path(language: str) -> Path:
@@ -77,7 +78,12 @@ def channel_language() -> str:
 
 def current_language() -> str:
     """The language text is rendered in here: the person's inside `speaking(...)`, else the channel's."""
-    return _speaking.get() or _channel_language
+    chosen = _speaking.get()
+    if callable(chosen):  # speaking_lazily: look it up now that text is rendered, once
+        found = chosen()
+        chosen = found if found in LANGUAGES else _channel_language
+        _speaking.set(chosen)
+    return chosen or _channel_language
 
 
 @contextmanager
@@ -87,6 +93,18 @@ def speaking(language: str | None) -> Iterator[str]:
     token = _speaking.set(chosen)
     try:
         yield chosen
+    finally:
+        _speaking.reset(token)
+
+
+@contextmanager
+def speaking_lazily(resolve: Resolve) -> Iterator[None]:
+    """Render the text built inside in the language `resolve()` returns, asked only when the first text is
+    rendered (a person's Slack locale costs a users.info; work that renders nothing, or renders first in a
+    language it chose itself, never waits for it)."""
+    token = _speaking.set(resolve)
+    try:
+        yield
     finally:
         _speaking.reset(token)
 

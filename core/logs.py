@@ -15,7 +15,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from core.config import Settings
+from core.config import DEFAULT_LOGGER_LEVELS, Settings
 
 MASK = "[redacted]"
 
@@ -49,6 +49,11 @@ class SecretRedactor(logging.Filter):
         """`secrets`: exact values to mask (the configuration's); shorter than 4 characters are left alone."""
         super().__init__()
         self._secrets = {s for s in secrets if s and len(s) >= 4}
+
+    def add(self, secret: str) -> None:
+        """Mask `secret` from now on too (a password read from Secrets Manager when it is used)."""
+        if secret and len(secret) >= 4:
+            self._secrets.add(secret)
 
     def redact(self, text: str) -> str:
         """The text with every known secret and secret-shaped value masked."""
@@ -86,8 +91,20 @@ class _TextFormatter(logging.Formatter):
         return f"{line} {extras}".rstrip()
 
 
-def configure_logging(settings: Settings | None = None, level: str = "INFO", json: bool | None = None) -> SecretRedactor:
-    """Send logs to stderr (JSON unless stderr is a terminal) through a redactor; return it to add secrets."""
+def redact_also(secret: str) -> None:
+    """Have every dtsbot log handler's redactor mask `secret` too."""
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, SecretRedactor):
+                found.add(secret)
+
+
+def configure_logging(settings: Settings | None = None, level: str | None = None,
+                      json: bool | None = None) -> SecretRedactor:
+    """Send logs to stderr (JSON unless stderr is a terminal) through a redactor; return it to add secrets.
+
+    Levels: `level` when given, else `logging.level` (INFO); each logger of `logging.levels` (APScheduler's job
+    chatter at WARNING by default) at its own."""
     redactor = SecretRedactor(configured_secrets(settings) if settings else ())
     handler = logging.StreamHandler(sys.stderr)
     use_json = not sys.stderr.isatty() if json is None else json
@@ -102,5 +119,8 @@ def configure_logging(settings: Settings | None = None, level: str = "INFO", jso
         root.removeHandler(old)
     handler._dtsbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level or (settings.logging.level if settings else "INFO"))
+    levels = settings.logging.effective_levels() if settings else DEFAULT_LOGGER_LEVELS
+    for name, value in levels.items():
+        logging.getLogger(name).setLevel(value)
     return redactor

@@ -21,6 +21,7 @@ from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
 from core.i18n import N_, _, for_channel
+from core.logins import DatabaseLogins
 from core.permissions import Action, Proposed, cancel_action, guided_action, refusal, retry_action
 from core.policies import default_role_name, generate_external_id
 from core.workflow import (
@@ -123,16 +124,26 @@ def _delivered(session: Session, dedupe_key: str) -> bool:
     return session.exec(select(MigrationRequest.id).where(MigrationRequest.dedupe_key == dedupe_key)).first() is not None
 
 
+def _cancel_goal(request: MigrationRequest) -> State | None:
+    """Where a cancel takes the request: cancelled, cancelling, or stopping_task first (None: not cancellable)."""
+    if request.state not in CANCELLABLE:
+        return None
+    return cancel_target(request.state, request.failed_step, request.job_id is not None)
+
+
 class MigrationRequests:
     """The request operations the Slack surface calls; `run_now(id)` has the workflow engine run the request now
     (after an approval, a cancel, a retry), not at its next poll."""
 
     def __init__(self, db: Engine, settings: Settings, run_now: Callable[[str], None] = lambda _id: None,
                  members_of: MembersOf = no_groups, resumers: Mapping[str, Resumer] | None = None,
-                 inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None) -> None:
+                 inspect_role: Callable[[MigrationRequest], dict[str, Any]] | None = None,
+                 logins: DatabaseLogins | None = None) -> None:
         """`resumers`: the workflow engine's request_reverify/request_complete/request_retry by action;
-        `inspect_role`: one CAM read of a named role for the plan (handlers.role_check), None: not read."""
+        `inspect_role`: one CAM read of a named role for the plan (handlers.role_check), None: not read;
+        `logins`: the database logins both instances need before a request is accepted."""
         self.db = db
+        self.logins = logins or DatabaseLogins(settings)
         self.inspect_role = inspect_role
         self.settings = settings
         self.run_now = run_now
@@ -188,6 +199,17 @@ class MigrationRequests:
         values["target_uin"] = self.settings.account(str(values["target_account"])).uin
         return values
 
+    def _login_refusal(self, values: Mapping[str, Any]) -> str | None:
+        """Why the request cannot be accepted for want of a database login (DTS needs one per instance; nothing
+        is bought without both), or None."""
+        for instance in (str(values["source_instance"]), str(values["target_instance"])):
+            problem = self.logins.problem(instance)
+            if problem is not None:
+                return _("No usable database login for {instance} ({problem}). DTS needs one for each instance, "
+                         "so nothing would be bought: ask the bot's operator to add it, then open the request "
+                         "again.", instance=instance, problem=problem)
+        return None
+
     def open(self, fields: Mapping[str, str | None], requester: str, dedupe_key: str | None = None) -> Decision:
         """Store a validated request and queue its request message; a repeated delivery finds the first one.
 
@@ -198,8 +220,9 @@ class MigrationRequests:
         values = self.columns(fields)
         values["external_id"] = values["external_id"] or generate_external_id()
         members_of = self._memberships(requester)  # before the write transaction: it may call Slack
+        no_login = self._login_refusal(values)  # likewise (Secrets Manager)
         proposed = Proposed(requester, str(values["source_account"]), str(values["target_account"]))
-        why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of)
+        why = refusal(self.settings, Action.REQUEST, proposed, requester, members_of) or no_login
         if why:
             with session_scope(self.db) as session:
                 return self._refuse(session, None, requester, Action.REQUEST, why, None)
@@ -224,8 +247,9 @@ class MigrationRequests:
         decided before CAM is read (and again under the row lock)."""
         values = self.columns(fields)
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
+        no_login = self._login_refusal(values)  # likewise (Secrets Manager)
         current = self.get(request_id)
-        why = self._edit_refusal(current, user, values, members_of)
+        why = self._edit_refusal(current, user, values, members_of) or no_login
         if why:
             with session_scope(self.db) as session:
                 return self._refuse(session, request_id, user, "edit", why, current)
@@ -361,12 +385,18 @@ class MigrationRequests:
         decision = self._close(
             request_id, user, "cancel",
             lambda request: cancel_action(request.state, request.failed_step, request.job_id is not None),
-            lambda request: cancel_target(request.state, request.failed_step, request.job_id is not None)
-            if request.state in CANCELLABLE else None,
-            _CANCEL_TEXT)
+            _cancel_goal, _CANCEL_TEXT)
         if decision.changed and decision.request is not None and decision.request.state != State.CANCELLED:
             self.run_now(decision.request.id)  # stop or revoke now, not at the next poll
         return decision
+
+    def force_cancel(self, request_id: str, operator: str) -> Decision:
+        """An operator's cancel (`dtsbot requests cancel --force`): the workflow of `cancel` — a DTS task that may
+        run is stopped before its access is revoked — without the Slack permission check (the operator is no
+        approver); audited with `operator` as the actor and said in the thread."""
+        return self._close(request_id, operator, "cancel", lambda _request: None, _cancel_goal, _CANCEL_TEXT,
+                           detail=for_channel("By the operator {operator} (dtsbot requests cancel --force).",
+                                              operator=operator), mention=False)
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
         """Re-verify, complete, retry or retry the task: move the request back into the engine's hands and kick it.
@@ -444,16 +474,19 @@ class MigrationRequests:
         return Decision(True, _("Verifying {id}: the target assumes the role and lists the source instance; "
                                 "nothing is bought before that passes.", id=request.id), request, changed=True)
 
-    def _close(self, request_id: str, user: str, action: str, permission: Callable[[MigrationRequest], Action],
+    def _close(self, request_id: str, user: str, action: str,
+               permission: Callable[[MigrationRequest], Action | None],
                goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],
-               facts: dict[str, Any] | None = None, detail: str | None = None) -> Decision:
-        """Move the request to `goal_of(request)` (None: not from its state) if `permission(request)` allows."""
+               facts: dict[str, Any] | None = None, detail: str | None = None, mention: bool = True) -> Decision:
+        """Move the request to `goal_of(request)` (None: not from its state) if `permission(request)` allows
+        (None: an operator, no Slack permission applies); `mention`: the notice names `user` as a Slack user."""
         members_of = self._memberships(user)  # before the write transaction: it may call Slack
         with session_scope(self.db) as session:
             request = _locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, _("No such request."))
-            why = refusal(self.settings, permission(request), request, user, members_of)
+            needed = permission(request)
+            why = refusal(self.settings, needed, request, user, members_of) if needed is not None else None
             if why:
                 return self._refuse(session, request.id, user, action, f"{request.id}: {why}", request)
             if action == "cancel" and request.state in CANCELLING_STATES | {State.CANCELLED}:
@@ -467,7 +500,7 @@ class MigrationRequests:
             _transition(session, request, goal, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
-            _notice(session, request, str(goal), str(goal), text, user=user, detail=detail)
+            _notice(session, request, str(goal), str(goal), text, user=user if mention else None, detail=detail)
         done = goal in (State.CANCELLED, State.REJECTED)
         reply = _("{id} is {state}.", id=request.id, state=goal.value) if done else f"{request.id}: {_(texts[goal])}"
         return Decision(True, reply, request, changed=True)

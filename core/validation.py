@@ -128,6 +128,14 @@ def named(value: str) -> str:
     return f"`{shown(value)}`"
 
 
+def did_you_mean(word: str, known: Sequence[str]) -> str | None:
+    """The one of `known` that `word` is a near miss of (a typo such as `cancle`), or None (also for a hit)."""
+    if word in known:
+        return None
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
 def _fail(field: str, value: str, problem: str) -> FieldError:
     return FieldError(field, _("{field}: `{value}` {problem}", field=field, value=shown(value), problem=problem))
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.cloud import SESSION_SECONDS, Api, CloudClients, CloudConfigError
+from core.cloud import SESSION_SECONDS, Api, CloudClients
 from core.db_kinds import DbKind, db_kind
 from core.i18n import _
-from core.steps import Diagnosis, Outcome, StepResult
+from core.steps import Outcome, StepResult
 from core.topology import Topology, endpoint_extra_attr, option_extra_attr
 from handlers.step import cloud_step, failed, role_session
 from handlers.task_lookup import job_detail, the_task
@@ -77,14 +77,6 @@ def already_configured(detail: dict[str, Any], request: MigrationRequest) -> boo
 def configure_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """ModifyMigrationJob unless the task is already configured for this request (or past configuration)."""
     dts, job_id = the_task(request, clients)
-    logins = clients.settings.databases
-    for instance in (request.source_instance, request.target_instance):
-        if instance not in logins:
-            return failed(Diagnosis(
-                "MissingDatabaseLogin", f"{STEP}: " + _("no database login for `{instance}`", instance=instance),
-                _("DTS needs a database account and password for each side of the migration."),
-                _("Add `databases.{instance}` (user, password) to app.yaml, restart the bot, then retry.",
-                  instance=instance)))
     detail = job_detail(dts, job_id)
     expired = credentials_expired(request, clients)
     if detail.get("Status") not in CONFIGURABLE or (already_configured(detail, request) and not expired):
@@ -108,18 +100,17 @@ def credentials_expired(request: MigrationRequest, clients: CloudClients) -> boo
 
 
 def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Api, job_id: str,
-                       renew: bool = False, shapes: dict[str, Topology] | None = None) -> dict[str, Any]:
-    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials and the endpoints'
-    topologies (`shapes`, else as recorded, else read now: TopologyFailed); the facts to keep."""
-    logins = clients.settings.databases
-    missing = [i for i in (request.source_instance, request.target_instance) if i not in logins]
-    if missing:
-        raise CloudConfigError(f"databases: no login for `{missing[0]}`")
+                       renew: bool = False, shapes: dict[str, Topology] | None = None,
+                       fresh_logins: bool = False) -> dict[str, Any]:
+    """Assume the role (again when `renew`) and ModifyMigrationJob with its credentials, the database logins
+    (read again from Secrets Manager when `fresh_logins`) and the endpoints' topologies (`shapes`, else as
+    recorded, else read now: TopologyFailed); the facts to keep."""
+    src = clients.logins.login(request.source_instance, fresh=fresh_logins)
+    dst = clients.logins.login(request.target_instance, fresh=fresh_logins)
     engine = db_kind(request.db_type)
     issued = clients.clock()
     session = role_session(request, clients, renew=renew)
     shapes = shapes or recorded_topologies(request) or read_topologies(request, clients, session, STEP)
-    src, dst = logins[request.source_instance], logins[request.target_instance]
     auto_retry = clients.settings.dts.auto_retry_minutes
     dts.call("ModifyMigrationJob", {
         "JobId": job_id, "RunMode": "immediate", "AutoRetryTimeRangeMinutes": auto_retry,

@@ -26,6 +26,8 @@ def create_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         return StepResult(Outcome.DONE, facts={"job_id": job_id},
                           notice=_("DTS task `{job_id}` found in {account} (bought earlier).", job_id=job_id,
                                    account=request.target_account))
+    for instance in (request.source_instance, request.target_instance):  # nothing is bought without both logins
+        clients.logins.login(instance)
     db = db_kind(request.db_type).database_type
     body = dts.call("CreateMigrationService", {
         "SrcDatabaseType": db, "DstDatabaseType": db,

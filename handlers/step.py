@@ -17,6 +17,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from core.cloud import Api, CloudClients, CloudConfigError, RoleSession
 from core.diagnosis import diagnose, is_transient, render
 from core.i18n import _
+from core.logins import LoginUnavailable
 from core.policies import role_arn
 from core.steps import Diagnosis, Outcome, Step, StepResult
 from storage.models import MigrationRequest
@@ -58,6 +59,10 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
                 if is_transient(error):
                     raise
                 return failed(diagnose(error, name, executor=request.executor, sides=request))
+            except LoginUnavailable as unavailable:
+                if unavailable.cause is not None and is_transient(unavailable.cause):
+                    raise unavailable.cause from None  # Secrets Manager busy: the engine tries again later
+                return failed(missing_login(name, unavailable))
             except CloudConfigError as error:
                 return failed(Diagnosis("Configuration", f"{name}: {error}", _("app.yaml lacks what this step needs."),
                                         _("Fix the key named above in app.yaml and restart the bot, then retry.")))
@@ -65,6 +70,14 @@ def cloud_step(name: str) -> Callable[[Step], Step]:
         return run
 
     return wrap
+
+
+def missing_login(step: str, unavailable: LoginUnavailable) -> Diagnosis:
+    """The diagnosis of a database login the step could not get (nothing is bought or sent without it)."""
+    return Diagnosis("MissingDatabaseLogin", f"{step}: {unavailable}",
+                     _("DTS needs a database account and password for each side of the migration."),
+                     _("Add or fix the login named above (app.yaml `databases`, or its Secrets Manager secret), "
+                       "then retry."))
 
 
 def role_session(request: MigrationRequest, clients: CloudClients, renew: bool = False) -> RoleSession:

@@ -38,6 +38,8 @@ from storage.models import MigrationRequest
 STEP = "verify_task"
 POLL_SECONDS = 5.0
 D = Decision
+CONNECT_CHECK = "ConnectDBCheck"
+"""The check step that fails when DTS cannot log in to either database."""
 NO_FLAG = ""
 """CheckFlag before DTS has set it (the check task has not finished)."""
 
@@ -125,6 +127,15 @@ def _node_types(shapes: dict[str, Topology] | None) -> dict[str, str] | None:
     return {side: shape.node_type for side, shape in shapes.items()} if shapes is not None else None
 
 
+def _login_may_have_rotated(request: MigrationRequest, clients: CloudClients, check: dict[str, Any]) -> bool:
+    """DTS's connection check failed, a login comes from Secrets Manager, and it was not read again yet."""
+    refused = any(step.get("StepId") == CONNECT_CHECK and STEP_STATUS.get(
+        step.get("StepStatus") or "", STEP_STATUS["failed"]).decision is D.CHECK_FAILED
+        for step in check.get("StepInfo") or [])
+    return refused and not request.facts.login_reread and any(
+        clients.logins.from_secrets_manager(i) for i in (request.source_instance, request.target_instance))
+
+
 @cloud_step(STEP)
 def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Start the check if none is pending, wait while it runs, then DONE or CHECK_FAILED with the items."""
@@ -133,11 +144,17 @@ def verify_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     status, flag = str(check.get("Status") or ""), str(check.get("CheckFlag") or NO_FLAG)
     found = CHECK.get((status, flag), UNLISTED_CHECK)
     again = found.decision is D.CHECK_FAILED and request.facts.check_reported
+    if found.decision is D.CHECK_FAILED and not again and _login_may_have_rotated(request, clients, check):
+        fresh = {**send_configuration(request, clients, dts, job_id, fresh_logins=True), "login_reread": True}
+        dts.call("CreateMigrateCheckJob", {"JobId": job_id})
+        return StepResult(Outcome.WAIT, facts=fresh, retry_after=POLL_SECONDS, notice=_(
+            "DTS could not log in to the database: read the logins again from Secrets Manager (a rotated password) "
+            "and verifying `{job_id}` again…", job_id=job_id))
     if status == "notStarted" or again:
-        facts: dict[str, Any] = {"check_reported": False}
+        facts: dict[str, Any] = {"check_reported": False, "login_reread": False}
         renewed = credentials_expired(request, clients)
         try:
-            reread = again and has_topology(request)  # a person fixed something: the instance may have changed
+            reread = bool(again and has_topology(request))  # a person fixed something: the instance may have changed
             shapes = read_topologies(request, clients, role_session(request, clients), STEP) if reread else None
             moved = shapes is not None and _node_types(shapes) != _node_types(recorded_topologies(request))
             if renewed or moved:  # DTS would check with expired credentials or an old topology: configure again

@@ -38,6 +38,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
     ]),
     "mongodb": ("v20190725", ["DescribeDBInstances"]),
     "redis": ("v20180412", ["DescribeInstances"]),
+    "ssm": ("v20190923", ["CreateSecret", "PutSecretValue", "ListSecretVersionIds", "GetSecretValue"]),
 }
 
 # api.json (type, member) -> the sandbox's scalar type names

@@ -59,6 +59,9 @@ class Facts(BaseModel):
     """The verification's failed or warning items, each with the guide's fix (core.dts_checks)."""
     check_reported: bool | None = None
     """The failed verification above was reported; a re-run that finds it again checks once more first."""
+    login_reread: bool | None = None
+    """DTS could not log in, so the Secrets Manager logins were read again and the check run once more (a rotated
+    password); a second refusal is reported. Cleared when a person re-verifies."""
     dts_status: str | None = None
     """The task's `Status` as its step last read it (the steps compare it to decide their notices)."""
     watched_status: str | None = None

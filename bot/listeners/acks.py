@@ -45,7 +45,9 @@ def ack_first(app: App, work: Callable[..., None], acknowledge: Acknowledge = ac
     executor = app.listener_runner.listener_executor
 
     def run(arguments: dict[str, object], args: Args) -> None:
-        with i18n.speaking(_person_language(args)):  # what the person reads; channel texts use for_channel
+        # what the person reads, looked up when first rendered (a form chooses its own: user_locale.form_language);
+        # channel texts use for_channel
+        with i18n.speaking_lazily(lambda: _person_language(args)):
             try:
                 work(**arguments)
             except SQLAlchemyError as error:

@@ -54,6 +54,7 @@ RESPONDERS = {
     "dts": "sandbox.tencentcloud.dts.responses:DtsResponse",
     "mongodb": "sandbox.tencentcloud.mongodb.responses:MongodbResponse",
     "redis": "sandbox.tencentcloud.redis.responses:RedisResponse",
+    "ssm": "sandbox.tencentcloud.ssm.responses:SsmResponse",
 }
 
 

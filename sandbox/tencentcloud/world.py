@@ -10,14 +10,17 @@ YAML/JSON:
       - {uin: "100000000001", name: shop-prod, secret_id: AKID..., secret_key: ..., balance: 10000,
          sub_accounts: [{uin: "100000000011", name: dba, secret_id: AKID..., secret_key: ...}],
          instances: [{instance_id: cdb-src00001, engine: mysql, region: ap-guangzhou,
-                      vip: 10.0.1.1, port: 3306, fail_checks: []},
+                      vip: 10.0.1.1, port: 3306, fail_checks: [], password: optional},
                      {instance_id: cmgo-src00002, engine: mongodb, vip: 10.0.1.9, port: 27017,
-                      topology: sharded}]}
+                      topology: sharded}],
+         secrets: {dtsbot-db-cdb-src00001: {user: dts_reader, password: ...}}}
 
 An instance's `topology` is what its engine's Describe API reports: MongoDB `replicaset` (ClusterType 0, the
 default) or `sharded` (1); Redis and Tendis `standard` (ProductType standalone, the default) or `cluster`; the
 other engines have none. `redis_type` overrides the Redis `Type` the sandbox derives from it (Redis 5.0);
 `has_data` marks a target that is not empty (DTS's DstWriteMode `normal` then fails the check).
+An instance's `password`, when given, is the one its DTS connection check accepts (ConnectDBCheck fails with
+another); `secrets` are the account's Secrets Manager secrets (a mapping is stored as its JSON).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import yaml
 
 from sandbox.tencentcloud.cam.models import CamBackend
 from sandbox.tencentcloud.clock import Clock
+from sandbox.tencentcloud.ssm.models import as_text, ssm_backend
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Instance:
     topology: str = ""  # mongodb: replicaset | sharded; redis, tendis: standard | cluster; others: ""
     redis_type: int | None = None  # Redis InstanceSet.Type; None: Redis 5.0 of the topology (8 or 9)
     has_data: bool = False  # the instance holds data (a target under DstWriteMode normal fails the check)
+    password: str | None = None  # set: the only password DTS's connection check accepts for it
 
     def __post_init__(self) -> None:
         if not self.topology:
@@ -221,8 +226,31 @@ def default_world(speed: float = 1.0) -> World:
     )
 
 
+class WorldError(Exception):
+    """A world file that cannot be read; the message says what is wrong in one line."""
+
+
 def world_from_dict(data: dict[str, Any], speed: float | None = None) -> World:
     """Build a world from plain data (the format of `load_world`); `speed` overrides the file's."""
+    if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
+        raise WorldError("a world file is a mapping with `accounts:` (a list of uin, name, secret_id, secret_key, "
+                         "instances)")
+    if "slack" in data:
+        raise WorldError("this looks like app.yaml, not a sandbox world file; leave --world out to serve the "
+                         "world of the shipped app.yaml, or write a world file (see sandbox/tencentcloud/world.py)")
+    try:
+        world = _world(data, speed)
+    except KeyError as missing:
+        raise WorldError(f"an account, sub-account or instance lacks the key {missing}") from None
+    except (TypeError, ValueError) as error:
+        raise WorldError(f"a value has the wrong type ({error})") from None
+    for account in data["accounts"]:
+        for name, value in (account.get("secrets") or {}).items():
+            ssm_backend(world, str(account["uin"])).create(str(name), as_text(value))
+    return world
+
+
+def _world(data: dict[str, Any], speed: float | None) -> World:
     accounts = [
         Account(
             uin=str(a["uin"]), name=a["name"], secret_id=a["secret_id"], secret_key=a["secret_key"],
@@ -233,7 +261,7 @@ def world_from_dict(data: dict[str, Any], speed: float | None = None) -> World:
             instances=[
                 Instance(i["instance_id"], i["engine"], i.get("region", REGION), i["vip"], int(i["port"]),
                          list(i.get("fail_checks", [])), str(i.get("topology") or ""), i.get("redis_type"),
-                         bool(i.get("has_data", False)))
+                         bool(i.get("has_data", False)), i.get("password"))
                 for i in a.get("instances", [])
             ],
             balance=float(a.get("balance", 10000.0)),
@@ -244,7 +272,10 @@ def world_from_dict(data: dict[str, Any], speed: float | None = None) -> World:
 
 
 def load_world(path: str | Path, speed: float | None = None) -> World:
-    """Read a world from a YAML or JSON file (JSON is YAML, one parser serves both)."""
-    text = Path(path).read_text()
-    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    """Read a world from a YAML or JSON file (JSON is YAML, one parser serves both); WorldError if unusable."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
+        raise WorldError(f"{path}: cannot be read as YAML or JSON ({type(error).__name__})") from None
     return world_from_dict(data, speed)

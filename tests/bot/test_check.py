@@ -12,7 +12,9 @@ import pytest
 from bot.cli import main
 from sandbox.slack.emulator import SlackEmulator
 from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.ssm.models import ssm_backend
 from sandbox.tencentcloud.world import default_world
+from storage.db import make_engine, migrate
 
 APP_YAML = Path(__file__).resolve().parents[2] / "app.yaml"
 
@@ -30,14 +32,19 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 @pytest.fixture
-def environ(monkeypatch: pytest.MonkeyPatch, cloud: TencentCloudSandbox, slack: SlackEmulator) -> pytest.MonkeyPatch:
-    """The shipped app.yaml's environment pointed at the sandboxes (and nothing else from this shell)."""
+def environ(monkeypatch: pytest.MonkeyPatch, cloud: TencentCloudSandbox, slack: SlackEmulator,
+            tmp_path: Path) -> pytest.MonkeyPatch:
+    """The shipped app.yaml's environment pointed at the sandboxes and a migrated database (and nothing else from
+    this shell)."""
     for name in ("SOURCE_SECRET_ID", "SOURCE_SECRET_KEY", "TARGET_SECRET_ID", "TARGET_SECRET_KEY",
                  "TARGET_EXECUTOR_SECRET_ID", "TARGET_EXECUTOR_SECRET_KEY", "SLACK_BOT_TOKEN", "DTSBOT_CHANNEL",
                  "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TENCENTCLOUD_ENDPOINT", cloud.endpoint)
     monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    database = f"sqlite:///{tmp_path / 'checked.db'}"
+    migrate(make_engine(database))
+    monkeypatch.setenv("DTSBOT_DATABASE_URL", database)
     return monkeypatch
 
 
@@ -68,8 +75,9 @@ def test_the_shipped_config_against_the_sandboxes_is_ready(environ, cloud, capsy
     assert "keys of sub-account 100000000021 of account 100000000002" in row(lines, "executor 100000000021")
     assert "bot @dtsbot (U0DTSBOT)" in row(lines, "slack.bot_token")
     assert "the bot is a member of #dts-migrations" in row(lines, "slack.channel C0DTSBOT01")
-    assert lines[-1] == "7/7 ready"
-    assert {r.action for r in cloud.calls.records} == {"GetCallerIdentity"}  # nothing created or changed
+    assert lines[-1] == "12/12 ready"
+    assert {r.action for r in cloud.calls.records} == {  # reads only: nothing created or changed
+        "GetCallerIdentity", "GetRole", "ListPolicies", "DescribeMigrationJobs"}
 
 
 def test_an_invalid_config_lists_every_problem(environ, tmp_path, capsys):
@@ -89,7 +97,7 @@ def test_keys_of_another_account_than_the_uin_are_not_ready(environ, tmp_path, c
         "the keys belong to account 100000000001, not to the configured uin 100000000009")
     assert any(line.strip() == "fix: Use the keys of that account, or fix the UIN in app.yaml." for line in lines)
     assert row(lines, "accounts[analytics] keys").startswith("✓")
-    assert lines[-1] == "6/7 ready; fix the ✗ items above"
+    assert lines[-1] == "10/11 ready; fix the ✗ items above"
 
 
 def test_executor_keys_of_another_sub_account_are_not_ready(environ, tmp_path, capsys):
@@ -157,7 +165,7 @@ def test_slack_unreachable_is_an_item_and_the_whole_table_is_printed(environ, ca
     assert "auth.test at http://127.0.0.1" in row(lines, "slack.bot_token")
     assert any("fix: Check slack.api_url (SLACK_API_URL" in line for line in lines)
     assert row(lines, "slack.channel").endswith("not checked: Slack did not answer")
-    assert lines[-1] == "3/5 ready; fix the ✗ items above"
+    assert lines[-1] == "8/10 ready; fix the ✗ items above"
 
 
 def test_a_malformed_slack_api_url_is_an_item(environ, capsys):
@@ -167,7 +175,7 @@ def test_a_malformed_slack_api_url_is_an_item(environ, capsys):
     assert code == 1
     _no_traceback(err)
     assert row(out.splitlines(), "slack.bot_token").startswith("✗")
-    assert out.splitlines()[-1] == "3/5 ready; fix the ✗ items above"
+    assert out.splitlines()[-1] == "8/20 ready; fix the ✗ items above"
 
 
 def test_an_account_without_credentials_and_no_default_chain_is_an_item(environ, tmp_path, capsys):
@@ -189,7 +197,7 @@ def test_an_account_without_credentials_and_no_default_chain_is_an_item(environ,
     assert any("fix: No keys found: set this account's credentials" in line for line in lines)
     assert row(lines, "accounts[analytics] keys").startswith("✓")
     assert row(lines, "slack.bot_token").startswith("✓")
-    assert lines[-1] == "6/7 ready; fix the ✗ items above"
+    assert lines[-1] == "10/11 ready; fix the ✗ items above"
 
 
 def test_a_guided_source_without_keys_is_ready_and_said_to_be_guided(environ, cloud, capsys, tmp_path):
@@ -219,7 +227,7 @@ def test_approvers_are_resolved_and_unknown_ones_reported(environ, tmp_path, cap
     assert target.startswith("✗") and target.endswith(
         "unknown to Slack: nobody@shop.example (users_not_found), S0NOGROUP (no_such_subteam)")
     assert any("fix: Use the address of an active Slack user" in line for line in lines)
-    assert lines[-1] == "6/7 ready; fix the ✗ items above"
+    assert lines[-1] == "11/12 ready; fix the ✗ items above"
 
 
 def test_a_deactivated_approver_is_reported(environ, slack, capsys):
@@ -257,3 +265,50 @@ def test_known_requesters_are_ready(environ, tmp_path, capsys):
     code, lines = check(capsys, path)
     assert code == 0, "\n".join(lines)
     assert row(lines, "✓ requesters").split() == ["✓", "requesters", "sam@dtsbot-sandbox.example", "→", "U0SRCOWNER"]
+
+
+def test_root_account_keys_are_ready_with_a_warning(environ, capsys):
+    _code, lines = check(capsys)
+    after = lines[lines.index(row(lines, "accounts[shop-prod] keys")) + 1]
+    assert after.strip().startswith("warning: these are the root account's keys")
+    assert "warning" not in lines[lines.index(row(lines, "executor 100000000021")) + 1]  # a sub-account's keys
+
+
+def test_the_database_must_answer_with_the_schema_at_head(environ, tmp_path, capsys):
+    environ.setenv("DTSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    code, lines = check(capsys)
+    assert code == 1 and row(lines, "storage.url").endswith("missing.db: no database file yet")
+    make_engine(f"sqlite:///{tmp_path / 'empty.db'}").connect().close()
+    environ.setenv("DTSBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    _code, lines = check(capsys)
+    assert "schema at nothing, this version needs" in row(lines, "storage.url")
+    environ.setenv("DTSBOT_DATABASE_URL", "postgresql+psycopg://dtsbot:hunter2@127.0.0.1:1/dtsbot")
+    _code, lines = check(capsys)
+    assert row(lines, "storage.url").startswith("✗") and "cannot connect" in row(lines, "storage.url")
+    assert "hunter2" not in "\n".join(lines)
+
+
+def test_the_app_token_is_asked_with_apps_connections_open(environ, slack, capsys):
+    environ.setenv("SLACK_APP_TOKEN", "xapp-1-bogus")
+    code, lines = check(capsys)
+    assert code == 1 and row(lines, "slack.app_token").endswith("apps.connections.open answered invalid_auth")
+    assert "xapp-1-bogus" not in "\n".join(lines)
+    environ.setenv("SLACK_APP_TOKEN", slack.app_token)
+    code, lines = check(capsys)
+    assert code == 0 and "apps.connections.open accepts it" in row(lines, "slack.app_token")
+
+
+def test_each_database_login_is_an_item_resolvable_or_why_not(environ, cloud, tmp_path, capsys):
+    ssm_backend(cloud.world, "100000000002").create("dtsbot-db-dst", '{"user": "w", "password": "pw-in-ssm"}')
+    text = APP_YAML.read_text().replace(
+        "  cdb-dst00001:\n    user: dts_writer\n    password: ${TARGET_DB_PASSWORD:-sandbox-target-db-password}\n",
+        "  cdb-dst00001:\n    login: ssm://dtsbot-db-dst\n  cdb-dst00002:\n    login: ssm://dtsbot-db-gone\n")
+    path = tmp_path / "app.yaml"
+    path.write_text(text + "secrets_manager:\n  account: analytics\n")
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "databases.cdb-src00001").endswith("user and password resolvable (app.yaml)")
+    assert row(lines, "databases.cdb-dst00001").endswith("user and password resolvable (Secrets Manager)")
+    assert "ResourceNotFound.SecretNotExist" in row(lines, "databases.cdb-dst00002")
+    assert "pw-in-ssm" not in "\n".join(lines)
+

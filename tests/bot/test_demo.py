@@ -5,8 +5,10 @@ Also the transcript's rendering of Slack messages, unit by unit."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
+import threading
 from io import StringIO
 
 import pytest
@@ -263,3 +265,24 @@ def test_guided_story_the_source_owner_keeps_their_keys():
     summary = out[out.index("\nSummary\n"):]
     assert "calls as shop-prod: 6, all 6 the owner's own" in summary
     assert "1 × dts.CreateMigrationService" in summary and "cam.CreateRole" in summary
+
+
+def test_keep_running_says_a_form_cannot_be_filled_in_the_transcript_and_goes_on():
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", "--keep-running", "--timeout",
+                                str(budget(240))], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        eventually(lambda: any("Type a person's action" in line for line in lines), timeout=240,
+                   what="the demo to take typed commands")
+        process.stdin.write("U0REQUESTER /dts-migrate\nU0REQUESTER /dts-migrate list\n")
+        process.stdin.flush()
+        eventually(lambda: any("Forms are not supported in the transcript" in line for line in lines)
+                   and any("Riley Requester: /dts-migrate list" in line for line in lines),
+                   timeout=30, what="the form notice, then the next command")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=budget(30))
+    assert "opens the form “New DTS migration”" in "".join(lines)

@@ -86,3 +86,26 @@ def test_reminder_and_expiry_dms_are_in_their_recipients_language(bot: Bot) -> N
     deliver(bot)
     assert dms(bot, REQUESTER) == [f"你的申请 {request_id} 已过期"]
     assert "双方未在 72 小时内完成审批" in str(bot.slack.direct_messages(REQUESTER)[0]["blocks"])
+
+
+def test_a_form_opens_first_in_the_channel_language_and_the_persons_language_is_learned_after(bot: Bot) -> None:
+    """Slack's trigger_id lives 3 s: views.open comes before users.info, never after it."""
+    assert bot.driver.slash(TARGET_OWNER, "").status == 200  # en-US, not known yet: the channel's Chinese
+    [first] = bot.slack.wait_for(lambda: bot.slack.views)
+    assert first["title"]["text"] == "新建 DTS 迁移"
+    def order() -> list[str] | None:
+        seen = [c.method for c in bot.slack.calls if c.method in ("views.open", "users.info")
+                and c.args.get("user", TARGET_OWNER) == TARGET_OWNER]
+        return seen if len(seen) >= 2 else None
+
+    assert bot.slack.wait_for(order) == ["views.open", "users.info"]
+    assert bot.driver.slash(TARGET_OWNER, "source_account=shop-prod").status == 200  # known now: English
+    second = bot.slack.wait_for(lambda: bot.slack.views[1:])[0]
+    assert second["title"]["text"] == "New DTS migration"
+
+
+def test_a_mistyped_sub_command_gets_did_you_mean(bot: Bot) -> None:
+    before = len(bot.slack.ephemerals(TARGET_OWNER))
+    assert bot.driver.slash(TARGET_OWNER, "cancle mr-abc123").status == 200
+    assert bot.ephemeral_after(TARGET_OWNER, before)["text"] == (
+        "Unknown sub-command `cancle`: did you mean /dts-migrate cancel? (see /dts-migrate help)")

@@ -44,7 +44,7 @@ def test_env_vars_override_defaults():
 
 
 def test_missing_env_var_is_named_with_its_key_path():
-    assert problems(minimal(), environ={}) == ["slack.bot_token: ${SLACK_BOT_TOKEN} is not set"]
+    assert problems(minimal(), environ={}) == ["slack.bot_token: ${SLACK_BOT_TOKEN} is not set (nor SLACK_BOT_TOKEN_FILE)"]
 
 
 def test_secrets_are_not_printed():

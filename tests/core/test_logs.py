@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_settings
-from core.logs import MASK, SecretRedactor, configure_logging, configured_secrets
+from core.config import ConfigError, load_settings, parse_settings
+from core.logs import MASK, SecretRedactor, configure_logging, configured_secrets, redact_also
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,3 +67,42 @@ def test_every_configured_secret_is_collected():
     found = configured_secrets(settings)
     assert "sandbox-target-sub-secret-key-0021" in found and "sandbox-target-db-password" in found
     assert not any(s.startswith("AKID") for s in found)  # SecretIds identify keys; they are not secrets
+
+
+def test_a_password_read_when_used_is_masked_too(logged):
+    logger, _, lines = logged
+    redact_also("rotated-db-password-from-ssm")
+    logger.error("DTS said: login failed for rotated-db-password-from-ssm")
+    assert "rotated-db-password-from-ssm" not in json.dumps(lines())
+
+
+def test_log_levels_come_from_the_settings_with_apscheduler_at_warning_by_default(monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    try:
+        configure_logging(load_settings(ROOT / "app.yaml", environ={}), json=True)
+        assert logging.getLogger().level == logging.INFO
+        assert logging.getLogger("apscheduler").level == logging.WARNING  # its job chatter: two lines a poll
+        path = tmp_path / "app.yaml"
+        path.write_text((ROOT / "app.yaml").read_text()
+                        + "logging:\n  level: debug\n  levels: {apscheduler: INFO, sqlalchemy.engine: ERROR}\n")
+        configure_logging(load_settings(path, environ={}), json=True)
+        assert logging.getLogger().level == logging.DEBUG
+        assert logging.getLogger("apscheduler").level == logging.INFO
+        assert logging.getLogger("sqlalchemy.engine").level == logging.ERROR
+    finally:
+        for name in ("apscheduler", "sqlalchemy.engine"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        logging.getLogger().setLevel(logging.WARNING)
+        for handler in [h for h in logging.getLogger().handlers if getattr(h, "_dtsbot", False)]:
+            logging.getLogger().removeHandler(handler)
+
+
+def test_an_unknown_log_level_names_the_key():
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({"slack": {"bot_token": "x", "signing_secret": "y", "channel": "C0DTSBOT01"},
+                        "accounts": [{"name": "a", "uin": "1", "approvers": ["U0A"]},
+                                     {"name": "b", "uin": "2", "approvers": ["U0B"]}],
+                        "logging": {"levels": {"apscheduler": "LOUD"}}}, environ={})
+    assert refused.value.problems == [
+        "logging.levels: 'LOUD' is not a log level; allowed: DEBUG, INFO, WARNING, ERROR, CRITICAL"]
+

@@ -19,7 +19,7 @@ from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from storage.models import MigrationRequest
-from tests.support.workspace import ACCOUNTS
+from tests.support.workspace import ACCOUNTS, ANY_INSTANCE_LOGIN
 
 SOURCE, TARGET = "100000000001", "100000000002"
 
@@ -38,6 +38,7 @@ def settings_for(endpoint: str) -> Settings:
                   "channel": "C0DTSBOT01"},
         "tencentcloud": {"endpoint": endpoint, "region": "ap-guangzhou"},
         "accounts": ACCOUNTS,
+        "databases": ANY_INSTANCE_LOGIN,
     }, environ={})
 
 

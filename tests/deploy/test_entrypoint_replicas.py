@@ -2,11 +2,8 @@
 entrypoint) brings up two replicas of deploy/app.production.yaml on one PostgreSQL database, against the
 sandboxes, and `dtsbot check` passes on that configuration.
 
-Two variants: secrets in the environment (passes on this branch), and every secret from a file named by a
-`*_FILE` variable, as compose, Kubernetes and systemd give them. The file variant needs `*_FILE` resolution in
-the configuration loader, which the `secrets` branch adds: until that is merged it fails at its first step,
-config loading (`${SLACK_BOT_TOKEN} is not set`), and is marked xfail(strict) on exactly that failure; the merge
-turns it into an XPASS, i.e. a failure, until the marker is taken off."""
+Two variants: secrets in the environment, and every secret from a file named by a `*_FILE` variable, as
+compose, Kubernetes and systemd give them (core/references.py resolves `${NAME}` from `NAME_FILE`)."""
 
 from __future__ import annotations
 
@@ -30,10 +27,6 @@ REPO = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO / "deploy" / "entrypoint.sh"
 TEMPLATE = REPO / "deploy" / "app.production.yaml"
 BIN = Path(sys.executable).parent
-
-
-class SecretFilesNotResolved(AssertionError):
-    """The configuration loader read no `*_FILE` (the secrets branch adds it)."""
 
 
 @pytest.fixture
@@ -74,10 +67,7 @@ def as_files(values: dict[str, str], directory: Path) -> dict[str, str]:
 
 def healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> bool:
     if process.poll() is not None:
-        output = log.read_text()
-        if "${SLACK_BOT_TOKEN} is not set" in output:
-            raise SecretFilesNotResolved(output[-2000:])
-        raise AssertionError(f"the entrypoint exited with {process.returncode}: {output[-3000:]}")
+        raise AssertionError(f"the entrypoint exited with {process.returncode}: {log.read_text()[-3000:]}")
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
             return answer.status == 200
@@ -121,8 +111,6 @@ def test_the_entrypoint_brings_up_two_replicas_on_postgresql_that_pass_check(san
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(raises=SecretFilesNotResolved, strict=True,
-                   reason="*_FILE resolution comes with the secrets branch (issue 26, item 1)")
 def test_the_same_with_every_secret_from_a_file(sandboxes, postgresql_url, tmp_path):
     cloud, slack = sandboxes
     files = as_files(secrets(cloud, slack, postgresql_url), tmp_path / "secrets")

@@ -8,7 +8,7 @@ from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN
 
 from core import policies
 from core.steps import Outcome
-from handlers import authorize_source, configure_task, create_task, grant_subaccount, preflight
+from handlers import authorize_source, create_task, grant_subaccount, preflight
 
 
 def test_wrong_role_name_is_faq_1(clients, make_request):
@@ -107,14 +107,13 @@ def test_insufficient_balance(sandbox, clients, request_):
     assert len(sandbox.calls.of("CreateMigrationService")) == 1  # diagnosed, not retried
 
 
-def test_missing_database_login_names_the_key(clients, make_request):
+def test_missing_database_login_fails_before_the_task_is_bought(clients, calls, make_request):
     request = make_request(source_instance="cdb-src00002", target_instance="cdb-dst00002", db_type="percona")
     authorize_source(request, clients)
-    create = create_task(request, clients)
-    request.job_id = create.facts["job_id"]
-    result = configure_task(request, clients)
-    assert result.outcome is Outcome.FAILED
-    assert "`databases.cdb-src00002`" in result.diagnosis.fix
+    result = create_task(request, clients)
+    assert result.outcome is Outcome.FAILED and result.diagnosis.code == "MissingDatabaseLogin"
+    assert "app.yaml has no databases.cdb-src00002" in result.diagnosis.what
+    assert "CreateMigrationService" not in [c.action for c in calls]  # nothing bought without both logins
 
 
 def test_unknown_executor_is_a_configuration_failure(clients, make_request):

@@ -271,3 +271,28 @@ def test_sigterm_answers_the_request_in_flight_then_exits(cluster, replica):
     eventually(lambda: replica.process.poll() is not None, WAIT, "dtsbot serve to exit on SIGTERM")
     assert replica.process.returncode == 0
     assert "Traceback" not in cluster.logs()
+
+
+def test_an_empty_secret_variable_is_refused_naming_the_variable_not_replaced_by_the_sandbox_value(tmp_path,
+                                                                                                    sandbox_env):
+    result = _start(tmp_path, {**sandbox_env, "SLACK_SIGNING_SECRET": ""})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "slack.signing_secret: ${SLACK_SIGNING_SECRET} is set but empty" in result.stderr
+
+
+def test_the_published_sandbox_secrets_are_refused_unless_both_endpoints_are_loopback(tmp_path, sandbox_env):
+    real_cloud = {k: v for k, v in sandbox_env.items() if k != "TENCENTCLOUD_ENDPOINT"}  # the real Tencent Cloud
+    result = _start(tmp_path, real_cloud)
+    _one_clear_line(result, "cannot start", "slack.bot_token", "is a published sandbox value")
+    assert "dtsbot: cannot start: slack.signing_secret: is a published sandbox value" in result.stderr
+    assert "databases.cdb-src00001.password: is a published sandbox value" in result.stderr
+    assert "sandbox-signing-secret" not in result.stderr and "xoxb-sandbox" not in result.stderr
+    _one_clear_line(_start(tmp_path, {**real_cloud, "TENCENTCLOUD_ENDPOINT": "sandbox.example.com:80"}),
+                    "slack.bot_token", "published sandbox value")
+
+
+def test_serve_no_migrate_refuses_a_schema_behind_this_version(tmp_path, sandbox_env):
+    result = subprocess.run([*dtsbot_command(), "serve", "--no-migrate", "--config", str(APP_YAML)],
+                            env={**_base_env(), **sandbox_env}, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=WAIT, check=False)
+    _one_clear_line(result, "storage.url", "the schema is at nothing, this version needs", "dtsbot db upgrade")

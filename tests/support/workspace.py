@@ -32,6 +32,9 @@ ACCOUNTS = [
 FIRST_PAIR_LOGINS = {"cdb-src00001": {"user": "dts_reader", "password": "sandbox-source-db-password"},
                      "cdb-dst00001": {"user": "dts_writer", "password": "sandbox-target-db-password"}}
 
+ANY_INSTANCE_LOGIN = {"*": {"user": "dts", "password": "sandbox-any-instance-db-password"}}
+"""The Bolt-only tests' database login for every instance (a request is refused without one)."""
+
 UNLIMITED = {"requests_per_minute_per_user": 10_000, "requests_per_minute_per_channel": 10_000}
 """Tests open many requests quickly (hostile-input tests thousands); the limits' own tests set them low."""
 
@@ -41,6 +44,7 @@ def bot_settings(api_url: str, database_url: str, top_level: dict[str, Any] | No
     """The workspace as the bot's settings (no cloud endpoint); `account_overrides` apply to both accounts,
     `top_level` to the file's top level (e.g. `requesters`), `slack` keys override the slack section."""
     return parse_settings({
+        "databases": ANY_INSTANCE_LOGIN,
         **(top_level or {}),
         "slack": {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, "channel": CHANNEL,
                   "api_url": api_url, "port": 0, "listener_threads": 16, **UNLIMITED, **(slack or {})},
@@ -56,7 +60,7 @@ def bot_settings(api_url: str, database_url: str, top_level: dict[str, Any] | No
 def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str, *,
                    databases: dict[str, dict[str, str]] | None = None, **slack_overrides: Any) -> Settings:
     """`dtsbot serve`'s settings on the sandboxes: the workspace's accounts with keys, a fast scheduler, and
-    the database logins (`databases`, default: the first MySQL pair)."""
+    the database logins (`databases`, default: the first MySQL pair, and any other instance)."""
     return parse_settings({
         "slack": {"bot_token": slack.token, "signing_secret": SIGNING_SECRET, "channel": CHANNEL,
                   "api_url": slack.base_url, "port": 0, **slack_overrides},
@@ -64,5 +68,5 @@ def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str,
         "scheduler": {"poll_seconds": 0.5},
         "tencentcloud": {"endpoint": cloud_endpoint, "region": "ap-guangzhou"},
         "accounts": ACCOUNTS,
-        "databases": databases or FIRST_PAIR_LOGINS,
+        "databases": databases or {**FIRST_PAIR_LOGINS, **ANY_INSTANCE_LOGIN},
     }, environ={})

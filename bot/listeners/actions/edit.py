@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
+from bot.forms import open_form
 from bot.services import from_context
 from core.policies import default_role_name
 from core.requests import EDITABLE_FIELDS
@@ -26,5 +27,5 @@ def edit(action: dict[str, Any], body: dict[str, Any], respond: Respond, client:
     initial = {f: getattr(request, f) for f in EDITABLE_FIELDS if f != "external_id"}
     if initial.get("role_name") == default_role_name(request.id):
         initial["role_name"] = None  # its own role: shown empty, as asked (the name is reserved for the bot)
-    view = modals.request_modal(services.settings, initial, {"request_id": request.id})
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_form(client, body["trigger_id"], body["user"]["id"],
+              lambda: modals.request_modal(services.settings, initial, {"request_id": request.id}))

@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
+from bot.forms import open_form
 from bot.services import from_context
 
 
@@ -20,4 +21,4 @@ def reject(action: dict[str, Any], body: dict[str, Any], respond: Respond, clien
     if not decision.ok:
         respond(response_type="ephemeral", replace_original=False, **blocks.reply(decision.message))
         return
-    client.views_open(trigger_id=body["trigger_id"], view=modals.reject_modal(request_id))
+    open_form(client, body["trigger_id"], body["user"]["id"], lambda: modals.reject_modal(request_id))

@@ -8,9 +8,13 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import blocks, modals
+from bot.forms import open_form
 from bot.services import Services, from_context
-from core import validation
+from bot.user_locale import form_language
+from core import i18n, validation
 from core.i18n import _
+
+SUB_COMMANDS = ("help", "list", "status", "cancel")
 
 
 def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
@@ -20,13 +24,18 @@ def dts_migrate(command: dict[str, Any], respond: Respond, client: WebClient,
     text = (command.get("text") or "").strip()
     word, _space, argument = text.partition(" ")
     sub = word.lower()
-    if sub not in ("help", "list", "status", "cancel"):  # a new request: only in the channel, and not too often
+    meant = validation.did_you_mean(sub, SUB_COMMANDS) if word and "=" not in word else None
+    if meant is not None:  # a typo of a sub-command, not a request with fields
+        respond(**blocks.reply(_("Unknown sub-command `{word}`: did you mean /dts-migrate {meant}? (see "
+                                 "/dts-migrate help)", word=validation.shown(word), meant=meant)))
+        return
+    if sub not in SUB_COMMANDS:  # a new request: only in the channel, and not too often
         refusal = services.admission.refusal(command["user_id"], command.get("channel_id", ""))
         if refusal is not None:  # the bot's own text (a channel link, numbers): not escaped
             respond(**blocks.render([blocks.section(refusal)], refusal))
             return
     if not text:
-        client.views_open(trigger_id=command["trigger_id"], view=modals.request_modal(services.settings))
+        open_form(client, command["trigger_id"], command["user_id"], lambda: modals.request_modal(services.settings))
     elif sub == "help":
         respond(**blocks.help_message(services.settings.dts.experimental_engines))
     elif sub in ("list", "status", "cancel") and command.get("channel_id") != services.settings.slack.channel:
@@ -60,10 +69,17 @@ def _about_one(services: Services, sub: str, argument: str, respond: Respond) ->
 
 
 def _inline(services: Services, command: dict[str, Any], text: str, respond: Respond, client: WebClient) -> None:
-    """All valid: create now. Only required fields missing: the form, prefilled. Anything invalid: say what."""
+    """All valid: create now. Only required fields missing: the form, prefilled (at once, in form_language).
+    Anything invalid: say what, in the person's language."""
     fields, unreadable = validation.parse_inline(text)
-    request_fields, errors = validation.validate_request(fields, services.settings.accounts,
-                                                         services.settings.dts.experimental_engines)
+    accounts, experimental = services.settings.accounts, services.settings.dts.experimental_engines
+    with i18n.speaking(form_language(command["user_id"])):  # the form may open: no users.info before it
+        request_fields, errors = validation.validate_request(fields, accounts, experimental)
+    invalid = [field for field in errors if field not in validation.REQUIRED or (fields.get(field) or "").strip()]
+    if request_fields is None and not unreadable and not invalid:
+        open_form(client, command["trigger_id"], command["user_id"],
+                  lambda: modals.request_modal(services.settings, modals.prefill(fields, services.settings)))
+        return
     if request_fields is not None and not unreadable:
         decision = services.requests.open(request_fields, command["user_id"], dedupe_key=f"cmd:{command['trigger_id']}")
         if not decision.ok:
@@ -72,12 +88,5 @@ def _inline(services: Services, command: dict[str, Any], text: str, respond: Res
         services.wake()
         respond(**blocks.reply(_("{created} It is posted for approval in the channel.", created=decision.message)))
         return
-    invalid = unreadable + [
-        message for field, message in errors.items()
-        if field not in validation.REQUIRED or (fields.get(field) or "").strip()
-    ]
-    if invalid:
-        respond(**blocks.errors_reply(invalid))
-        return
-    client.views_open(trigger_id=command["trigger_id"],
-                      view=modals.request_modal(services.settings, modals.prefill(fields, services.settings)))
+    _fields, errors = validation.validate_request(fields, accounts)  # again, in the person's language
+    respond(**blocks.errors_reply(unreadable + [errors[field] for field in invalid]))

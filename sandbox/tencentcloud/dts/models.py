@@ -50,6 +50,8 @@ class JobConfig:
     dst: Endpoint
     expect_run_time: str = ""
     auto_retry_minutes: int = 0
+    wrong_logins: list[str] = field(default_factory=list)
+    """Instances whose world `password` differs from the one configured: their connection check fails."""
 
     @property
     def migrate_type(self) -> str:

@@ -151,6 +151,7 @@ class DtsResponse(Responder):
             run_mode=run_mode, migrate_option=option, src=src, dst=dst,
             expect_run_time=str(params.get("ExpectRunTime") or ""),
             auto_retry_minutes=self._auto_retry(params),
+            wrong_logins=self._wrong_logins(job, params, src, dst),
         ))
         if params.get("JobName"):
             job.name = str(params["JobName"])
@@ -165,6 +166,12 @@ class DtsResponse(Responder):
         if minutes != 0 and not 5 <= minutes <= 720:
             raise invalid(f"AutoRetryTimeRangeMinutes={minutes} must be 0 or 5..720.")
         return minutes
+
+    def _wrong_logins(self, job: Job, params: dict[str, Any], src: Endpoint, dst: Endpoint) -> list[str]:
+        """The instances whose world `password` is not the one this configuration gives DTS."""
+        return [inst.instance_id for ep, side in ((src, "SrcInfo"), (dst, "DstInfo"))
+                if (inst := self._instance_of(job, ep)) is not None and inst.password is not None
+                and params[side]["Info"][0].get("Password") != inst.password]
 
     def _migrate_option(self, job: Job, option: dict[str, Any]) -> dict[str, Any]:
         migrate_type = option.get("MigrateType") or "fullAndIncrement"
@@ -237,13 +244,16 @@ class DtsResponse(Responder):
         assert job.config is not None
         found = []
         for side, ep in (("source", job.config.src), ("target", job.config.dst)):
-            node = ep.info[0]
-            owner = str(node.get("Account") or job.owner_uin) if node.get("AccountMode") == "other" \
-                else job.owner_uin
-            instance = self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
+            instance = self._instance_of(job, ep)
             if instance is not None:
                 found.append((side, ep, instance))
         return found
+
+    def _instance_of(self, job: Job, ep: Endpoint) -> Instance | None:
+        """The world instance behind one configured side of a job, if any."""
+        node = ep.info[0]
+        owner = str(node.get("Account") or job.owner_uin) if node.get("AccountMode") == "other" else job.owner_uin
+        return self.world.instance(owner, ep.region, ep.instance_id) if ep.instance_id else None
 
     def _fails_while_running(self, job: Job) -> bool:
         """Whether an instance of the job is marked to make a started migration fail while running."""
@@ -261,6 +271,8 @@ class DtsResponse(Responder):
         for side, ep, instance in self._endpoints(job) if job.config else []:
             assert job.config is not None
             found.update(findings(side, ep.node_type, ep.extra_attr, instance, job.config.migrate_option))
+        if job.config is not None and job.config.wrong_logins:  # the password given is not the instance's
+            markers.append("ConnectDBCheck")
         self.backend.start_check(job, run_checks(job.src_database_type, markers, found),
                                  task_failed=CHECK_TASK_FAILS_MARKER in markers)
         return {}

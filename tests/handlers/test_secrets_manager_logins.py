@@ -1,0 +1,90 @@
+"""Database logins from Tencent Cloud Secrets Manager (the sandbox's SSM, the real SDK): read when used, a
+`"*"` entry that names the instance (a new instance needs a secret, not a restart), and a rotated password that
+works without a restart: DTS refuses the cached one, the bot reads the secret again and verifies again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from stepflow import EXTERNAL_ID, SOURCE_UIN, SPEED, TARGET_UIN, run_flow
+
+from core.cloud import CloudClients
+from core.config import Settings, parse_settings
+from core.logins import DatabaseLogins, LoginUnavailable
+from core.steps import Outcome
+from sandbox.tencentcloud.server import TencentCloudSandbox
+from sandbox.tencentcloud.ssm.models import ssm_backend
+from sandbox.tencentcloud.world import default_world
+from storage.models import MigrationRequest
+from tests.support.workspace import ACCOUNTS
+
+SOURCE, TARGET = "cdb-src00001", "cdb-dst00001"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[TencentCloudSandbox]:
+    world = default_world(SPEED)
+    for uin, instance in ((SOURCE_UIN, SOURCE), (TARGET_UIN, TARGET)):
+        world.instance(uin, "ap-guangzhou", instance).password = f"{instance}-password-1"
+    secrets = ssm_backend(world, TARGET_UIN)  # the bot reads them with the target account's keys
+    for instance in (SOURCE, TARGET):
+        secrets.create(f"dtsbot-db-{instance}", f'{{"user": "dts", "password": "{instance}-password-1"}}')
+    with TencentCloudSandbox(world) as running:
+        yield running
+    assert not running.output_drift
+
+
+def settings(sandbox: TencentCloudSandbox, cache_seconds: float = 3600) -> Settings:
+    return parse_settings({
+        "slack": {"bot_token": "xoxb-t", "signing_secret": "s", "channel": "C0DTSBOT01"},
+        "tencentcloud": {"endpoint": sandbox.endpoint, "region": "ap-guangzhou"},
+        "accounts": ACCOUNTS,
+        "databases": {"*": {"login": "ssm://dtsbot-db-{instance}"}},
+        "secrets_manager": {"account": "analytics", "cache_seconds": cache_seconds},
+    }, environ={})
+
+
+def request(request_id: str) -> MigrationRequest:
+    return MigrationRequest(
+        id=request_id, requester="U0REQUESTER", source_account="shop-prod", source_uin=SOURCE_UIN,
+        source_region="ap-guangzhou", source_instance=SOURCE, target_account="analytics", target_uin=TARGET_UIN,
+        target_region="ap-guangzhou", target_instance=TARGET, db_type="mysql", role_name=f"DTS-{request_id}",
+        external_id=EXTERNAL_ID, executor="root", migrate_type="fullAndIncrement", objects="all",
+        state="approved", facts={})
+
+
+def test_a_login_is_read_per_instance_when_used_and_never_shown(sandbox):
+    logins = DatabaseLogins(settings(sandbox))
+    login = logins.login(SOURCE)
+    assert (login.user, login.password.get_secret_value(), login.key) == ("dts", f"{SOURCE}-password-1",
+                                                                          "databases.*")
+    assert f"{SOURCE}-password-1" not in repr(login)
+    with pytest.raises(LoginUnavailable) as missing:  # no secret for this instance (yet)
+        logins.login("cdb-dst00002")
+    assert str(missing.value) == ("database login for `cdb-dst00002`: databases.*: ssm://dtsbot-db-cdb-dst00002: "
+                                  "Secrets Manager answered ResourceNotFound.SecretNotExist: secret "
+                                  "dtsbot-db-cdb-dst00002 does not exist")
+    ssm_backend(sandbox.world, TARGET_UIN).create("dtsbot-db-cdb-dst00002", '{"user": "u", "password": "p2"}')
+    assert logins.login("cdb-dst00002").user == "u"  # a new instance: a new secret, no restart
+
+
+def test_a_rotated_password_works_without_a_restart(sandbox):
+    clients = CloudClients(settings(sandbox), backoff_base=0.01, timeout=5)
+    first = request("mr-rot001")
+    run_flow(first, clients)
+    assert first.state == "running"
+
+    # rotation: the database gets a new password and SSM a new version (the bot's read is cached for an hour)
+    for uin, instance in ((SOURCE_UIN, SOURCE), (TARGET_UIN, TARGET)):
+        sandbox.world.instance(uin, "ap-guangzhou", instance).password = f"{instance}-password-2"
+        ssm_backend(sandbox.world, TARGET_UIN).rotate(f"dtsbot-db-{instance}",
+                                                      {"user": "dts", "password": f"{instance}-password-2"})
+    second = request("mr-rot002")  # the next migration of the pair, same replica, no restart
+    results = run_flow(second, clients)
+    assert second.state == "running", [r.notice for r in results]
+    notices = [r.notice for r in results if r.notice]
+    assert any("read the logins again from Secrets Manager" in n for n in notices)
+    assert not any(r.outcome is Outcome.CHECK_FAILED for r in results)
+    versions = [c for c in sandbox.calls.records if c.action == "GetSecretValue"]
+    assert len(versions) == 4  # each secret read once at first, once again after DTS refused the cached one
