@@ -117,6 +117,7 @@ class Story:
             self.follower.poll()
             value = found()
             if value:
+                self.follower.poll()  # what found() saw may have arrived after that poll: print it before going on
                 self.progress.waiting(None)
                 return value
             now = time.monotonic()
