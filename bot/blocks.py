@@ -238,7 +238,7 @@ def guided_steps(request: MigrationRequest, settings: Settings) -> frozenset[str
     """Keys of the journey steps an account owner does by hand (`access: guided`)."""
     keys = set()
     if settings.account(request.source_account).access == "guided":
-        keys.add("source_role")
+        keys |= {"source_role", "revoke"}  # the owner makes the role and deletes it
     if request.executor != "root" and settings.account(request.target_account).access == "guided":
         keys.add("grant")
     return frozenset(keys)

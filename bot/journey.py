@@ -84,6 +84,9 @@ def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> li
     at = current_index(request)
     if at is None:
         return []
+    owner_closes = owner_still_closes(request, guided)
+    if owner_closes:  # the migration is over, the door is not: closing it is the owner's step now
+        at = _index("revoke")
     failed = State(request.state) in (S.FAILED, S.VERIFY_FAILED)
     lines = []
     for index, step in enumerate(JOURNEY):
@@ -91,12 +94,18 @@ def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> li
             continue
         mark = DONE if index < at else LATER if index > at else FAILED if failed else NOW
         label = _(step.label) + (_(BY_OWNER) if step.key in guided else "")
-        if index == at and State(request.state) is S.AWAITING_OWNER:
+        if index == at and (State(request.state) is S.AWAITING_OWNER or owner_closes):
             label = _(STEP_DETAIL, step=label, detail=_(WAITING_FOR_OWNER))
         if index == at and step.key == "migrate" and not failed:
             label = _(STEP_DETAIL, step=label, detail=dts_words(request))
         lines.append(f"{mark} {label}")
     return lines
+
+
+def owner_still_closes(request: MigrationRequest, guided: frozenset[str]) -> bool:
+    """A succeeded request whose cross-account access an owner closes by hand (`revoke` in `guided`: a guided
+    source's role) and which *Role deleted — check* has not proved closed yet."""
+    return "revoke" in guided and State(request.state) is S.SUCCEEDED and not request.facts.role_gone_proof
 
 
 def dts_words(request: MigrationRequest) -> str:

@@ -314,8 +314,13 @@ class DatabaseLogin(_Strict):
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_LOGGER_LEVELS = {"apscheduler": "WARNING"}
-"""APScheduler logs two INFO lines per job run (every poll); its warnings and errors still show."""
+CLOUD_SDK_LOGGER = "tencentcloud_sdk_common"
+"""The Tencent Cloud SDK's logger: at DEBUG it logs every request and answer whole, so the database passwords
+ModifyMigrationJob sends, the temporary keys AssumeRole answers and the values GetSecretValue answers, each before
+the bot could tell the redactor (core/logs.py) what to mask. It never goes below INFO."""
+DEFAULT_LOGGER_LEVELS = {"apscheduler": "WARNING", CLOUD_SDK_LOGGER: "INFO"}
+"""APScheduler logs two INFO lines per job run (every poll); its warnings and errors still show. The SDK's
+logger stays at INFO whatever `logging.level` says (CLOUD_SDK_LOGGER)."""
 
 
 def _level(value: str) -> str:
@@ -330,8 +335,8 @@ class LoggingSettings(_Strict):
     level: str = "INFO"
     """The level of dtsbot's own logs and of every library without a level in `levels`."""
     levels: dict[str, str] = {}
-    """Per-logger levels, e.g. `{sqlalchemy.engine: INFO}`; added to the defaults (`apscheduler: WARNING`),
-    which a key here overrides."""
+    """Per-logger levels, e.g. `{sqlalchemy.engine: INFO}`; added to the defaults (`apscheduler: WARNING`,
+    `tencentcloud_sdk_common: INFO`), which a key here overrides (the SDK's never with DEBUG)."""
 
     @field_validator("level")
     @classmethod
@@ -341,7 +346,11 @@ class LoggingSettings(_Strict):
     @field_validator("levels")
     @classmethod
     def _known_levels(cls, value: dict[str, str]) -> dict[str, str]:
-        return {logger: _level(level) for logger, level in value.items()}
+        levels = {logger: _level(level) for logger, level in value.items()}
+        if levels.get(CLOUD_SDK_LOGGER) == "DEBUG":
+            raise ValueError(f"{CLOUD_SDK_LOGGER}: DEBUG would log every Tencent Cloud request and answer whole, "
+                             "database passwords and temporary keys included; allowed: INFO or higher")
+        return levels
 
     def effective_levels(self) -> dict[str, str]:
         """Every per-logger level in force: the defaults, then `levels`."""

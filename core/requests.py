@@ -474,6 +474,24 @@ class MigrationRequests:
         return Decision(True, _("Verifying {id}: the target assumes the role and lists the source instance; "
                                 "nothing is bought before that passes.", id=request.id), request, changed=True)
 
+    def role_deleted_checked(self, request_id: str, user: str, outcome: str, code: str | None,
+                             cloud_request_id: str | None, proof: str | None) -> None:
+        """Record a *Role deleted — check* (guided mode) and its answer (`outcome`, STS's `code` and RequestId) in
+        the audit; a `proof` (STS said the role does not exist: the thread's text) is also kept as the request's
+        `role_gone_proof`, so the request message says the access is revoked only from then on."""
+        with session_scope(self.db) as session:
+            request = _locked(session, request_id)
+            if request is None:
+                return
+            repository.audit(session, "role_deleted_check", outcome, request.id, actor=user,
+                             action="role_deleted_check", error_code=code, cloud_request_id=cloud_request_id)
+            if proof is None:
+                return
+            repository.update_request(session, request, facts=request.facts.merged(
+                {"role_gone_proof": {"code": code or "", "request_id": cloud_request_id or ""}}))
+            outbox.enqueue(session, request.id, f"{request.id}:guided:role_deleted", "thread",
+                           {"event": "role_deleted", "text": proof, "user": user})
+
     def _close(self, request_id: str, user: str, action: str,
                permission: Callable[[MigrationRequest], Action | None],
                goal_of: Callable[[MigrationRequest], State | None], texts: Mapping[State, str],

@@ -41,6 +41,9 @@ class Facts(BaseModel):
     """The request's access step used the role (it took part in the role's life; revoke_access decides on it)."""
     role_owner: str | None = None
     """The request that created the role, when the bot did; None: a role a person made."""
+    role_gone_proof: dict[str, str] | None = None
+    """Guided source: STS's answer to *Role deleted — check* that proved the owner's role gone ({code,
+    request_id}); until then the cross-account access is not closed (the request message says so)."""
     keep_role_for: str | None = None
     """Set by the engine when another unfinished request still uses the role: revoke keeps it for that one."""
     grant_policy_id: int | None = None

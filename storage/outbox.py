@@ -53,7 +53,7 @@ SNAPSHOT_COLUMNS = ("state", "progress", "failed_step", "last_error", "job_id",
                     "target_uin", "target_region", "target_instance", "db_type", "role_name", "executor",
                     "migrate_type", "objects")
 SNAPSHOT_FACTS = ("dts_status", "lag_seconds", "dts_step_now", "dts_step_all", "dts_attention", "reject_reason",
-                  "guided_side", "role_plan")
+                  "guided_side", "role_plan", "role_gone_proof")
 """What the request message renders of a request: captured with each notice, so it shows what the notice said.
 Not the external ID: it is never queued (see the module docstring)."""
 APPROVED_BY = "approved_by"

@@ -106,3 +106,18 @@ def test_an_unknown_log_level_names_the_key():
     assert refused.value.problems == [
         "logging.levels: 'LOUD' is not a log level; allowed: DEBUG, INFO, WARNING, ERROR, CRITICAL"]
 
+
+
+def test_the_cloud_sdks_logger_never_logs_bodies():
+    """The Tencent Cloud SDK logs whole requests and answers at DEBUG (passwords, temporary keys, Secrets Manager
+    values): it stays at INFO under `logging.level: DEBUG`, and `logging.levels` may not lower it."""
+    settings = {"slack": {"bot_token": "x", "signing_secret": "y", "channel": "C0DTSBOT01"},
+                "accounts": [{"name": "a", "uin": "1", "approvers": ["U0A"]},
+                             {"name": "b", "uin": "2", "approvers": ["U0B"]}]}
+    loaded = parse_settings({**settings, "logging": {"level": "DEBUG"}}, environ={})
+    assert loaded.logging.effective_levels()["tencentcloud_sdk_common"] == "INFO"
+    with pytest.raises(ConfigError) as refused:
+        parse_settings({**settings, "logging": {"levels": {"tencentcloud_sdk_common": "debug"}}}, environ={})
+    assert refused.value.problems == [
+        ("logging.levels: tencentcloud_sdk_common: DEBUG would log every Tencent Cloud request and answer whole, "
+         "database passwords and temporary keys included; allowed: INFO or higher")]

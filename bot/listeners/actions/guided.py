@@ -14,8 +14,6 @@ from core.cloud import CloudClients
 from core.i18n import _
 from core.workflow import State
 from handlers.verify_guided_role import check_role_deleted
-from storage import outbox, repository
-from storage.db import session_scope
 from storage.models import MigrationRequest
 
 
@@ -79,12 +77,8 @@ def check_deleted(action: dict[str, Any], body: dict[str, Any], respond: Respond
     with i18n.speaking(i18n.channel_language()):  # the result goes to the thread too
         result = check_role_deleted(request, CloudClients(services.settings))
     outcome = {True: "ok", False: "still_exists", None: "not_proved"}[result.closed]
-    with session_scope(services.db) as session:
-        repository.audit(session, "role_deleted_check", outcome, request.id, actor=user, action="role_deleted_check",
-                         error_code=result.code, cloud_request_id=result.request_id)
-        if result.closed:
-            outbox.enqueue(session, request.id, f"{request.id}:guided:role_deleted", "thread",
-                           {"event": "role_deleted", "text": result.text, "user": user})
+    services.requests.role_deleted_checked(request.id, user, outcome, result.code, result.request_id,
+                                           result.text if result.closed else None)
     if result.closed:
         services.wake()
     respond(response_type="ephemeral", replace_original=False, **blocks.long_reply(result.text))

@@ -246,3 +246,44 @@ def test_role_deleted_check_proves_nothing_while_the_role_exists_though_the_bots
     assert (outcome, code) == ("ok", "ResourceNotFound.RoleNotFound") and request_id in closed
     eventually(lambda: any("The cross-account access is closed" in text_of(r) for r in people.thread()), 30,
                "the proof in the thread")
+
+
+def journey_of(people: People) -> str:
+    """The request message's step list (its `journey` section)."""
+    message = people.request_message() or {}
+    return next((b["text"]["text"] for b in message.get("blocks", []) if b.get("block_id") == "journey"), "")
+
+
+def shows_succeeded(people: People) -> bool:
+    """The request message's context line says the request is `succeeded`."""
+    message = people.request_message() or {}
+    return any("State `succeeded`" in e.get("text", "") for b in message.get("blocks", []) if b["type"] == "context"
+               for e in b["elements"])
+
+
+def test_the_request_message_says_the_access_is_revoked_only_once_the_guided_role_is_proved_gone(stage: Stage):
+    """"Closed" only when closed: a guided source's role is the owner's to delete. When the migration succeeds the
+    role still trusts the target root, so the request message's step list may not tick *Revoke the cross-account
+    access* until *Role deleted — check* proved the role gone (STS: the role does not exist)."""
+    people = People(stage)
+    people.open_and_approve()
+    steps = eventually(lambda: people.notice_with("guided_verify"), 30, "the owner's steps in the thread")
+    full = text_of(people.click(SOURCE_OWNER, steps, "guided_reveal"))
+    owner_runs(re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", full, re.DOTALL).group(1),
+               stage.cloud.endpoint)
+    people.click(SOURCE_OWNER, steps, "guided_verify")
+    ready = eventually(lambda: people.notice_with("complete"), 90, "ready to complete")
+    people.click(TARGET_OWNER, ready, "complete")
+    ending = eventually(lambda: people.state_is("succeeded") and people.notice_with("role_deleted_check"), 60,
+                        "the deletion steps")
+    role = people.request().role_name
+    assert stage.cloud.world.cam(SOURCE_UIN).find_role(role) is not None, "the owner has not deleted the role"
+    eventually(lambda: shows_succeeded(people), 30, "the message brought up to the end")
+    assert "✓ Revoke the cross-account access" not in journey_of(people), journey_of(people)
+    assert "Revoke the cross-account access (by the account owner)" in journey_of(people)
+
+    deletion = re.search(r"\*tccli\* \(Cloud Shell\)\n```\n(.*?)\n```", text_of(ending), re.DOTALL).group(1)
+    owner_runs(deletion, stage.cloud.endpoint)
+    people.click(SOURCE_OWNER, ending, "role_deleted_check")
+    eventually(lambda: "✓ Revoke the cross-account access (by the account owner)" in journey_of(people), 30,
+               "the message ticks the revoke once it is proved")
