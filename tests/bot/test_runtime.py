@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +55,22 @@ def test_serve_without_scheduler_posts_through_the_notifier_loop(slack, tmp_path
         assert message["blocks"][0]["text"]["text"].startswith("DTS migration mr-")
         with urllib.request.urlopen(url + "/metrics") as answer:
             assert 'dtsbot_requests{state="requested"} 1.0' in answer.read().decode()
+
+
+def test_healthz_says_the_database_is_unavailable_without_its_error(slack, tmp_path) -> None:
+    path = tmp_path / "r.db"
+    runtime = build_runtime(serve_settings(slack, "127.0.0.1:1", f"sqlite:///{path}"), scheduler_factory=None,
+                            host="127.0.0.1")
+    with serve(runtime) as url:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # the database takes no write now
+        try:
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url + "/healthz")
+            assert refused.value.code == 503 and refused.value.read() == b"database: unavailable"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
 
 
 def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, tencentcloud, tmp_path) -> None:

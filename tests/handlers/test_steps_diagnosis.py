@@ -98,6 +98,18 @@ def test_unknown_source_instance(clients, make_request):
     assert "cdb-zzzz0001" in result.diagnosis.what
 
 
+def test_a_target_instance_of_another_account_fails_the_preflight_before_anything_is_bought(sandbox, clients,
+                                                                                           make_request):
+    request = make_request(target_instance="cdb-fin00001")  # the third account's instance, not the target's
+    authorize_source(request, clients)
+    result = preflight(request, clients)
+    assert result.outcome is Outcome.FAILED and result.diagnosis.code == "InstanceNotFound"
+    assert "cdb-fin00001" in result.diagnosis.what and TARGET_UIN in result.diagnosis.what
+    listed = sandbox.calls.of("DescribeMigrateDBInstances")
+    assert [c.params["AccountMode"] for c in listed] == ["other", "self"]
+    assert not sandbox.calls.of("CreateMigrationService")
+
+
 def test_insufficient_balance(sandbox, clients, request_):
     sandbox.world.account(TARGET_UIN).balance = 0
     result = create_task(request_, clients)
