@@ -46,6 +46,15 @@ class ConfigError(Exception):
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+def _token_text(value: SecretStr | None) -> SecretStr | None:
+    """A token, signing secret or API key is printable ASCII without spaces: anything else (a newline from the
+    variable or file it came from) would fail every use of it, silently or with a traceback."""
+    if value is not None and not re.fullmatch(r"[!-~]*", value.get_secret_value()):
+        raise ValueError("contains whitespace or a non-ASCII character (a newline or byte-order mark from the "
+                         "variable or file it came from?); remove it")
+    return value
+
+
 class _Strict(BaseModel):
     # Attribute docstrings become the fields' descriptions: docs/configuration.md is generated from them.
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
@@ -90,6 +99,8 @@ class SlackSettings(_Strict):
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    _tokens = field_validator("bot_token", "signing_secret", "app_token")(_token_text)
 
     @field_validator("language")
     @classmethod
@@ -186,6 +197,8 @@ class Credentials(_Strict):
     """The API key's SecretId (AKID…)."""
     secret_key: SecretStr
     """The API key's SecretKey."""
+
+    _keys = field_validator("secret_id", "secret_key")(_token_text)
 
 
 class AccountSettings(_Strict):
