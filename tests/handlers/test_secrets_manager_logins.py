@@ -10,7 +10,7 @@ import pytest
 from stepflow import EXTERNAL_ID, SOURCE_UIN, SPEED, TARGET_UIN, run_flow
 
 from core.cloud import CloudClients
-from core.config import Settings, parse_settings
+from core.config import ConfigError, Settings, parse_settings
 from core.logins import DatabaseLogins, LoginUnavailable
 from core.steps import Outcome
 from sandbox.tencentcloud.server import TencentCloudSandbox
@@ -88,3 +88,16 @@ def test_a_rotated_password_works_without_a_restart(sandbox):
     assert not any(r.outcome is Outcome.CHECK_FAILED for r in results)
     versions = [c for c in sandbox.calls.records if c.action == "GetSecretValue"]
     assert len(versions) == 4  # each secret read once at first, once again after DTS refused the cached one
+
+
+def test_a_tencentdb_credential_that_ssm_rotates_serves_as_a_login(sandbox):
+    """Secrets Manager's database credentials (the product secrets it rotates, read as SSM_Current) hold
+    `{"UserName": …, "Password": …}`, as Tencent's ssm-rotation-sdk reads them; `login:` takes that shape too."""
+    ssm_backend(sandbox.world, TARGET_UIN).create("tencentdb-cdb-dst00001",
+                                                  '{"UserName": "dts_writer", "Password": "rotated-1"}')
+    data = {"slack": {"bot_token": "xoxb-t", "signing_secret": "s", "channel": "C0DTSBOT01"},
+            "tencentcloud": {"endpoint": sandbox.endpoint, "region": "ap-guangzhou"}, "accounts": ACCOUNTS,
+            "databases": {TARGET: {"login": "ssm://tencentdb-cdb-dst00001"}},
+            "secrets_manager": {"account": "analytics"}}
+    login = DatabaseLogins(parse_settings(data, environ={})).login(TARGET)
+    assert (login.user, login.password.get_secret_value()) == ("dts_writer", "rotated-1")
