@@ -101,3 +101,30 @@ def test_a_tencentdb_credential_that_ssm_rotates_serves_as_a_login(sandbox):
             "secrets_manager": {"account": "analytics"}}
     login = DatabaseLogins(parse_settings(data, environ={})).login(TARGET)
     assert (login.user, login.password.get_secret_value()) == ("dts_writer", "rotated-1")
+
+
+def test_a_json_secret_named_without_its_key_is_never_taken_whole_as_a_password(sandbox):
+    """`password: ssm://name` of a JSON secret gave DTS the whole JSON as the password; `check` said ready."""
+    data = {"slack": {"bot_token": "xoxb-t", "signing_secret": "s", "channel": "C0DTSBOT01"},
+            "tencentcloud": {"endpoint": sandbox.endpoint, "region": "ap-guangzhou"}, "accounts": ACCOUNTS,
+            "databases": {SOURCE: {"user": "dts", "password": f"ssm://dtsbot-db-{SOURCE}"}},
+            "secrets_manager": {"account": "analytics"}}
+    with pytest.raises(LoginUnavailable) as whole:
+        DatabaseLogins(parse_settings(data, environ={})).login(SOURCE)
+    assert str(whole.value) == (
+        f"database login for `{SOURCE}`: databases.{SOURCE}: ssm://dtsbot-db-{SOURCE}: the secret is a JSON object; "
+        f"name the key to read, ssm://dtsbot-db-{SOURCE}#<key> (its keys: password, user)")
+    assert "password-1" not in str(whole.value)
+
+
+def test_a_slack_secret_named_without_its_key_is_an_error_naming_the_key(sandbox):
+    ssm_backend(sandbox.world, TARGET_UIN).create("prod-slack", '{"signing_secret":"abc123","bot_token":"xoxb-1"}')
+    data = {"slack": {"bot_token": "xoxb-t", "signing_secret": "ssm://prod-slack", "channel": "C0DTSBOT01"},
+            "tencentcloud": {"endpoint": sandbox.endpoint, "region": "ap-guangzhou"}, "accounts": ACCOUNTS,
+            "secrets_manager": {"account": "analytics"}}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data, environ={})
+    assert caught.value.problems == ["slack.signing_secret: ssm://prod-slack: the secret is a JSON object; name the "
+                                     "key to read, ssm://prod-slack#<key> (its keys: bot_token, signing_secret)"]
+    data["slack"]["signing_secret"] = "ssm://prod-slack#signing_secret"
+    assert parse_settings(data, environ={}).slack.signing_secret.get_secret_value() == "abc123"
