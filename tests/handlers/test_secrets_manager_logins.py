@@ -128,3 +128,21 @@ def test_a_slack_secret_named_without_its_key_is_an_error_naming_the_key(sandbox
                                      "key to read, ssm://prod-slack#<key> (its keys: bot_token, signing_secret)"]
     data["slack"]["signing_secret"] = "ssm://prod-slack#signing_secret"
     assert parse_settings(data, environ={}).slack.signing_secret.get_secret_value() == "abc123"
+
+
+def test_no_keys_for_secrets_manager_says_which_keys_to_set(sandbox, monkeypatch, tmp_path):
+    """Neither secrets_manager.account nor .credentials, and no keys where the SDK's default chain looks: the
+    error says what to set, not `Secrets Manager could not be asked (OSError)` (the chain's last provider, TKE's,
+    raises OSError)."""
+    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TKE_REGION", "TKE_PROVIDER_ID",
+                 "TKE_IDENTITY_TOKEN_FILE", "TKE_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.tencentcloud/credentials
+    data = {"slack": {"bot_token": "xoxb-t", "signing_secret": "ssm://prod-slack#signing_secret",
+                      "channel": "C0DTSBOT01"},
+            "tencentcloud": {"endpoint": sandbox.endpoint, "region": "ap-guangzhou"}, "accounts": ACCOUNTS}
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data, environ={})
+    assert caught.value.problems == [
+        "slack.signing_secret: secrets_manager: no credentials (set secrets_manager.credentials or .account, or "
+        "run where the SDK's default chain finds keys)"]
