@@ -294,8 +294,9 @@ class DatabaseLogin(_Strict):
     password: SecretStr | None = None
     """Its password: a `${VAR}` (or `VAR_FILE`) or `ssm://name[#key]`, read when it is used."""
     login: str | None = None
-    """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}`, read when it is
-    used (so a rotated password needs no restart)."""
+    """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}` (or a Secrets
+    Manager database credential's `{"UserName": …, "Password": …}`), read when it is used (so a rotated password
+    needs no restart)."""
 
     @field_validator("user", "login")
     @classmethod
