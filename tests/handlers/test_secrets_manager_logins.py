@@ -124,8 +124,8 @@ def test_a_slack_secret_named_without_its_key_is_an_error_naming_the_key(sandbox
             "secrets_manager": {"account": "analytics"}}
     with pytest.raises(ConfigError) as caught:
         parse_settings(data, environ={})
-    assert caught.value.problems == ["slack.signing_secret: ssm://prod-slack: the secret is a JSON object; name the "
-                                     "key to read, ssm://prod-slack#<key> (its keys: bot_token, signing_secret)"]
+    assert caught.value.problems == [("slack.signing_secret: ssm://prod-slack: the secret is a JSON object; name "
+                                      "the key to read, ssm://prod-slack#<key> (its keys: bot_token, signing_secret)")]
     data["slack"]["signing_secret"] = "ssm://prod-slack#signing_secret"
     assert parse_settings(data, environ={}).slack.signing_secret.get_secret_value() == "abc123"
 
@@ -144,5 +144,5 @@ def test_no_keys_for_secrets_manager_says_which_keys_to_set(sandbox, monkeypatch
     with pytest.raises(ConfigError) as caught:
         parse_settings(data, environ={})
     assert caught.value.problems == [
-        "slack.signing_secret: secrets_manager: no credentials (set secrets_manager.credentials or .account, or "
-        "run where the SDK's default chain finds keys)"]
+        ("slack.signing_secret: secrets_manager: no credentials (set secrets_manager.credentials or .account, or "
+         "run where the SDK's default chain finds keys)")]
