@@ -98,7 +98,7 @@ class DatabaseLogins:
         return self._secrets.read(configured.replace(INSTANCE_PLACEHOLDER, instance), fresh).value
 
     def _from_json(self, reference: str, fresh: bool) -> tuple[str, str]:
-        text = self._secrets.read(reference, fresh).value
+        text = self._secrets.read(reference, fresh, whole_json=True).value
         try:
             document = json.loads(text)
         except ValueError:
