@@ -167,7 +167,7 @@ class SecretsManager:
             return credential.Credential(keys.secret_id.get_secret_value(), keys.secret_key.get_secret_value())
         try:
             return credential.DefaultCredentialProvider().get_credentials()
-        except TencentCloudSDKException:
+        except (TencentCloudSDKException, OSError):  # the chain's last provider (TKE's) raises OSError
             raise SecretUnavailable("secrets_manager: no credentials (set secrets_manager.credentials or .account, "
                                     "or run where the SDK's default chain finds keys)") from None
 
