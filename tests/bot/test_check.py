@@ -312,3 +312,24 @@ def test_each_database_login_is_an_item_resolvable_or_why_not(environ, cloud, tm
     assert "ResourceNotFound.SecretNotExist" in row(lines, "databases.cdb-dst00002")
     assert "pw-in-ssm" not in "\n".join(lines)
 
+
+
+def test_keys_with_only_the_readmes_target_policy_are_ready_for_a_target_account(environ, tmp_path, capsys):
+    """An account's side is not in app.yaml (any account may be either), and the README gives each side its own
+    policy: a target's keys may run DTS but not read roles, a source's may manage roles but not read DTS. Keys
+    that fit one side are ready; before, every managed account had to pass every probe (cam:GetRole,
+    cam:ListPolicies, dts:DescribeMigrationJobs), so keys made as the README says were ✗ with the fix "attach the
+    policy from the README"."""
+    path = edited(tmp_path, '    executor_uin: "100000000021"\n', "")  # no sub-account runs tasks: no grant
+    text = path.read_text()
+    start = text.index("    executor_credentials:")
+    path.write_text(text[:start] + text[text.index("\n\n", start) + 1:])
+    # the target's keys: a sub-account with no CAM policy (the sandbox's DTS lets it list tasks)
+    environ.setenv("TARGET_SECRET_ID", "AKIDSANDBOXTARGETSUB0000000000021")
+    environ.setenv("TARGET_SECRET_KEY", "sandbox-target-sub-secret-key-0021")
+    code, lines = check(capsys, path)
+    target = row(lines, "accounts[analytics] permissions")
+    assert code == 0, "\n".join(lines)
+    assert target.startswith("✓") and "as a target account" in target, target
+    warning = lines[lines.index(target) + 1].strip()
+    assert warning.startswith("warning: not a source account: refused cam:GetRole"), warning
