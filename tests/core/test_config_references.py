@@ -132,3 +132,14 @@ def test_a_token_or_key_with_whitespace_in_it_is_an_error_naming_the_key_never_t
     found = problems(data, {variable: value})
     assert len(found) == 1 and found[0].startswith(f"{key}: contains whitespace"), found
     assert "s3cr3t" not in found[0] and "A0-token" not in found[0]
+
+
+def test_a_mistyped_region_in_app_yaml_is_refused_as_a_requests_region_is():
+    """`tencentcloud.region: ap-guangzou` loaded and `check` said ready (the sandbox answers any region), while the
+    same typo in a request is refused with "did you mean". CAM, STS and Secrets Manager are called there."""
+    data = minimal()
+    data["tencentcloud"] = {"region": "ap-guangzou"}
+    data["secrets_manager"] = {"region": "ap-shangai"}
+    found = problems(data, {})
+    assert found == ["tencentcloud.region: 'ap-guangzou' is not a known region; did you mean ap-guangzhou?",
+                     "secrets_manager.region: 'ap-shangai' is not a known region; did you mean ap-shanghai?"]
