@@ -4,8 +4,8 @@ secrets outside a sandbox. Like every check item, each is asked live, changes no
 
 CAM (v20190116) has no policy simulation or evaluation action (only permission boundaries), so a permission is
 proven only by an action that changes nothing: a read the bot needs anyway (`PROVABLE`), answered with anything
-but an authorization refusal. Every other action the bot needs is listed as not proven (`UNPROVABLE`): it is proven
-when the bot first uses it.
+but an authorization refusal. Every other action the bot needs is listed as not proven: it is proven when the bot
+first uses it. What is needed depends on the side an account is (`SIDES`).
 """
 
 from __future__ import annotations
@@ -38,14 +38,30 @@ PROVABLE: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 """Action → the harmless call that proves it (service, API action, parameters)."""
 
-UNPROVABLE = {
-    "managed": ("cam:CreateRole", "cam:DeleteRole", "cam:AttachRolePolicy", "cam:DetachRolePolicy",
-                "cam:ListAttachedRolePolicies", "cam:CreatePolicy", "cam:DeletePolicy", "cam:AttachUserPolicy",
-                "cam:DetachUserPolicy"),
-    "dts": ("dts:CreateMigrationService", "dts:ModifyMigrationJob", "dts:CreateMigrateCheckJob",
-            "dts:StartMigrateJob", "dts:CompleteMigrateJob", "dts:StopMigrateJob", "sts:AssumeRole"),
+SIDES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "source": (("cam:GetRole",), ("cam:CreateRole", "cam:DeleteRole", "cam:AttachRolePolicy",
+                                  "cam:DetachRolePolicy", "cam:ListAttachedRolePolicies")),
+    "target": (("dts:DescribeMigrationJobs",), ("dts:CreateMigrationService", "dts:ModifyMigrationJob",
+                                                "dts:CreateMigrateCheckJob", "dts:StartMigrateJob",
+                                                "dts:CompleteMigrateJob", "dts:StopMigrateJob", "sts:AssumeRole")),
 }
-"""What the bot needs that only a change would prove (README, "The accounts"), by account kind."""
+"""What each side's keys need (README, "The accounts": one policy per side), as (provable, only a change proves).
+app.yaml does not say which side an account is, so keys are ready when they fit one."""
+
+GRANT = (("cam:ListPolicies",), ("cam:CreatePolicy", "cam:DeletePolicy", "cam:AttachUserPolicy",
+                                 "cam:DetachUserPolicy"))
+"""What a managed target with an executing sub-account (`executor_uin`) needs on top: the README's last statement."""
+
+
+def account_sides(account: AccountSettings) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The sides these keys may serve, with what each needs: a guided account's keys only run DTS (its owner does
+    the CAM steps; a guided source has no keys)."""
+    provable, unprovable = SIDES["target"]
+    if account.access == "managed" and account.executor_uin:
+        provable, unprovable = provable + GRANT[0], unprovable + GRANT[1]
+    target = {"target": (provable, unprovable)}
+    return {"source": SIDES["source"], **target} if account.access == "managed" else target
+
 
 APP_TOKEN_FIXES = {
     "invalid_auth": "Set SLACK_APP_TOKEN (slack.app_token) to the app-level token (xapp-…) with connections:write.",
@@ -117,12 +133,12 @@ def login_items(settings: Settings, logins: DatabaseLogins) -> list[Item]:
 
 
 def permission_item(account: AccountSettings, clients: CloudClients, region: str) -> Item:
-    """What the account's keys may do, as far as a harmless read proves it; the rest listed as not proven."""
+    """What the account's keys may do, as far as a harmless read proves it; ready when they fit a source or a
+    target account (SIDES); the rest listed as not proven."""
     what = f"accounts[{account.name}] permissions"
-    managed = account.access == "managed"
-    provable = [a for a in PROVABLE if managed or not a.startswith("cam:")]
+    sides = account_sides(account)
     refused, proven = [], []
-    for action in provable:
+    for action in dict.fromkeys(a for provable, _unprovable in sides.values() for a in provable):
         service, api_action, params = PROVABLE[action]
         try:
             api = clients.cam(account.name) if service == "cam" else clients.dts(account.name, region)
@@ -134,13 +150,16 @@ def permission_item(account: AccountSettings, clients: CloudClients, region: str
         except (CloudConfigError, OSError) as error:
             return Item(what, False, f"not checked: {one_line(error)}")
         proven.append(action)
-    unproven = (*(UNPROVABLE["managed"] if managed else ()), *UNPROVABLE["dts"])
+    fits = [side for side, (provable, _unprovable) in sides.items() if not set(provable) & set(refused)]
+    unproven = [a for side in fits or sides for a in sides[side][1]]
     detail = (f"allowed: {', '.join(proven) or 'none'}; not provable without a change (CAM has no policy "
               f"simulation): {', '.join(unproven)}")
-    if refused:
+    if not fits:
         return Item(what, False, f"refused: {', '.join(refused)}; {detail}",
-                    "Attach the policy for this account from the README (\"The accounts\").")
-    return Item(what, True, detail)
+                    "Attach the README's policy for the side this account is (\"The accounts\") to these keys.")
+    unfit = [f"not a {side} account: refused {', '.join(a for a in sides[side][0] if a in refused)}"
+             for side in sides if side not in fits]
+    return Item(what, True, f"as a {' or a '.join(fits)} account: {detail}", warning="; ".join(unfit))
 
 
 def check(settings: Settings, clients: CloudClients, client: WebClient, logins: DatabaseLogins | None = None

@@ -6,6 +6,7 @@ The keys are a public contract (README.md, "Running it for real"). Every problem
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -26,6 +27,7 @@ from pydantic_core import ErrorDetails
 from core import db_kinds, i18n
 from core.references import resolve_references
 from core.secrets import read_startup_secrets, startup_references
+from core.validation import REGIONS
 from core.yamlfile import DuplicateKeys, YamlError, load_yaml
 
 SSM_REF = re.compile(r"ssm://(?P<name>[A-Za-z0-9{][A-Za-z0-9_{}-]{0,127})(?:#(?P<key>[^#\s]+))?")
@@ -44,6 +46,24 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _known_region(value: str | None) -> str | None:
+    """A region the request fields also accept (core.validation.REGIONS), with the closest one suggested."""
+    if value is not None and value not in REGIONS:
+        close = difflib.get_close_matches(value, REGIONS, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(REGIONS)}"
+        raise ValueError(f"{value!r} is not a known region; {hint}")
+    return value
+
+
+def _token_text(value: SecretStr | None) -> SecretStr | None:
+    """A token, signing secret or API key is printable ASCII without spaces: anything else (a newline from the
+    variable or file it came from) would fail every use of it, silently or with a traceback."""
+    if value is not None and not re.fullmatch(r"[!-~]*", value.get_secret_value()):
+        raise ValueError("contains whitespace or a non-ASCII character (a newline or byte-order mark from the "
+                         "variable or file it came from?); remove it")
+    return value
 
 
 class _Strict(BaseModel):
@@ -90,6 +110,8 @@ class SlackSettings(_Strict):
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    _tokens = field_validator("bot_token", "signing_secret", "app_token")(_token_text)
 
     @field_validator("language")
     @classmethod
@@ -152,9 +174,11 @@ class TencentCloudSettings(_Strict):
     endpoint: str | None = None
     """host:port that every Tencent Cloud API call goes to instead of the real API (the sandbox); unset: real."""
     region: str = "ap-guangzhou"
-    """The default region of the API calls that take one."""
+    """The default region of the API calls that take one (CAM, STS, Secrets Manager): one a request may name."""
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     """How long one API call may take before the SDK gives up on its answer (a network error)."""
+
+    _region = field_validator("region")(_known_region)
 
 
 DEFAULT_AUTO_RETRY_MINUTES = 30
@@ -186,6 +210,8 @@ class Credentials(_Strict):
     """The API key's SecretId (AKID…)."""
     secret_key: SecretStr
     """The API key's SecretKey."""
+
+    _keys = field_validator("secret_id", "secret_key")(_token_text)
 
 
 class AccountSettings(_Strict):
@@ -281,8 +307,9 @@ class DatabaseLogin(_Strict):
     password: SecretStr | None = None
     """Its password: a `${VAR}` (or `VAR_FILE`) or `ssm://name[#key]`, read when it is used."""
     login: str | None = None
-    """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}`, read when it is
-    used (so a rotated password needs no restart)."""
+    """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}` (or a Secrets
+    Manager database credential's `{"UserName": …, "Password": …}`), read when it is used (so a rotated password
+    needs no restart)."""
 
     @field_validator("user", "login")
     @classmethod
@@ -369,6 +396,8 @@ class SecretsManagerSettings(_Strict):
     """Where the secrets live; unset: `tencentcloud.region`."""
     cache_seconds: float = Field(default=300.0, ge=0, le=86400)
     """How long a secret read is reused; a use that fails reads it again at once."""
+
+    _region = field_validator("region")(_known_region)
 
     @model_validator(mode="after")
     def _one_identity(self) -> SecretsManagerSettings:

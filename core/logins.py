@@ -1,7 +1,8 @@
 """Database logins DTS uses, looked up per instance when they are used.
 
 `databases.<instance id>` gives `user` and `password` (each a literal, a `${VAR}`, or `ssm://name[#key]`) or
-`login: ssm://name` (a JSON secret `{"user": …, "password": …}`). The `"*"` entry serves every instance not
+`login: ssm://name` (a JSON secret `{"user": …, "password": …}`, or `{"UserName": …, "Password": …}` as Secrets
+Manager's database credentials hold it, see LOGIN_KEYS). The `"*"` entry serves every instance not
 listed, and its references may name the instance: `login: ssm://dtsbot-db-{instance}`, so a new instance
 needs a new secret, not a restart. `ssm://` values are read through core.secrets (cached; `fresh=True` reads
 again). Nothing here logs or raises a value: `LoginUnavailable` says which instance, which key and why.
@@ -18,6 +19,10 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from core.config import ANY_INSTANCE, INSTANCE_PLACEHOLDER, DatabaseLogin, Settings, is_ssm_reference
 from core.secrets import SecretsManager, SecretUnavailable
+
+LOGIN_KEYS = (("user", "password"), ("UserName", "Password"))
+"""The (user, password) keys a `login:` secret may hold: a secret of one's own, and the shape of a Secrets Manager
+database credential (the product secret SSM rotates; Tencent's ssm-rotation-sdk reads UserName and Password)."""
 
 
 class LoginUnavailable(Exception):
@@ -93,12 +98,14 @@ class DatabaseLogins:
         return self._secrets.read(configured.replace(INSTANCE_PLACEHOLDER, instance), fresh).value
 
     def _from_json(self, reference: str, fresh: bool) -> tuple[str, str]:
-        text = self._secrets.read(reference, fresh).value
+        text = self._secrets.read(reference, fresh, whole_json=True).value
         try:
             document = json.loads(text)
         except ValueError:
             raise SecretUnavailable(f"{reference}: the secret is not JSON with user and password") from None
-        if not isinstance(document, dict) or not all(
-                isinstance(document.get(k), str) and document[k] for k in ("user", "password")):
-            raise SecretUnavailable(f"{reference}: the secret's JSON needs non-empty \"user\" and \"password\"")
-        return document["user"], document["password"]
+        for user, password in LOGIN_KEYS:
+            if isinstance(document, dict) and all(isinstance(document.get(k), str) and document[k]
+                                                  for k in (user, password)):
+                return document[user], document[password]
+        raise SecretUnavailable(f"{reference}: the secret's JSON needs non-empty \"user\" and \"password\" "
+                                "(or \"UserName\" and \"Password\", a Secrets Manager database credential)")

@@ -4,8 +4,8 @@ For each `${NAME}` or `${NAME:-default}` in a string value, in this order:
 1. the environment variable `NAME`; set but empty is an error naming the variable and the key, unless the
    reference is `${NAME:-}` (an empty default says "this key may be empty": an optional key such as
    `slack.app_token`);
-2. else, when `NAME_FILE` is set, that file's contents with the trailing newline removed (the container
-   convention for secrets mounted as files); an empty file is an error as in 1.;
+2. else, when `NAME_FILE` is set, that file's contents with the trailing newline and a leading UTF-8 byte-order
+   mark removed (the container convention for secrets mounted as files); an empty file is an error as in 1.;
 3. else the `:-default` (meant for the sandbox: `dtsbot serve` and `check` refuse the published sandbox
    secrets unless the endpoints are a sandbox's, see core/sandbox_secrets.py);
 4. else an error: `${NAME}` is not set.
@@ -29,7 +29,7 @@ class _Unresolved(Exception):
 
 def _from_file(name: str, path: str) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is no part of a secret
     except IsADirectoryError:
         raise _Unresolved(f"{name}{FILE_SUFFIX}={path} is a directory, not a file") from None
     except UnicodeDecodeError:

@@ -515,7 +515,9 @@ class MigrationRequests:
                                     _(_NO_LONGER[action], id=request.id, state=request.state), request)
             text = for_channel(texts[goal])
             changes = {"facts": request.facts.merged(facts)} if facts else {}
-            _transition(session, request, goal, **changes)
+            # due at once on every replica (a waiting step's next run may be the watcher's fallback, minutes
+            # away; the CLI has no scheduler to kick)
+            _transition(session, request, goal, next_run_at=None, **changes)
             repository.audit(session, "request", "ok", request.id, actor=user, action=action,
                              detail=(detail or text)[:2000])
             _notice(session, request, str(goal), str(goal), text, user=user if mention else None, detail=detail)

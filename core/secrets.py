@@ -66,6 +66,15 @@ def parse_reference(reference: str) -> tuple[str, str | None]:
     return name, key or None
 
 
+def _object_keys(text: str) -> list[str] | None:
+    """The keys of `text` when it is a JSON object, else None."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return [str(k) for k in parsed] if isinstance(parsed, dict) else None
+
+
 def _newest(versions: list[dict[str, Any]]) -> str | None:
     ids = [str(v.get("VersionId")) for v in versions if v.get("VersionId")]
     if CURRENT_VERSION in ids:
@@ -84,11 +93,17 @@ class SecretsManager:
         self._cache: dict[str, tuple[float, SecretValue]] = {}
         self._client: SsmClient | None = None
 
-    def read(self, reference: str, fresh: bool = False) -> SecretValue:
-        """The value of `ssm://name[#key]`; SecretUnavailable naming the reference and the reason."""
+    def read(self, reference: str, fresh: bool = False, whole_json: bool = False) -> SecretValue:
+        """The value of `ssm://name[#key]`; SecretUnavailable naming the reference and the reason. Without `#key`
+        a JSON object is refused (one value is wanted, not the whole secret) unless `whole_json`: the caller reads
+        the JSON itself (a `login:`)."""
         name, key = parse_reference(reference)
         whole = self._secret(reference, name, fresh)
         if key is None:
+            keys = _object_keys(whole.value)
+            if keys is not None and not whole_json:
+                raise SecretUnavailable(f"{reference}: the secret is a JSON object; name the key to read, "
+                                        f"{reference}#<key> (its keys: {', '.join(sorted(keys))})")
             return whole
         try:
             document = json.loads(whole.value)
@@ -152,7 +167,7 @@ class SecretsManager:
             return credential.Credential(keys.secret_id.get_secret_value(), keys.secret_key.get_secret_value())
         try:
             return credential.DefaultCredentialProvider().get_credentials()
-        except TencentCloudSDKException:
+        except (TencentCloudSDKException, OSError):  # the chain's last provider (TKE's) raises OSError
             raise SecretUnavailable("secrets_manager: no credentials (set secrets_manager.credentials or .account, "
                                     "or run where the SDK's default chain finds keys)") from None
 

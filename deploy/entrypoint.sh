@@ -1,6 +1,7 @@
 #!/bin/sh
 # dtsbot's entrypoint: the container image's ENTRYPOINT, and run as it is outside Docker (the systemd unit,
-# scripts/check-replicas in CI). Waits until the configured database answers, then becomes `dtsbot serve`.
+# tests/deploy/test_entrypoint_replicas.py in CI). Waits until the configured database answers, then becomes
+# `dtsbot serve`.
 #
 #   DTSBOT_CONFIG                 app.yaml to serve (default /etc/dtsbot/app.yaml)
 #   DTSBOT_DATABASE_WAIT_SECONDS  how long to wait for the database (default 60; 0: do not wait)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.facts import Facts, FactsJSON
@@ -69,8 +69,10 @@ class MigrationRequest(SQLModel, table=True):
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    state_changed_at: datetime = Field(default_factory=utcnow)
-    """When the request entered its current state (a retry or a progress update does not move it)."""
+    state_changed_at: datetime = Field(default_factory=utcnow,
+                                       sa_column_kwargs={"server_default": text("CURRENT_TIMESTAMP")})
+    """When the request entered its current state (a retry or a progress update does not move it). The server
+    default serves a replica of a version before the column (a rolling upgrade, migration 0006)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         """A mapping given as `facts` (a new row, a test) becomes `Facts` at once, as a loaded row's are."""

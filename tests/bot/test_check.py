@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.check_operations import GRANT, PROBE_ROLE, SIDES
 from bot.cli import main
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.cam.documents import allows
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.ssm.models import ssm_backend
 from sandbox.tencentcloud.world import default_world
@@ -312,3 +314,50 @@ def test_each_database_login_is_an_item_resolvable_or_why_not(environ, cloud, tm
     assert "ResourceNotFound.SecretNotExist" in row(lines, "databases.cdb-dst00002")
     assert "pw-in-ssm" not in "\n".join(lines)
 
+
+
+def test_keys_with_only_the_readmes_target_policy_are_ready_for_a_target_account(environ, tmp_path, capsys):
+    """An account's side is not in app.yaml (any account may be either), and the README gives each side its own
+    policy: a target's keys may run DTS but not read roles, a source's may manage roles but not read DTS. Keys
+    that fit one side are ready; before, every managed account had to pass every probe (cam:GetRole,
+    cam:ListPolicies, dts:DescribeMigrationJobs), so keys made as the README says were ✗ with the fix "attach the
+    policy from the README"."""
+    path = edited(tmp_path, '    executor_uin: "100000000021"\n', "")  # no sub-account runs tasks: no grant
+    text = path.read_text()
+    start = text.index("    executor_credentials:")
+    path.write_text(text[:start] + text[text.index("\n\n", start) + 1:])
+    # the target's keys: a sub-account with no CAM policy (the sandbox's DTS lets it list tasks)
+    environ.setenv("TARGET_SECRET_ID", "AKIDSANDBOXTARGETSUB0000000000021")
+    environ.setenv("TARGET_SECRET_KEY", "sandbox-target-sub-secret-key-0021")
+    code, lines = check(capsys, path)
+    target = row(lines, "accounts[analytics] permissions")
+    assert code == 0, "\n".join(lines)
+    assert target.startswith("✓") and "as a target account" in target, target
+    warning = lines[lines.index(target) + 1].strip()
+    assert warning.startswith("warning: not a source account: refused cam:GetRole"), warning
+
+
+def readme_policies() -> dict[str, str]:
+    """The two permission policies of the README's "The accounts", by side (source first)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### 2. The accounts"):readme.index("#### Managed or guided")]
+    source, target = [block.split("```")[0] for block in section.split("```json\n")[1:3]]
+    return {"source": source, "target": target}
+
+
+def test_each_side_needs_exactly_what_the_readmes_policy_for_it_allows():
+    """The sides check judges keys by (SIDES, GRANT) against the README's policies, evaluated as CAM does (the
+    sandbox's evaluator): each side's policy allows all its side needs, and neither allows the other side's
+    probe, which is why keys are judged by side."""
+    role = f"qcs::cam::uin/<source root uin>:roleName/{PROBE_ROLE}"
+    resource = {"cam:GetRole": role, "cam:CreateRole": role, "cam:DeleteRole": role, "cam:AttachRolePolicy": role,
+                "cam:DetachRolePolicy": role, "cam:ListAttachedRolePolicies": role, "sts:AssumeRole": role}
+    policies = readme_policies()
+    needs = {"source": [*SIDES["source"][0], *SIDES["source"][1]],
+             "target": [*SIDES["target"][0], *SIDES["target"][1], *GRANT[0], *GRANT[1]]}
+    for side, actions in needs.items():
+        denied = [a for a in actions if not allows([policies[side]], a, resource.get(a, "*"))]
+        assert not denied, f"the README's {side} policy does not allow {denied}"
+    assert not allows([policies["target"]], "cam:GetRole", role)
+    assert not allows([policies["source"]], "dts:DescribeMigrationJobs", "*")
+    assert not allows([policies["source"]], "cam:ListPolicies", "*")

@@ -3,6 +3,7 @@ and the CLI's rough edges (a directory as --config, app.yaml as a sandbox world)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from core.config import load_settings
 from core.requests import MigrationRequests
 from storage import repository
 from storage.db import make_engine, session_scope
-from storage.models import AuditEntry, MigrationRequest
+from storage.models import AuditEntry, MigrationRequest, utcnow
 from tests.support.commands import DEFAULT_FIELDS
 from tests.support.workspace import REQUESTER
 
@@ -82,6 +83,22 @@ def test_cancel_needs_force_and_goes_through_the_workflow_as_the_operator(databa
                                                         AuditEntry.action == "cancel")).all()
         assert (entry.actor, entry.outcome) == ("operator:alice", "ok")
         assert session.get(MigrationRequest, request_id).state == "stopping_task"
+
+
+def test_an_operator_cancel_of_a_running_task_is_due_at_once_not_at_the_watchers_fallback(database, capsys):
+    """A running request waits on the DTS watcher, its own next run minutes away (the watcher's fallback, 300 s).
+    The CLI has no scheduler to kick, so the cancel itself must make the stop due: the replicas' next tick
+    (0.7 s) sends StopMigrateJob, as the CLI says, not the old next_run_at minutes later."""
+    request_id, requests = opened(database)
+    with session_scope(requests.db) as session:
+        request = repository.get_request(session, request_id)
+        repository.update_request(session, request, state="running", job_id="dts-abcdefgh",
+                                  next_run_at=utcnow() + timedelta(seconds=300))
+    capsys.readouterr()
+    assert run(capsys, "requests", "cancel", request_id, "--force")[0] == 0
+    with session_scope(requests.db) as session:
+        [claimed] = repository.claim_due(session, "replica-1", 60, ["stopping_task"])
+        assert claimed.id == request_id
 
 
 def test_a_directory_as_config_is_one_line(tmp_path, capsys):

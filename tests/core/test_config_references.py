@@ -108,3 +108,38 @@ def test_a_directory_or_a_file_that_is_not_utf8_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(latin1)
     assert caught.value.problems == [f"{latin1}: not UTF-8 text (byte 0xe9 at offset 34); save it as UTF-8"]
+
+
+def test_a_byte_order_mark_a_windows_editor_put_in_a_secret_file_is_not_part_of_the_secret(tmp_path):
+    """Notepad saves UTF-8 with a BOM: as part of the token it broke `serve` with a traceback (an HTTP header
+    cannot hold it) and made `check` blame the network."""
+    token = tmp_path / "slack_bot_token"
+    token.write_bytes(b"\xef\xbb\xbfxoxb-from-notepad\r\n")
+    settings = parse_settings(minimal(), {"SLACK_BOT_TOKEN_FILE": str(token)})
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-from-notepad"
+
+
+@pytest.mark.parametrize(("variable", "key"), [
+    ("SLACK_SIGNING_SECRET", "slack.signing_secret"), ("SLACK_BOT_TOKEN", "slack.bot_token"),
+    ("SLACK_APP_TOKEN", "slack.app_token"), ("SOURCE_SECRET_KEY", "accounts[0].credentials.secret_key")])
+def test_a_token_or_key_with_whitespace_in_it_is_an_error_naming_the_key_never_the_value(variable, key):
+    """A Kubernetes secret made from a file with a trailing newline, given as a variable: the signing secret
+    then refused every Slack request (401) while `check` said ready."""
+    data = minimal()
+    data["accounts"][0]["credentials"] = {"secret_id": "${SOURCE_SECRET_ID:-AKIDexample}",
+                                          "secret_key": "${SOURCE_SECRET_KEY:-example-key}"}
+    value = "xapp-1-A0-token\n" if variable == "SLACK_APP_TOKEN" else "s3cr3t-value\n"
+    found = problems(data, {variable: value})
+    assert len(found) == 1 and found[0].startswith(f"{key}: contains whitespace"), found
+    assert "s3cr3t" not in found[0] and "A0-token" not in found[0]
+
+
+def test_a_mistyped_region_in_app_yaml_is_refused_as_a_requests_region_is():
+    """`tencentcloud.region: ap-guangzou` loaded and `check` said ready (the sandbox answers any region), while the
+    same typo in a request is refused with "did you mean". CAM, STS and Secrets Manager are called there."""
+    data = minimal()
+    data["tencentcloud"] = {"region": "ap-guangzou"}
+    data["secrets_manager"] = {"region": "ap-shangai"}
+    found = problems(data, {})
+    assert found == ["tencentcloud.region: 'ap-guangzou' is not a known region; did you mean ap-guangzhou?",
+                     "secrets_manager.region: 'ap-shangai' is not a known region; did you mean ap-shanghai?"]
