@@ -5,7 +5,7 @@ then the replicas one by one) every replica still on the previous version failed
 a replica inserts now take the time of the insert (when they entered `requested`); its later state changes do
 not move the column, so /metrics' age in state is approximate until the last old replica is replaced.
 
-Revision ID: 0006_review_operator
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-07 13:30:00.000000
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = '0006_review_operator'
+revision: str = '0006'
 down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
