@@ -98,6 +98,8 @@ def _db(args: argparse.Namespace) -> int:
             current, head = current_revision(db), head_revision()
             print(f"schema at {current or 'nothing'}; this version needs {head}"
                   + ("" if current == head else " (run `dtsbot db upgrade`)"))
+            if current != head:
+                return 1
     except StartupError as error:
         print(f"dtsbot db: {error}", file=sys.stderr)
         return 1

@@ -230,7 +230,8 @@ class AccountSettings(_Strict):
     allow_self_approval: bool = False
     """Whether the requester may approve this side of their own request."""
     requesters: list[str] = []
-    """Who may open requests from or into this account (Slack user/group IDs); empty: anyone in the channel."""
+    """Who may open requests from or into this account (Slack user/group IDs or e-mail addresses); empty: anyone
+    in the channel."""
     access: Literal["managed", "guided"] = "managed"
     """managed: the bot does this account's CAM steps with its keys; guided: the owner runs the steps the bot
     generates (no CAM keys here; a guided source account needs no keys at all)."""
@@ -467,7 +468,7 @@ class Settings(_Strict):
     databases: dict[str, DatabaseLogin] = {}
     """Database logins by instance ID; `"*"`: every other instance (its references may contain `{instance}`)."""
     requesters: list[str] = []
-    """Who may open requests at all (Slack user/group IDs); empty: anyone in the channel."""
+    """Who may open requests at all (Slack user/group IDs or e-mail addresses); empty: anyone in the channel."""
     logging: LoggingSettings = LoggingSettings()
     """Log levels: `level` and per-logger `levels`."""
     secrets_manager: SecretsManagerSettings = SecretsManagerSettings()

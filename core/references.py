@@ -1,6 +1,7 @@
 """`${NAME}` references in app.yaml, resolved once when the file is read.
 
-For each `${NAME}` or `${NAME:-default}` in a string value, in this order:
+For each `${NAME}` or `${NAME:-default}` in a string value, in this order (`NAME` and `NAME_FILE` both set is
+an error, as in the official container images: a stale variable would silently hide a rotated file):
 1. the environment variable `NAME`; set but empty is an error naming the variable and the key, unless the
    reference is `${NAME:-}` (an empty default says "this key may be empty": an optional key such as
    `slack.app_token`);
@@ -43,6 +44,9 @@ def _from_file(name: str, path: str) -> str:
 def resolve_reference(name: str, default: str | None, environ: Mapping[str, str]) -> str:
     """The value of one `${NAME[:-default]}` (see the module's order), or _Unresolved saying why not."""
     optional = default == ""
+    if name in environ and environ.get(name + FILE_SUFFIX):
+        raise _Unresolved(f"both {name} and {name}{FILE_SUFFIX} are set; unset one (a stale variable would hide "
+                          "the file)")
     if name in environ:
         if environ[name] == "" and not optional:
             raise _Unresolved(f"${{{name}}} is set but empty; give it a value, or unset it"

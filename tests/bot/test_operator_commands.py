@@ -42,9 +42,10 @@ def test_db_current_and_upgrade(database, capsys):
     from storage.db import head_revision
 
     head = head_revision()
-    assert run(capsys, "db", "current")[1] == f"schema at nothing; this version needs {head} (run `dtsbot db upgrade`)\n"
-    assert run(capsys, "db", "upgrade")[1] == f"schema upgraded from nothing to {head}\n"
-    assert run(capsys, "db", "current")[1] == f"schema at {head}; this version needs {head}\n"
+    behind = f"schema at nothing; this version needs {head} (run `dtsbot db upgrade`)\n"
+    assert run(capsys, "db", "current")[:2] == (1, behind)  # a deploy script can test the exit status
+    assert run(capsys, "db", "upgrade")[:2] == (0, f"schema upgraded from nothing to {head}\n")
+    assert run(capsys, "db", "current")[:2] == (0, f"schema at {head}; this version needs {head}\n")
 
 
 def opened(database: str) -> tuple[str, MigrationRequests]:

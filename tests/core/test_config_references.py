@@ -48,8 +48,10 @@ def test_a_variable_can_come_from_its_file_with_the_trailing_newline_removed(tmp
     secret.write_text("from-a-file\n")
     settings = parse_settings(minimal(), {"SLACK_SIGNING_SECRET_FILE": str(secret)})
     assert settings.slack.signing_secret.get_secret_value() == "from-a-file"
-    both = parse_settings(minimal(), {"SLACK_SIGNING_SECRET": "from-env", "SLACK_SIGNING_SECRET_FILE": str(secret)})
-    assert both.slack.signing_secret.get_secret_value() == "from-env"  # the variable comes first
+    with pytest.raises(ConfigError) as both:  # a stale variable must not hide a rotated file
+        parse_settings(minimal(), {"SLACK_SIGNING_SECRET": "from-env", "SLACK_SIGNING_SECRET_FILE": str(secret)})
+    assert both.value.problems == [("slack.signing_secret: both SLACK_SIGNING_SECRET and SLACK_SIGNING_SECRET_FILE "
+                                    "are set; unset one (a stale variable would hide the file)")]
 
 
 def test_a_file_that_cannot_be_read_or_is_empty_is_named(tmp_path):
