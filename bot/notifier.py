@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import urllib.error
 from collections.abc import Mapping
 from datetime import datetime
@@ -36,7 +37,6 @@ from core import approvals, i18n
 from core.approvals import MembersUnknown
 from core.config import Settings
 from core.metrics import Metrics
-from core.ratelimit import TokenBucket
 from core.requests import MigrationRequests
 from core.retry import Backoff
 from core.workflow import State
@@ -83,7 +83,7 @@ class Notifier:
         self.lease_seconds = settings.scheduler.lease_seconds if lease_seconds is None else lease_seconds
         self.batch = batch
         self.metrics = metrics
-        self._buckets: dict[str, TokenBucket] = {}
+        self._next_post: dict[str, float] = {}
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -336,9 +336,15 @@ class Notifier:
         return None
 
     def _post(self, channel: str, **content: Any) -> Any:
-        bucket = self._buckets.setdefault(channel, TokenBucket(self.posts_per_second, burst=1))
-        bucket.acquire()
-        return self._call("chat.postMessage", self.client.chat_postMessage, channel=channel, **content)
+        """Post, at most `posts_per_second` per channel counted from when Slack *answered* the previous post:
+        pacing the starts instead would let a slow answer and a fast one land within the same second."""
+        wait = self._next_post.get(channel, 0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            return self._call("chat.postMessage", self.client.chat_postMessage, channel=channel, **content)
+        finally:
+            self._next_post[channel] = time.monotonic() + 1.0 / self.posts_per_second
 
     def _call(self, method: str, call: Any, **args: Any) -> Any:
         try:
