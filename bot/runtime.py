@@ -107,7 +107,8 @@ class Runtime:
     def start(self) -> None:
         """Start the scheduler (or the notifier's own loop), then accept Slack's requests."""
         if self.ops is not None:
-            log.info("serving /healthz and /metrics at %s", self.ops.start())
+            url = self.ops.start()
+            log.info("listening on %s: /healthz and /metrics (%s from this machine)", self.ops.address, url)
         if self.scheduler is not None:
             self.scheduler.start()
         else:
@@ -120,7 +121,8 @@ class Runtime:
                 raise StartupError(f"slack.app_token: Socket Mode cannot connect: {_reason(error)}") from None
             log.info("Socket Mode connected")
         elif self.http is not None:
-            log.info("serving Slack at %s/slack/events", self.http.start())
+            url = self.http.start()
+            log.info("listening on %s: Slack events (%s/slack/events from this machine)", self.http.address, url)
 
     def stop(self) -> None:
         """Stop taking requests, then stop the scheduler and the notifier."""

@@ -116,6 +116,11 @@ class HttpServer:
         host, port = self._server.effective_host, self._server.effective_port
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
+    @property
+    def address(self) -> str:
+        """host:port the server listens on (0.0.0.0: every interface), for the start-up log."""
+        return f"{self._server.effective_host}:{self._server.effective_port}"
+
     def start(self) -> str:
         """Start serving; returns the root URL."""
         self._thread = threading.Thread(target=self._server.run, name="dtsbot-http", daemon=True)
