@@ -19,7 +19,7 @@ from core.config import Settings
 from core.policies import mask
 from core.requests import MigrationRequests
 from core.workflow import TERMINAL, State
-from storage import repository
+from storage import ownership, repository
 from storage.db import session_scope
 from storage.models import MigrationRequest
 
@@ -49,7 +49,8 @@ def list_requests(db: Engine, include_finished: bool, limit: int = 50) -> list[s
 
 
 def show_request(db: Engine, request_id: str) -> list[str] | None:
-    """The request's fields, facts and audit trail as lines, or None when there is no such request."""
+    """The request's fields, scheduling, facts, cloud resources and audit trail as lines, or None when there is no
+    such request."""
     with session_scope(db) as session:
         request = repository.get_request(session, request_id.strip().lower())
         if request is None:
@@ -59,7 +60,13 @@ def show_request(db: Engine, request_id: str) -> list[str] | None:
                      "executor", "migrate_type", "objects", "job_id", "failed_step", "last_error", "created_at"):
             lines.append(f"  {name}: {getattr(request, name, None)}")
         lines.append(f"  external_id: {mask(request.external_id)}")
+        lines.append(f"  next_run_at: {request.next_run_at}  lease: {request.lease_owner or '-'} until "
+                     f"{request.lease_until}")
         lines.append(f"  facts: {json.dumps(request.facts.stored(), default=str, sort_keys=True)}")
+        lines.append("cloud resources (what this request created, attached or uses):")
+        lines += [f"  {o.relation} {o.kind} {o.name}{' on ' + o.holder if o.holder else ''} in {o.account_uin}"
+                  f"{' — released ' + f'{o.released_at:%Y-%m-%d %H:%M}' if o.released_at else ''}"
+                  for o in ownership.of_request(session, request.id)] or ["  none"]
         lines.append("audit:")
         lines += [f"  {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<20} {e.step}/{e.action} {e.outcome}"
                   f"{' ' + e.error_code if e.error_code else ''}{' — ' + e.detail if e.detail else ''}"

@@ -306,7 +306,8 @@ class DatabaseLogin(_Strict):
     user: str | None = Field(default=None, min_length=1)
     """The account name; may be `ssm://name#key`."""
     password: SecretStr | None = None
-    """Its password: a `${VAR}` (or `VAR_FILE`) or `ssm://name[#key]`, read when it is used."""
+    """Its password: a `${VAR}` or `VAR_FILE` (read when app.yaml is loaded: a new value needs a restart) or
+    `ssm://name[#key]` (read when it is used: a rotated password needs no restart)."""
     login: str | None = None
     """Instead of user and password: `ssm://name` of a JSON secret `{"user": …, "password": …}` (or a Secrets
     Manager database credential's `{"UserName": …, "Password": …}`), read when it is used (so a rotated password

@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.cli import main
 from core.config import load_settings
 from core.requests import MigrationRequests
-from storage import repository
+from core.steps import Owned
+from storage import ownership, repository
 from storage.db import make_engine, session_scope
 from storage.models import AuditEntry, MigrationRequest, utcnow
 from tests.support.commands import DEFAULT_FIELDS
@@ -65,6 +66,11 @@ def test_requests_list_and_show_never_print_a_secret(database, capsys):
     external_id = requests.get(request_id).external_id
     assert code == 0 and "external_id: …" in out and external_id not in out
     assert "audit:" in out and "request/open ok" in out
+    assert "next_run_at:" in out and "cloud resources (what this request created, attached or uses):\n  none" in out
+    with session_scope(requests.db) as session:
+        ownership.record(session, request_id, [Owned("created", "role", "100000000001", "dtsbot-x")], [])
+    out = run(capsys, "requests", "show", request_id)[1]
+    assert "  created role dtsbot-x in 100000000001\n" in out
     assert run(capsys, "requests", "show", "mr-nosuch")[:2] == (1, "no request mr-nosuch\n")
 
 
