@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals, holds, plan, validation
+from core import approvals, cutover, holds, plan, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
@@ -420,6 +420,9 @@ class MigrationRequests:
                                     _("{id} is {state}; {action} applies only when it is {needed}.", id=request.id,
                                       state=request.state, action=action, needed=RESUME_FROM[action].value),
                                     request)
+            closed = cutover.refusal(request.facts) if action == "complete" else None
+            if closed:  # the gate, decided here and not only by the hidden button
+                return self._refuse(session, request.id, user, action, f"{request.id}: {closed}", request)
             goal = (retry_target(request.failed_step) if request.failed_step else None) if action in RETRIES \
                 else RESUME_TO[action]
             if action == "retry_task" and goal is not State.RESUMING_TASK:
