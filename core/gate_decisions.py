@@ -76,13 +76,14 @@ class GateDecisions:
             repository.audit(session, "cutover", "ok", request.id, actor=user, action=f"override_{side}",
                              detail=reason)
             both = cutover.overridden(facts)
-            text = for_channel("The cutover gate was overridden for the {side} side. Reason:", side=side)
+            text = for_channel("The cutover gate was overridden for the {side} side. Reason:", side=for_channel(side))
             if both:
                 text = for_channel("The cutover gate was overridden for the {side} side: both sides overrode the "
-                                   "missing evidence, so a target approver may *Complete*. Reason:", side=side)
+                                   "missing evidence, so a target approver may *Complete*. Reason:",
+                                   side=for_channel(side))
             _notice(session, request, f"override:{side}", "gate_override", text, user=user, detail=reason,
                     actions=("complete",) if both else ())
-        return Decision(True, _("Your override of the {side} side of {id} is recorded.", side=side, id=request.id),
+        return Decision(True, _("Your override of the {side} side of {id} is recorded.", side=_(side), id=request.id),
                         request, changed=True)
 
     def check_data(self, request_id: str, user: str) -> Decision:

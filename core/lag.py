@@ -40,6 +40,9 @@ def figures(detail: Mapping[str, Any]) -> tuple[int | None, int | None]:
 def sample(facts: Facts, now: float, seconds: int | None, mb: int | None) -> dict[str, Any]:
     """The facts a new reading changes: both figures, the bounded history, since when both have been 0."""
     history = [list(s) for s in facts.lag_history or [] if now - float(s[0] or 0) <= HISTORY_SECONDS]
+    if history and now - float(history[-1][0] or 0) < HISTORY_SECONDS / MAX_SAMPLES and len(history) > 1 \
+            and now - float(history[-2][0] or 0) < HISTORY_SECONDS / MAX_SAMPLES:
+        history.pop()  # polled faster than a sample per 30 s: the newest of the period stands for it
     history = (history + [[now, seconds, mb]])[-MAX_SAMPLES:]
     zero = seconds == 0 and mb == 0
     since = (facts.lag_zero_since if facts.lag_zero_since is not None else now) if zero else None
