@@ -192,6 +192,14 @@ def plan_text(plan: Plan) -> str:
     if task.write_mode:
         steps[-1] += " " + _("Redis write mode `{mode}`: {meaning} (always sent: left unset, DTS would overwrite).",
                              mode=task.write_mode, meaning=_(topology.WRITE_MODES[task.write_mode]))
+    if task.read_only_target:
+        steps[-1] += " " + _("The target is read-only while DTS migrates (`IsDstReadOnly`).")
+    if task.start_at:
+        steps.append(_(":calendar: DTS starts the task at {at} (`RunMode` timed, `ExpectRunTime`).",
+                       at=escape(task.start_at)))
+    if task.cutover_at:
+        steps.append(_(":calendar: Cutover window: *Complete* waits for {at}; the approvers are reminded before it.",
+                       at=escape(task.cutover_at)))
     steps.append(_("After an error DTS retries the task by itself for up to {minutes} minutes "
                    "(`AutoRetryTimeRangeMinutes`); then a target approver decides with *Retry task*.",
                    minutes=task.auto_retry_minutes) if task.auto_retry_minutes else

@@ -41,7 +41,7 @@ from storage.repository import ConcurrentUpdate
 EDITABLE_FIELDS = (
     "source_account", "source_region", "source_instance", "target_account", "target_region",
     "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
-    "write_mode",
+    "write_mode", "start_at", "cutover_at", "read_only_target",
 )
 
 _CANCEL_TEXT = {

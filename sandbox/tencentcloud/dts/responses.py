@@ -7,6 +7,7 @@ before it runs, verified before it starts, and a cross-account source is reached
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sandbox.tencentcloud.dts import compare
@@ -21,7 +22,7 @@ from sandbox.tencentcloud.dts.access import (
 from sandbox.tencentcloud.dts.checks import CHECK_TASK_FAILS_MARKER, run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
 from sandbox.tencentcloud.dts.topology import WRITE_MODES, documented_node_types, findings
-from sandbox.tencentcloud.dts.views import check_job, detail, fmt, job_item, sanitize_info
+from sandbox.tencentcloud.dts.views import BEIJING, check_job, detail, fmt, job_item, sanitize_info
 from sandbox.tencentcloud.exceptions import TencentCloudError
 from sandbox.tencentcloud.responder import Responder
 from sandbox.tencentcloud.world import Instance
@@ -37,6 +38,14 @@ def _in_range(name: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise invalid(f"{name}={value} is out of range [{low}, {high}].")
     return value
+
+
+def beijing_time(text: str) -> float:
+    """Epoch seconds of a `yyyy-mm-dd hh:mm:ss` Beijing time (ExpectRunTime without DateTimeISOFormat)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp()
+    except ValueError:
+        raise invalid(f"ExpectRunTime={text} is not yyyy-mm-dd hh:mm:ss (Beijing time).") from None
 
 
 def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -153,6 +162,8 @@ class DtsResponse(Responder):
         if run_mode == "timed" and not params.get("ExpectRunTime"):
             raise TencentCloudError("InvalidParameter.InvalidParameterError",
                                     "ExpectRunTime is required when RunMode is timed.")
+        if run_mode == "timed":
+            beijing_time(str(params["ExpectRunTime"]))  # "按 yyyy-mm-dd hh:mm:ss（北京时间）传入"
         option = self._migrate_option(job, params["MigrateOption"])
         src = self._endpoint("SrcInfo", params["SrcInfo"], job.src_region, job.src_database_type)
         dst = self._endpoint("DstInfo", params["DstInfo"], job.dst_region, job.dst_database_type)
@@ -294,7 +305,9 @@ class DtsResponse(Responder):
 
     def StartMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
-        self.backend.start(job, fails=self._fails_while_running(job))
+        timed = job.config is not None and job.config.run_mode == "timed"
+        wait = max(0.0, beijing_time(job.config.expect_run_time) - self.now) if timed and job.config else 0.0
+        self.backend.start(job, fails=self._fails_while_running(job), wait=wait)
         return {}
 
     def CompleteMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
