@@ -489,7 +489,9 @@ def help_message(experimental: Sequence[str] = ()) -> dict[str, Any]:
     engines = _("Engines (Tencent's cross-account guide): {engines}", engines=guide)
     if experimental:
         engines += " · " + _("not covered by the guide, enabled here: {engines}", engines=", ".join(experimental))
-    return render([section(_(HELP) + "\n• " + engines)], _("How to use /dts-migrate"))
+    cutover = _("The cutover (optional, ISO 8601 times with their zone): `cutover_at=2026-12-07T22:00+08:00` the agreed "
+                "window, `start_at=…` a timed start, `read_only_target=yes` (MySQL)")
+    return render([section(_(HELP) + "\n• " + cutover + "\n• " + engines)], _("How to use /dts-migrate"))
 
 
 def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:
