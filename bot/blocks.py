@@ -78,7 +78,7 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 }
 TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N_("Cancel"), "danger"))
 """A request failed because DTS stopped migrating: its retry resumes the task (target approvers)."""
-SIDE_WORDS = {"source": N_("source"), "target": N_("target")}
+SIDE_WORDS = {"source": N_("source"), "target": N_("target"), "both": N_("source and target")}
 """A side of the migration, as a reminder or a notice that needs its approvers names it."""
 NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retry": N_("Retry"),
                   "retry_task": N_("Retry task"),

@@ -322,6 +322,8 @@ class WorkflowEngine:
         change.columns.update(_fact_changes(request, result.facts), attempts=0)
         if result.notice:
             key, payload = wait_notice(request, state, result.notice, result.actions)
+            if result.reach:
+                payload["reach"] = result.reach
             change.notices.append(Notice(key, "thread", payload))
         change.refresh = bool(result.notice) or result.refresh or "progress" in change.columns
         delay = result.retry_after or self.settings.scheduler.poll_seconds

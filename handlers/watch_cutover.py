@@ -46,6 +46,7 @@ def watch_cutover(request: MigrationRequest, clients: CloudClients) -> StepResul
     changed = (request.facts.cutover_evidence != facts["cutover_evidence"]
                or (request.facts.lag_seconds, request.facts.lag_mb) != (facts["lag_seconds"], facts["lag_mb"]))
     actions = ("complete",) if now_open and not was_open else ()
+    reminded = bool(facts.get("cutover_reminded")) and not request.facts.cutover_reminded
     poll = min(POLL_SECONDS, clients.settings.scheduler.poll_seconds)
     return StepResult(Outcome.WAIT, facts=facts, notice="\n".join(notices) or None, retry_after=poll,
-                      refresh=changed, actions=actions)
+                      refresh=changed, actions=actions, reach="both" if reminded else None)

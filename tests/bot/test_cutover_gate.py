@@ -173,3 +173,29 @@ def test_a_differing_compare_blocks_the_gate_until_both_sides_override(tmp_path:
         assert s.driver.click(TARGET_OWNER, both, "complete").status == 200
         s.reaches(rid, "succeeded")
         eventually(lambda: not compare_backend(s.cloud.world).tasks, timeout=WAIT)  # deleted at the end
+
+
+def test_check_data_is_for_either_sides_approvers_and_opens_the_gate_when_same(tmp_path: Path) -> None:
+    with story(tmp_path, {"hold_minutes": 0, "compare": "manual"}) as s:
+        rid = ready(s)
+        message = gate_shows(s, rid, "✗ Consistency check not run yet")
+        assert not s.cloud.calls.of("CreateCompareTask")  # manual: nothing until someone asks
+        count = len(s.slack.ephemerals(STRANGER))
+        assert s.driver.click(STRANGER, message, "check_data").status == 200
+        assert "Only an approver of either side" in s.slack.wait_for(
+            lambda: s.slack.ephemerals(STRANGER)[count:], timeout=WAIT)[0]["text"]
+        assert s.driver.click(SOURCE_OWNER, message, "check_data").status == 200
+        report = reply_with(s, rid, "*Consistency check:* same")
+        assert "3 of 3 tables checked, 0 differ" in report["text"]
+        assert buttons(reply_with(s, rid, "The cutover gate is open")) == ["complete"]
+        gate_shows(s, rid, "✓ Consistency check concluded *same*")
+
+
+def test_a_link_dts_cannot_compare_needs_the_override(tmp_path: Path) -> None:
+    def no_compare(instance: Instance) -> None:
+        instance.compare_unsupported = True
+    with story(tmp_path, {"hold_minutes": 0, "compare": "auto"}, no_compare) as s:
+        rid = ready(s)
+        assert "UnsupportedOperation" in reply_with(s, rid, "DTS cannot run the consistency check")["text"]
+        gate_shows(s, rid, "✗ Consistency check not available for this link (DTS): override needed")
+        assert "The cutover gate is closed" in stale_complete(s, rid)

@@ -22,7 +22,7 @@ from sandbox.tencentcloud.world import default_world
 from tests.bot.test_cutover_gate import buttons, gate_shows, reply_with, stale_complete
 from tests.support.commands import inline
 from tests.support.serving import Serving, serving
-from tests.support.workspace import TARGET_OWNER, USERGROUPS, USERS, serve_settings
+from tests.support.workspace import SOURCE_OWNER, TARGET_OWNER, USERGROUPS, USERS, serve_settings
 
 
 class MovableClock:
@@ -62,6 +62,7 @@ def test_the_window_opens_the_gate_at_its_time(tmp_path: Path) -> None:
         clock.offset = timedelta(hours=1, minutes=40).total_seconds()  # 20 minutes before the window
         reminder = reply_with(s, rid, "The cutover window opens at")
         assert "(in 20 min)" in reminder["text"] or "(in 19 min)" in reminder["text"]
+        assert f"<@{SOURCE_OWNER}>" in reminder["text"] and f"<@{TARGET_OWNER}>" in reminder["text"]
         assert s.state(rid) == "ready_to_complete"
 
         clock.offset = timedelta(hours=2, minutes=1).total_seconds()
