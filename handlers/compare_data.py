@@ -183,8 +183,10 @@ def close(request: MigrationRequest, dts: Api, job_id: str) -> bool:
 
 def close_if_any(request: MigrationRequest, dts: Api, job_id: str) -> None:
     """`close` for a request that made a compare task, run by the steps that end it (complete, stop); a DTS error
-    other than a transient one never holds up the ending (the task is tagged by name for a person to find)."""
-    if not request.facts.compare_task_id:
+    other than a transient one never holds up the ending (the task is named after the request for a person to
+    find). Looked up by name for every request that reached the gate: a task created by a step whose outcome was
+    dropped (a person completed meanwhile) is not in the facts."""
+    if not request.facts.compare_task_id and request.facts.cutover_evidence is None:
         return
     try:
         close(request, dts, job_id)
