@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import approvals, db_kinds, policies, topology
+from core import approvals, cutover, db_kinds, lag, policies, topology
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.notices import retry_buttons
@@ -78,12 +78,13 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 }
 TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N_("Cancel"), "danger"))
 """A request failed because DTS stopped migrating: its retry resumes the task (target approvers)."""
-SIDE_WORDS = {"source": N_("source"), "target": N_("target")}
+SIDE_WORDS = {"source": N_("source"), "target": N_("target"), "both": N_("source and target")}
 """A side of the migration, as a reminder or a notice that needs its approvers names it."""
 NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retry": N_("Retry"),
                   "retry_task": N_("Retry task"),
                   "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
-                  "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check")}
+                  "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check"),
+                  "check_data": N_("Check data"), "override_gate": N_("Override gate")}
 
 
 def escape(text: object) -> str:
@@ -191,6 +192,14 @@ def plan_text(plan: Plan) -> str:
     if task.write_mode:
         steps[-1] += " " + _("Redis write mode `{mode}`: {meaning} (always sent: left unset, DTS would overwrite).",
                              mode=task.write_mode, meaning=_(topology.WRITE_MODES[task.write_mode]))
+    if task.read_only_target:
+        steps[-1] += " " + _("The target is read-only while DTS migrates (`IsDstReadOnly`).")
+    if task.start_at:
+        steps.append(_(":calendar: DTS starts the task at {at} (`RunMode` timed, `ExpectRunTime`).",
+                       at=escape(task.start_at)))
+    if task.cutover_at:
+        steps.append(_(":calendar: Cutover window: *Complete* waits for {at}; the approvers are reminded before it.",
+                       at=escape(task.cutover_at)))
     steps.append(_("After an error DTS retries the task by itself for up to {minutes} minutes "
                    "(`AutoRetryTimeRangeMinutes`); then a target approver decides with *Retry task*.",
                    minutes=task.auto_retry_minutes) if task.auto_retry_minutes else
@@ -264,6 +273,10 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         lines.append(_("*Last error:* {error}", error=escape(request.last_error)))
     if request.progress is not None and State(request.state) in journey.JOURNEY[journey.MIGRATE].states:
         lines.append(_("*Progress:* {bar}{lag}", bar=journey.bar(request.progress), lag=journey.lag(request)))
+    if request.state in (State.RUNNING, State.READY_TO_COMPLETE) and lag.history_line(request.facts):
+        lines.append(lag.history_line(request.facts))
+    if request.state == State.READY_TO_COMPLETE and request.facts.cutover_evidence:
+        lines.append(_("*Cutover gate:*") + "\n" + "\n".join(cutover.evidence_lines(request.facts)))
     if request.state == State.RUNNING and request.facts.dts_attention:
         lines.append(escape(request.facts.dts_attention))  # DTS retrying or paused (track_task)
     if request.state == State.REJECTED and request.facts.reject_reason:
@@ -292,7 +305,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         blocks.append(section("\n".join(step_list), block_id="journey"))
     value = f"{request.id}:{request.revision}"
     buttons = [button(a, _(t), value, s, cancel_dialog(request) if a == "cancel" else None)
-               for a, t, s in request_buttons(request)]
+               for a, t, s in request_buttons(request, settings)]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
@@ -301,9 +314,16 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
     return render(blocks, _("DTS migration {id}: {status}", id=request.id, status=status))
 
 
-def request_buttons(request: MigrationRequest) -> tuple[tuple[str, str, str | None], ...]:
+def request_buttons(request: MigrationRequest,
+                    settings: Settings | None = None) -> tuple[tuple[str, str, str | None], ...]:
     """The request message's buttons by state; a request failed because DTS stopped migrating gets the retry
-    `notices.retry_buttons` gives it (*Retry task*, or none when DTS cannot resume the task) and Cancel."""
+    `notices.retry_buttons` gives it (*Retry task*, or none when DTS cannot resume the task) and Cancel; a ready
+    request offers *Complete* only through the cutover gate (core.cutover), else *Override gate*."""
+    if request.state == State.READY_TO_COMPLETE and settings is not None:
+        offered = cutover.gate_actions(request.facts, settings)
+        check = ("check_data",) if settings.cutover.compare != "off" and "check_data" not in offered else ()
+        return tuple((a, NOTICE_BUTTONS[a], "primary" if a == "complete" else None) for a in (*offered, *check)) \
+            + (("cancel", N_("Cancel"), "danger"),)
     if request.state == State.FAILED and request.failed_step:
         retry = retry_buttons(request, request.failed_step, None)
         if retry != ["retry"]:
@@ -469,7 +489,9 @@ def help_message(experimental: Sequence[str] = ()) -> dict[str, Any]:
     engines = _("Engines (Tencent's cross-account guide): {engines}", engines=guide)
     if experimental:
         engines += " · " + _("not covered by the guide, enabled here: {engines}", engines=", ".join(experimental))
-    return render([section(_(HELP) + "\n• " + engines)], _("How to use /dts-migrate"))
+    cutover = _("The cutover (optional, ISO 8601 times with their zone): `cutover_at=2026-12-07T22:00+08:00` the agreed "
+                "window, `start_at=…` a timed start, `read_only_target=yes` (MySQL)")
+    return render([section(_(HELP) + "\n• " + cutover + "\n• " + engines)], _("How to use /dts-migrate"))
 
 
 def request_list(requests: Sequence[MigrationRequest]) -> dict[str, Any]:

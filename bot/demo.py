@@ -75,6 +75,10 @@ class Stage:
         }
         # Only these overrides: the shipped defaults are the sandbox's keys, whatever this shell exports.
         self.settings = load_settings(self.config, environ=overrides)
+        # the story's clock is fast but the bot's is not: the lag need not hold minutes of real time (the evidence
+        # list and the consistency check's report are shown before the cutover all the same)
+        self.settings = self.settings.model_copy(update={"cutover": self.settings.cutover.model_copy(
+            update={"hold_minutes": 0})})
         configure_logging(self.settings, level="WARNING")
         # A story of a few seconds keeps every job busy; APScheduler's "skipped: already running" is noise here.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -35,6 +35,8 @@ _LABELS = {
     "db_type": N_("Database engine"), "migrate_type": N_("Migrate type"), "role_name": N_("CAM role name (source account)"),
     "external_id": N_("External ID"), "executor": N_("Executor (target account)"), "objects": N_("Objects"),
     "write_mode": N_("Redis write mode (target)"),
+    "start_at": N_("Start at (timed start)"), "cutover_at": N_("Cutover window"),
+    "read_only_target": N_("Read-only target while migrating"),
 }
 _HINTS = {
     "source_instance": N_("e.g. cdb-ab12cd34"), "target_instance": N_("e.g. cdb-ef56gh78"),
@@ -44,6 +46,9 @@ _HINTS = {
     "objects": N_("all, or a comma list of db or db.table"),
     "write_mode": N_("Redis and Tendis only. Empty: normal (the target must be empty); overwrite or clearData "
                      "change data on the target"),
+    "start_at": N_("ISO time with zone, e.g. 2026-12-07T22:00+08:00. Empty: DTS starts at once"),
+    "cutover_at": N_("ISO time with zone: Complete waits for it, the approvers are reminded before it"),
+    "read_only_target": N_("yes: DTS keeps the target read-only while it migrates (MySQL only)"),
 }
 
 

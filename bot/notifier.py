@@ -201,7 +201,9 @@ class Notifier:
                 if posted is not None:
                     self._summarise(request, message)
                     return posted
-            needed = self._approvers(request, str(message.payload["reach"])) if message.payload.get("reach") else []
+            reach = str(message.payload.get("reach") or "")
+            needed = [u for side in (("source", "target") if reach == "both" else (reach,) if reach else ())
+                      for u in self._approvers(request, side)]
             answer = self._post(request.channel, thread_ts=request.message_ts,
                                 metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": message.key}},
                                 **blocks.notice(request.id, message.payload, needed))

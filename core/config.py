@@ -449,6 +449,23 @@ class DtsSettings(_Strict):
         return list(dict.fromkeys(names))
 
 
+class CutoverSettings(_Strict):
+    """`cutover:` the evidence the gate asks for before *Complete* (core/cutover.py)."""
+
+    hold_minutes: float = Field(default=5, ge=0)
+    """How long both lag figures (StepInfo `SecondsBehindMaster`, `MasterSlaveDistance`) must read 0 s and 0 MB
+    before *Complete* is offered (Tencent's cutover guidance: wait for zero, then a few quiet minutes)."""
+    compare: Literal["auto", "manual", "off"] = "auto"
+    """The consistency check (DTS compare task): `auto` starts it once the lag first reaches 0 and *Check data*
+    runs it again; `manual` only on *Check data*; `off`: never, and the gate does not ask for it."""
+    compare_method: Literal["dataCheck", "sampleDataCheck", "rowsCount"] = "dataCheck"
+    """`CompareOptions.Method`: dataCheck (every row), sampleDataCheck (a sample, `sample_rate`), rowsCount."""
+    sample_rate: int = Field(default=10, ge=1, le=100)
+    """`CompareOptions.SampleRate` in percent for `sampleDataCheck` (DTS documents 0-100)."""
+    reminder_minutes: float = Field(default=30, ge=0)
+    """How long before a request's `cutover_at` window its approvers are reminded (0: no reminder)."""
+
+
 class Settings(_Strict):
     slack: SlackSettings
     """The Slack app and channel."""
@@ -462,6 +479,8 @@ class Settings(_Strict):
     """How the bot configures DTS tasks."""
     approvals: ApprovalSettings = ApprovalSettings()
     """Who may approve what (the two-person rule)."""
+    cutover: CutoverSettings = CutoverSettings()
+    """The cutover gate: lag held at zero, the consistency check, the window."""
     metrics: MetricsSettings = MetricsSettings()
     """The probes' and Prometheus' own port."""
     accounts: list[AccountSettings] = Field(min_length=2)

@@ -321,9 +321,11 @@ class WorkflowEngine:
         """The step waits on the cloud: keep its facts and notice, run it again after a delay."""
         change.columns.update(_fact_changes(request, result.facts), attempts=0)
         if result.notice:
-            key, payload = wait_notice(request, state, result.notice)
+            key, payload = wait_notice(request, state, result.notice, result.actions)
+            if result.reach:
+                payload["reach"] = result.reach
             change.notices.append(Notice(key, "thread", payload))
-        change.refresh = bool(result.notice) or "progress" in change.columns
+        change.refresh = bool(result.notice) or result.refresh or "progress" in change.columns
         delay = result.retry_after or self.settings.scheduler.poll_seconds
         if state in WATCHED and self.watched_fallback is not None:
             delay = max(delay, self.watched_fallback)

@@ -8,6 +8,7 @@ retry started another round), so a step re-run after a crash or on another repli
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from core import recovery
@@ -24,7 +25,8 @@ GUIDED_VERIFY, GRANT_VERIFY, GUIDED_REVEAL, ROLE_DELETED_CHECK = (
     "guided_verify", "grant_verify", "guided_reveal", "role_deleted_check")
 _BUTTON_TEXT = {RETRY: N_("Retry"), RETRY_TASK: N_("Retry task"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
                 GRANT_VERIFY: N_("Grant created — verify"), GUIDED_REVEAL: N_("Show me the full steps"),
-                ROLE_DELETED_CHECK: N_("Role deleted — check")}
+                ROLE_DELETED_CHECK: N_("Role deleted — check"), "check_data": N_("Check data"),
+                "override_gate": N_("Override gate")}
 
 # (state the step ran in, state it moved to) -> event name; the default text when the step gave none.
 _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
@@ -86,10 +88,13 @@ def left_task_notice(job_id: str, account: str) -> str:
              account=account)
 
 
-def wait_notice(request: MigrationRequest, state: State, text: str) -> tuple[str, dict[str, Any]]:
-    """(key, payload) of a step's news while it waits (check started, progress crossed a quarter)."""
+def wait_notice(request: MigrationRequest, state: State, text: str,
+                actions: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+    """(key, payload) of a step's news while it waits (check started, progress crossed a quarter, the cutover gate
+    opened: with its *Complete* button)."""
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
-    return notice_key(request, state.value, f"progress-{digest}"), _payload(request, "progress", text, [])
+    return notice_key(request, state.value, f"progress-{digest}"), _payload(request, "progress", text,
+                                                                               list(actions))
 
 
 def failure_notice(request: MigrationRequest, step: State, result: StepResult) -> tuple[str, dict[str, Any]]:

@@ -44,6 +44,12 @@ class Action(StrEnum):
     """Guided source account: *Role created — verify*, *Show me the full steps*, *Role deleted — check*."""
     GUIDED_TARGET = "guided_target"
     """Guided target account: *Grant created — verify*, *Show me the full steps* of the grant."""
+    CHECK_DATA = "check_data"
+    """*Check data*: run DTS's consistency check (a compare task) on a ready task."""
+    OVERRIDE_SOURCE = "override_source"
+    """The source side's half of overriding the cutover gate's missing evidence (with a reason)."""
+    OVERRIDE_TARGET = "override_target"
+    """The target side's half of overriding the cutover gate's missing evidence (with a reason)."""
 
 
 class Who(StrEnum):
@@ -73,6 +79,9 @@ PERMISSIONS: dict[Action, Who] = {
     Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
     Action.GUIDED_SOURCE: Who.SOURCE_APPROVERS,
     Action.GUIDED_TARGET: Who.TARGET_APPROVERS,
+    Action.CHECK_DATA: Who.ANY_APPROVER,
+    Action.OVERRIDE_SOURCE: Who.SOURCE_APPROVERS,
+    Action.OVERRIDE_TARGET: Who.TARGET_APPROVERS,
 }
 
 
@@ -138,6 +147,9 @@ _WORDS = {
     Action.REVERIFY: N_("re-verify it"),
     Action.GUIDED_SOURCE: N_("act on the source account's hand-made CAM steps"),
     Action.GUIDED_TARGET: N_("act on the target account's hand-made CAM grant"),
+    Action.CHECK_DATA: N_("run the consistency check"),
+    Action.OVERRIDE_SOURCE: N_("override the cutover gate for the source side"),
+    Action.OVERRIDE_TARGET: N_("override the cutover gate for the target side"),
 }
 
 

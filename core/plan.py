@@ -62,6 +62,12 @@ class TaskSpec:
     """How long DTS retries a recoverable error itself (`AutoRetryTimeRangeMinutes`, config dts.auto_retry_minutes)."""
     write_mode: str | None = None
     """Redis' DstWriteMode, always sent for the Redis family (core.topology); None for the other engines."""
+    start_at: str | None = None
+    """When DTS starts the task (RunMode timed); None: at once."""
+    cutover_at: str | None = None
+    """The agreed cutover window; None: none."""
+    read_only_target: bool = False
+    """The target is read-only while DTS migrates (IsDstReadOnly)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,8 @@ def plan_for(request: PlannedRequest, settings: Settings, *, source_approved: bo
             auto_retry_minutes=settings.dts.auto_retry_minutes,
             write_mode=(request.write_mode or topology.DEFAULT_WRITE_MODE
                         if topology.takes_write_mode(engine) else None),
+            start_at=getattr(request, "start_at", None), cutover_at=getattr(request, "cutover_at", None),
+            read_only_target=getattr(request, "read_only_target", None) == "yes",
         ),
         allowlisting_note=db_kinds.allowlisting_note(request.db_type),
         scope_notes=db_kinds.scope_notes(request.db_type),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import approvals, holds, plan, validation
+from core import approvals, cutover, holds, plan, validation
 from core.approvals import MembersOf, no_groups
 from core.config import Settings
 from core.home import Home, home_for
@@ -41,7 +41,7 @@ from storage.repository import ConcurrentUpdate
 EDITABLE_FIELDS = (
     "source_account", "source_region", "source_instance", "target_account", "target_region",
     "target_instance", "db_type", "role_name", "external_id", "executor", "migrate_type", "objects",
-    "write_mode",
+    "write_mode", "start_at", "cutover_at", "read_only_target",
 )
 
 _CANCEL_TEXT = {
@@ -420,6 +420,9 @@ class MigrationRequests:
                                     _("{id} is {state}; {action} applies only when it is {needed}.", id=request.id,
                                       state=request.state, action=action, needed=RESUME_FROM[action].value),
                                     request)
+            closed = cutover.refusal(request.facts) if action == "complete" else None
+            if closed:  # the gate, decided here and not only by the hidden button
+                return self._refuse(session, request.id, user, action, f"{request.id}: {closed}", request)
             goal = (retry_target(request.failed_step) if request.failed_step else None) if action in RETRIES \
                 else RESUME_TO[action]
             if action == "retry_task" and goal is not State.RESUMING_TASK:

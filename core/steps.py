@@ -71,6 +71,10 @@ class StepResult:
     ephemerally to the source approvers only)."""
     actions: tuple[str, ...] = ()
     """Buttons under the step's notice instead of the default ones of the state it leads to (guided mode)."""
+    reach: str | None = None
+    """A waiting step's notice that needs people: "source", "target" or "both" sides' approvers are named in it."""
+    refresh: bool = False
+    """Re-render the request message although the step gave no notice (the lag or the gate's evidence moved)."""
 
 
 Step = Callable[[MigrationRequest, CloudClients], StepResult]

@@ -29,6 +29,7 @@ import re
 import shlex
 import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from core import db_kinds, topology
@@ -64,6 +65,9 @@ OPTIONAL_DEFAULTS: dict[str, str | None] = {
     "migrate_type": db_kinds.FULL_AND_INCREMENT,
     "objects": "all",
     "write_mode": None,  # empty: normal for the Redis family (core.topology.DEFAULT_WRITE_MODE), else none
+    "start_at": None,  # empty: DTS starts the task at once (RunMode immediate)
+    "cutover_at": None,  # empty: no cutover window (the gate does not wait for one)
+    "read_only_target": None,  # empty: the target stays writable during the migration (DTS's default)
 }
 FIELDS: tuple[str, ...] = REQUIRED + tuple(OPTIONAL_DEFAULTS)
 _REQUIRED_HINTS = {
@@ -369,6 +373,37 @@ def write_mode(value: str, engine_name: str | None = None) -> str | None:
     return spelt
 
 
+def moment(field: str) -> Callable[[str], str | None]:
+    """A validator of an ISO 8601 time with its zone (`2026-12-07T22:00+08:00`): normalised, None when empty."""
+    def check(value: str) -> str | None:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise _fail(field, value, _("is not an ISO 8601 time, e.g. 2026-12-07T22:00+08:00")) from None
+        if parsed.tzinfo is None:
+            raise _fail(field, value, _("has no time zone; add one, e.g. +08:00 or Z")) from None
+        return parsed.isoformat(timespec="minutes")
+    return check
+
+
+def read_only_target(value: str, engine_name: str | None = None) -> str | None:
+    """`yes`: DTS keeps the target read-only while it migrates (MigrateOption.IsDstReadOnly, documented for MySQL
+    only); None: not asked (DTS's default, writable)."""
+    text = value.strip().lower()
+    if text in ("", "no", "false"):
+        return None
+    if text not in ("yes", "true"):
+        raise _fail("read_only_target", value, _("is yes or no"))
+    engine = db_kinds.db_kind(engine_name) if engine_name else None
+    if engine is not None and engine.database_type != "mysql":
+        raise _fail("read_only_target", value, _("is for MySQL only (DTS's IsDstReadOnly); leave it empty for "
+                                                 "{engine}", engine=engine.label))
+    return "yes"
+
+
 # --- the whole request --------------------------------------------------------------------------------------
 
 def _by_name(accounts: Sequence[AccountRef], name: str | None) -> AccountRef | None:
@@ -418,6 +453,12 @@ def validate_request(
     run("objects", objects)
     if "db_type" in out:  # the write mode depends on the engine: unchecked while the engine is wrong
         run("write_mode", write_mode, engine_name)
+        run("read_only_target", read_only_target, engine_name)
+    run("start_at", moment("start_at"))
+    run("cutover_at", moment("cutover_at"))
+    if out.get("start_at") and out.get("cutover_at") and \
+            datetime.fromisoformat(str(out["cutover_at"])) <= datetime.fromisoformat(str(out["start_at"])):
+        errors["cutover_at"] = _("cutover_at: must come after start_at ({start})", start=out["start_at"])
 
     if "source_account" in out and out.get("source_account") == out.get("target_account"):
         errors["target_account"] = (

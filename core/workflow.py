@@ -67,7 +67,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLING, S.FAILED),
     S.STARTING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
     S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
-    S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED, S.STOPPING_TASK),
+    S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED, S.STOPPING_TASK, S.REVOKING_ACCESS),  # revoking: DTS completed
     S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
     S.STOPPING_TASK: (S.CANCELLING, S.REVOKING_ACCESS, S.FAILED),  # revoking: DTS had completed it
@@ -94,7 +94,7 @@ TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targ
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
     S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
-    S.RESUMING_TASK,
+    S.RESUMING_TASK, S.READY_TO_COMPLETE,  # ready: the lag, the compare task and the window are watched
 })
 # Cancel: outright while nothing exists in the cloud, through `cancelling` (revoke access) once the bot has
 # started its cloud work, through `stopping_task` first once a DTS task may run.

@@ -18,6 +18,7 @@ from handlers.start_task import start_task
 from handlers.stop_task import stop_task
 from handlers.track_task import track_task
 from handlers.verify_task import verify_task
+from handlers.watch_cutover import watch_cutover
 
 STEPS: dict[State, Step] = {
     State.AUTHORIZING_SOURCE: guide_source_role,  # the managed steps unless the account is guided
@@ -28,6 +29,7 @@ STEPS: dict[State, Step] = {
     State.VERIFYING: verify_task,
     State.STARTING: start_task,
     State.RUNNING: track_task,
+    State.READY_TO_COMPLETE: watch_cutover,
     State.COMPLETING: complete_task,
     State.REVOKING_ACCESS: guided_revoke,
     State.STOPPING_TASK: stop_task,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.cloud import CloudClients
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
+from handlers import compare_data
 from handlers.step import cloud_step, failed
 from handlers.task_lookup import job_detail, the_task
 from storage.models import MigrationRequest
@@ -17,6 +18,7 @@ POLL_SECONDS = 5.0
 def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """CompleteMigrateJob in readyComplete; WAIT while completing; DONE at success."""
     dts, job_id = the_task(request, clients)
+    compare_data.close_if_any(request, dts, job_id)  # the request ends: its consistency check goes too
     status = job_detail(dts, job_id).get("Status")
     if status == "success":
         return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},

@@ -13,8 +13,10 @@ re-assumes the role and configures the task again (`credentials_expired`, `send_
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
+from core import cutover
 from core.cloud import SESSION_SECONDS, Api, CloudClients
 from core.db_kinds import DbKind, db_kind
 from core.i18n import _
@@ -28,6 +30,8 @@ from storage.models import MigrationRequest
 STEP = "configure_task"
 CONFIGURABLE = frozenset({"created", "checkPass", "checkNotPass"})
 CREDENTIALS_MARGIN = 600.0
+BEIJING = timezone(timedelta(hours=8))
+"""ExpectRunTime's zone as DTS documents it ("北京时间")."""
 """Seconds of life the credentials must still have for DTS to check or start with them."""
 
 
@@ -113,7 +117,7 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
     shapes = shapes or recorded_topologies(request) or read_topologies(request, clients, session, STEP)
     auto_retry = clients.settings.dts.auto_retry_minutes
     dts.call("ModifyMigrationJob", {
-        "JobId": job_id, "RunMode": "immediate", "AutoRetryTimeRangeMinutes": auto_retry,
+        "JobId": job_id, **run_mode(request), "AutoRetryTimeRangeMinutes": auto_retry,
         "MigrateOption": migrate_option(request, engine),
         "SrcInfo": endpoint_info(request.source_region, engine, shapes["source"], {
             "InstanceId": request.source_instance, "AccountMode": "other",
@@ -127,9 +131,21 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
             **{f"{side}_topology": shape.fact() for side, shape in shapes.items()}}
 
 
+def run_mode(request: MigrationRequest) -> dict[str, str]:
+    """RunMode immediate, or timed with ExpectRunTime at the request's `start_at` as DTS documents it: "yyyy-mm-dd
+    hh:mm:ss（北京时间）" (without DateTimeISOFormat)."""
+    start = cutover.parse_time(request.start_at)
+    if start is None:
+        return {"RunMode": "immediate"}
+    return {"RunMode": "timed", "ExpectRunTime": start.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
+
+
 def migrate_option(request: MigrationRequest, engine: DbKind) -> dict[str, Any]:
-    """MigrateOption: the objects and migrate type, and the Redis family's write mode (core.topology)."""
+    """MigrateOption: the objects and migrate type, the target read-only while migrating when asked
+    (IsDstReadOnly, MySQL only) and the Redis family's write mode (core.topology)."""
     option: dict[str, Any] = {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type}
+    if request.read_only_target == "yes":
+        option["IsDstReadOnly"] = True
     extra = option_extra_attr(engine, request.write_mode)
     if extra:
         option["ExtraAttr"] = extra

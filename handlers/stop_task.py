@@ -18,6 +18,7 @@ from core.error_codes import Decision as ErrorDecision
 from core.error_codes import row_for
 from core.i18n import _
 from core.steps import Outcome, StepResult
+from handlers import compare_data
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import job_detail, task_id
 from storage.models import MigrationRequest
@@ -54,6 +55,7 @@ def stop_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     job_id = task_id(request, dts)
     if job_id is None:
         return StepResult(Outcome.DONE, notice=_("No DTS task was bought: revoking the cross-account access."))
+    compare_data.close_if_any(request, dts, job_id)  # the request ends: its consistency check goes too
     status = str(job_detail(dts, job_id).get("Status"))
     decision = DECISIONS.get(status, Decision.WAIT)
     if decision is Decision.STOP:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core import recovery
+from core import cutover, lag, recovery
 from core.cloud import CloudClients
 from core.dts_words import status_words
 from core.i18n import N_, _
@@ -77,15 +77,19 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     detail = job_detail(dts, job_id)
     status = str(detail.get("Status"))
     info = detail.get("StepInfo") or {}
-    lag = int(info.get("SecondsBehindMaster") or 0)  # -1: DTS has no valid figure (not catching up yet)
-    facts: dict[str, Any] = {"dts_status": status, "lag_seconds": lag, "dts_attention": "",
-                             "dts_step_now": int(info.get("StepNow") or 0), "dts_step_all": int(info.get("StepAll") or 0)}
+    seconds, mb = lag.figures(detail)  # absent or -1: unknown, never 0
+    facts: dict[str, Any] = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb),
+                             "dts_attention": "", "dts_step_now": int(info.get("StepNow") or 0),
+                             "dts_step_all": int(info.get("StepAll") or 0)}
     found = verdict(status)
     if status == "readyComplete":
+        facts = {**facts, **cutover.readings(request, clients, detail)}
         return StepResult(Outcome.DONE, next_state="ready_to_complete", facts={**facts, "progress": 100},
+                          actions=cutover.gate_actions(request.facts.merged(facts), clients.settings),
                           notice=_("DTS task `{job_id}` is *ready to complete*: full data migrated, incremental "
-                                   "sync running (lag {lag}s). Complete it when writes to the source have stopped.",
-                                   job_id=job_id, lag=lag))
+                                   "sync running (lag {lag}). Complete it when writes to the source have stopped "
+                                   "and the cutover gate's evidence is in.", job_id=job_id,
+                                   lag=lag.words(seconds, mb)))
     if found.decision is D.DONE:
         return StepResult(Outcome.DONE, next_state="revoking_access", facts={**facts, "progress": 100},
                           notice=_("DTS task `{job_id}` *succeeded*.", job_id=job_id))
@@ -97,8 +101,8 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         return _attention(request, clients, job_id, status, found, facts, progress, changed)
     if found.decision is D.WAIT:
         crossed = progress // 25 > (request.progress or 0) // 25
-        notice = (_("DTS task `{job_id}` *{words}* (`{status}`): {percent}% (lag {lag}s).", job_id=job_id,
-                    words=status_words(status), status=status, percent=progress, lag=lag)
+        notice = (_("DTS task `{job_id}` *{words}* (`{status}`): {percent}% (lag {lag}).", job_id=job_id,
+                    words=status_words(status), status=status, percent=progress, lag=lag.words(seconds, mb))
                   if changed or crossed else None)
         return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
                           notice=notice, retry_after=POLL_SECONDS)

@@ -35,6 +35,8 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "CreateMigrationService", "DescribeMigrationJobs", "DescribeMigrationDetail", "ModifyMigrationJob",
         "DescribeMigrateDBInstances", "CreateMigrateCheckJob", "DescribeMigrationCheckJob", "StartMigrateJob",
         "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob", "ResumeMigrateJob",
+        "CreateCompareTask", "StartCompare", "DescribeCompareTasks", "DescribeCompareReport",
+        "DescribeCompareDiffItems", "StopCompare", "DeleteCompareTask",
     ]),
     "mongodb": ("v20190725", ["DescribeDBInstances"]),
     "redis": ("v20180412", ["DescribeInstances"]),

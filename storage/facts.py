@@ -70,7 +70,7 @@ class Facts(BaseModel):
     watched_status: str | None = None
     """The task's status as the watcher (core.watcher) last listed it; "absent" when the listing lost it."""
     lag_seconds: int | None = None
-    """Seconds the incremental sync is behind the source, as last read."""
+    """Seconds the incremental sync is behind the source, as last read; None: unknown (DTS gave none, or -1)."""
     dts_step_now: int | None = None
     """DTS's current step number (StepInfo.StepNow): the last one of a fullAndIncrement task is catching up."""
     dts_step_all: int | None = None
@@ -85,6 +85,34 @@ class Facts(BaseModel):
     """Epoch seconds of the last accepted ResumeMigrateJob (*Retry task*), so a re-run does not resume twice."""
     not_started_since: float | None = None
     """Epoch seconds the stop step first saw a task that says it never started (its grace period)."""
+
+    # the cutover (core/lag.py, core/cutover.py, handlers/compare_data.py)
+    lag_mb: int | None = None
+    """MB the incremental sync is behind the source (StepInfo.MasterSlaveDistance) as last read; None: unknown."""
+    lag_history: list[list[float | None]] | None = None
+    """The last hour of lag samples, [epoch seconds, seconds or None, MB or None], oldest first (bounded)."""
+    lag_zero_since: float | None = None
+    """Epoch seconds since both lag figures have read 0 without a break; None when they do not now."""
+    compare_task_id: str | None = None
+    """The DTS compare task (CreateCompareTask) the bot made for this request, until it is deleted."""
+    compare_status: str | None = None
+    """Its `Status` as last read (created, readyRun, running, success, stopping, failed, canceled)."""
+    compare_conclusion: str | None = None
+    """Its `Conclusion` once finished (same, different, skipAll); "unavailable" when DTS cannot compare the link."""
+    compare_report: dict[str, Any] | None = None
+    """What the thread was told of the finished check: tables checked, differing tables and rows, skipped."""
+    compare_wanted: bool | None = None
+    """A person pressed *Check data* (or the lag first reached 0 under `cutover.compare: auto`): run one."""
+    compare_closed: bool | None = None
+    """The compare task was stopped and deleted when the request ended."""
+    cutover_evidence: list[dict[str, Any]] | None = None
+    """The gate's evidence as last computed: [{item, ok, detail}] (core.cutover)."""
+    cutover_overrides: dict[str, dict[str, str]] | None = None
+    """The two-sided override of missing evidence: {side: {user, reason}}."""
+    cutover_reminded: bool | None = None
+    """The approvers were reminded of the coming cutover window."""
+    cutover_window_opened: bool | None = None
+    """The window opened and the thread got the cutover checklist."""
 
     def merged(self, changes: Mapping[str, Any]) -> Facts:
         """These facts with `changes` applied; a key not listed on this class is a mistake (ValueError)."""

@@ -44,6 +44,12 @@ class MigrationRequest(SQLModel, table=True):
     objects: str = Field(default="all", max_length=4000)
     write_mode: str | None = Field(default=None, max_length=16)
     """Redis' DstWriteMode (clearData, overwrite, normal); None for the engines that take none."""
+    start_at: str | None = Field(default=None, max_length=40)
+    """When DTS starts the task (ISO 8601 with zone: ModifyMigrationJob RunMode timed); None: at once."""
+    cutover_at: str | None = Field(default=None, max_length=40)
+    """The cutover window both owners approved (ISO 8601 with zone); None: none (core.cutover)."""
+    read_only_target: str | None = Field(default=None, max_length=8)
+    """"yes": the target is read-only while DTS migrates (MigrateOption.IsDstReadOnly, MySQL); None: writable."""
 
     state: str = Field(default="requested", max_length=32, index=True)
     version: int = Field(default=1)

@@ -51,9 +51,10 @@ SNAPSHOT = "snapshot"
 SNAPSHOT_COLUMNS = ("state", "progress", "failed_step", "last_error", "job_id",
                     "revision", "source_account", "source_uin", "source_region", "source_instance", "target_account",
                     "target_uin", "target_region", "target_instance", "db_type", "role_name", "executor",
-                    "migrate_type", "objects")
+                    "migrate_type", "objects", "start_at", "cutover_at", "read_only_target")
 SNAPSHOT_FACTS = ("dts_status", "lag_seconds", "dts_step_now", "dts_step_all", "dts_attention", "reject_reason",
-                  "guided_side", "role_plan", "role_gone_proof")
+                  "guided_side", "role_plan", "role_gone_proof", "lag_mb", "lag_history", "cutover_evidence",
+                  "cutover_overrides")
 """What the request message renders of a request: captured with each notice, so it shows what the notice said.
 Not the external ID: it is never queued (see the module docstring)."""
 APPROVED_BY = "approved_by"

@@ -19,6 +19,9 @@ An instance's `topology` is what its engine's Describe API reports: MongoDB `rep
 default) or `sharded` (1); Redis and Tendis `standard` (ProductType standalone, the default) or `cluster`; the
 other engines have none. `redis_type` overrides the Redis `Type` the sandbox derives from it (Redis 5.0);
 `has_data` marks a target that is not empty (DTS's DstWriteMode `normal` then fails the check).
+A source's `write_load` puts the incremental sync that many seconds (and half as many MB) behind while a task
+catches up (a test raises and lowers it); `lag_unknown` makes DTS give -1 for both figures; `differing_tables`
+("db.table") are what a compare task finds different; `compare_unsupported` refuses CreateCompareTask.
 An instance's `password`, when given, is the one its DTS connection check accepts (ConnectDBCheck fails with
 another); `secrets` are the account's Secrets Manager secrets (a mapping is stored as its JSON).
 """
@@ -61,6 +64,10 @@ class Instance:
     redis_type: int | None = None  # Redis InstanceSet.Type; None: Redis 5.0 of the topology (8 or 9)
     has_data: bool = False  # the instance holds data (a target under DstWriteMode normal fails the check)
     password: str | None = None  # set: the only password DTS's connection check accepts for it
+    write_load: int = 0  # a source's writes: the incremental sync is this many s (and half as many MB) behind
+    lag_unknown: bool = False  # DTS gives no lag figure for a task reading this source (-1, as for non-MySQL)
+    differing_tables: list[str] = field(default_factory=list)  # "db.table"s a compare task finds different
+    compare_unsupported: bool = False  # DTS cannot compare a link from this source (CreateCompareTask refused)
 
     def __post_init__(self) -> None:
         if not self.topology:
@@ -261,7 +268,9 @@ def _world(data: dict[str, Any], speed: float | None) -> World:
             instances=[
                 Instance(i["instance_id"], i["engine"], i.get("region", REGION), i["vip"], int(i["port"]),
                          list(i.get("fail_checks", [])), str(i.get("topology") or ""), i.get("redis_type"),
-                         bool(i.get("has_data", False)), i.get("password"))
+                         bool(i.get("has_data", False)), i.get("password"), int(i.get("write_load", 0)),
+                         bool(i.get("lag_unknown", False)), list(i.get("differing_tables", [])),
+                         bool(i.get("compare_unsupported", False)))
                 for i in a.get("instances", [])
             ],
             balance=float(a.get("balance", 10000.0)),

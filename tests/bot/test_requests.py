@@ -11,7 +11,7 @@ from storage import outbox, repository
 from storage.db import session_scope
 from storage.models import utcnow
 from tests.support.harness import Bot
-from tests.support.workspace import REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
+from tests.support.workspace import EVIDENCE_IN, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 
 def test_requests_not_approved_in_time_expire_and_the_message_says_so(bot: Bot) -> None:
@@ -43,7 +43,8 @@ def put_in_state(bot: Bot, request_id: str, state: str, **changes) -> dict:
 @pytest.mark.parametrize(("state", "action_id", "goal", "extra", "who", "refused"), [
     ("verify_failed", "reverify", "verifying", {"last_error": "check failed"}, REQUESTER,
      "Only the requester or an approver"),
-    ("ready_to_complete", "complete", "completing", {}, TARGET_OWNER, "Only the approvers of analytics"),
+    ("ready_to_complete", "complete", "completing", {"facts": EVIDENCE_IN}, TARGET_OWNER,
+     "Only the approvers of analytics"),
     ("failed", "retry", "authorizing_source", {"failed_step": "preflight", "last_error": "AssumeRole denied"},
      SOURCE_OWNER, "Only the approvers of shop-prod"),
     ("failed", "retry", "starting", {"failed_step": "starting", "last_error": "StatusInConflict"}, REQUESTER,

@@ -305,7 +305,25 @@ def test_valid_request_gets_defaults():
     out, errors = v.validate_request(GOOD, ACCOUNTS)
     assert errors == {}
     assert out == {**GOOD, "role_name": None, "external_id": None, "executor": "root",
-                   "migrate_type": "fullAndIncrement", "objects": "all", "write_mode": None}
+                   "migrate_type": "fullAndIncrement", "objects": "all", "write_mode": None,
+                   "read_only_target": None, "start_at": None, "cutover_at": None}
+
+
+@pytest.mark.parametrize(("fields", "error"), [
+    ({"cutover_at": "2026-12-07 22:00"}, "has no time zone"),
+    ({"start_at": "tonight"}, "is not an ISO 8601 time"),
+    ({"start_at": "2026-12-07T22:00+08:00", "cutover_at": "2026-12-07T21:00+08:00"}, "must come after start_at"),
+    ({"read_only_target": "maybe"}, "is yes or no"),
+])
+def test_the_cutover_fields_are_checked(fields, error):
+    _out, errors = v.validate_request({**GOOD, **fields}, ACCOUNTS)
+    assert error in " ".join(errors.values())
+
+
+def test_the_cutover_fields_are_normalised():
+    out, errors = v.validate_request({**GOOD, "cutover_at": "2026-12-07T22:00:30Z", "read_only_target": "YES"},
+                                     ACCOUNTS)
+    assert errors == {} and out["cutover_at"] == "2026-12-07T22:00+00:00" and out["read_only_target"] == "yes"
 
 
 def test_valid_request_normalizes_every_field():

@@ -39,6 +39,7 @@ def write_config(directory: Path, poll_seconds: float = 0.3, lease_seconds: floa
     config["scheduler"] = {**config["scheduler"], "poll_seconds": poll_seconds, "lease_seconds": lease_seconds}
     config["slack"] = {**config["slack"], "requests_per_minute_per_user": 10_000,  # tests open many at once
                        "requests_per_minute_per_channel": 10_000}
+    config["cutover"] = {"hold_minutes": 0, "compare": "off"}  # the gate's own tests: tests/bot/test_cutover_gate.py
     for section, keys in (overrides or {}).items():
         config[section] = {**config.get(section, {}), **keys}
     path = directory / "app.yaml"

@@ -39,12 +39,22 @@ UNLIMITED = {"requests_per_minute_per_user": 10_000, "requests_per_minute_per_ch
 """Tests open many requests quickly (hostile-input tests thousands); the limits' own tests set them low."""
 
 
+EVIDENCE_IN = {"cutover_evidence": [{"item": "lag", "ok": True, "state": "held", "held": "5.0", "needed": "5"},
+                                     {"item": "compare", "ok": True, "state": "same", "status": "success"},
+                                     {"item": "window", "ok": True, "state": "none"}]}
+"""The facts of a ready request whose cutover gate is open (core.cutover), for tests that put it there."""
+OPEN_GATE = {"hold_minutes": 0, "compare": "off"}
+"""The cutover gate of the stories that are not about it: the lag need not hold, no consistency check is asked for
+(tests/bot/test_cutover_gate.py drives the gate itself with its defaults)."""
+
+
 def bot_settings(api_url: str, database_url: str, top_level: dict[str, Any] | None = None, *,
                  slack: dict[str, Any] | None = None, **account_overrides: Any) -> Settings:
     """The workspace as the bot's settings (no cloud endpoint); `account_overrides` apply to both accounts,
     `top_level` to the file's top level (e.g. `requesters`), `slack` keys override the slack section."""
     return parse_settings({
         "databases": ANY_INSTANCE_LOGIN,
+        "cutover": OPEN_GATE,
         **(top_level or {}),
         "slack": {"bot_token": BOT_TOKEN, "signing_secret": SIGNING_SECRET, "channel": CHANNEL,
                   "api_url": api_url, "port": 0, "listener_threads": 16, **UNLIMITED, **(slack or {})},
@@ -58,7 +68,8 @@ def bot_settings(api_url: str, database_url: str, top_level: dict[str, Any] | No
 
 
 def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str, *,
-                   databases: dict[str, dict[str, str]] | None = None, **slack_overrides: Any) -> Settings:
+                   databases: dict[str, dict[str, str]] | None = None, cutover: dict[str, Any] | None = None,
+                   **slack_overrides: Any) -> Settings:
     """`dtsbot serve`'s settings on the sandboxes: the workspace's accounts with keys, a fast scheduler, and
     the database logins (`databases`, default: the first MySQL pair, and any other instance)."""
     return parse_settings({
@@ -69,4 +80,5 @@ def serve_settings(slack: SlackEmulator, cloud_endpoint: str, database_url: str,
         "tencentcloud": {"endpoint": cloud_endpoint, "region": "ap-guangzhou"},
         "accounts": ACCOUNTS,
         "databases": databases or {**FIRST_PAIR_LOGINS, **ANY_INSTANCE_LOGIN},
+        "cutover": OPEN_GATE if cutover is None else cutover,
     }, environ={})

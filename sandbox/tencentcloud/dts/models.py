@@ -253,15 +253,17 @@ class DtsBackend:
         verdict = lc.CHECK_PASS if passed(results) and not task_failed else lc.CHECK_NOT_PASS
         job.timeline.schedule(now, (0, lc.CHECKING), (lc.CHECK_SECONDS, verdict))
 
-    def start(self, job: Job, fails: bool = False) -> None:
-        """StartMigrateJob (only after checkPass): readyRun, running, then success, readyComplete or failed."""
+    def start(self, job: Job, fails: bool = False, wait: float = 0.0) -> None:
+        """StartMigrateJob (only after checkPass): readyRun, running, then success, readyComplete or failed; a
+        timed task (RunMode timed) waits in readyRun `wait` seconds, until its ExpectRunTime (a guess: the
+        documents do not say which status a timed task shows before its time)."""
         now = self.clock.now()
         status = job.status(now)
         if status != lc.CHECK_PASS or job.config is None:
             raise _conflict(job, status, "StartMigrateJob")
-        run = job.run = MigrationRun(now, job.config.migrate_type, fails, counted_from=now)
-        job.timeline.schedule(now, (0, lc.READY_RUN), (lc.READY_RUN_SECONDS, lc.RUNNING),
-                              (lc.READY_RUN_SECONDS + run.length, run.end))
+        run = job.run = MigrationRun(now, job.config.migrate_type, fails, counted_from=now + wait)
+        job.timeline.schedule(now, (0, lc.READY_RUN), (wait + lc.READY_RUN_SECONDS, lc.RUNNING),
+                              (wait + lc.READY_RUN_SECONDS + run.length, run.end))
 
     def complete(self, job: Job) -> None:
         """CompleteMigrateJob: only in readyComplete; completing, then success."""

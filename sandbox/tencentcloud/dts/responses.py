@@ -7,8 +7,10 @@ before it runs, verified before it starts, and a cross-account source is reached
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sandbox.tencentcloud.dts import compare
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.access import (
     cross_account_owner,
@@ -20,7 +22,7 @@ from sandbox.tencentcloud.dts.access import (
 from sandbox.tencentcloud.dts.checks import CHECK_TASK_FAILS_MARKER, run_checks
 from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, Job, JobConfig, JobQuery, dts_backend
 from sandbox.tencentcloud.dts.topology import WRITE_MODES, documented_node_types, findings
-from sandbox.tencentcloud.dts.views import check_job, detail, job_item, sanitize_info
+from sandbox.tencentcloud.dts.views import BEIJING, check_job, detail, fmt, job_item, sanitize_info
 from sandbox.tencentcloud.exceptions import TencentCloudError
 from sandbox.tencentcloud.responder import Responder
 from sandbox.tencentcloud.world import Instance
@@ -36,6 +38,14 @@ def _in_range(name: str, value: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise invalid(f"{name}={value} is out of range [{low}, {high}].")
     return value
+
+
+def beijing_time(text: str) -> float:
+    """Epoch seconds of a `yyyy-mm-dd hh:mm:ss` Beijing time (ExpectRunTime without DateTimeISOFormat)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp()
+    except ValueError:
+        raise invalid(f"ExpectRunTime={text} is not yyyy-mm-dd hh:mm:ss (Beijing time).") from None
 
 
 def _tags(items: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -107,7 +117,18 @@ class DtsResponse(Responder):
         return {"TotalCount": page.total, "JobList": [job_item(job, now) for job in page.jobs]}
 
     def DescribeMigrationDetail(self, params: dict[str, Any]) -> dict[str, Any]:
-        return detail(self._job(params), self.now)
+        job = self._job(params)
+        answer = detail(job, self.now)
+        answer["StepInfo"].update(self._lag(job, answer["Status"]))
+        return answer
+
+    def _lag(self, job: Job, status: str) -> dict[str, int]:
+        """SecondsBehindMaster / MasterSlaveDistance: valid only while the task catches up on the binlog (its last
+        step: readyComplete here), else -1 ("只在任务正常，迁移或者同步的最后一步...如果是非法值，返回-1")."""
+        source = self._instance_of(job, job.config.src) if job.config and job.config.src.info else None
+        if status != lc.READY_COMPLETE or source is None or source.lag_unknown:
+            return {"SecondsBehindMaster": -1, "MasterSlaveDistance": -1}
+        return {"SecondsBehindMaster": source.write_load, "MasterSlaveDistance": source.write_load // 2}
 
     # -- configuration -------------------------------------------------------------------------------
     def DescribeMigrateDBInstances(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +162,8 @@ class DtsResponse(Responder):
         if run_mode == "timed" and not params.get("ExpectRunTime"):
             raise TencentCloudError("InvalidParameter.InvalidParameterError",
                                     "ExpectRunTime is required when RunMode is timed.")
+        if run_mode == "timed":
+            beijing_time(str(params["ExpectRunTime"]))  # "按 yyyy-mm-dd hh:mm:ss（北京时间）传入"
         option = self._migrate_option(job, params["MigrateOption"])
         src = self._endpoint("SrcInfo", params["SrcInfo"], job.src_region, job.src_database_type)
         dst = self._endpoint("DstInfo", params["DstInfo"], job.dst_region, job.dst_database_type)
@@ -282,7 +305,9 @@ class DtsResponse(Responder):
 
     def StartMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
-        self.backend.start(job, fails=self._fails_while_running(job))
+        timed = job.config is not None and job.config.run_mode == "timed"
+        wait = max(0.0, beijing_time(job.config.expect_run_time) - self.now) if timed and job.config else 0.0
+        self.backend.start(job, fails=self._fails_while_running(job), wait=wait)
         return {}
 
     def CompleteMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -310,4 +335,60 @@ class DtsResponse(Responder):
 
     def DestroyMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         self.backend.destroy(self._job(params))
+        return {}
+
+    # -- the consistency check (compare tasks) -----------------------------------------------------------
+    def _compare(self, params: dict[str, Any]) -> tuple[Job, compare.CompareTask]:
+        job = self._job(params)
+        return job, compare.compare_backend(self.world).get(job.job_id, str(params.get("CompareTaskId") or ""))
+
+    def CreateCompareTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        status = job.status(self.now)
+        source = self._instance_of(job, job.config.src) if job.config and job.config.src.info else None
+        if source is not None and source.compare_unsupported:
+            raise TencentCloudError("UnsupportedOperation", f"job {job.job_id}: this link does not support the "
+                                    "data consistency check")
+        if status not in compare.COMPARABLE_JOBS:
+            raise TencentCloudError("FailedOperation.StatusInConflict",
+                                    f"job {job.job_id} is {status}: CreateCompareTask is not allowed in this status")
+        options = dict(params.get("Options") or {})
+        if options.get("Method", "dataCheck") not in compare.METHODS:
+            raise invalid(f"Options.Method={options.get('Method')} is not one of {', '.join(compare.METHODS)}.")
+        _in_range("Options.SampleRate", int(options.get("SampleRate", 100)), 0, 100)
+        _in_range("Options.ThreadCount", int(options.get("ThreadCount", 1)), 1, 8)
+        task = compare.compare_backend(self.world).create(job.job_id, str(params.get("TaskName") or ""), options,
+                                                          self.now, list(source.differing_tables if source else []))
+        return {"CompareTaskId": task.task_id}
+
+    def StartCompare(self, params: dict[str, Any]) -> dict[str, Any]:
+        _job, task = self._compare(params)
+        compare.compare_backend(self.world).start(task, self.now)
+        return {}
+
+    def DescribeCompareTasks(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        tasks = compare.compare_backend(self.world).of_job(job.job_id)
+        wanted = params.get("CompareTaskId")
+        statuses = params.get("Status") or []
+        found = [t for t in tasks if wanted in (None, "", t.task_id) and (not statuses or t.status(self.now) in statuses)]
+        offset, limit = int(params.get("Offset") or 0), _in_range("Limit", int(params.get("Limit") or 20), 1, 100)
+        return {"TotalCount": len(found), "Items": [compare.item(t, self.now, fmt) for t in found[offset:offset + limit]]}
+
+    def DescribeCompareReport(self, params: dict[str, Any]) -> dict[str, Any]:
+        _job, task = self._compare(params)
+        return compare.report(task, self.now, fmt, params)
+
+    def DescribeCompareDiffItems(self, params: dict[str, Any]) -> dict[str, Any]:
+        _job, task = self._compare(params)
+        return compare.diff_items(task, self.now, fmt, params)
+
+    def StopCompare(self, params: dict[str, Any]) -> dict[str, Any]:
+        _job, task = self._compare(params)
+        compare.compare_backend(self.world).stop(task, self.now)
+        return {}
+
+    def DeleteCompareTask(self, params: dict[str, Any]) -> dict[str, Any]:
+        _job, task = self._compare(params)
+        compare.compare_backend(self.world).delete(task, self.now)
         return {}

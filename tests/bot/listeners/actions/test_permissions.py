@@ -15,11 +15,11 @@ from core.requests import MigrationRequests
 from tests.bot.test_requests import put_in_state
 from tests.support.commands import INLINE
 from tests.support.harness import Bot
-from tests.support.workspace import GROUP_MEMBER, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
+from tests.support.workspace import EVIDENCE_IN, GROUP_MEMBER, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
 README = Path(__file__).resolve().parents[4] / "README.md"
 RUNNING = ("running", {})
-READY = ("ready_to_complete", {})
+READY = ("ready_to_complete", {"facts": EVIDENCE_IN})
 ACCESS_FAILED = ("failed", {"failed_step": "preflight", "last_error": "AssumeRole denied"})
 TASK_FAILED = ("failed", {"failed_step": "configuring", "last_error": "ModifyMigrationJob denied"})
 VERIFY_FAILED = ("verify_failed", {"last_error": "check failed"})
