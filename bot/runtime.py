@@ -38,7 +38,7 @@ from core.metrics import CONTENT_TYPE, Metrics
 from core.reminders import queue_reminders
 from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
-from handlers import STEPS
+from handlers import CLOSEOUT_STEPS, STEPS
 from handlers.role_check import inspect_role
 from storage import gauges
 from storage.db import current_revision, head_revision, make_engine, migrate
@@ -77,7 +77,8 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
     clients = CloudClients(settings, on_call=on_call, logins=requests.logins)  # one cache of logins per replica
     return Scheduler(settings, db, STEPS, clients, notifier.flush, owner,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
-                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time)
+                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time,
+                     closeout_steps=CLOSEOUT_STEPS)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:

@@ -411,6 +411,9 @@ class SecretsManagerSettings(_Strict):
         return self
 
 
+DEFAULT_RETENTION_DAYS = 7.0
+
+
 class DtsSettings(_Strict):
     """`dts:` how the bot configures DTS tasks."""
 
@@ -426,6 +429,11 @@ class DtsSettings(_Strict):
             raise ValueError(f"{value} is not allowed: DTS takes 5 to 720 minutes, or 0 for no automatic retry "
                              "(AutoRetryTimeRangeMinutes)")
         return value
+
+    retention_days: float = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=3650)
+    """How long a finished or cancelled request's DTS task stays isolated (no longer billing, still recoverable
+    with *Undo close-out*) before the bot destroys it (DestroyMigrateJob). 0: destroyed as soon as it is
+    isolated. A task that never ran is destroyed at once whatever this says."""
 
     experimental_engines: list[str] = []
     """Engines outside Tencent's cross-account guide (mariadb, percona) that requests may still name; the plan

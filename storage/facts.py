@@ -86,6 +86,18 @@ class Facts(BaseModel):
     not_started_since: float | None = None
     """Epoch seconds the stop step first saw a task that says it never started (its grace period)."""
 
+    # close-out of the DTS task (core/closeout.py)
+    trade_status: str | None = None
+    """The task's `TradeInfo.TradeStatus` as close-out last read it ("absent" once DTS no longer lists it)."""
+    isolated_at: str | None = None
+    """When close-out saw the task isolated (ISO time, UTC)."""
+    retain_until: str | None = None
+    """Until when an isolated task is kept (`dts.retention_days`) before it is destroyed (ISO time, UTC)."""
+    destroyed_at: str | None = None
+    """When close-out saw the task destroyed (ISO time, UTC)."""
+    closeout_undone_by: str | None = None
+    """Who pressed *Undo close-out* (a target approver's Slack ID)."""
+
     def merged(self, changes: Mapping[str, Any]) -> Facts:
         """These facts with `changes` applied; a key not listed on this class is a mistake (ValueError)."""
         unknown = sorted(set(changes) - set(Facts.model_fields))

@@ -308,6 +308,10 @@ class DtsResponse(Responder):
         self.backend.isolate(self._job(params))
         return {}
 
+    def RecoverMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.recover(self._job(params))
+        return {}
+
     def DestroyMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         self.backend.destroy(self._job(params))
         return {}

@@ -1,0 +1,113 @@
+"""Close-out of a finished request's DTS task, as data: isolate it, keep it for `dts.retention_days`, destroy it.
+
+Tencent documents the order (dts api.json; the Terraform provider's destroy does the same): `IsolateMigrateJob`
+after the task finished or was cancelled (a billed task becomes `TradeInfo.TradeStatus=isolated`; a task that is
+not billed is destroyed by the isolate call itself), `RecoverMigrateJob` only from a manual isolation, and
+`DestroyMigrateJob` only once isolated. The phases live in the request's `closeout` column:
+
+    isolating → retained → destroying → destroyed
+                retained → recovering → kept          (*Undo close-out*, a target approver, during retention)
+    isolating → destroyed                             (not billed: the isolate call destroyed it)
+    no_task (nothing was bought), failed (a diagnosed failure; the thread says what to do)
+
+A task that never ran (cancelled before StartMigrateJob: created, checkPass, checkNotPass) moved no data, so it
+is destroyed right after its isolation, without retention: a cancel during verification leaves no task (and no
+idle task counts against `LimitExceeded.MaxUnusedJobs`). The request's own state stays succeeded or cancelled;
+close-out happens after the access was revoked, which happens only after the task was stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from core.i18n import N_
+from core.workflow import State
+from storage.models import MigrationRequest
+
+
+class Phase(StrEnum):
+    ISOLATING = "isolating"
+    RETAINED = "retained"
+    DESTROYING = "destroying"
+    DESTROYED = "destroyed"
+    RECOVERING = "recovering"
+    KEPT = "kept"
+    NO_TASK = "no_task"
+    FAILED = "failed"
+
+
+P = Phase
+
+TRANSITIONS: dict[Phase, tuple[Phase, ...]] = {
+    P.ISOLATING: (P.RETAINED, P.DESTROYING, P.DESTROYED, P.NO_TASK, P.FAILED),
+    P.RETAINED: (P.DESTROYING, P.RECOVERING, P.KEPT, P.DESTROYED, P.FAILED),
+    P.DESTROYING: (P.DESTROYED, P.KEPT, P.FAILED),
+    P.RECOVERING: (P.KEPT, P.DESTROYED, P.FAILED),
+    P.DESTROYED: (),
+    P.KEPT: (),
+    P.NO_TASK: (),
+    P.FAILED: (),
+}
+NEXT: dict[Phase, Phase] = {P.ISOLATING: P.RETAINED, P.RETAINED: P.DESTROYING, P.DESTROYING: P.DESTROYED,
+                            P.RECOVERING: P.KEPT}
+"""Where a phase's step leads when it is done, unless the step says otherwise."""
+DUE = frozenset(phase for phase, targets in TRANSITIONS.items() if targets)
+"""Phases with work for the close-out runner (core/closeout_runner.py)."""
+ENDS = frozenset({State.SUCCEEDED, State.CANCELLED})
+"""Request states whose DTS task is closed out."""
+NEVER_RAN = frozenset({"created", "checking", "checkPass", "checkNotPass"})
+"""`JobItem.Status` of a task that was bought but never started: no data to keep, destroyed without retention."""
+
+DESCRIPTIONS: dict[Phase, str] = {
+    P.ISOLATING: N_("isolating the DTS task"),
+    P.RETAINED: N_("DTS task isolated, kept until {until}"),
+    P.DESTROYING: N_("destroying the DTS task"),
+    P.DESTROYED: N_("DTS task destroyed"),
+    P.RECOVERING: N_("recovering the DTS task (undo)"),
+    P.KEPT: N_("DTS task recovered and kept"),
+    P.NO_TASK: N_("no DTS task was bought"),
+    P.FAILED: N_("close-out failed"),
+}
+"""The phase as the request message and the report say it."""
+
+
+def begin(request: MigrationRequest, target: State, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns that start close-out when the request moves to `target` (none unless it ends there)."""
+    if target not in ENDS or request.closeout is not None:
+        return {}
+    job_id = facts.get("job_id") or request.job_id
+    return {"closeout": (P.ISOLATING if job_id else P.NO_TASK).value}
+
+
+def retention(dts_status: str | None, retention_days: float) -> timedelta:
+    """How long the isolated task is kept: `dts.retention_days`, nothing for a task that never ran (its
+    `JobItem.Status` when it was isolated)."""
+    if dts_status in NEVER_RAN:
+        return timedelta()
+    return timedelta(days=retention_days)
+
+
+def check_phase(current: str | None, target: Phase) -> Phase:
+    """`target` if the table allows current → target, else ValueError."""
+    if current is None or target not in TRANSITIONS[Phase(current)]:
+        raise ValueError(f"close-out cannot go from {current} to {target.value}")
+    return target
+
+
+def undo_refusal(request: MigrationRequest, now: datetime) -> str | None:
+    """Why *Undo close-out* cannot recover the task now (N_ text), or None when it can: only while retained."""
+    if request.closeout == P.RECOVERING or request.closeout == P.KEPT:
+        return N_("The DTS task of {id} is already recovered or being recovered.")
+    if request.closeout != P.RETAINED:
+        return N_("The DTS task of {id} is not isolated and kept now ({phase}): there is nothing to undo.")
+    return None
+
+
+def describe(request: MigrationRequest) -> str:
+    """The close-out phase in words (untranslated msgid with `until` filled), or "" before close-out."""
+    if request.closeout is None:
+        return ""
+    return DESCRIPTIONS[Phase(request.closeout)]
