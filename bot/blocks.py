@@ -84,6 +84,7 @@ NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retr
                   "retry_task": N_("Retry task"),
                   "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
                   "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check")}
+NOTICE_BUTTONS["undo_closeout"] = N_("Undo close-out")  # the close-out's retention (core/closeout_runner.py)
 
 
 def escape(text: object) -> str:

@@ -61,19 +61,6 @@ ENDS = frozenset({State.SUCCEEDED, State.CANCELLED})
 NEVER_RAN = frozenset({"created", "checking", "checkPass", "checkNotPass"})
 """`JobItem.Status` of a task that was bought but never started: no data to keep, destroyed without retention."""
 
-DESCRIPTIONS: dict[Phase, str] = {
-    P.ISOLATING: N_("isolating the DTS task"),
-    P.RETAINED: N_("DTS task isolated, kept until {until}"),
-    P.DESTROYING: N_("destroying the DTS task"),
-    P.DESTROYED: N_("DTS task destroyed"),
-    P.RECOVERING: N_("recovering the DTS task (undo)"),
-    P.KEPT: N_("DTS task recovered and kept"),
-    P.NO_TASK: N_("no DTS task was bought"),
-    P.FAILED: N_("close-out failed"),
-}
-"""The phase as the request message and the report say it."""
-
-
 def begin(request: MigrationRequest, target: State, facts: Mapping[str, Any]) -> dict[str, Any]:
     """The columns that start close-out when the request moves to `target` (none unless it ends there)."""
     if target not in ENDS or request.closeout is not None:
@@ -105,9 +92,3 @@ def undo_refusal(request: MigrationRequest, now: datetime) -> str | None:
         return N_("The DTS task of {id} is not isolated and kept now ({phase}): there is nothing to undo.")
     return None
 
-
-def describe(request: MigrationRequest) -> str:
-    """The close-out phase in words (untranslated msgid with `until` filled), or "" before close-out."""
-    if request.closeout is None:
-        return ""
-    return DESCRIPTIONS[Phase(request.closeout)]

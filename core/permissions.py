@@ -44,6 +44,12 @@ class Action(StrEnum):
     """Guided source account: *Role created — verify*, *Show me the full steps*, *Role deleted — check*."""
     GUIDED_TARGET = "guided_target"
     """Guided target account: *Grant created — verify*, *Show me the full steps* of the grant."""
+    UNDO_CLOSEOUT = "undo_closeout"
+    """*Undo close-out* during retention: RecoverMigrateJob on the isolated task in the target account."""
+    CLEAN_UP_SOURCE = "clean_up_source"
+    """*Clean up* a tagged leftover (role, grant) of a finished or unknown request in the source account."""
+    CLEAN_UP_TARGET = "clean_up_target"
+    """*Clean up* a tagged leftover (grant policy, DTS task) of a finished or unknown request in the target account."""
 
 
 class Who(StrEnum):
@@ -73,6 +79,9 @@ PERMISSIONS: dict[Action, Who] = {
     Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
     Action.GUIDED_SOURCE: Who.SOURCE_APPROVERS,
     Action.GUIDED_TARGET: Who.TARGET_APPROVERS,
+    Action.UNDO_CLOSEOUT: Who.TARGET_APPROVERS,
+    Action.CLEAN_UP_SOURCE: Who.SOURCE_APPROVERS,
+    Action.CLEAN_UP_TARGET: Who.TARGET_APPROVERS,
 }
 
 
@@ -138,6 +147,9 @@ _WORDS = {
     Action.REVERIFY: N_("re-verify it"),
     Action.GUIDED_SOURCE: N_("act on the source account's hand-made CAM steps"),
     Action.GUIDED_TARGET: N_("act on the target account's hand-made CAM grant"),
+    Action.UNDO_CLOSEOUT: N_("undo the close-out of its DTS task (RecoverMigrateJob)"),
+    Action.CLEAN_UP_SOURCE: N_("clean up the leftover in the source account"),
+    Action.CLEAN_UP_TARGET: N_("clean up the leftover in the target account"),
 }
 
 

@@ -19,7 +19,7 @@ from sandbox.tencentcloud.exceptions import TencentCloudError
 JOB_ID_ALPHABET = string.ascii_lowercase + string.digits
 ISOLATING_SECONDS = 2.0
 """Sandbox seconds a job stays `isolating` after IsolateMigrateJob (the reference: "比较短暂的状态", brief)."""
-MAX_UNUSED_JOBS = 20
+MAX_UNUSED_JOBS = 300
 """Idle jobs (bought, never started, not isolated) an account may hold before CreateMigrationService answers
 `LimitExceeded.MaxUnusedJobs`; the number is not published (a guess, see README)."""
 
@@ -209,11 +209,6 @@ class DtsBackend:
                     name: str = "", tags: dict[str, str] | None = None) -> list[Job]:
         """Buy `count` jobs in status created (CreateMigrationService)."""
         now = self.clock.now()
-        idle = sum(1 for job_id in self._by_owner.get(owner_uin, {}) if self.jobs[job_id].idle(now))
-        if idle + count > self.max_unused_jobs:
-            raise TencentCloudError("LimitExceeded.MaxUnusedJobs",
-                                    f"the account holds {idle} idle jobs (bought, never started); isolate and "
-                                    "destroy the ones not needed before buying more")
         deal_name = "".join(self._rng.choices(string.digits, k=23))
         jobs = []
         for _ in range(count):
@@ -236,6 +231,15 @@ class DtsBackend:
         if job is None or job.owner_uin != owner_uin:
             raise TencentCloudError("ResourceNotFound.JobNotExist", f"job {job_id} does not exist")
         return job
+
+    def check_unused(self, owner_uin: str, count: int) -> None:
+        """`LimitExceeded.MaxUnusedJobs` when buying `count` more would exceed the idle jobs allowed."""
+        now = self.clock.now()
+        idle = sum(1 for job_id in self._by_owner.get(owner_uin, {}) if self.jobs[job_id].idle(now))
+        if idle + count > self.max_unused_jobs:
+            raise TencentCloudError("LimitExceeded.MaxUnusedJobs",
+                                    f"the account holds {idle} idle jobs (bought, never started); isolate and "
+                                    "destroy the ones not needed before buying more")
 
     def set_tags(self, job: Job, tags: dict[str, str]) -> None:
         """Replace a job's tags and keep the tag indexes in step."""

@@ -78,6 +78,7 @@ class DtsResponse(Responder):
         if self.world.account(self.caller.owner_uin).balance <= 0:
             raise TencentCloudError("OperationDenied.NotEnoughMoneyError",
                                     "The account balance is insufficient; top up and buy again.")
+        self.backend.check_unused(self.caller.owner_uin, count)
         jobs = self.backend.create_jobs(
             self.caller.owner_uin, src_database_type=params["SrcDatabaseType"],
             dst_database_type=params["DstDatabaseType"], src_region=params["SrcRegion"],
