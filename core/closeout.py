@@ -60,6 +60,8 @@ ENDS = frozenset({State.SUCCEEDED, State.CANCELLED})
 """Request states whose DTS task is closed out."""
 NEVER_RAN = frozenset({"created", "checking", "checkPass", "checkNotPass"})
 """`JobItem.Status` of a task that was bought but never started: no data to keep, destroyed without retention."""
+SETTLED = frozenset({P.RETAINED, P.DESTROYED, P.KEPT, P.NO_TASK, P.FAILED})
+"""Phases in which close-out rests (or is over): the thread then gets the request's summary card."""
 
 def begin(request: MigrationRequest, target: State, facts: Mapping[str, Any]) -> dict[str, Any]:
     """The columns that start close-out when the request moves to `target` (none unless it ends there)."""

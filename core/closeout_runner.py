@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core import closeout
+from core import closeout, report
 from core.closeout import Phase
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
@@ -93,6 +93,8 @@ class CloseoutRunner:
             if result is not None:
                 self._outcome(request, phase, result, change, now)
             repository.apply(session, request, change)
+            if request.closeout in closeout.SETTLED:
+                report.queue_summary(session, request.id)
 
     def _retry_later(self, request: MigrationRequest, phase: Phase, error: Exception, change: RequestChange,
                      now: datetime) -> StepResult | None:

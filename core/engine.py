@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core import closeout
+from core import closeout, report
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
@@ -284,6 +284,8 @@ class WorkflowEngine:
                 else:
                     self._transition(request, state, result, change)
             repository.apply(session, request, change)
+            if change.columns.get("closeout") == closeout.Phase.NO_TASK:  # ended with nothing to close out
+                report.queue_summary(session, request.id)
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""
