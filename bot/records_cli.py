@@ -65,6 +65,24 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from bot.sweeper import sweep
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+
+    opened = _database(args, "sweep")
+    if opened is None:
+        return 1
+    settings, db = opened
+    results = sweep(db, CloudClients(settings, record_cloud_call), apply=args.apply)
+    for swept in results:
+        print(swept.line())
+    leftovers = [s for s in results if s.verdict.leftover]
+    print(f"{len(results)} tagged, {len(leftovers)} leftover" + ("" if args.apply or not leftovers else
+                                                                  " (add --apply to remove them)"))
+    return 0
+
+
 def register(commands: Any, config_option: Any) -> None:
     """Add the record commands to the `dtsbot` parser's subcommands."""
     from core.report import FORMATS
@@ -81,3 +99,9 @@ def register(commands: Any, config_option: Any) -> None:
     audit.add_argument("--format", default="json", choices=("json", "csv"), help="(default: %(default)s)")
     config_option(audit)
     audit.set_defaults(run=_audit)
+
+    sweep = commands.add_parser("sweep", help="list what the bot tagged whose request is finished or unknown; "
+                                              "--apply removes what the tag and ownership rules allow")
+    sweep.add_argument("--apply", action="store_true", help="remove the leftovers (default: only report them)")
+    config_option(sweep)
+    sweep.set_defaults(run=_sweep)

@@ -160,7 +160,8 @@ class CamResponse(Responder):
             "List": [{"PolicyId": p.policy_id, "PolicyName": p.name, "AddTime": p.add_time_text, "Type": p.type,
                       "Description": p.description, "CreateMode": p.type, "Attachments": 0, "ServiceType": "",
                       "IsAttached": 0, "Deactived": 0, "DeactivedDetail": [], "IsServiceLinkedPolicy": 0,
-                      "UpdateTime": p.add_time_text} for p in _page(found, params)],
+                      "UpdateTime": p.add_time_text, "Tags": [dict(t) for t in p.tags]}
+                     for p in _page(found, params)],
             "ServiceTypeList": [],
         }
 
