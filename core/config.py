@@ -456,6 +456,17 @@ class DtsSettings(_Strict):
         return list(dict.fromkeys(names))
 
 
+class SweepSettings(_Strict):
+    """`sweep:` the daily look for leftovers (`dtsbot sweep` does the same on demand)."""
+
+    enabled: bool = False
+    """Once a day, list what the bot tagged (roles, grant policies, DTS tasks) whose request is finished or unknown
+    to this database and post it to the channel, each with a *Clean up* button for the owning side's approvers.
+    Off by default: the sweep lists every role and policy of each managed account."""
+    hour: int = Field(default=3, ge=0, le=23)
+    """The hour of the day (UTC) from which the daily sweep runs."""
+
+
 class Settings(_Strict):
     slack: SlackSettings
     """The Slack app and channel."""
@@ -467,6 +478,8 @@ class Settings(_Strict):
     """The Tencent Cloud API."""
     dts: DtsSettings = DtsSettings()
     """How the bot configures DTS tasks."""
+    sweep: SweepSettings = SweepSettings()
+    """The daily sweep for tagged leftovers."""
     approvals: ApprovalSettings = ApprovalSettings()
     """Who may approve what (the two-person rule)."""
     metrics: MetricsSettings = MetricsSettings()

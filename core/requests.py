@@ -151,6 +151,10 @@ class MigrationRequests:
         self.members_of = members_of
         self.resumers = dict(resumers or {})
 
+    def memberships(self, user: str) -> MembersOf:
+        """`user`'s approver and requester groups, resolved now (for a rule checked outside a request's lock)."""
+        return self._memberships(user)
+
     def _memberships(self, user: str, *, unknown_is_no: bool = False) -> MembersOf:
         """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that
         rules checked under the row lock never wait on Slack; a resolver that answers from this alone. An entry

@@ -91,7 +91,7 @@ class Scheduler:
             add(self._guarded(self.closeout.tick), "interval", seconds=self.poll_seconds, id="closeout",
                 next_run_time=now)
         for job_id, (job, seconds) in self._jobs.items():
-            add(self._guarded(job), "interval", seconds=seconds, id=job_id)
+            add(self._guarded(job), "interval", seconds=seconds, id=job_id, next_run_time=now)
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:

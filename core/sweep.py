@@ -51,8 +51,9 @@ class Found:
 
     @property
     def ref(self) -> str:
-        """A short reference (a *Clean up* button's value, a line of the report)."""
-        return ":".join((self.kind.value, self.account, self.region, self.name, str(self.policy_id or "")))
+        """The resource as one string (a *Clean up* button's value); `parse_ref` reads it back."""
+        return "|".join((self.kind.value, self.account, self.region, self.name, str(self.policy_id or ""),
+                         self.request_id))
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _verdict(session: Session, item: Found) -> Verdict:
     return Verdict(item, True, finished)
 
 
-def parse_ref(ref: str) -> tuple[Kind, str, str, str, int | None]:
-    """(kind, account, region, name, policy id) of `Found.ref`; ValueError when it is not one."""
-    kind, account, region, name, policy_id = ref.split(":", 4)
-    return Kind(kind), account, region, name, int(policy_id) if policy_id else None
+def parse_ref(ref: str) -> tuple[Kind, str, str, str, int | None, str]:
+    """(kind, account, region, name, policy id, request id) of `Found.ref`; ValueError when it is not one."""
+    kind, account, region, name, policy_id, request_id = ref.split("|")
+    return Kind(kind), account, region, name, int(policy_id) if policy_id else None, request_id

@@ -7,6 +7,7 @@ from slack_bolt import App
 from bot.listeners.acks import ack_first
 from bot.listeners.actions.approve import approve
 from bot.listeners.actions.cancel import cancel
+from bot.listeners.actions.clean_up import clean_up
 from bot.listeners.actions.edit import edit
 from bot.listeners.actions.guided import check_deleted, reveal_steps, verify_owner_steps
 from bot.listeners.actions.reject import reject
@@ -18,6 +19,7 @@ LISTENERS: dict[str, Callable[..., None]] = {
     **{decision: resume for decision in DECISIONS},
     "guided_verify": verify_owner_steps, "grant_verify": verify_owner_steps, "guided_reveal": reveal_steps,
     "role_deleted_check": check_deleted, "undo_closeout": undo_closeout,
+    "clean_up": clean_up,
 }
 """The request message's buttons, the cancel confirmation and the notices' buttons, by action_id."""
 
