@@ -15,7 +15,14 @@ from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from tests.support.serving import WAIT, serving
-from tests.support.workspace import CHANNEL, SOURCE_OWNER, SOURCE_UIN, TARGET_OWNER, TARGET_UIN, serve_settings
+from tests.support.workspace import (
+    CHANNEL,
+    SOURCE_OWNER,
+    SOURCE_UIN,
+    TARGET_OWNER,
+    TARGET_UIN,
+    serve_settings,
+)
 
 GONE = "mr-gone22"  # a request of a database that was lost
 
