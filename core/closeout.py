@@ -87,10 +87,13 @@ def check_phase(current: str | None, target: Phase) -> Phase:
 
 
 def undo_refusal(request: MigrationRequest, now: datetime) -> str | None:
-    """Why *Undo close-out* cannot recover the task now (N_ text), or None when it can: only while retained."""
+    """Why *Undo close-out* cannot recover the task at `now` (N_ text), or None when it can: only while retained,
+    before the retention ends."""
     if request.closeout == P.RECOVERING or request.closeout == P.KEPT:
         return N_("The DTS task of {id} is already recovered or being recovered.")
     if request.closeout != P.RETAINED:
         return N_("The DTS task of {id} is not isolated and kept now ({phase}): there is nothing to undo.")
+    until = request.facts.retain_until
+    if until and now >= datetime.fromisoformat(until):
+        return N_("The retention of the DTS task of {id} is over: it is being destroyed.")
     return None
-

@@ -148,6 +148,8 @@ def test_a_cancelled_running_request_ends_isolated_then_destroyed_after_retentio
 def test_undo_within_retention_recovers_the_task(sandbox, bot, db):
     rid = bot.add()
     request = bot.until(rid, "succeeded", "retained")
+    with session_scope(db) as session, pytest.raises(ValueError, match="retention"):  # too late
+        request_undo(session, repository.get_request(session, rid), "U0TARGETOWNER", bot.clock() + timedelta(days=8))
     bot.clock.move(2 * DAY)
     with session_scope(db) as session:
         request_undo(session, repository.get_request(session, rid), "U0TARGETOWNER", bot.clock())
