@@ -74,9 +74,12 @@ def _sweep(args: argparse.Namespace) -> int:
     if opened is None:
         return 1
     settings, db = opened
-    results = sweep(db, CloudClients(settings, record_cloud_call), apply=args.apply)
+    done = sweep(db, CloudClients(settings, record_cloud_call), apply=args.apply)
+    results = done.results
     for swept in results:
         print(swept.line())
+    for refused in done.refused:
+        print(f"not listed (the keys may not): {refused}")
     leftovers = [s for s in results if s.verdict.leftover]
     print(f"{len(results)} tagged, {len(leftovers)} leftover" + ("" if args.apply or not leftovers else
                                                                   " (add --apply to remove them)"))

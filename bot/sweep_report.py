@@ -58,7 +58,7 @@ def daily_sweep(settings: Settings, db: Engine, client: WebClient, clients: Clou
                                                     col(AuditEntry.at) >= today)).first() is not None:
             return False
         session.add(AuditEntry(step=STEP, outcome="started", action="daily", detail=f"sweep of {today:%Y-%m-%d}"))
-    results = sweep(db, clients)
+    results = sweep(db, clients).results
     if any(s.verdict.leftover for s in results):
         client.chat_postMessage(channel=settings.slack.channel, **leftover_blocks(results))
     log.info("daily sweep: %d tagged, %d leftover", len(results), sum(s.verdict.leftover for s in results))

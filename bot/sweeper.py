@@ -40,10 +40,18 @@ def regions(db: Engine, clients: CloudClients) -> set[str]:
     return {clients.settings.tencentcloud.region, *used}
 
 
-def sweep(db: Engine, clients: CloudClients, apply: bool = False) -> list[Swept]:
+@dataclass(frozen=True)
+class Sweep:
+    """The tagged resources with their verdicts, and the listings the accounts' keys were refused."""
+
+    results: list[Swept]
+    refused: list[str]
+
+
+def sweep(db: Engine, clients: CloudClients, apply: bool = False) -> Sweep:
     """Every tagged resource with its verdict; with `apply`, each leftover removed (as far as the rules allow).
     `clients` should record their calls with `core.engine.record_cloud_call` for the audit."""
-    found = sweep_resources.find(clients, regions(db, clients))
+    found, refused = sweep_resources.find(clients, regions(db, clients))
     with session_scope(db) as session:
         verdicts = judge(session, found)
     results = []
@@ -52,7 +60,7 @@ def sweep(db: Engine, clients: CloudClients, apply: bool = False) -> list[Swept]
             results.append(Swept(verdict))
             continue
         results.append(Swept(verdict, remove(db, clients, verdict.found)))
-    return results
+    return Sweep(results, refused)
 
 
 def remove(db: Engine, clients: CloudClients, item: Found, actor: str = "dtsbot") -> str:

@@ -18,7 +18,6 @@ close-out happens after the access was revoked, which happens only after the tas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -63,12 +62,12 @@ NEVER_RAN = frozenset({"created", "checking", "checkPass", "checkNotPass"})
 SETTLED = frozenset({P.RETAINED, P.DESTROYED, P.KEPT, P.NO_TASK, P.FAILED})
 """Phases in which close-out rests (or is over): the thread then gets the request's summary card."""
 
-def begin(request: MigrationRequest, target: State, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns that start close-out when the request moves to `target` (none unless it ends there)."""
+def begin(request: MigrationRequest, target: State) -> dict[str, Any]:
+    """The columns that start close-out when the request moves to `target` (none unless it ends there). It starts
+    by looking for the task even without a stored job id: a crash may have lost the id of a task DTS sold."""
     if target not in ENDS or request.closeout is not None:
         return {}
-    job_id = facts.get("job_id") or request.job_id
-    return {"closeout": (P.ISOLATING if job_id else P.NO_TASK).value}
+    return {"closeout": P.ISOLATING.value}
 
 
 def retention(dts_status: str | None, retention_days: float) -> timedelta:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core import closeout, report
+from core import closeout
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
@@ -284,8 +284,6 @@ class WorkflowEngine:
                 else:
                     self._transition(request, state, result, change)
             repository.apply(session, request, change)
-            if change.columns.get("closeout") == closeout.Phase.NO_TASK:  # ended with nothing to close out
-                report.queue_summary(session, request.id)
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""
@@ -357,7 +355,7 @@ class WorkflowEngine:
                               attempts=0, next_run_at=None)
         if target is S.FAILED:
             change.columns.update(failed_step=state.value, last_error=error_text(result))
-        change.columns.update(closeout.begin(request, target, result.facts))  # the task's close-out, if it ends
+        change.columns.update(closeout.begin(request, target))  # the task's close-out, if it ends
         key, payload = transition_notice(request, state, target, result)
         change.notices.append(Notice(key, "thread", payload))
         diagnosis = result.diagnosis

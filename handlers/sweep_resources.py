@@ -44,37 +44,65 @@ def _managed(account: AccountSettings) -> bool:
     return account.access != "guided"
 
 
-def find(clients: CloudClients, regions: Iterable[str]) -> list[Found]:
-    """Every role, policy and DTS task in the configured accounts that carries the bot's tag."""
+REFUSED_PREFIXES = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation", "OperationDenied")
+"""A listing the account's keys may not make (the README gives a source account no DTS and no policy reads)."""
+
+
+def find(clients: CloudClients, regions: Iterable[str]) -> tuple[list[Found], list[str]]:
+    """Every role, policy and DTS task in the configured accounts that carries the bot's tag, and the listings
+    the accounts' keys were refused (`account: action (code)`): the sweep reports them and goes on."""
     found: list[Found] = []
+    refused: list[str] = []
     for account in clients.settings.accounts:
         if not _managed(account):
             continue
-        cam = clients.cam(account.name)
-        for role in _pages(cam, "DescribeRoleList", {}):
-            owner = policies.tagged_owner(role.get("Tags"))
-            if owner:
-                found.append(Found(Kind.ROLE, account.name, account.uin, role["RoleName"], owner))
-        for policy in _pages(cam, "ListPolicies", {"Scope": "Local"}):
-            owner = policies.tagged_owner(policy.get("Tags"))
-            if owner:
-                found.append(Found(Kind.GRANT, account.name, account.uin, policy["PolicyName"], owner,
-                                   policy_id=int(policy["PolicyId"])))
-        for region in sorted(set(regions)):
-            dts = clients.dts(account.name, region)
-            offset = 0
-            while True:
-                body = dts.call("DescribeMigrationJobs", {"TagFilters": [{"TagKey": REQUEST_TAG}],
-                                                          "Offset": offset, "Limit": 100})
-                jobs = body.get("JobList") or []
-                for job in jobs:
-                    owner = next((t.get("TagValue") for t in job.get("Tags") or () if t.get("TagKey") == REQUEST_TAG),
-                                 None)
-                    if owner:
-                        found.append(Found(Kind.TASK, account.name, account.uin, job["JobId"], str(owner), region))
-                offset += len(jobs)
-                if not jobs or offset >= int(body.get("TotalCount") or 0):
-                    break
+        for action, lister in (("DescribeRoleList", _roles), ("ListPolicies", _policies),
+                               ("DescribeMigrationJobs", _tasks)):
+            try:
+                found += lister(clients, account, regions)
+            except TencentCloudSDKException as error:
+                if not str(error.get_code()).startswith(REFUSED_PREFIXES):
+                    raise
+                refused.append(f"{account.name}: {action} ({error.get_code()})")
+    return found, refused
+
+
+def _roles(clients: CloudClients, account: AccountSettings, regions: Iterable[str]) -> list[Found]:
+    found = []
+    for role in _pages(clients.cam(account.name), "DescribeRoleList", {}):
+        owner = policies.tagged_owner(role.get("Tags"))
+        if owner:
+            found.append(Found(Kind.ROLE, account.name, account.uin, role["RoleName"], owner))
+    return found
+
+
+def _policies(clients: CloudClients, account: AccountSettings, regions: Iterable[str]) -> list[Found]:
+    found = []
+    for policy in _pages(clients.cam(account.name), "ListPolicies", {"Scope": "Local"}):
+        owner = policies.tagged_owner(policy.get("Tags"))
+        if owner:
+            found.append(Found(Kind.GRANT, account.name, account.uin, policy["PolicyName"], owner,
+                               policy_id=int(policy["PolicyId"])))
+    return found
+
+
+def _tasks(clients: CloudClients, account: AccountSettings, regions: Iterable[str]) -> list[Found]:
+    found = []
+    for region in sorted(set(regions)):
+        dts = clients.dts(account.name, region)
+        offset = 0
+        while True:
+            body = dts.call("DescribeMigrationJobs", {"TagFilters": [{"TagKey": REQUEST_TAG}], "Offset": offset,
+                                                      "Limit": 100})
+            jobs = body.get("JobList") or []
+            for job in jobs:
+                owner = next((t.get("TagValue") for t in job.get("Tags") or () if t.get("TagKey") == REQUEST_TAG),
+                             None)
+                if owner:
+                    found.append(Found(Kind.TASK, account.name, account.uin, job["JobId"], str(owner), region))
+            offset += len(jobs)
+            if not jobs or offset >= int(body.get("TotalCount") or 0):
+                return found
     return found
 
 
