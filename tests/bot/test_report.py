@@ -74,8 +74,9 @@ def test_the_json_report_validates_against_its_schema_and_has_every_section(fini
     assert changes["CreateRole"]["resource"].startswith("RoleName=dtsbot-")
     assert changes["IsolateMigrateJob"]["resource"] == f"JobId={document['request']['job_id']}"
     assert document["verification"]["result"] == "passed"
-    cutover = document["cutover"]  # lag as the task last reported it; compare and evidence: none recorded yet
-    assert set(cutover["lag"]) <= {"lag_seconds"} and cutover["compare"] == {} and cutover["evidence"] is None
+    cutover = document["cutover"]  # the facts the cutover records, read generically (`lag_*`, `compare_*`)
+    assert "lag_seconds" in cutover["lag"] and all(key.startswith("lag_") for key in cutover["lag"])
+    assert all(key.startswith("compare_") for key in cutover["compare"])
     assert document["control"] == []
     assert {"verifying", "running", "revoking_access", "closeout"} <= {p["phase"] for p in document["phases"]}
     assert document["closeout"]["phase"] == "retained" and document["closeout"]["retain_until"]
