@@ -84,7 +84,8 @@ NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retr
                   "retry_task": N_("Retry task"),
                   "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
                   "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check"),
-                  "check_data": N_("Check data"), "override_gate": N_("Override gate")}
+                  "check_data": N_("Check data"), "override_gate": N_("Override gate"),
+                  "undo_closeout": N_("Undo close-out")}
 
 
 def escape(text: object) -> str:

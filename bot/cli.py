@@ -1,4 +1,4 @@
-"""The `dtsbot` command: serve, demo, check, manifest, db, requests and the local sandboxes."""
+"""The `dtsbot` command: serve, demo, check, manifest, db, requests, report, audit, sweep and the local sandboxes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 
+from bot import records_cli
 from bot.scenarios import SCENARIOS
 from core.config import ConfigError, load_settings
 from core.i18n import LANGUAGES
@@ -226,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (listing, show, cancel):
         _config_option(command)
     requests.set_defaults(run=_requests)
+
+    records_cli.register(commands, _config_option)
 
     sandbox = commands.add_parser("sandbox", help="run a local Tencent Cloud or Slack emulator in the foreground")
     sandbox.add_argument("service", choices=["tencentcloud", "slack"])

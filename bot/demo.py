@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlmodel import select
+
 from bot.progress import Progress
 from bot.runtime import Runtime, build_runtime
 from bot.scenarios import SCENARIOS, SOURCE_UIN, Scenario
@@ -34,6 +36,7 @@ from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from storage import outbox, repository
 from storage.db import session_scope
+from storage.models import OutboxMessage
 
 T = TypeVar("T")
 APP_YAML = Path(__file__).with_name("demo_app.yaml")
@@ -172,6 +175,13 @@ class Story:
         assert self.stage.runtime is not None
         with session_scope(self.stage.runtime.db) as session:
             return not outbox.unsent(session, self.request_id)
+
+    def summarized(self) -> bool:
+        """The request's summary card (core/report.py) reached the channel."""
+        assert self.stage.runtime is not None
+        with session_scope(self.stage.runtime.db) as session:
+            card = session.exec(select(OutboxMessage).where(OutboxMessage.key == f"{self.request_id}:summary")).first()
+            return card is not None and card.sent_at is not None
 
     def refused(self, user: str, action: str) -> bool:
         """Whether the bot refused `user`'s `action` (the audit says so, in whatever language the reply was)."""
@@ -344,6 +354,8 @@ def run(scenario: str = "happy", *, keep_running: bool = False, timeout: float =
         story = Story(stage, follower, progress, timeout)
         try:
             ending = play(story, chosen)
+            if story.state() in ("succeeded", "cancelled"):  # ended: the DTS task is closed out, then summed up
+                story.wait("the summary card", story.summarized)
             story.wait("the last notices to reach the channel", story.delivered)
             follower.poll()
         except StoryFailed as failure:

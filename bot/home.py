@@ -48,14 +48,18 @@ def _name(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
     return f"<{link}|{request.id}>" if link else request.id
 
 
-def _line(request: MigrationRequest, permalinks: Mapping[str, str]) -> str:
-    return f"• *{_name(request, permalinks)}* {state_label(request.state)} · {_route(request)}"
+def _line(request: MigrationRequest, permalinks: Mapping[str, str], report: bool = False) -> str:
+    line = f"• *{_name(request, permalinks)}* {state_label(request.state)} · {_route(request)}"
+    if report:  # the migration report (core/report.py) has no URL: the command that prints it
+        line += " · " + _("report: `dtsbot report {id}`", id=request.id)
+    return line
 
 
-def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str, str], empty: str) -> list[Block]:
+def _lines(title: str, requests: list[MigrationRequest], permalinks: Mapping[str, str], empty: str,
+           report: bool = False) -> list[Block]:
     if not requests:
         return [section(f"*{title}*\n{empty}")]
-    lines = [_line(r, permalinks) for r in requests]
+    lines = [_line(r, permalinks, report) for r in requests]
     chunks = ["\n".join(lines[i:i + LINES_PER_SECTION]) for i in range(0, len(lines), LINES_PER_SECTION)]
     return [section(f"*{title}*"), *(section(chunk) for chunk in chunks)]
 
@@ -83,7 +87,7 @@ def home_view(home: Home, permalinks: Mapping[str, str], plans: Mapping[str, Pla
             for side in sides]))
     blocks.append(DividerBlock())
     blocks += _lines(_("Your open requests"), home.open, permalinks, _("None."))
-    blocks += _lines(_("Recently finished"), home.finished, permalinks, _("None."))
+    blocks += _lines(_("Recently finished"), home.finished, permalinks, _("None."), report=True)
     dicts = [b.to_dict() for b in blocks]
     if len(dicts) > HOME_BLOCKS_MAX:
         dicts = dicts[: HOME_BLOCKS_MAX - 1] + [section(_("… (more not shown)")).to_dict()]

@@ -57,7 +57,8 @@ def show_request(db: Engine, request_id: str) -> list[str] | None:
             return None
         lines = [_row(request)]
         for name in ("source_uin", "source_region", "target_uin", "target_region", "db_type", "role_name",
-                     "executor", "migrate_type", "objects", "job_id", "failed_step", "last_error", "created_at"):
+                     "executor", "migrate_type", "objects", "job_id", "failed_step", "last_error", "created_at",
+                     "closeout"):
             lines.append(f"  {name}: {getattr(request, name, None)}")
         lines.append(f"  external_id: {mask(request.external_id)}")
         lines.append(f"  next_run_at: {request.next_run_at}  lease: {request.lease_owner or '-'} until "

@@ -29,6 +29,7 @@ from bot.app import build_app
 from bot.directory import SlackDirectory
 from bot.notifier import Notifier, web_client
 from bot.server import HttpServer, WsgiApp, ops_app, socket_mode, wsgi_app
+from bot.sweep_report import daily_sweep
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.engine import record_cloud_call
@@ -38,7 +39,7 @@ from core.metrics import CONTENT_TYPE, Metrics
 from core.reminders import queue_reminders
 from core.requests import MigrationRequests, Resumer
 from core.scheduler import Scheduler
-from handlers import STEPS
+from handlers import CLOSEOUT_STEPS, STEPS
 from handlers.role_check import inspect_role
 from storage import gauges
 from storage.db import current_revision, head_revision, make_engine, migrate
@@ -46,6 +47,8 @@ from storage.gauges import Gauges
 from storage.probe import probe
 
 log = logging.getLogger(__name__)
+SWEEP_CHECK_SECONDS = 3600.0
+"""How often a replica with `sweep.enabled` asks whether today's sweep is due (it runs once a day)."""
 HEALTH_PROBE_SECONDS = 2.0
 """/healthz's database probe gives up after this long: a locked or stopped database shows within seconds."""
 
@@ -75,9 +78,12 @@ def workflow_scheduler(settings: Settings, db: Engine, notifier: Notifier, reque
         metrics.cloud_calls.labels(action=call.action, outcome=call.outcome).inc()
 
     clients = CloudClients(settings, on_call=on_call, logins=requests.logins)  # one cache of logins per replica
-    return Scheduler(settings, db, STEPS, clients, notifier.flush, owner,
+    jobs = {"sweep": (functools.partial(daily_sweep, settings, db, notifier.client, clients), SWEEP_CHECK_SECONDS)
+            } if settings.sweep.enabled else {}
+    return Scheduler(settings, db, STEPS, clients, notifier.flush, owner, jobs=jobs,
                      expire=requests.expire_overdue, remind=functools.partial(queue_reminders, db, settings),
-                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time)
+                     on_cycle=metrics.poll_cycle.observe, on_tick=metrics.last_tick.set_to_current_time,
+                     closeout_steps=CLOSEOUT_STEPS)
 
 
 def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:

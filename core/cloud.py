@@ -47,6 +47,7 @@ SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClie
 NOT_REPEATABLE = frozenset({
     "CreateRole", "DeleteRole", "CreatePolicy", "DeletePolicy",
     "CreateMigrationService", "CreateMigrateCheckJob", "StartMigrateJob", "CompleteMigrateJob", "StopMigrateJob",
+    "IsolateMigrateJob", "RecoverMigrateJob", "DestroyMigrateJob",
 })
 """Writes whose repetition after a lost answer would buy twice or fail on the first attempt's effect."""
 
@@ -86,6 +87,18 @@ class CloudCall:
     outcome: str  # "ok" or "error"
     error_code: str | None
     duration: float
+    resource: str = ""
+    """What the call acted on, as its parameters name it (`resource_of`): a role, a policy, a DTS task."""
+
+
+RESOURCE_PARAMS = ("JobId", "RoleName", "PolicyName", "PolicyId", "AttachRoleName", "AttachUin", "DetachRoleName",
+                   "DetachUin", "RoleArn", "SecretName")
+"""Parameters that name the resource a call acts on, in the order the audit shows them."""
+
+
+def resource_of(params: Mapping[str, Any]) -> str:
+    """`Name=value` of each resource-naming parameter the call carries (never a secret: names and ids only)."""
+    return " ".join(f"{key}={params[key]}" for key in RESOURCE_PARAMS if params.get(key) not in (None, ""))[:256]
 
 
 @dataclass(frozen=True)
@@ -133,10 +146,10 @@ class Api:
             body = self._client.call_json(action, params)["Response"]
         except TencentCloudSDKException as exc:
             self._owner.record(CloudCall(self.account, self.service, action, exc.get_request_id() or None,
-                                         "error", exc.get_code(), time.monotonic() - started))
+                                         "error", exc.get_code(), time.monotonic() - started, resource_of(params)))
             raise
         self._owner.record(CloudCall(self.account, self.service, action, body.get("RequestId"), "ok", None,
-                                     time.monotonic() - started))
+                                     time.monotonic() - started, resource_of(params)))
         return body
 
 

@@ -412,6 +412,9 @@ class SecretsManagerSettings(_Strict):
         return self
 
 
+DEFAULT_RETENTION_DAYS = 7.0
+
+
 class DtsSettings(_Strict):
     """`dts:` how the bot configures DTS tasks."""
 
@@ -427,6 +430,11 @@ class DtsSettings(_Strict):
             raise ValueError(f"{value} is not allowed: DTS takes 5 to 720 minutes, or 0 for no automatic retry "
                              "(AutoRetryTimeRangeMinutes)")
         return value
+
+    retention_days: float = Field(default=DEFAULT_RETENTION_DAYS, ge=0, le=3650)
+    """How long a finished or cancelled request's DTS task stays isolated (no longer billing, still recoverable
+    with *Undo close-out*) before the bot destroys it (DestroyMigrateJob). 0: destroyed as soon as it is
+    isolated. A task that never ran is destroyed at once whatever this says."""
 
     experimental_engines: list[str] = []
     """Engines outside Tencent's cross-account guide (mariadb, percona) that requests may still name; the plan
@@ -466,6 +474,17 @@ class CutoverSettings(_Strict):
     """How long before a request's `cutover_at` window its approvers are reminded (0: no reminder)."""
 
 
+class SweepSettings(_Strict):
+    """`sweep:` the daily look for leftovers (`dtsbot sweep` does the same on demand)."""
+
+    enabled: bool = False
+    """Once a day, list what the bot tagged (roles, grant policies, DTS tasks) whose request is finished or unknown
+    to this database and post it to the channel, each with a *Clean up* button for the owning side's approvers.
+    Off by default: the sweep lists every role and policy of each managed account."""
+    hour: int = Field(default=3, ge=0, le=23)
+    """The hour of the day (UTC) from which the daily sweep runs."""
+
+
 class Settings(_Strict):
     slack: SlackSettings
     """The Slack app and channel."""
@@ -477,6 +496,8 @@ class Settings(_Strict):
     """The Tencent Cloud API."""
     dts: DtsSettings = DtsSettings()
     """How the bot configures DTS tasks."""
+    sweep: SweepSettings = SweepSettings()
+    """The daily sweep for tagged leftovers."""
     approvals: ApprovalSettings = ApprovalSettings()
     """Who may approve what (the two-person rule)."""
     cutover: CutoverSettings = CutoverSettings()

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+from core import closeout
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
@@ -68,6 +70,17 @@ def record_cloud_call(call: CloudCall) -> None:
     calls = _step_calls.get()
     if calls is not None:
         calls.append(call)
+
+
+@contextmanager
+def recording_calls() -> Iterator[list[CloudCall]]:
+    """The cloud calls made in this context (through `record_cloud_call`), for the audit entries of a step."""
+    calls: list[CloudCall] = []
+    token = _step_calls.set(calls)
+    try:
+        yield calls
+    finally:
+        _step_calls.reset(token)
 
 
 def next_state(request: MigrationRequest, result: StepResult) -> State:
@@ -278,7 +291,7 @@ class WorkflowEngine:
         for call in calls:
             entries.append(AuditEntry(step=state.value, outcome=call.outcome, request_id=request.id,
                                       action=call.action, account=call.account, cloud_request_id=call.request_id,
-                                      error_code=call.error_code,
+                                      error_code=call.error_code, resource=call.resource,
                                       detail=f"{call.service} {call.duration * 1000:.0f} ms"))
             log.info("cloud call %s.%s %s", call.service, call.action, call.outcome, extra={
                 "request_id": request.id, "job_id": request.job_id, "step": state.value, "account": call.account,
@@ -344,6 +357,7 @@ class WorkflowEngine:
                               attempts=0, next_run_at=None)
         if target is S.FAILED:
             change.columns.update(failed_step=state.value, last_error=error_text(result))
+        change.columns.update(closeout.begin(request, target))  # the task's close-out, if it ends
         key, payload = transition_notice(request, state, target, result)
         change.notices.append(Notice(key, "thread", payload))
         diagnosis = result.diagnosis

@@ -81,11 +81,11 @@ def transition_notice(request: MigrationRequest, source: State, target: State,
 
 
 def left_task_notice(job_id: str, account: str) -> str:
-    """The thread's word on the DTS task a cancel leaves behind (bought, perhaps configured, verified or stopped):
-    which task, and how its owner removes it. The one place to change once the bot isolates and destroys it."""
-    return _("DTS task `{job_id}` was bought for this request and is left in {account} by the cancel: isolate and "
-             "destroy it in the DTS console (target account {account}) if it is not needed.", job_id=job_id,
-             account=account)
+    """The thread's word on the DTS task a cancel ends with (bought, perhaps configured, verified or stopped): the
+    bot closes it out (core/closeout.py) instead of leaving it."""
+    return _("DTS task `{job_id}` was bought for this request: the bot now isolates it in {account} (it stops "
+             "billing) and destroys it, at once when it never ran, else after `dts.retention_days`.",
+             job_id=job_id, account=account)
 
 
 def wait_notice(request: MigrationRequest, state: State, text: str,

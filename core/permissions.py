@@ -50,6 +50,12 @@ class Action(StrEnum):
     """The source side's half of overriding the cutover gate's missing evidence (with a reason)."""
     OVERRIDE_TARGET = "override_target"
     """The target side's half of overriding the cutover gate's missing evidence (with a reason)."""
+    UNDO_CLOSEOUT = "undo_closeout"
+    """*Undo close-out* during retention: RecoverMigrateJob on the isolated task in the target account."""
+    CLEAN_UP_SOURCE = "clean_up_source"
+    """*Clean up* a tagged leftover (role, grant) of a finished or unknown request in the source account."""
+    CLEAN_UP_TARGET = "clean_up_target"
+    """*Clean up* a tagged leftover (grant policy, DTS task) of a finished or unknown request in the target account."""
 
 
 class Who(StrEnum):
@@ -82,6 +88,9 @@ PERMISSIONS: dict[Action, Who] = {
     Action.CHECK_DATA: Who.ANY_APPROVER,
     Action.OVERRIDE_SOURCE: Who.SOURCE_APPROVERS,
     Action.OVERRIDE_TARGET: Who.TARGET_APPROVERS,
+    Action.UNDO_CLOSEOUT: Who.TARGET_APPROVERS,
+    Action.CLEAN_UP_SOURCE: Who.SOURCE_APPROVERS,
+    Action.CLEAN_UP_TARGET: Who.TARGET_APPROVERS,
 }
 
 
@@ -150,6 +159,9 @@ _WORDS = {
     Action.CHECK_DATA: N_("run the consistency check"),
     Action.OVERRIDE_SOURCE: N_("override the cutover gate for the source side"),
     Action.OVERRIDE_TARGET: N_("override the cutover gate for the target side"),
+    Action.UNDO_CLOSEOUT: N_("undo the close-out of its DTS task (RecoverMigrateJob)"),
+    Action.CLEAN_UP_SOURCE: N_("clean up the leftover in the source account"),
+    Action.CLEAN_UP_TARGET: N_("clean up the leftover in the target account"),
 }
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from core import approvals, cutover, holds, plan, validation
 from core.approvals import MembersOf, no_groups
+from core.closeout_runner import request_undo
 from core.config import Settings
 from core.home import Home, home_for
 from core.i18n import N_, _, for_channel
@@ -149,6 +150,10 @@ class MigrationRequests:
         self.run_now = run_now
         self.members_of = members_of
         self.resumers = dict(resumers or {})
+
+    def memberships(self, user: str) -> MembersOf:
+        """`user`'s approver and requester groups, resolved now (for a rule checked outside a request's lock)."""
+        return self._memberships(user)
 
     def _memberships(self, user: str, *, unknown_is_no: bool = False) -> MembersOf:
         """`user`'s approver and requester user groups and e-mail addresses, resolved now (Slack, cached) so that
@@ -397,6 +402,27 @@ class MigrationRequests:
         return self._close(request_id, operator, "cancel", lambda _request: None, _cancel_goal, _CANCEL_TEXT,
                            detail=for_channel("By the operator {operator} (dtsbot requests cancel --force).",
                                               operator=operator), mention=False)
+
+    def undo_closeout(self, request_id: str, user: str, now: datetime | None = None) -> Decision:
+        """*Undo close-out* during retention: the close-out runner recovers the isolated task (RecoverMigrateJob).
+
+        Who may: permissions.UNDO_CLOSEOUT."""
+        members_of = self._memberships(user)
+        with session_scope(self.db) as session:
+            request = _locked(session, request_id.strip().lower())
+            if request is None:
+                return Decision(False, _("No such request."))
+            why = refusal(self.settings, Action.UNDO_CLOSEOUT, request, user, members_of)
+            if why:
+                return self._refuse(session, request.id, user, Action.UNDO_CLOSEOUT.value, f"{request.id}: {why}",
+                                    request)
+            try:
+                request = request_undo(session, request, user, now or utcnow())
+            except ValueError as refused:
+                return self._refuse(session, request.id, user, Action.UNDO_CLOSEOUT.value,
+                                    _(str(refused), id=request.id, phase=request.closeout or "-"), request)
+            return Decision(True, _("The DTS task of {id} is being recovered; it is kept (and billed) afterwards.",
+                                    id=request.id), request, changed=True)
 
     def resume(self, request_id: str, user: str, action: str) -> Decision:
         """Re-verify, complete, retry or retry the task: move the request back into the engine's hands and kick it.

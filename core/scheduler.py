@@ -21,6 +21,8 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from core.closeout import Phase
+from core.closeout_runner import CloseoutRunner
 from core.cloud import CloudClients
 from core.config import Settings
 from core.engine import STEP_RETRY, WorkflowEngine
@@ -45,16 +47,21 @@ class Scheduler:
                  remind: Callable[[], Any] | None = None,
                  workers: int = 4, retry: Backoff = STEP_RETRY, watched_fallback: float = 300.0,
                  on_cycle: Callable[[float], None] | None = None, on_tick: Callable[[], None] | None = None,
-                 max_step_seconds: float | None = None) -> None:
+                 max_step_seconds: float | None = None, closeout_steps: Mapping[Phase, Step] | None = None,
+                 jobs: Mapping[str, tuple[Callable[[], Any], float]] | None = None) -> None:
         """`remind()` queues the reminders that are due; `on_cycle(seconds)` hears the duration of each DTS poll
         cycle (the metrics' histogram); `on_tick()` hears each finished workflow tick; `max_step_seconds` bounds how long a running step's lease is renewed
-        (see WorkflowEngine.tick)."""
+        (see WorkflowEngine.tick). `closeout_steps`: close-out's steps (core/closeout_runner.py), run every poll;
+        `jobs`: more periodic jobs by id, (function, seconds between runs)."""
         self.settings, self.owner = settings, owner
         self.poll_seconds = settings.scheduler.poll_seconds
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
                                      watched_fallback=watched_fallback, wakeup=self._wake,
                                      max_step_seconds=max_step_seconds)
         self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake)
+        self.closeout = (CloseoutRunner(db_engine, settings, closeout_steps, clients, owner, retry=retry)
+                         if closeout_steps is not None else None)
+        self._jobs = dict(jobs or {})
         self._notify, self._expire, self._remind, self._on_cycle = notify, expire, remind, on_cycle
         self._on_tick = on_tick
         self._kicked = threading.Event()
@@ -80,6 +87,11 @@ class Scheduler:
             add(self._guarded(self._expire), "interval", seconds=EXPIRE_SECONDS, id="expire")
         if self._remind is not None:
             add(self._guarded(self._remind), "interval", seconds=EXPIRE_SECONDS, id="remind")
+        if self.closeout is not None:
+            add(self._guarded(self.closeout.tick), "interval", seconds=self.poll_seconds, id="closeout",
+                next_run_time=now)
+        for job_id, (job, seconds) in self._jobs.items():
+            add(self._guarded(job), "interval", seconds=seconds, id=job_id, next_run_time=now)
         self._scheduler.start()
 
     def shutdown(self, wait: bool = True) -> None:

@@ -3,15 +3,19 @@ in it."""
 
 from __future__ import annotations
 
+from core.closeout import Phase
 from core.steps import Step
 from core.workflow import State
 from handlers.authorize_source import authorize_source
 from handlers.complete_task import complete_task
 from handlers.configure_task import configure_task
 from handlers.create_task import create_task
+from handlers.destroy_task import destroy_task
 from handlers.grant_subaccount import grant_subaccount
 from handlers.guided import guide_source_role, guide_subaccount_grant, guided_preflight, guided_revoke
+from handlers.isolate_task import isolate_task
 from handlers.preflight import preflight
+from handlers.recover_task import recover_task
 from handlers.resume_task import resume_task
 from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
@@ -37,5 +41,12 @@ STEPS: dict[State, Step] = {
     State.CANCELLING: guided_revoke,
 }
 
-__all__ = ["STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]
+CLOSEOUT_STEPS: dict[Phase, Step] = {
+    Phase.ISOLATING: isolate_task,
+    Phase.DESTROYING: destroy_task,
+    Phase.RECOVERING: recover_task,
+}
+"""The close-out phases' steps (core/closeout.py); `retained` waits out the retention without a call."""
+
+__all__ = ["CLOSEOUT_STEPS", "STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]
 """The managed steps stay importable by name; STEPS runs them through handlers.guided."""

@@ -37,6 +37,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob", "ResumeMigrateJob",
         "CreateCompareTask", "StartCompare", "DescribeCompareTasks", "DescribeCompareReport",
         "DescribeCompareDiffItems", "StopCompare", "DeleteCompareTask",
+        "RecoverMigrateJob",
     ]),
     "mongodb": ("v20190725", ["DescribeDBInstances"]),
     "redis": ("v20180412", ["DescribeInstances"]),

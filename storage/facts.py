@@ -114,6 +114,18 @@ class Facts(BaseModel):
     cutover_window_opened: bool | None = None
     """The window opened and the thread got the cutover checklist."""
 
+    # close-out of the DTS task (core/closeout.py)
+    trade_status: str | None = None
+    """The task's `TradeInfo.TradeStatus` as close-out last read it ("absent" once DTS no longer lists it)."""
+    isolated_at: str | None = None
+    """When close-out saw the task isolated (ISO time, UTC)."""
+    retain_until: str | None = None
+    """Until when an isolated task is kept (`dts.retention_days`) before it is destroyed (ISO time, UTC)."""
+    destroyed_at: str | None = None
+    """When close-out saw the task destroyed (ISO time, UTC)."""
+    closeout_undone_by: str | None = None
+    """Who pressed *Undo close-out* (a target approver's Slack ID)."""
+
     def merged(self, changes: Mapping[str, Any]) -> Facts:
         """These facts with `changes` applied; a key not listed on this class is a mistake (ValueError)."""
         unknown = sorted(set(changes) - set(Facts.model_fields))

@@ -72,6 +72,8 @@ class MigrationRequest(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = None
     attempts: int = Field(default=0)
+    closeout: str | None = Field(default=None, max_length=16, index=True)
+    """The DTS task's close-out phase once the request ended (core/closeout.py); None: not begun."""
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -110,6 +112,8 @@ class AuditEntry(SQLModel, table=True):
     step: str = Field(max_length=32)
     action: str = Field(default="", max_length=64)
     account: str = Field(default="", max_length=32)
+    resource: str = Field(default="", max_length=256, sa_column_kwargs={"server_default": ""})
+    """The cloud resource a call acted on (a role, a policy, a DTS task), as the call named it."""
     outcome: str = Field(max_length=16)
     cloud_request_id: str | None = Field(default=None, max_length=64)
     error_code: str | None = Field(default=None, max_length=128)

@@ -77,6 +77,10 @@ def test_happy_story_from_request_to_revoked_access():
         f"Access revoked: role `{role}` deleted in shop-prod.",
     )
     assert "Status: 🎉 Succeeded" in out
+    story = out[:out.index("\nSummary\n")]
+    card = story[story.rindex("↳ dtsbot:"):]  # the thread's last reply: the migration's summary card
+    assert f"Migration record {request_id(out)}: succeeded" in card
+    assert "kept until" in card and f"`dtsbot report {request_id(out)}`" in card
     summary = out[out.index("\nSummary\n"):]
     summarised = re.search(r"request +(mr-[a-z0-9]+) \(succeeded\)", summary)
     assert summarised and f"== DTS migration {summarised.group(1)} ==" in out

@@ -27,6 +27,7 @@ import pytest
 from tencentcloud.dts.v20211206 import models
 
 from core.dts_words import DTS_STATUS_WORDS
+from handlers.isolate_task import DECISIONS as ISOLATE
 from handlers.resume_task import DECISIONS as RESUME
 from handlers.start_task import START
 from handlers.stop_task import DECISIONS as STOP
@@ -41,7 +42,7 @@ VALUE = re.compile(r"([A-Za-z]+)\s*\(")
 READERS: dict[tuple[str, str], dict[str, Any]] = {
     ("JobItem", "Status"): {"track_task.JOB_STATUS": JOB_STATUS, "start_task.START": START,
                             "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS, "resume_task.DECISIONS": RESUME,
-                            "stop_task.DECISIONS": STOP},
+                            "stop_task.DECISIONS": STOP, "isolate_task.DECISIONS": ISOLATE},
     ("DescribeMigrationDetailResponse", "Status"): {"track_task.JOB_STATUS": JOB_STATUS,
                                                     "start_task.START": START,
                                                     "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},

@@ -160,3 +160,19 @@ def test_role_and_policy_tags_are_stored_and_returned(cam):
                                       PolicyDocument=json.dumps(document), Tags=[policy_tag])).PolicyId
     answer = cam.GetPolicy(_req(m.GetPolicyRequest, PolicyId=policy_id))
     assert [(t.Key, t.Value) for t in answer.Tags] == [("dtsbot:request", "mr-abc234")]
+
+
+
+def test_role_list_filters_by_tag_and_policies_list_their_tags(cam):
+    tag = _req(m.RoleTags, Key="dtsbot:request", Value="mr-abc234")
+    cam.CreateRole(_req(m.CreateRoleRequest, RoleName="tagged", PolicyDocument=json.dumps(TRUST), Tags=[tag]))
+    cam.CreateRole(_req(m.CreateRoleRequest, RoleName="untagged", PolicyDocument=json.dumps(TRUST)))
+    listed = cam.DescribeRoleList(_req(m.DescribeRoleListRequest, Page=1, Rp=10, Tags=[tag]))
+    assert [r.RoleName for r in listed.List] == ["tagged"]
+    grant = {"version": "2.0", "statement": [{"effect": "allow", "action": ["name/sts:AssumeRole"],
+                                             "resource": ["*"]}]}
+    cam.CreatePolicy(_req(m.CreatePolicyRequest, PolicyName="grant", PolicyDocument=json.dumps(grant),
+                          Tags=[_req(m.Tag, Key="dtsbot:request", Value="mr-abc234")]))
+    policies = cam.ListPolicies(_req(m.ListPoliciesRequest, Scope="Local", Page=1, Rp=20)).List
+    [policy] = [p for p in policies if p.PolicyName == "grant"]
+    assert [(t.Key, t.Value) for t in policy.Tags] == [("dtsbot:request", "mr-abc234")]

@@ -22,7 +22,14 @@ from tencentcloud.sts.v20180813 import sts_client
 
 from sandbox.tencentcloud.clock import Clock
 from sandbox.tencentcloud.dts.checks import run_checks
-from sandbox.tencentcloud.dts.models import DtsBackend, Endpoint, JobConfig, JobQuery
+from sandbox.tencentcloud.dts.models import (
+    ISOLATING_SECONDS,
+    DtsBackend,
+    Endpoint,
+    JobConfig,
+    JobQuery,
+    dts_backend,
+)
 from sandbox.tencentcloud.world import Instance, World, default_world
 
 STILL = 1e-3  # the clock's speed: a thousandth of real time, so sandbox time passes when a test advances it
@@ -297,11 +304,41 @@ def test_status_conflicts_and_stop(world: World, dts: Callable[..., Any]) -> Non
     assert wait_status(client, job_id, {"canceled"}, world.clock).Status == "canceled"
 
     dts_call(client, "IsolateMigrateJob", JobId=job_id)
+    isolating = dts_call(client, "DescribeMigrationJobs", JobId=job_id).JobList[0]
+    assert (isolating.TradeInfo.TradeStatus, isolating.TradeInfo.BillingType) == ("isolating", "billing")
+    assert error_of(lambda: dts_call(client, "DestroyMigrateJob", JobId=job_id)).code == \
+        "FailedOperation.StatusInConflict"  # only once isolated
+    world.clock.advance(ISOLATING_SECONDS)
     isolated = dts_call(client, "DescribeMigrationJobs", JobId=job_id).JobList[0]
     assert isolated.TradeInfo.TradeStatus == "isolated"
+    dts_call(client, "RecoverMigrateJob", JobId=job_id)  # undone: billed again, then isolated once more
+    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).TradeInfo.TradeStatus == "normal"
+    assert error_of(lambda: dts_call(client, "RecoverMigrateJob", JobId=job_id)).code == \
+        "FailedOperation.StatusInConflict"
+    dts_call(client, "IsolateMigrateJob", JobId=job_id)
+    world.clock.advance(ISOLATING_SECONDS)
     dts_call(client, "DestroyMigrateJob", JobId=job_id)
     assert error_of(lambda: dts_call(client, "DescribeMigrationDetail", JobId=job_id)).code == \
         "ResourceNotFound.JobNotExist"
+
+
+def test_a_task_that_is_not_billed_is_destroyed_by_its_isolation(world: World, dts: Callable[..., Any]) -> None:
+    client = dts()
+    (job_id,) = buy(client)
+    dts_backend(world).jobs[job_id].billing_type = "notBilling"
+    assert dts_call(client, "DescribeMigrationDetail", JobId=job_id).TradeInfo.BillingType == "notBilling"
+    dts_call(client, "IsolateMigrateJob", JobId=job_id)
+    assert error_of(lambda: dts_call(client, "DescribeMigrationDetail", JobId=job_id)).code == \
+        "ResourceNotFound.JobNotExist"
+
+
+def test_too_many_idle_tasks_refuse_a_purchase(world: World, dts: Callable[..., Any]) -> None:
+    client = dts()
+    dts_backend(world).max_unused_jobs = 3
+    (first, *_rest) = buy(client, count=3)
+    assert error_of(lambda: buy(client)).code == "LimitExceeded.MaxUnusedJobs"
+    dts_call(client, "IsolateMigrateJob", JobId=first)  # an isolated task is no longer idle
+    assert len(buy(client)) == 1
 
 
 def test_instance_marked_to_fail_while_running(world: World, dts: Callable[..., Any]) -> None:

@@ -97,6 +97,8 @@ class CamResponse(Responder):
 
     def DescribeRoleList(self, params: dict[str, Any]) -> dict[str, Any]:
         roles = sorted(self._authorize("DescribeRoleList").roles.values(), key=lambda r: r.add_time)
+        wanted = _tags(params)  # "标签筛选": a role carrying every given Key=Value (a guess: the docs say no more)
+        roles = [r for r in roles if all(tag in r.tags for tag in wanted)]
         return {"List": [self._role_info(r) for r in _page(roles, params)], "TotalNum": len(roles)}
 
     def DeleteRole(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +162,8 @@ class CamResponse(Responder):
             "List": [{"PolicyId": p.policy_id, "PolicyName": p.name, "AddTime": p.add_time_text, "Type": p.type,
                       "Description": p.description, "CreateMode": p.type, "Attachments": 0, "ServiceType": "",
                       "IsAttached": 0, "Deactived": 0, "DeactivedDetail": [], "IsServiceLinkedPolicy": 0,
-                      "UpdateTime": p.add_time_text} for p in _page(found, params)],
+                      "UpdateTime": p.add_time_text, "Tags": [dict(t) for t in p.tags]}
+                     for p in _page(found, params)],
             "ServiceTypeList": [],
         }
 

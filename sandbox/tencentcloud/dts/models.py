@@ -17,6 +17,11 @@ from sandbox.tencentcloud.dts.checks import StepResult, passed
 from sandbox.tencentcloud.exceptions import TencentCloudError
 
 JOB_ID_ALPHABET = string.ascii_lowercase + string.digits
+ISOLATING_SECONDS = 2.0
+"""Sandbox seconds a job stays `isolating` after IsolateMigrateJob (the reference: "比较短暂的状态", brief)."""
+MAX_UNUSED_JOBS = 300
+"""Idle jobs (bought, never started, not isolated) an account may hold before CreateMigrationService answers
+`LimitExceeded.MaxUnusedJobs`; the number is not published (a guess, see README)."""
 
 
 class Clock(Protocol):
@@ -110,6 +115,8 @@ class Job:
     check: CheckRun | None = None
     run: MigrationRun | None = None
     isolated_at: float | None = None
+    billing_type: str = "billing"
+    """`TradeInfo.BillingType`: billing (default), notBilling (isolating destroys it at once), promotions."""
     dumper_resumable: bool = True
     """DumperResumeCtrl: yes, a restarted export goes on from its checkpoint; no (fault injection), it starts over."""
     resume_options: list[str] = field(default_factory=list)
@@ -118,6 +125,14 @@ class Job:
     def status(self, now: float) -> str:
         return self.timeline.status(now)
 
+    def trade_status(self, now: float) -> str:
+        """`TradeInfo.TradeStatus`: normal, then isolating for ISOLATING_SECONDS after IsolateMigrateJob, then
+        isolated (the other documented values, resizing, reversing, offlining, offlined, notBilled, are not
+        reached: a destroyed job disappears)."""
+        if self.isolated_at is None:
+            return "normal"
+        return "isolating" if now < self.isolated_at + ISOLATING_SECONDS else "isolated"
+
     def ran(self, now: float) -> float:
         """Sandbox seconds the current run has been running (since its last restart without a checkpoint)."""
         return self.timeline.time_in(lc.RUNNING, self.run.counted_from, now) if self.run else 0.0
@@ -125,6 +140,10 @@ class Job:
     def run_left(self, now: float) -> float:
         """Sandbox seconds of running still to go before the run ends."""
         return max(0.0, self.run.length - self.ran(now)) if self.run else lc.RUN_SECONDS
+
+    def idle(self, now: float) -> bool:
+        """Bought and never started, and not isolated: what `LimitExceeded.MaxUnusedJobs` counts."""
+        return self.run is None and self.isolated_at is None and self.status(now) in lc.CONFIGURABLE
 
     @property
     def retry_window(self) -> float | None:
@@ -182,6 +201,7 @@ class DtsBackend:
         self._by_owner: dict[str, dict[str, None]] = {}
         self._by_tag: dict[tuple[str, str, str], dict[str, None]] = {}
         self._by_tag_key: dict[tuple[str, str], dict[str, None]] = {}
+        self.max_unused_jobs = MAX_UNUSED_JOBS
 
     # -- purchase and lookup -------------------------------------------------------------------------
     def create_jobs(self, owner_uin: str, *, src_database_type: str, dst_database_type: str,
@@ -211,6 +231,15 @@ class DtsBackend:
         if job is None or job.owner_uin != owner_uin:
             raise TencentCloudError("ResourceNotFound.JobNotExist", f"job {job_id} does not exist")
         return job
+
+    def check_unused(self, owner_uin: str, count: int) -> None:
+        """`LimitExceeded.MaxUnusedJobs` when buying `count` more would exceed the idle jobs allowed."""
+        now = self.clock.now()
+        idle = sum(1 for job_id in self._by_owner.get(owner_uin, {}) if self.jobs[job_id].idle(now))
+        if idle + count > self.max_unused_jobs:
+            raise TencentCloudError("LimitExceeded.MaxUnusedJobs",
+                                    f"the account holds {idle} idle jobs (bought, never started); isolate and "
+                                    "destroy the ones not needed before buying more")
 
     def set_tags(self, job: Job, tags: dict[str, str]) -> None:
         """Replace a job's tags and keep the tag indexes in step."""
@@ -319,17 +348,32 @@ class DtsBackend:
         job.timeline.schedule(now, (after, status), *((after + delay, step) for delay, step in then))
 
     def isolate(self, job: Job) -> None:
-        """IsolateMigrateJob: return a job that is not running; it stays listed as isolated."""
+        """IsolateMigrateJob: return a job that is not running; a billed one is isolating, then isolated (and may
+        be recovered or destroyed); one that is not billed is destroyed by this call, as documented."""
         now = self.clock.now()
         status = job.status(now)
         if "isolate" not in lc.allowed_actions(status) or job.isolated_at is not None:
             raise _conflict(job, status, "IsolateMigrateJob")
+        if job.billing_type == "notBilling":
+            self._remove(job)
+            return
         job.isolated_at = now
 
+    def recover(self, job: Job) -> None:
+        """RecoverMigrateJob: only a job isolated by its owner (IsolateMigrateJob), once isolated; billed again."""
+        now = self.clock.now()
+        if job.trade_status(now) != "isolated":
+            raise _conflict(job, f"{job.status(now)}/{job.trade_status(now)}", "RecoverMigrateJob")
+        job.isolated_at = None
+
     def destroy(self, job: Job) -> None:
-        """DestroyMigrateJob: only an isolated job goes offline and disappears."""
-        if job.isolated_at is None:
-            raise _conflict(job, job.status(self.clock.now()), "DestroyMigrateJob (isolate it first)")
+        """DestroyMigrateJob: only an isolated job (TradeStatus isolated) goes offline and disappears."""
+        now = self.clock.now()
+        if job.trade_status(now) != "isolated":
+            raise _conflict(job, f"{job.status(now)}/{job.trade_status(now)}", "DestroyMigrateJob (isolate it first)")
+        self._remove(job)
+
+    def _remove(self, job: Job) -> None:
         self._unindex_tags(job)
         del self._by_owner[job.owner_uin][job.job_id]
         del self.jobs[job.job_id]

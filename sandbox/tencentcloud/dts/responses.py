@@ -88,6 +88,7 @@ class DtsResponse(Responder):
         if self.world.account(self.caller.owner_uin).balance <= 0:
             raise TencentCloudError("OperationDenied.NotEnoughMoneyError",
                                     "The account balance is insufficient; top up and buy again.")
+        self.backend.check_unused(self.caller.owner_uin, count)
         jobs = self.backend.create_jobs(
             self.caller.owner_uin, src_database_type=params["SrcDatabaseType"],
             dst_database_type=params["DstDatabaseType"], src_region=params["SrcRegion"],
@@ -331,6 +332,10 @@ class DtsResponse(Responder):
 
     def IsolateMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         self.backend.isolate(self._job(params))
+        return {}
+
+    def RecoverMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.recover(self._job(params))
         return {}
 
     def DestroyMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -95,11 +95,12 @@ def step_info(job: Job, now: float) -> dict[str, Any]:
             "StepInfo": rendered}
 
 
-def trade_info(job: Job) -> dict[str, Any]:
+def trade_info(job: Job, now: float) -> dict[str, Any]:
     return {"DealName": job.deal_name, "LastDealName": "", "InstanceClass": job.instance_class,
-            "TradeStatus": "isolated" if job.isolated_at else "normal", "ExpireTime": ZERO_TIME,
+            "TradeStatus": job.trade_status(now), "ExpireTime": ZERO_TIME,
             "OfflineTime": ZERO_TIME, "IsolateTime": fmt(job.isolated_at), "OfflineReason": "",
-            "IsolateReason": "manual" if job.isolated_at else "", "PayType": "postpay", "BillingType": "billing"}
+            "IsolateReason": "manual" if job.isolated_at else "", "PayType": "postpay",
+            "BillingType": job.billing_type}
 
 
 def _end_time(job: Job, now: float) -> str:
@@ -122,7 +123,7 @@ def job_item(job: Job, now: float) -> dict[str, Any]:
         "SrcInfo": endpoint(config.src if config else None, job.src_region, job.src_database_type),
         "DstInfo": endpoint(config.dst if config else None, job.dst_region, job.dst_database_type),
         "CompareTask": {"CompareTaskId": "", "Status": "notexist"},
-        "TradeInfo": trade_info(job),
+        "TradeInfo": trade_info(job, now),
         "Tags": [{"TagKey": key, "TagValue": value} for key, value in job.tags.items()],
         "AutoRetryTimeRangeMinutes": config.auto_retry_minutes if config else 0,
         "DumperResumeCtrl": "yes" if job.dumper_resumable else "no",
