@@ -57,7 +57,7 @@ def _lag_item(facts: Facts, settings: Settings, now: float) -> dict[str, Any]:
     if held is not None:
         state = "held" if held >= needed * 60 else "holding"
         return {"item": "lag", "ok": state == "held", "state": state,
-                "held": f"{held / 60:.1f}", "needed": f"{needed:g}"}
+                "held": f"{held // 60:.0f}", "needed": f"{needed:g}"}  # whole minutes: one refresh a minute
     unknown = facts.lag_seconds is None or facts.lag_mb is None
     return {"item": "lag", "ok": False, "state": "unknown" if unknown else "behind", "figures": figures}
 

@@ -20,6 +20,7 @@ from core.cloud import CloudClients
 from core.dts_words import status_words
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
+from handlers import window
 from handlers.decision import Decision, Verdict
 from handlers.step import cloud_step
 from handlers.task_lookup import job_detail, step_progress, the_task
@@ -104,8 +105,12 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
         notice = (_("DTS task `{job_id}` *{words}* (`{status}`): {percent}% (lag {lag}).", job_id=job_id,
                     words=status_words(status), status=status, percent=progress, lag=lag.words(seconds, mb))
                   if changed or crossed else None)
+        reminders: list[str] = []  # a cutover window near while DTS still migrates: its approvers are told
+        facts.update(window.follow(request.facts, request, clients, cutover.cutover_at(request), reminders,
+                                   opening=False))
         return StepResult(Outcome.WAIT, facts={**facts, "progress": progress, "attention_since": None},
-                          notice=notice, retry_after=POLL_SECONDS)
+                          notice="\n".join(filter(None, [notice, *reminders])) or None, retry_after=POLL_SECONDS,
+                          reach="both" if reminders else None)
     return _failed(request, detail, job_id, status, found, facts)
 
 

@@ -33,8 +33,9 @@ def checklist() -> str:
 
 
 def follow(facts: Facts, request: MigrationRequest, clients: CloudClients, at: datetime | None,
-           notices: list[str]) -> dict[str, Any]:
-    """The facts the window changes now (reminded, opened), with the thread's notices appended to `notices`."""
+           notices: list[str], opening: bool = True) -> dict[str, Any]:
+    """The facts the window changes now (reminded, opened), with the thread's notices appended to `notices`;
+    `opening` False: only the reminder (DTS still migrates: the checklist waits until the task is ready)."""
     if at is None:
         return {}
     now = clients.clock()
@@ -44,7 +45,7 @@ def follow(facts: Facts, request: MigrationRequest, clients: CloudClients, at: d
         changes["cutover_reminded"] = True
         notices.append(_(":alarm_clock: The cutover window opens at {at} (in {minutes} min): approvers of both "
                          "sides, get ready.", at=_at(at), minutes=max(1, round((at.timestamp() - now) / 60))))
-    if not facts.cutover_window_opened and now >= at.timestamp():
+    if opening and not facts.cutover_window_opened and now >= at.timestamp():
         changes.update(cutover_reminded=True, cutover_window_opened=True)
         notices.append(_(":door: The cutover window is open ({at}).", at=_at(at)) + "\n" + checklist())
     return changes

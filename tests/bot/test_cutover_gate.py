@@ -133,7 +133,7 @@ def test_an_unknown_lag_is_never_shown_as_zero_and_closes_the_gate(tmp_path: Pat
 def test_a_lag_at_zero_must_hold_before_complete(tmp_path: Path) -> None:
     with story(tmp_path, {"hold_minutes": 5, "compare": "off"}) as s:
         rid = ready(s)
-        gate_shows(s, rid, "✗ Lag 0 s and 0 MB for 0.")
+        gate_shows(s, rid, "✗ Lag 0 s and 0 MB for 0 min of the 5 min it must hold")
         answer = stale_complete(s, rid)
         assert "The cutover gate is closed" in answer and "of the 5 min it must hold" in answer
         assert s.state(rid) == "ready_to_complete"

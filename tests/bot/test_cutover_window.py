@@ -40,7 +40,8 @@ def story(tmp_path: Path, clock: MovableClock, cutover: dict[str, Any]) -> Itera
     """`dtsbot serve` whose cloud steps read `clock`."""
     def scheduler(settings: Any, db: Any, notifier: Any, requests: Any, owner: str, _metrics: Any) -> Scheduler:
         clients = CloudClients(settings, on_call=record_cloud_call, logins=requests.logins, clock=clock)
-        return Scheduler(settings, db, STEPS, clients, notifier.flush, owner, expire=requests.expire_overdue)
+        return Scheduler(settings, db, STEPS, clients, notifier.flush, owner, expire=requests.expire_overdue,
+                         watched_fallback=1.0)
     with SlackEmulator(users=USERS, usergroups=USERGROUPS) as slack, \
             TencentCloudSandbox(default_world(speed=100.0)) as cloud:
         settings = serve_settings(slack, cloud.endpoint, f"sqlite:///{tmp_path / 'window.db'}", cutover=cutover)
@@ -87,3 +88,17 @@ def test_a_timed_start_is_sent_as_documented(tmp_path: Path) -> None:
         beijing = start.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
         assert modify.params["RunMode"] == "timed" and modify.params["ExpectRunTime"] == beijing
         assert modify.params["MigrateOption"]["IsDstReadOnly"] is True
+
+
+def test_the_reminder_comes_while_dts_still_migrates(tmp_path: Path) -> None:
+    clock = MovableClock()
+    start = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    at = start + timedelta(hours=3)
+    with story(tmp_path, clock, {"hold_minutes": 0, "compare": "off", "reminder_minutes": 30}) as s:
+        rid = s.open(inline(start_at=start.isoformat(), cutover_at=at.isoformat()))
+        s.approve(rid)
+        s.reaches(rid, "running")  # the timed task waits in readyRun for its start
+        clock.offset = timedelta(hours=3, minutes=10).total_seconds()
+        reminder = reply_with(s, rid, "The cutover window opens at")
+        assert f"<@{SOURCE_OWNER}>" in reminder["text"] and s.state(rid) == "running"
+        assert "The cutover window is open" not in s.thread_text(rid)

@@ -39,7 +39,7 @@ UNLIMITED = {"requests_per_minute_per_user": 10_000, "requests_per_minute_per_ch
 """Tests open many requests quickly (hostile-input tests thousands); the limits' own tests set them low."""
 
 
-EVIDENCE_IN = {"cutover_evidence": [{"item": "lag", "ok": True, "state": "held", "held": "5.0", "needed": "5"},
+EVIDENCE_IN = {"cutover_evidence": [{"item": "lag", "ok": True, "state": "held", "held": "5", "needed": "5"},
                                      {"item": "compare", "ok": True, "state": "same", "status": "success"},
                                      {"item": "window", "ok": True, "state": "none"}]}
 """The facts of a ready request whose cutover gate is open (core.cutover), for tests that put it there."""
