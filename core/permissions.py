@@ -44,6 +44,14 @@ class Action(StrEnum):
     """Guided source account: *Role created — verify*, *Show me the full steps*, *Role deleted — check*."""
     GUIDED_TARGET = "guided_target"
     """Guided target account: *Grant created — verify*, *Show me the full steps* of the grant."""
+    PAUSE = "pause"
+    """*Pause* a running DTS task (PauseMigrateJob)."""
+    CONTINUE = "continue"
+    """*Continue* a paused DTS task (ContinueMigrateJob)."""
+    THROTTLE = "throttle"
+    """*Throttle*: change a running task's rate limits (ModifyMigrateRateLimit); it protects the source database."""
+    SNOOZE = "snooze"
+    """*Snooze* a request's alerts (core/alerts.py) from the alert's DM."""
 
 
 class Who(StrEnum):
@@ -73,6 +81,10 @@ PERMISSIONS: dict[Action, Who] = {
     Action.REVERIFY: Who.REQUESTER_OR_APPROVER,
     Action.GUIDED_SOURCE: Who.SOURCE_APPROVERS,
     Action.GUIDED_TARGET: Who.TARGET_APPROVERS,
+    Action.PAUSE: Who.ANY_APPROVER,
+    Action.CONTINUE: Who.ANY_APPROVER,
+    Action.THROTTLE: Who.ANY_APPROVER,
+    Action.SNOOZE: Who.ANY_APPROVER,
 }
 
 
@@ -138,6 +150,8 @@ _WORDS = {
     Action.REVERIFY: N_("re-verify it"),
     Action.GUIDED_SOURCE: N_("act on the source account's hand-made CAM steps"),
     Action.GUIDED_TARGET: N_("act on the target account's hand-made CAM grant"),
+    Action.PAUSE: N_("pause its DTS task"), Action.CONTINUE: N_("continue its paused DTS task"),
+    Action.THROTTLE: N_("change its DTS task's rate limits"), Action.SNOOZE: N_("snooze its alerts"),
 }
 
 

@@ -11,6 +11,7 @@ from handlers.configure_task import configure_task
 from handlers.create_task import create_task
 from handlers.grant_subaccount import grant_subaccount
 from handlers.guided import guide_source_role, guide_subaccount_grant, guided_preflight, guided_revoke
+from handlers.pause_task import continue_task, pause_task, paused_task
 from handlers.preflight import preflight
 from handlers.resume_task import resume_task
 from handlers.revoke_access import revoke_access
@@ -33,6 +34,9 @@ STEPS: dict[State, Step] = {
     State.STOPPING_TASK: stop_task,
     State.RESUMING_TASK: resume_task,
     State.CANCELLING: guided_revoke,
+    State.PAUSING: pause_task,
+    State.PAUSED: paused_task,
+    State.CONTINUING: continue_task,
 }
 
 __all__ = ["STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]

@@ -35,6 +35,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "CreateMigrationService", "DescribeMigrationJobs", "DescribeMigrationDetail", "ModifyMigrationJob",
         "DescribeMigrateDBInstances", "CreateMigrateCheckJob", "DescribeMigrationCheckJob", "StartMigrateJob",
         "CompleteMigrateJob", "StopMigrateJob", "IsolateMigrateJob", "DestroyMigrateJob", "ResumeMigrateJob",
+        "PauseMigrateJob", "ContinueMigrateJob", "ModifyMigrateRateLimit",
     ]),
     "mongodb": ("v20190725", ["DescribeDBInstances"]),
     "redis": ("v20180412", ["DescribeInstances"]),
