@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import approvals, db_kinds, policies, topology
+from core import approvals, control, db_kinds, policies, topology
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.notices import retry_buttons
@@ -61,6 +61,7 @@ STATUS = {
     State.PAUSING: N_(":double_vertical_bar: Pausing the DTS task"),
     State.PAUSED: N_(":double_vertical_bar: Paused"),
     State.CONTINUING: N_(":arrow_forward: Continuing the DTS task"),
+    State.THROTTLING: N_(":control_knobs: Changing the DTS task's rate limits"),
     State.CANCELLED: N_(":no_entry_sign: Cancelled"),
     State.EXPIRED: N_(":alarm_clock: Expired (not approved in time)"),
     State.AWAITING_OWNER: N_(":raised_hand: Waiting for the account owner's CAM steps (guided), then verify"),
@@ -77,11 +78,11 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
     State.RUNNING: (("pause", N_("Pause"), None), ("throttle", N_("Throttle"), None),
                     ("cancel", N_("Cancel"), "danger")),
     State.RESUMING_TASK: (("cancel", N_("Cancel"), "danger"),),
-    State.READY_TO_COMPLETE: (("complete", N_("Complete"), "primary"), ("throttle", N_("Throttle"), None),
-                              ("cancel", N_("Cancel"), "danger")),
+    State.READY_TO_COMPLETE: (("complete", N_("Complete"), "primary"), ("cancel", N_("Cancel"), "danger")),
     State.PAUSING: (("cancel", N_("Cancel"), "danger"),),
     State.PAUSED: (("continue", N_("Continue"), "primary"), ("cancel", N_("Cancel"), "danger")),
     State.CONTINUING: (("cancel", N_("Cancel"), "danger"),),
+    State.THROTTLING: (("cancel", N_("Cancel"), "danger"),),
     State.FAILED: (("retry", N_("Retry"), "primary"), ("cancel", N_("Cancel"), "danger")),
 }
 TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N_("Cancel"), "danger"))
@@ -228,6 +229,16 @@ def role_steps(plan: Plan) -> list[str]:
     return [step, _("*2. Attach to the role*: {policies}", policies=policies_)]
 
 
+def limits_note(request: MigrationRequest, settings: Settings) -> str:
+    """The rate limits the task is configured with (`accounts[].rate_limit`), or ""."""
+    limits = control.configured_limits(settings, request.source_account, request.target_account)
+    if not limits:
+        return ""
+    shown = ", ".join(f"{name} {value}" for name, value in limits.items())
+    return "\n" + _(":control_knobs: Rate limits (`MigrateOption.RateLimit`, from the accounts' `rate_limit`): "
+                    "{limits}; *Throttle* changes them while the task runs.", limits=shown)
+
+
 def guided_note(request: MigrationRequest, settings: Settings) -> str:
     """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
     by_hand = guided_steps(request, settings)
@@ -292,8 +303,9 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
               migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source, writing_source)
-                + guided_note(request, settings), block_id="plan"),
+        section(_("*Plan*") + "\n" + plan_text(plan) + limits_note(request, settings)
+                + source_warning(request, sharing_source, writing_source) + guided_note(request, settings),
+                block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     step_list = journey.steps(request, guided_steps(request, settings))

@@ -40,7 +40,7 @@ JOURNEY: tuple[Step, ...] = (
     Step("verify", N_("Verify"), frozenset({S.VERIFYING, S.VERIFY_FAILED})),
     Step("start", N_("Start"), frozenset({S.STARTING})),
     Step("migrate", N_("Migrate"), frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK,
-                                              S.PAUSING, S.PAUSED, S.CONTINUING})),
+                                              S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING})),
     Step("revoke", N_("Revoke the cross-account access"), frozenset({S.REVOKING_ACCESS})),
 )
 """The main path in order; cancelling, rejected and expired requests left it and show no step list."""

@@ -50,6 +50,7 @@ _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
     (S.PAUSING, S.RUNNING): ("pause_not_taken", N_("The pause was not taken: tracking the task.")),
     (S.CONTINUING, S.RUNNING): ("continued", N_("DTS task runs again.")),
     (S.PAUSED, S.RUNNING): ("continued_outside", N_("DTS task continued outside Slack.")),
+    (S.THROTTLING, S.RUNNING): ("throttled", N_("Rate limits applied.")),
 }
 _ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY], S.PAUSED: [CONTINUE]}
 

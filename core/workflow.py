@@ -12,6 +12,7 @@ A task DTS reports in `error` (or still in `resumableErr` past its automatic ret
 A person's *Pause* takes a running task through pausing (PauseMigrateJob, until DTS reports manualPaused) to
 paused, and *Continue* through continuing (ContinueMigrateJob) back to running; a pause made outside Slack goes from
 running straight to paused. A paused task may still run again: it can be cancelled (stopping_task first).
+*Throttle* takes a running task through throttling (ModifyMigrateRateLimit) back to running.
 Guided mode (an account with `access: guided`): instead of the bot's CAM call, a step posts the owner's steps and
 the request waits in awaiting_owner until an approver of that side presses verify (→ the next step); a preflight
 that fails for a reason in that owner's hands goes back there.
@@ -46,6 +47,8 @@ class State(StrEnum):
     """DTS reports the task manualPaused (paused from Slack or outside it); *Continue* goes on."""
     CONTINUING = "continuing"
     """A person's *Continue*: ContinueMigrateJob, then running again once DTS runs the task."""
+    THROTTLING = "throttling"
+    """A person's *Throttle*: ModifyMigrateRateLimit with the limits asked for, then running again."""
     CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -75,7 +78,8 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED, S.CANCELLING),
     S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLING, S.FAILED),
     S.STARTING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
-    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK, S.PAUSING, S.PAUSED),
+    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK, S.PAUSING, S.PAUSED,
+                S.THROTTLING),
     S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED, S.STOPPING_TASK),
     S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
@@ -84,6 +88,7 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.PAUSING: (S.PAUSED, S.RUNNING, S.FAILED, S.STOPPING_TASK),  # running: DTS did not take the pause
     S.PAUSED: (S.CONTINUING, S.RUNNING, S.FAILED, S.STOPPING_TASK),  # running: continued outside Slack
     S.CONTINUING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
+    S.THROTTLING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
     S.CANCELLING: (S.CANCELLED, S.FAILED),
     S.FAILED: (*RETRYABLE_STEPS, S.RESUMING_TASK, S.STOPPING_TASK, S.CANCELLING),
     S.SUCCEEDED: (),
@@ -98,7 +103,7 @@ NEXT: dict[State, State] = {
     S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
     S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
     S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED, S.RESUMING_TASK: S.RUNNING,
-    S.PAUSING: S.PAUSED, S.PAUSED: S.RUNNING, S.CONTINUING: S.RUNNING,
+    S.PAUSING: S.PAUSED, S.PAUSED: S.RUNNING, S.CONTINUING: S.RUNNING, S.THROTTLING: S.RUNNING,
 }
 """Where a state's step leads when it is done, unless the step says otherwise (authorizing_source: next_after)."""
 
@@ -107,7 +112,7 @@ TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targ
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
     S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
-    S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING,
+    S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING,
 })
 # Cancel: outright while nothing exists in the cloud, through `cancelling` (revoke access) once the bot has
 # started its cloud work, through `stopping_task` first once a DTS task may run.
@@ -119,7 +124,7 @@ CANCELLABLE = frozenset(
 STEP_STATES = ACTIVE - {S.APPROVED}
 """States whose cloud step (handlers.STEPS) the engine runs; approved only moves on."""
 TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK,
-                          S.PAUSING, S.PAUSED, S.CONTINUING})
+                          S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING})
 """States in which StartMigrateJob was attempted: the DTS task may be running."""
 
 
@@ -144,7 +149,7 @@ def retry_target(failed_step: str | State) -> State:
     there instead of repeating a preflight that would fail the same way.
     """
     step = State(failed_step)
-    if step in (S.RUNNING, S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING):
+    if step in (S.RUNNING, S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING):
         return S.RESUMING_TASK
     return S.AUTHORIZING_SOURCE if step in ACCESS_STEPS else step
 

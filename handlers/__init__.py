@@ -17,6 +17,7 @@ from handlers.resume_task import resume_task
 from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
 from handlers.stop_task import stop_task
+from handlers.throttle_task import throttle_task
 from handlers.track_task import track_task
 from handlers.verify_task import verify_task
 
@@ -37,6 +38,7 @@ STEPS: dict[State, Step] = {
     State.PAUSING: pause_task,
     State.PAUSED: paused_task,
     State.CONTINUING: continue_task,
+    State.THROTTLING: throttle_task,
 }
 
 __all__ = ["STEPS", "authorize_source", "grant_subaccount", "preflight", "revoke_access", "stop_task"]

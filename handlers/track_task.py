@@ -18,6 +18,7 @@ from typing import Any
 
 from core import recovery
 from core.cloud import CloudClients
+from core.control import current_limits
 from core.dts_words import status_words
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
@@ -82,7 +83,8 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     lag = int(info.get("SecondsBehindMaster") or 0)  # -1: DTS has no valid figure (not catching up yet)
     facts: dict[str, Any] = {"dts_status": status, "lag_seconds": lag, "dts_attention": "",
                              "dts_step_now": int(info.get("StepNow") or 0), "dts_step_all": int(info.get("StepAll") or 0),
-                             "dumper_resume": detail.get("DumperResumeCtrl") or None}
+                             "dumper_resume": detail.get("DumperResumeCtrl") or None,
+                             "rate_limit": current_limits(detail)}
     found = verdict(status)
     if found.decision is D.PAUSED:  # paused outside Slack: the request shows it, with *Continue*
         words = found.say(job_id, status)

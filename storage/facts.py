@@ -91,7 +91,9 @@ class Facts(BaseModel):
     control_sent_at: float | None = None
     """Epoch seconds of the last accepted PauseMigrateJob or ContinueMigrateJob, so a re-run does not send it twice."""
     rate_limit: dict[str, int] | None = None
-    """The task's rate limits as last read or set (RateLimitOption's Current* values by parameter name)."""
+    """The task's rate limits as last read (RateLimitOption's Current* values by parameter name)."""
+    rate_limit_wanted: dict[str, int] | None = None
+    """The limits a person's *Throttle* asked for, until the throttling step applied them."""
     not_started_since: float | None = None
     """Epoch seconds the stop step first saw a task that says it never started (its grace period)."""
 

@@ -13,6 +13,8 @@ from sandbox.tencentcloud.dts.models import Job, dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from sandbox.waiting import eventually
+from storage import repository
+from storage.db import session_scope
 from tests.support.commands import INLINE
 from tests.support.serving import WAIT, Serving, serving
 from tests.support.workspace import (
@@ -43,6 +45,11 @@ def the_job(story: Serving, request_id: str) -> Job:
     backend = dts_backend(story.cloud.world)
     return eventually(lambda: next((j for j in list(backend.jobs.values())
                                     if j.tags.get("dtsbot-request") == request_id), None), WAIT, "the DTS task")
+
+
+def the_facts(story: Serving, request_id: str):
+    with session_scope(story.runtime.db) as session:
+        return repository.get_request(session, request_id).facts
 
 
 def buttons_of(message: dict) -> dict[str, dict]:
@@ -122,3 +129,38 @@ def test_a_pause_outside_slack_shows_continue_and_cancel_still_works(story: Serv
     story.reaches(rid, "cancelled")
     assert len(story.cloud.calls.of("StopMigrateJob")) == 1
     assert REQUESTER  # the requester is no approver: the pause and cancel above were the approvers'
+
+
+def test_throttling_changes_the_tasks_limits_and_the_thread_records_it(story: Serving) -> None:
+    rid = story.open(f"{INLINE} migrate_type=fullAndIncrement")
+    story.approve(rid)
+    story.reaches(rid, "running")
+    job = the_job(story, rid)
+    message = message_with(story, rid, "throttle")
+    eventually(lambda: story.state(rid) == "running" and the_facts(story, rid).rate_limit, WAIT, "limits read")
+
+    assert "Only an approver" in click(story, STRANGER, message, "throttle")
+    assert story.driver.click(SOURCE_OWNER, message, "throttle").status == 200  # the source owner protects the source
+    view = story.slack.wait_for(lambda: story.slack.views, timeout=WAIT)[-1]
+    fields = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
+    assert fields["DumpThread"] == "8" and fields["SinkerThread"] == "16"  # RateLimitOption, as DTS reported it
+
+    refused = story.driver.submit_view(SOURCE_OWNER, view, {"DumpThread": "17", "SinkerThread": "0"})
+    assert refused.body["response_action"] == "errors"
+    assert set(refused.body["errors"]) == {"DumpThread", "SinkerThread"}
+    assert "DumpThread must be a whole number from 1 to 16" in refused.body["errors"]["DumpThread"]
+    assert story.state(rid) == "running" and job.rate_limit == {}
+
+    assert story.driver.submit_view(SOURCE_OWNER, view, {"DumpThread": "2", "DumpRps": "5000"}).status == 200
+    story.reaches(rid, "throttling", "running")
+    eventually(lambda: job.rate_limit.get("DumpThread") == 2, WAIT, "the sandbox's limits")
+    assert job.rate_limit == {"DumpThread": 2, "DumpRps": 5000, "LoadThread": 8, "LoadRps": 100_000,
+                              "SinkerThread": 16}
+    asked = notice_with(story, rid, "Rate limits change requested")
+    assert "DumpThread 8 → 2, DumpRps 100000 → 5000" in asked["text"] and f"<@{SOURCE_OWNER}>" in asked["text"]
+    notice_with(story, rid, "now runs with these rate limits: DumpThread 2, DumpRps 5000")
+    story.reaches(rid, "running")
+    assert len(story.cloud.calls.of("ModifyMigrateRateLimit")) == 1
+    with story.cloud.world.lock:
+        dts_backend(story.cloud.world).stall(job, False)  # the full load moves again, at the throttled pace
+    assert job.run.speed == pytest.approx(0.05)  # 5000 of the default 100000 rows/s: the full load slows
