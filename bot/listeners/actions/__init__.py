@@ -11,13 +11,14 @@ from bot.listeners.actions.edit import edit
 from bot.listeners.actions.guided import check_deleted, reveal_steps, verify_owner_steps
 from bot.listeners.actions.reject import reject
 from bot.listeners.actions.resume import DECISIONS, resume
+from bot.listeners.actions.snooze import snooze
 from bot.listeners.actions.throttle import throttle
 
 LISTENERS: dict[str, Callable[..., None]] = {
     "approve_source": approve, "approve_target": approve, "reject": reject, "edit": edit, "cancel": cancel,
     **{decision: resume for decision in DECISIONS},
     "guided_verify": verify_owner_steps, "grant_verify": verify_owner_steps, "guided_reveal": reveal_steps,
-    "role_deleted_check": check_deleted, "throttle": throttle,
+    "role_deleted_check": check_deleted, "throttle": throttle, "snooze_alerts": snooze,
 }
 """The request message's buttons, the cancel confirmation and the notices' buttons, by action_id."""
 
