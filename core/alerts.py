@@ -45,6 +45,11 @@ OBSERVED = frozenset(s.value for s in (State.RUNNING, State.READY_TO_COMPLETE, S
 """States whose task the alerts look at (a failed request's task, to see it recover after *Retry task*)."""
 ERROR_STATUSES = frozenset({"error", "failed"})
 """`JobItem.Status` values that are an error state: DTS stopped migrating."""
+HEALTHY_STATUSES = frozenset({"readyRun", "running", "readyComplete", "completing", "success", "pausing",
+                              "manualPaused", "resuming"})
+"""Statuses that end an error episode (a task stopped or in doubt, `canceled` or `unknown`, does not)."""
+PAUSED_STATUSES = frozenset({"pausing", "manualPaused"})
+"""A person paused the task: its lag grows as meant, so no lag alert is timed or cleared then."""
 AUDIT_STEP = "alert"
 
 
@@ -96,9 +101,13 @@ class AlertMonitor:
         alerts = self.settings.alerts
         now, status = self.clock(), str(item.get("Status"))
         info = item.get("StepInfo") or {}
-        verdicts: dict[str, tuple[bool, str] | None] = {ERROR: (status in ERROR_STATUSES, status)}
+        error = (True, status) if status in ERROR_STATUSES else (False, status) if status in HEALTHY_STATUSES else None
+        verdicts: dict[str, tuple[bool, str] | None] = {ERROR: error}
         lag = lag_seconds(info)
-        if lag is None:
+        if status in PAUSED_STATUSES:
+            self._since.pop((row.id, LAG), None)
+            verdicts[LAG] = None
+        elif lag is None:
             verdicts[LAG] = None  # unknown is not 0: nothing opens or clears on it
         elif lag > alerts.lag_seconds:
             since = self._held(row.id, LAG, now, None)
