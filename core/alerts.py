@@ -1,7 +1,8 @@
 """Alerts that reach a person while a migration runs: a lag above `alerts.lag_seconds` for `alerts.lag_minutes`, a
 full load whose progress has not moved for `alerts.stall_minutes`, a DTS error state.
 
-Each goes to the request's thread and by DM to the target approvers (the source approvers too when the task runs
+Each goes to the request's thread (an error state: the workflow's failure notice says it there) and by DM to the
+target approvers (the source approvers too when the task runs
 throttled: a lag or a stall may then be the rate limits'), once per episode, and a "back to normal" notice follows
 when it clears. The figures come from the watcher's batch listing (core/watcher.py: DescribeMigrationJobs'
 JobItem carries Status and StepInfo), so alerts cost no extra cloud call; `AlertMonitor.observe` is its observer.
@@ -189,7 +190,8 @@ class AlertMonitor:
 
     def _queue(self, session: Session, request: MigrationRequest, key: str, event: str, kind: str, text: str,
                sides: list[str], seen: str) -> None:
-        outbox.enqueue(session, request.id, f"{request.id}:{key}", "thread", {"event": event, "text": text})
+        if kind != ERROR:  # the workflow's own failure notice (and its retry's) already says it in the thread
+            outbox.enqueue(session, request.id, f"{request.id}:{key}", "thread", {"event": event, "text": text})
         if not snoozed(session, request.id, self.clock()):
             outbox.enqueue(session, request.id, f"{request.id}:{key}:dm", "direct", {
                 "event": event, "kind": kind, "seen": seen, "sides": sides})
