@@ -32,6 +32,16 @@ CONFIG_NAMES = {"DumpThread": "dump_thread", "DumpRps": "dump_rps", "LoadThread"
 AUDIT_STEP = "control"
 
 
+def resume_words(dumper_resume: str | None) -> str:
+    """What continuing a paused task does to its full export, by DTS's DumperResumeCtrl."""
+    if dumper_resume == "no":
+        return _("DumperResumeCtrl `no`: the full export cannot resume from a checkpoint and *starts over* when the "
+                 "task continues.")
+    if dumper_resume == "yes":
+        return _("DumperResumeCtrl `yes`: the task resumes where it stopped when it continues.")
+    return _("DTS does not say whether the full export resumes or starts over (no DumperResumeCtrl).")
+
+
 def configured_limits(settings: Settings, source_account: str, target_account: str) -> dict[str, int]:
     """The limits a new task is configured with (`MigrateOption.RateLimit`): each set by either account, the
     lower one when both set it."""

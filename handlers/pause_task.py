@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from core.cloud import CloudClients
+from core.control import resume_words
 from core.i18n import _
 from core.steps import Outcome, StepResult
 from handlers.step import cloud_step
 from handlers.task_lookup import job_detail, the_task
+from handlers.track_task import verdict
 from storage.models import MigrationRequest
 
 POLL_SECONDS = 5.0
@@ -27,16 +29,6 @@ again (a guess: the documents do not say)."""
 PAUSED = frozenset({"pausing", "manualPaused"})
 PAUSABLE = frozenset({"running"})
 """Where PauseMigrateJob is sent (the documents list no statuses: a guess, see README)."""
-
-
-def resume_words(dumper_resume: str | None) -> str:
-    """What continuing a paused task does to its full export, by DTS's DumperResumeCtrl."""
-    if dumper_resume == "no":
-        return _("DumperResumeCtrl `no`: the full export cannot resume from a checkpoint and *starts over* when the "
-                 "task continues.")
-    if dumper_resume == "yes":
-        return _("DumperResumeCtrl `yes`: the task resumes where it stopped when it continues.")
-    return _("DTS does not say whether the full export resumes or starts over (no DumperResumeCtrl).")
 
 
 def _facts(detail: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +90,11 @@ def paused_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     facts = _facts(detail)
     status = facts["dts_status"]
     if status in PAUSED:
-        return StepResult(Outcome.WAIT, facts=facts, retry_after=PAUSED_POLL_SECONDS)
+        if request.facts.paused_by or status == request.facts.dts_status:
+            return StepResult(Outcome.WAIT, facts=facts, retry_after=PAUSED_POLL_SECONDS)
+        words = verdict(status).say(job_id, status)  # paused outside Slack: pausing → manualPaused, said
+        return StepResult(Outcome.WAIT, facts={**facts, "dts_attention": words}, notice=words,
+                          retry_after=PAUSED_POLL_SECONDS)
     return StepResult(Outcome.DONE, facts={**facts, "paused_by": None, "dts_attention": ""},
                       notice=_(":arrow_forward: DTS task `{job_id}` was continued outside Slack (`{status}`); "
                                "tracking it.", job_id=job_id, status=status))

@@ -18,12 +18,11 @@ from typing import Any
 
 from core import recovery
 from core.cloud import CloudClients
-from core.control import current_limits
+from core.control import current_limits, resume_words
 from core.dts_words import status_words
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
 from handlers.decision import Decision, Verdict
-from handlers.pause_task import resume_words
 from handlers.step import cloud_step
 from handlers.task_lookup import job_detail, step_progress, the_task
 from storage.models import MigrationRequest
