@@ -47,6 +47,7 @@ SDK_CLIENTS: dict[str, type[AbstractClient]] = {"cam": CamClient, "sts": StsClie
 NOT_REPEATABLE = frozenset({
     "CreateRole", "DeleteRole", "CreatePolicy", "DeletePolicy",
     "CreateMigrationService", "CreateMigrateCheckJob", "StartMigrateJob", "CompleteMigrateJob", "StopMigrateJob",
+    "PauseMigrateJob", "ContinueMigrateJob",
 })
 """Writes whose repetition after a lost answer would buy twice or fail on the first attempt's effect."""
 
