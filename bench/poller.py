@@ -2,6 +2,7 @@
 them, beside one DescribeMigrationDetail per task (naive), in the same run. Prints a table (never asserts).
 
     .venv/bin/python bench/poller.py [--jobs 5000] [--cycles 3] [--poll 30] [--rate 2] [--changes-per-second 0.5]
+                                     [--alerts both|on|off] [--lagging 50]
 
 Tasks are bought in-process through the sandbox's DTS models (tagged `dtsbot-request` = request id, as the bot
 tags them) and stored as `running` requests. The real core.scheduler.Scheduler runs: its watch job lists the
@@ -13,14 +14,23 @@ the outbox (the notifier then posts it within its 0.7 s flush, at ≤ 1 message/
 measured cycles the changes stop and the scheduler runs until every change made has its notice.
 A cycle is the time from one watch cycle's start to the next; bot CPU = the watch thread + the engine's tick
 and step threads (the in-process sandbox's CPU is only in the process column).
+
+Alerts (core/alerts.py) read the same listing; `--alerts both` (the default) runs the benchmark twice, each in its
+own process (so peak memory is each run's own), without and with them, and prints the figures side by side;
+`--lagging` tasks fall behind from the start, so alert episodes open (alerts.lag_minutes 0.5) and their DMs are
+queued during the measured cycles.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -36,24 +46,25 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.dts.v20211206.dts_client import DtsClient
 
 from core.cloud import RATE_LIMITS, CloudCall, CloudClients
-from core.config import SchedulerSettings, load_settings
+from core.config import AlertSettings, SchedulerSettings, load_settings
 from core.scheduler import Scheduler
 from core.watcher import BATCH
 from handlers import STEPS
 from sandbox.tencentcloud.dts import lifecycle as lc
-from sandbox.tencentcloud.dts.models import dts_backend
+from sandbox.tencentcloud.dts.models import MigrationRun, dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from storage.db import make_engine, migrate, session_scope
-from storage.models import MigrationRequest, OutboxMessage, utcnow
+from storage.models import AlertEpisode, MigrationRequest, OutboxMessage, utcnow
 
 APP_YAML = Path(__file__).resolve().parents[1] / "app.yaml"
 TARGET_UIN, REGION = "100000000002", "ap-guangzhou"
 CPU_TARGET, RSS_TARGET_MB = 1.0, 300.0
 
 
-def seed(world, db, jobs: int) -> dict[str, str]:
-    """Buy `jobs` running tasks in the target account and store their requests; job id -> request id."""
+def seed(world, db, jobs: int, lagging: int = 0) -> dict[str, str]:
+    """Buy `jobs` running tasks in the target account and store their requests; job id -> request id. The first
+    `lagging` fall behind from now on (SecondsBehindMaster rises a second per second)."""
     backend = dts_backend(world)
     now = world.clock.now()
     far = utcnow() + timedelta(hours=1)  # waiting: only the watcher makes them due
@@ -65,6 +76,9 @@ def seed(world, db, jobs: int) -> dict[str, str]:
                                     src_region=REGION, dst_region=REGION, instance_class="small",
                                     tags={"dtsbot-request": rid})
         job.timeline = lc.Timeline([(now, lc.RUNNING)])
+        if i < lagging:
+            job.run = MigrationRun(now, "fullAndIncrement", False, counted_from=now)
+            backend.fall_behind(job, 1.0)
         by_job[job.job_id] = rid
         rows.append(MigrationRequest(
             id=rid, requester="U0REQUESTER", source_account="shop-prod", source_uin="100000000001",
@@ -141,6 +155,25 @@ class Probe:
         watcher.cycle, engine.tick, engine.advance = timed_cycle, timed(tick), timed(advance)
 
 
+def compare(argv: list[str]) -> None:
+    """Run the benchmark without and with alerts, each in its own process; print their figures side by side."""
+    figures = {}
+    for alerts in ("off", "on"):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run([sys.executable, __file__, *argv, "--alerts", alerts, "--json", out.name], check=True,
+                           env={**os.environ, "PYTHONPATH": str(APP_YAML.parent)})  # this checkout's packages
+            figures[alerts] = json.loads(Path(out.name).read_text())
+    rows = [("DescribeMigrationJobs per cycle", "jobs_calls", "{:.0f}"),
+            ("DescribeMigrationDetail per cycle", "detail_calls", "{:.0f}"),
+            ("change-to-notice delay p50 (s)", "p50", "{:.1f}"), ("change-to-notice delay p95 (s)", "p95", "{:.1f}"),
+            ("watch thread CPU per cycle, max (s)", "watch_cpu", "{:.2f}"),
+            ("bot CPU per cycle, max (s)", "bot_cpu", "{:.2f}"), ("peak RSS (MB)", "rss_mb", "{:.0f}"),
+            ("alert episodes opened", "episodes", "{:.0f}"), ("alert DMs queued", "dms", "{:.0f}")]
+    print("\n| figure | without alerts | with alerts |\n|---|---:|---:|")
+    for label, key, shape in rows:
+        print(f"| {label} | {shape.format(figures['off'][key])} | {shape.format(figures['on'][key])} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5000)
@@ -148,20 +181,30 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=30.0, help="scheduler.poll_seconds: one watch cycle's period")
     parser.add_argument("--rate", type=float, default=2.0, help="Describe calls/s per account and region")
     parser.add_argument("--changes-per-second", type=float, default=0.5)
+    parser.add_argument("--alerts", choices=("both", "on", "off"), default="both",
+                        help="alerts (core/alerts.py) off, on, or both runs side by side")
+    parser.add_argument("--lagging", type=int, default=50, help="tasks whose lag rises (alert episodes)")
+    parser.add_argument("--json", help=argparse.SUPPRESS)  # where a run of `--alerts both` writes its figures
     args = parser.parse_args()
+    if args.alerts == "both":
+        compare([a for a in sys.argv[1:] if not a.startswith("--alerts")])
+        return
     listing = math.ceil(args.jobs / BATCH) / args.rate
     period = max(args.poll, listing)
 
     world = default_world(1.0)
     with TencentCloudSandbox(world) as sandbox, tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(APP_YAML, environ={"TENCENTCLOUD_ENDPOINT": sandbox.endpoint})
-        settings = settings.model_copy(update={"scheduler": SchedulerSettings(poll_seconds=args.poll)})
+        settings = settings.model_copy(update={
+            "scheduler": SchedulerSettings(poll_seconds=args.poll),
+            "alerts": AlertSettings(enabled=args.alerts == "on", lag_minutes=0.5)})
         db = make_engine(f"sqlite:///{tmp}/bench.db")
         migrate(db)
         started = time.perf_counter()
-        by_job = seed(world, db, args.jobs)
-        print(f"seeded {args.jobs} running tasks and requests in {time.perf_counter() - started:.1f} s; "
-              f"running {args.cycles} cycles of {period:g} s, then until every change has its notice")
+        by_job = seed(world, db, args.jobs, args.lagging)
+        print(f"seeded {args.jobs} running tasks and requests in {time.perf_counter() - started:.1f} s "
+              f"(alerts {args.alerts}, {args.lagging} lagging); running {args.cycles} cycles of {period:g} s, then "
+              "until every change has its notice")
 
         probe = Probe()
         clients = CloudClients(settings, probe.on_call, timeout=30,
@@ -186,6 +229,9 @@ def main() -> None:
             time.sleep(0.2)
         scheduler.shutdown()
         queued = notices(db)
+        with session_scope(db) as session:
+            episodes = len(session.exec(select(AlertEpisode.id)).all())
+            dms = len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.key).like("%:alert:%:dm"))).all())
         detail_at = {c.params.get("JobId"): c.time for c in sandbox.calls.of("DescribeMigrationDetail")}
 
         http = HttpProfile(endpoint=sandbox.endpoint, protocol="http")
@@ -257,6 +303,13 @@ def main() -> None:
     if len(delays) < len(changed_at):
         print(f"WHY: {len(changed_at) - len(delays)} changes got no notice within the drain "
               f"({2 * period + 10:g} s); their delays are not in the percentiles.")
+    if args.json:
+        measured = [c for c in probe.calls if probe.cycles[0][0] <= c[0] < probe.cycles[args.cycles][0]]
+        Path(args.json).write_text(json.dumps({
+            "jobs_calls": sum(1 for _, a in measured if a == "DescribeMigrationJobs") / args.cycles,
+            "detail_calls": sum(1 for _, a in measured if a == "DescribeMigrationDetail") / args.cycles,
+            "p50": percentile(delays, 0.5), "p95": p95, "watch_cpu": watch_max, "bot_cpu": worst_cpu,
+            "rss_mb": rss_mb, "episodes": episodes, "dms": dms}))
 
 
 if __name__ == "__main__":

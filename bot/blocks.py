@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import journey
-from core import approvals, cutover, db_kinds, lag, policies, topology
+from core import approvals, control, cutover, db_kinds, lag, policies, topology
 from core.config import Settings, is_email
 from core.i18n import N_, _
 from core.notices import retry_buttons
@@ -58,6 +58,10 @@ STATUS = {
     State.STOPPING_TASK: N_(":octagonal_sign: Cancelling: stopping the DTS task before revoking access"),
     State.RESUMING_TASK: N_(":repeat: Retrying the DTS task (ResumeMigrateJob)"),
     State.CANCELLING: N_(":no_entry_sign: Cancelling: revoking access"),
+    State.PAUSING: N_(":double_vertical_bar: Pausing the DTS task"),
+    State.PAUSED: N_(":double_vertical_bar: Paused"),
+    State.CONTINUING: N_(":arrow_forward: Continuing the DTS task"),
+    State.THROTTLING: N_(":control_knobs: Changing the DTS task's rate limits"),
     State.CANCELLED: N_(":no_entry_sign: Cancelled"),
     State.EXPIRED: N_(":alarm_clock: Expired (not approved in time)"),
     State.AWAITING_OWNER: N_(":raised_hand: Waiting for the account owner's CAM steps (guided), then verify"),
@@ -71,9 +75,14 @@ BUTTONS: dict[str, tuple[tuple[str, str, str | None], ...]] = {
         ("edit", N_("Edit"), None),
     ),
     State.VERIFY_FAILED: (("reverify", N_("Re-verify"), "primary"), ("cancel", N_("Cancel"), "danger")),
-    State.RUNNING: (("cancel", N_("Cancel"), "danger"),),
+    State.RUNNING: (("pause", N_("Pause"), None), ("throttle", N_("Throttle"), None),
+                    ("cancel", N_("Cancel"), "danger")),
     State.RESUMING_TASK: (("cancel", N_("Cancel"), "danger"),),
     State.READY_TO_COMPLETE: (("complete", N_("Complete"), "primary"), ("cancel", N_("Cancel"), "danger")),
+    State.PAUSING: (("cancel", N_("Cancel"), "danger"),),
+    State.PAUSED: (("continue", N_("Continue"), "primary"), ("cancel", N_("Cancel"), "danger")),
+    State.CONTINUING: (("cancel", N_("Cancel"), "danger"),),
+    State.THROTTLING: (("cancel", N_("Cancel"), "danger"),),
     State.FAILED: (("retry", N_("Retry"), "primary"), ("cancel", N_("Cancel"), "danger")),
 }
 TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N_("Cancel"), "danger"))
@@ -81,6 +90,7 @@ TASK_FAILED_BUTTONS = (("retry_task", N_("Retry task"), "primary"), ("cancel", N
 SIDE_WORDS = {"source": N_("source"), "target": N_("target"), "both": N_("source and target")}
 """A side of the migration, as a reminder or a notice that needs its approvers names it."""
 NOTICE_BUTTONS = {"reverify": N_("Re-verify"), "complete": N_("Complete"), "retry": N_("Retry"),
+                  "continue": N_("Continue"),
                   "retry_task": N_("Retry task"),
                   "guided_verify": N_("Role created — verify"), "grant_verify": N_("Grant created — verify"),
                   "guided_reveal": N_("Show me the full steps"), "role_deleted_check": N_("Role deleted — check"),
@@ -229,6 +239,16 @@ def role_steps(plan: Plan) -> list[str]:
     return [step, _("*2. Attach to the role*: {policies}", policies=policies_)]
 
 
+def limits_note(request: MigrationRequest, settings: Settings) -> str:
+    """The rate limits the task is configured with (`accounts[].rate_limit`), or ""."""
+    limits = control.configured_limits(settings, request.source_account, request.target_account)
+    if not limits:
+        return ""
+    shown = ", ".join(f"{name} {value}" for name, value in limits.items())
+    return "\n" + _(":control_knobs: Rate limits (`MigrateOption.RateLimit`, from the accounts' `rate_limit`): "
+                    "{limits}; *Throttle* changes them while the task runs.", limits=shown)
+
+
 def guided_note(request: MigrationRequest, settings: Settings) -> str:
     """Which CAM steps of the plan an owner does by hand (accounts with `access: guided`), or ""."""
     by_hand = guided_steps(request, settings)
@@ -278,7 +298,7 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
         lines.append(lag.history_line(request.facts))
     if request.state == State.READY_TO_COMPLETE and request.facts.cutover_evidence:
         lines.append(_("*Cutover gate:*") + "\n" + "\n".join(cutover.evidence_lines(request.facts)))
-    if request.state == State.RUNNING and request.facts.dts_attention:
+    if request.state in (State.RUNNING, State.PAUSED) and request.facts.dts_attention:
         lines.append(escape(request.facts.dts_attention))  # DTS retrying or paused (track_task)
     if request.state == State.REJECTED and request.facts.reject_reason:
         lines.append(_("*Reason:* {reason}", reason=verbatim(request.facts.reject_reason)))
@@ -297,15 +317,16 @@ def request_message(request: MigrationRequest, plan: Plan, approved_by: Mapping[
               migrate_type=request.migrate_type, objects=escape(request.objects), executor=escape(request.executor)),
             block_id="summary",
         ),
-        section(_("*Plan*") + "\n" + plan_text(plan) + source_warning(request, sharing_source, writing_source)
-                + guided_note(request, settings), block_id="plan"),
+        section(_("*Plan*") + "\n" + plan_text(plan) + limits_note(request, settings)
+                + source_warning(request, sharing_source, writing_source) + guided_note(request, settings),
+                block_id="plan"),
         section("\n".join(lines), block_id="status"),
     ]
     step_list = journey.steps(request, guided_steps(request, settings))
     if step_list:
         blocks.append(section("\n".join(step_list), block_id="journey"))
     value = f"{request.id}:{request.revision}"
-    buttons = [button(a, _(t), value, s, cancel_dialog(request) if a == "cancel" else None)
+    buttons = [button(a, _(t), value, s, DIALOGS[a](request) if a in DIALOGS else None)
                for a, t, s in request_buttons(request, settings)]
     if buttons:
         blocks.append(ActionsBlock(block_id="request_actions", elements=buttons))
@@ -457,6 +478,31 @@ def cancel_dialog(request: MigrationRequest) -> ConfirmObject:
                                        id=request.id, state=request.state, what=what)),
         confirm=PlainTextObject(text=_("Cancel it")), deny=PlainTextObject(text=_("Keep it")), style="danger",
     )
+
+
+def pause_dialog(request: MigrationRequest) -> ConfirmObject:
+    """Slack's confirmation dialog in front of Pause: it warns when DTS says the full export would start over
+    (DumperResumeCtrl `no`, as last read)."""
+    resume = request.facts.dumper_resume
+    if resume == "no":
+        what = _(":warning: DTS says the full export cannot resume from a checkpoint now (DumperResumeCtrl `no`): "
+                 "after a pause it *starts over*.")
+    elif resume == "yes":
+        what = _("DTS says the task resumes where it stopped (DumperResumeCtrl `yes`).")
+    else:
+        what = _("DTS has not said yet whether the full export would resume or start over; the thread says once "
+                 "paused.")
+    return ConfirmObject(
+        title=PlainTextObject(text=_("Pause this migration?")),
+        text=MarkdownTextObject(text=_("{id}: DTS pauses the task until someone presses Continue. {what}",
+                                       id=request.id, what=what)),
+        confirm=PlainTextObject(text=_("Pause it")), deny=PlainTextObject(text=_("Keep it running")),
+        style="danger" if resume == "no" else "primary",
+    )
+
+
+DIALOGS = {"cancel": cancel_dialog, "pause": pause_dialog}
+"""The request message's buttons that ask before they act."""
 
 
 def cancel_confirm(request: MigrationRequest) -> dict[str, Any]:

@@ -43,7 +43,9 @@ SIDES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                   "cam:DetachRolePolicy", "cam:ListAttachedRolePolicies")),
     "target": (("dts:DescribeMigrationJobs",), ("dts:CreateMigrationService", "dts:ModifyMigrationJob",
                                                 "dts:CreateMigrateCheckJob", "dts:StartMigrateJob",
-                                                "dts:CompleteMigrateJob", "dts:StopMigrateJob", "sts:AssumeRole")),
+                                                "dts:CompleteMigrateJob", "dts:StopMigrateJob",
+                                                "dts:PauseMigrateJob", "dts:ContinueMigrateJob",
+                                                "dts:ModifyMigrateRateLimit", "sts:AssumeRole")),
 }
 """What each side's keys need (README, "The accounts": one policy per side), as (provable, only a change proves).
 app.yaml does not say which side an account is, so keys are ready when they fit one."""

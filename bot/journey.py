@@ -39,7 +39,8 @@ JOURNEY: tuple[Step, ...] = (
     Step("configure", N_("Configure the DTS task"), frozenset({S.CONFIGURING})),
     Step("verify", N_("Verify"), frozenset({S.VERIFYING, S.VERIFY_FAILED})),
     Step("start", N_("Start"), frozenset({S.STARTING})),
-    Step("migrate", N_("Migrate"), frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK})),
+    Step("migrate", N_("Migrate"), frozenset({S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK,
+                                              S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING})),
     Step("revoke", N_("Revoke the cross-account access"), frozenset({S.REVOKING_ACCESS})),
 )
 """The main path in order; cancelling, rejected and expired requests left it and show no step list."""

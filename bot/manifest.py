@@ -14,6 +14,7 @@ USAGE_HINT = "[help | list | status ID | cancel ID | source_account=… target_a
 BOT_SCOPES = (
     "commands",  # /dts-migrate
     "chat:write",  # the request message, thread notices, ephemeral replies, DMs (reminders, expiry)
+    "im:write",  # the alerts' DMs to approvers (core/alerts.py), each in the person's DM with the bot
     "users:read",  # who clicked, for the audit log
     "users:read.email",  # approvers given as e-mail addresses (users.lookupByEmail)
     "usergroups:read",  # approvers given as user groups (usergroups.users.list)

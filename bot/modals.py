@@ -22,11 +22,13 @@ from slack_sdk.models.views import View
 from bot.blocks import clip, escape, section
 from core import db_kinds, topology, validation
 from core.config import Settings
+from core.control import RATE_LIMITS
 from core.i18n import N_, _
 from core.validation import FieldError
 
 REQUEST_FORM = "request_form"
 REJECT_FORM = "reject_reason"
+THROTTLE_FORM = "throttle_form"
 VALUE = "value"  # the action_id of every input
 
 _LABELS = {
@@ -160,5 +162,27 @@ def reject_modal(request_id: str) -> dict[str, Any]:
             InputBlock(block_id="reason", label=PlainTextObject(text=_("Reason")),
                        element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=2000)),
         ],
+    )
+    return view.to_dict()
+
+
+def throttle_modal(request_id: str, current: Mapping[str, int] | None) -> dict[str, Any]:
+    """*Throttle*: each DTS rate limit prefilled with the value DTS last reported (RateLimitOption); an empty field
+    keeps its current value. Ranges are DTS's documented ones (core.control.RATE_LIMITS)."""
+    inputs = []
+    for name, (low, high) in RATE_LIMITS.items():
+        value = (current or {}).get(name)
+        inputs.append(InputBlock(
+            block_id=name, label=PlainTextObject(text=name), optional=True,
+            hint=PlainTextObject(text=_("{low}–{high}; empty: unchanged", low=low, high=high)),
+            element=PlainTextInputElement(action_id=VALUE, initial_value=str(value) if value is not None else None,
+                                          max_length=12)))
+    view = View(
+        type="modal", callback_id=THROTTLE_FORM, title=PlainTextObject(text=_("Throttle migration")),
+        submit=PlainTextObject(text=_("Apply")), close=PlainTextObject(text=_("Back")),
+        private_metadata=json.dumps({"request_id": request_id}),
+        blocks=[section(_("Rate limits of *{id}*'s DTS task (ModifyMigrateRateLimit). Lower values protect the "
+                          "source database and slow the migration; the thread records who changed what.",
+                          id=escape(request_id))), *inputs],
     )
     return view.to_dict()

@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy.engine import Engine
 
-from bot import blocks, direct_messages
+from bot import alert_messages, blocks, direct_messages
 from bot.directory import SlackDirectory
 from bot.services import Services
 from bot.user_locale import locale_for_user
@@ -256,6 +256,9 @@ class Notifier:
         balance: `needs_side`, while the request is still failed). A side's DM fans out into one notice per
         approver, so a retry after a failed DM repeats no one else's. Each DM is in its recipient's Slack locale."""
         payload = message.payload
+        if payload.get("event") in alert_messages.EVENTS:
+            self._alert(request, message)
+            return
         if payload.get("event") == "expired":
             permalink = self._permalink(request)
             with i18n.speaking(locale_for_user(self.client, request.requester)):
@@ -277,6 +280,27 @@ class Notifier:
             content = (direct_messages.needs_side(request, side, str(payload.get("code")), permalink) if needs_side
                        else direct_messages.reminder(request, side, datetime.fromisoformat(str(payload["expires_at"])),
                                                      permalink))
+        self._dm(str(user), content, request.id)
+
+    def _alert(self, request: MigrationRequest, message: OutboxMessage) -> None:
+        """An alert or its "back to normal" (core/alerts.py): fanned out into one DM per approver of the sides it
+        names (each person once), then each rendered in its recipient's language."""
+        payload = message.payload
+        user = payload.get("user")
+        if user is None:
+            users = sorted({u for side in payload.get("sides") or ["target"] for u in self._approvers(request, side)})
+            with session_scope(self.db) as session:
+                for approver in users:
+                    outbox.enqueue(session, request.id, f"{message.key}:{approver}", "direct",
+                                   {**payload, "user": approver})
+            self.wake()
+            return
+        alerts = self.settings.alerts
+        minutes = alerts.lag_minutes if payload.get("kind") == "lag" else alerts.stall_minutes
+        permalink = self._permalink(request)
+        with i18n.speaking(locale_for_user(self.client, str(user))):
+            content = alert_messages.alert_dm(request, payload, minutes, alerts.lag_seconds, alerts.snooze_hours,
+                                              permalink)
         self._dm(str(user), content, request.id)
 
     def _approvers(self, request: MigrationRequest, side: str) -> list[str]:

@@ -91,7 +91,8 @@ def _resumers(scheduler: SchedulerLike | None) -> dict[str, Resumer]:
     if engine is None:
         return {}
     return {"reverify": engine.request_reverify, "complete": engine.request_complete, "retry": engine.request_retry,
-            "retry_task": engine.request_retry, "guided_verify": engine.request_owner_verify}
+            "retry_task": engine.request_retry, "guided_verify": engine.request_owner_verify,
+            "pause": engine.request_pause, "continue": engine.request_continue}
 
 
 @dataclass

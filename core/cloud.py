@@ -48,6 +48,7 @@ NOT_REPEATABLE = frozenset({
     "CreateRole", "DeleteRole", "CreatePolicy", "DeletePolicy",
     "CreateMigrationService", "CreateMigrateCheckJob", "StartMigrateJob", "CompleteMigrateJob", "StopMigrateJob",
     "IsolateMigrateJob", "RecoverMigrateJob", "DestroyMigrateJob",
+    "PauseMigrateJob", "ContinueMigrateJob",
 })
 """Writes whose repetition after a lost answer would buy twice or fail on the first attempt's effect."""
 

@@ -214,6 +214,22 @@ class Credentials(_Strict):
     _keys = field_validator("secret_id", "secret_key")(_token_text)
 
 
+class RateLimitSettings(_Strict):
+    """`accounts[].rate_limit:` the DTS rate limits a request's task is configured with (`MigrateOption.RateLimit`),
+    in DTS's documented ranges; unset: DTS's own default. When both accounts set one, the lower value is used."""
+
+    dump_thread: int | None = Field(default=None, ge=1, le=16)
+    """Full export threads (DumpThread, 1-16)."""
+    dump_rps: int | None = Field(default=None, ge=1, le=50_000_000)
+    """Full export rows per second (DumpRps, 1-50000000)."""
+    load_thread: int | None = Field(default=None, ge=1, le=16)
+    """Full import threads (LoadThread, 1-16)."""
+    load_rps: int | None = Field(default=None, ge=1, le=50_000_000)
+    """Full import rows per second (LoadRps, 1-50000000)."""
+    sinker_thread: int | None = Field(default=None, ge=1, le=128)
+    """Incremental import threads (SinkerThread, 1-128)."""
+
+
 class AccountSettings(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     """The account's short name in requests and messages (lower case, digits, - and _)."""
@@ -235,6 +251,9 @@ class AccountSettings(_Strict):
     access: Literal["managed", "guided"] = "managed"
     """managed: the bot does this account's CAM steps with its keys; guided: the owner runs the steps the bot
     generates (no CAM keys here; a guided source account needs no keys at all)."""
+    rate_limit: RateLimitSettings | None = None
+    """Rate limits for the DTS tasks of requests from or into this account (a source owner protects their
+    database); a running task's limits are changed with *Throttle*."""
 
     @field_validator("uin", "executor_uin", mode="before")
     @classmethod
@@ -485,6 +504,22 @@ class SweepSettings(_Strict):
     """The hour of the day (UTC) from which the daily sweep runs."""
 
 
+class AlertSettings(_Strict):
+    """`alerts:` what reaches a person (DM and thread) while a migration runs: a lag that stays high, a full load
+    that stops moving, an error state; once per episode, with a "back to normal" notice."""
+
+    enabled: bool = True
+    """Whether the alerts run at all."""
+    lag_seconds: int = Field(default=60, ge=1)
+    """A lag (DTS's SecondsBehindMaster) above this many seconds ..."""
+    lag_minutes: float = Field(default=10, gt=0)
+    """... for this many minutes is an alert."""
+    stall_minutes: float = Field(default=30, gt=0)
+    """Full-load progress that has not moved for this many minutes is an alert."""
+    snooze_hours: float = Field(default=4, gt=0)
+    """How long *Snooze* (in the alert's DM) silences a request's alerts."""
+
+
 class Settings(_Strict):
     slack: SlackSettings
     """The Slack app and channel."""
@@ -502,6 +537,8 @@ class Settings(_Strict):
     """Who may approve what (the two-person rule)."""
     cutover: CutoverSettings = CutoverSettings()
     """The cutover gate: lag held at zero, the consistency check, the window."""
+    alerts: AlertSettings = AlertSettings()
+    """Alerts to people while a migration runs (lag, stalled full load, errors)."""
     metrics: MetricsSettings = MetricsSettings()
     """The probes' and Prometheus' own port."""
     accounts: list[AccountSettings] = Field(min_length=2)

@@ -46,8 +46,9 @@ from storage.repository import ConcurrentUpdate, RequestChange
 log = logging.getLogger(__name__)
 S = State
 
-WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING})
-"""States whose DTS task the watcher (core/watcher.py) polls in batches; their steps run when it changes."""
+WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING, S.PAUSED})
+"""States whose DTS task the watcher (core/watcher.py) polls in batches; their steps run when it changes (paused:
+a task continued outside Slack)."""
 
 REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
 USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
@@ -230,21 +231,33 @@ class WorkflowEngine:
             raise ValueError(f"request {request.id} has no failed step to retry")
         return self._decided(session, request, retry_target(request.failed_step), user, new_round=True)
 
+    def request_pause(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """running → pausing: PauseMigrateJob runs after the commit, as a new round (its notices are new)."""
+        return self._decided(session, request, S.PAUSING, user, new_round=True, facts={"paused_by": user[:32]},
+                             control="pause")
+
+    def request_continue(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
+        """paused → continuing: ContinueMigrateJob runs after the commit, as a new round."""
+        return self._decided(session, request, S.CONTINUING, user, new_round=True, control="continue")
+
     def request_owner_verify(self, session: Session, request: MigrationRequest, user: str) -> MigrationRequest:
         """awaiting_owner → the step after the owner's CAM steps (guided mode), as a new round."""
         goal = State(request.facts.guided_next or S.PREFLIGHT)
         return self._decided(session, request, goal, user, new_round=True)
 
     def _decided(self, session: Session, request: MigrationRequest, target: State, user: str,
-                 new_round: bool) -> MigrationRequest:
+                 new_round: bool, facts: dict[str, Any] | None = None,
+                 control: str | None = None) -> MigrationRequest:
+        """`control`: a live-control decision (pause, continue), audited as step "control" with that action."""
         source = request.state
-        facts = request.facts.merged({"round": request.facts.round + 1}) if new_round else request.facts
+        changes = {**(facts or {}), **({"round": request.facts.round + 1} if new_round else {})}
+        facts_now = request.facts.merged(changes) if changes else request.facts
         goal = check_transition(source, target)
         repository.apply(session, request, RequestChange(
-            columns={"state": goal.value, "facts": facts, "attempts": 0, "next_run_at": None,
+            columns={"state": goal.value, "facts": facts_now, "attempts": 0, "next_run_at": None,
                      "failed_step": None, "last_error": None},
-            audit=[AuditEntry(step=goal.value, outcome="requested", request_id=request.id, actor=user[:32],
-                              detail=f"{source} → {goal.value}")],
+            audit=[AuditEntry(step="control" if control else goal.value, action=control or "", outcome="requested",
+                              request_id=request.id, actor=user[:32], detail=f"{source} → {goal.value}")],
             refresh=True))
         kicked = False
 

@@ -20,10 +20,10 @@ from storage.models import MigrationRequest
 
 S = State
 
-RETRY, RETRY_TASK, REVERIFY, COMPLETE = "retry", "retry_task", "reverify", "complete"
+RETRY, RETRY_TASK, REVERIFY, COMPLETE, CONTINUE = "retry", "retry_task", "reverify", "complete", "continue"
 GUIDED_VERIFY, GRANT_VERIFY, GUIDED_REVEAL, ROLE_DELETED_CHECK = (
     "guided_verify", "grant_verify", "guided_reveal", "role_deleted_check")
-_BUTTON_TEXT = {RETRY: N_("Retry"), RETRY_TASK: N_("Retry task"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
+_BUTTON_TEXT = {CONTINUE: N_("Continue"), RETRY: N_("Retry"), RETRY_TASK: N_("Retry task"), REVERIFY: N_("Re-verify"), COMPLETE: N_("Complete"), GUIDED_VERIFY: N_("Role created — verify"),
                 GRANT_VERIFY: N_("Grant created — verify"), GUIDED_REVEAL: N_("Show me the full steps"),
                 ROLE_DELETED_CHECK: N_("Role deleted — check"), "check_data": N_("Check data"),
                 "override_gate": N_("Override gate")}
@@ -47,8 +47,14 @@ _EVENTS: dict[tuple[State, State], tuple[str, str]] = {
     (S.RESUMING_TASK, S.RUNNING): ("task_resumed", N_("DTS took the retry: the task runs again.")),
     (S.STOPPING_TASK, S.CANCELLING): ("task_stopped", N_("DTS task stopped: revoking the cross-account role.")),
     (S.CANCELLING, S.CANCELLED): ("cancelled", N_("Access revoked. Request cancelled.")),
+    (S.PAUSING, S.PAUSED): ("paused", N_("DTS task paused.")),
+    (S.RUNNING, S.PAUSED): ("paused_outside", N_("DTS task paused outside Slack.")),
+    (S.PAUSING, S.RUNNING): ("pause_not_taken", N_("The pause was not taken: tracking the task.")),
+    (S.CONTINUING, S.RUNNING): ("continued", N_("DTS task runs again.")),
+    (S.PAUSED, S.RUNNING): ("continued_outside", N_("DTS task continued outside Slack.")),
+    (S.THROTTLING, S.RUNNING): ("throttled", N_("Rate limits applied.")),
 }
-_ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY]}
+_ACTIONS = {S.VERIFY_FAILED: [REVERIFY], S.READY_TO_COMPLETE: [COMPLETE], S.FAILED: [RETRY], S.PAUSED: [CONTINUE]}
 
 
 def notice_key(request: MigrationRequest, state: str, event: str) -> str:

@@ -56,6 +56,14 @@ class Action(StrEnum):
     """*Clean up* a tagged leftover (role, grant) of a finished or unknown request in the source account."""
     CLEAN_UP_TARGET = "clean_up_target"
     """*Clean up* a tagged leftover (grant policy, DTS task) of a finished or unknown request in the target account."""
+    PAUSE = "pause"
+    """*Pause* a running DTS task (PauseMigrateJob)."""
+    CONTINUE = "continue"
+    """*Continue* a paused DTS task (ContinueMigrateJob)."""
+    THROTTLE = "throttle"
+    """*Throttle*: change a running task's rate limits (ModifyMigrateRateLimit); it protects the source database."""
+    SNOOZE = "snooze"
+    """*Snooze* a request's alerts (core/alerts.py) from the alert's DM."""
 
 
 class Who(StrEnum):
@@ -91,6 +99,10 @@ PERMISSIONS: dict[Action, Who] = {
     Action.UNDO_CLOSEOUT: Who.TARGET_APPROVERS,
     Action.CLEAN_UP_SOURCE: Who.SOURCE_APPROVERS,
     Action.CLEAN_UP_TARGET: Who.TARGET_APPROVERS,
+    Action.PAUSE: Who.ANY_APPROVER,
+    Action.CONTINUE: Who.ANY_APPROVER,
+    Action.THROTTLE: Who.ANY_APPROVER,
+    Action.SNOOZE: Who.ANY_APPROVER,
 }
 
 
@@ -162,6 +174,8 @@ _WORDS = {
     Action.UNDO_CLOSEOUT: N_("undo the close-out of its DTS task (RecoverMigrateJob)"),
     Action.CLEAN_UP_SOURCE: N_("clean up the leftover in the source account"),
     Action.CLEAN_UP_TARGET: N_("clean up the leftover in the target account"),
+    Action.PAUSE: N_("pause its DTS task"), Action.CONTINUE: N_("continue its paused DTS task"),
+    Action.THROTTLE: N_("change its DTS task's rate limits"), Action.SNOOZE: N_("snooze its alerts"),
 }
 
 

@@ -63,14 +63,18 @@ _ALREADY_APPROVED_BY = {"source": N_("The source side of {id} is already approve
 _NO_LONGER = {"reject": N_("{id} is {state}; it can no longer be rejected."),
               "cancel": N_("{id} is {state}; it can no longer be cancelled.")}
 _RESUMED_TEXT = {"reverify": N_("Re-verify requested."), "complete": N_("Complete requested."),
-                 "retry": N_("Retry requested."), "retry_task": N_("Retry of the DTS task requested.")}
+                 "retry": N_("Retry requested."), "retry_task": N_("Retry of the DTS task requested."),
+                 "pause": N_("Pause requested (PauseMigrateJob)."),
+                 "continue": N_("Continue requested (ContinueMigrateJob).")}
 _RESUMED_REPLY = {"reverify": N_("Re-verify of {id} requested."), "complete": N_("Complete of {id} requested."),
-                  "retry": N_("Retry of {id} requested."), "retry_task": N_("Retry of {id}'s DTS task requested.")}
+                  "retry": N_("Retry of {id} requested."), "retry_task": N_("Retry of {id}'s DTS task requested."),
+                  "pause": N_("Pause of {id} requested."), "continue": N_("Continue of {id} requested.")}
 RESUME_FROM = {"reverify": State.VERIFY_FAILED, "complete": State.READY_TO_COMPLETE, "retry": State.FAILED,
-               "retry_task": State.FAILED}
+               "retry_task": State.FAILED, "pause": State.RUNNING, "continue": State.PAUSED}
 RETRIES = frozenset({"retry", "retry_task"})
 """The decisions that send a failed request back to `workflow.retry_target` of its failed step."""
-RESUME_TO = {"reverify": State.VERIFYING, "complete": State.COMPLETING}
+RESUME_TO = {"reverify": State.VERIFYING, "complete": State.COMPLETING, "pause": State.PAUSING,
+             "continue": State.CONTINUING}
 Resumer = Callable[[Session, MigrationRequest, str], Any]
 """Moves a request back into the engine's hands inside the caller's transaction: (session, request, user)."""
 

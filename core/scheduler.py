@@ -1,6 +1,7 @@
 """The periodic jobs of one `dtsbot serve` replica, on APScheduler 3's BackgroundScheduler.
 
-Jobs: the engine's tick and the DTS watcher every `scheduler.poll_seconds`, the notifier's flush about every
+Jobs: the engine's tick and the DTS watcher (with the alerts, core/alerts.py, as its observer) every
+`scheduler.poll_seconds`, the notifier's flush about every
 0.7 s, the approval-expiry sweep and the reminders before expiry (core/reminders.py) every minute. Job stores
 stay in memory (APScheduler's stores are not safe to share between processes); replicas coordinate through the
 database leases. Each job runs one instance at a time and coalesces missed runs. `kick` runs the tick now, and
@@ -21,6 +22,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
+from core.alerts import AlertMonitor
 from core.closeout import Phase
 from core.closeout_runner import CloseoutRunner
 from core.cloud import CloudClients
@@ -58,7 +60,8 @@ class Scheduler:
         self.engine = WorkflowEngine(db_engine, settings, steps, clients, owner, workers=workers, retry=retry,
                                      watched_fallback=watched_fallback, wakeup=self._wake,
                                      max_step_seconds=max_step_seconds)
-        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake)
+        self.alerts = AlertMonitor(db_engine, settings) if settings.alerts.enabled else None
+        self.watcher = StatusWatcher(db_engine, clients, on_change=self._wake, observer=self.alerts)
         self.closeout = (CloseoutRunner(db_engine, settings, closeout_steps, clients, owner, retry=retry)
                          if closeout_steps is not None else None)
         self._jobs = dict(jobs or {})

@@ -16,6 +16,9 @@ acted on as soon as it is listed (its changed requests made due, `on_change` cal
 whole listing: a change waits at most one poll period to be seen, not a period plus the listing. The cycle
 reads only the few columns it compares (the status recorded in `facts` extracted by the database), and re-reads
 a changed request's row just before making it due.
+
+An `observer` (core/alerts.py) sees every listed batch too (rows and JobItems, which carry StepInfo): it adds the
+states it watches (`observer.states`, listed but never made due here) and costs no extra call.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Row, or_, select, update
 from sqlalchemy.engine import Engine
@@ -48,6 +51,15 @@ PAUSE = Backoff(base=1.0, cap=60.0)
 """How long an account and region is left alone after its n-th rate-limited cycle in a row: 1, 2, 4 … 60 s."""
 
 
+class Observer(Protocol):
+    """Sees each listed batch: the requests' rows (id, job_id, target account and region, watched status, state,
+    migrate_type) and the listed JobItems by job id."""
+
+    states: frozenset[str]
+
+    def observe(self, rows: Sequence[Row[Any]], items: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+
 @dataclass
 class CycleReport:
     """What one watch cycle did: API calls by action, requests made due, groups paused by rate limits."""
@@ -62,10 +74,12 @@ class StatusWatcher:
     """Lists watched DTS tasks in batches and makes due the requests whose task status changed."""
 
     def __init__(self, db_engine: Engine, clients: CloudClients, *, on_change: Callable[[], None] | None = None,
-                 pause: Backoff = PAUSE, clock: Callable[[], float] = time.monotonic) -> None:
+                 pause: Backoff = PAUSE, clock: Callable[[], float] = time.monotonic,
+                 observer: Observer | None = None) -> None:
         """`clock` (monotonic seconds) times the rate-limit pauses; a test moves it instead of sleeping.
         The calls' own rate is the cloud clients' (`CloudClients(rates=...)`)."""
-        self.db, self.clients, self.on_change = db_engine, clients, on_change
+        self.db, self.clients, self.on_change, self.observer = db_engine, clients, on_change, observer
+        self._listed = sorted(set(_WATCHED_STATES) | (observer.states if observer else set()))
         self.pause, self.clock = pause, clock
         self._paused: dict[tuple[str, str], tuple[float, int]] = {}  # group -> (until, pauses in a row)
 
@@ -89,8 +103,9 @@ class StatusWatcher:
         with session_scope(self.db) as session:
             return session.execute(
                 select(col(MigrationRequest.id), col(MigrationRequest.job_id), col(MigrationRequest.target_account),
-                       col(MigrationRequest.target_region), recorded)
-                .where(col(MigrationRequest.state).in_(_WATCHED_STATES), col(MigrationRequest.job_id).is_not(None))
+                       col(MigrationRequest.target_region), recorded, col(MigrationRequest.state),
+                       col(MigrationRequest.migrate_type))
+                .where(col(MigrationRequest.state).in_(self._listed), col(MigrationRequest.job_id).is_not(None))
                 .order_by(col(MigrationRequest.id))
             ).all()
 
@@ -101,8 +116,11 @@ class StatusWatcher:
         try:
             for start in range(0, len(rows), BATCH):
                 batch = rows[start:start + BATCH]
-                statuses = self._list(api, [row.id for row in batch], report)
-                changed = self._mark_changed(batch, statuses)
+                items = self._list(api, [row.id for row in batch], report)
+                statuses = {job_id: str(item["Status"]) for job_id, item in items.items()}
+                changed = self._mark_changed([row for row in batch if row.state in _WATCHED_STATES], statuses)
+                if self.observer is not None:
+                    self._observe(batch, items)
                 if changed:
                     report.changed += changed
                     if self.on_change is not None:
@@ -116,16 +134,23 @@ class StatusWatcher:
             return
         self._paused.pop(group, None)
 
-    def _list(self, api: Api, request_ids: list[str], report: CycleReport) -> dict[str, str]:
-        """Job id -> Status of the tasks tagged with these (at most 100) request ids, every page of them."""
-        statuses: dict[str, str] = {}
+    def _observe(self, batch: list[Row[Any]], items: dict[str, dict[str, Any]]) -> None:
+        assert self.observer is not None
+        try:
+            self.observer.observe(batch, items)
+        except Exception:  # the observer's trouble must not stop the watch
+            log.exception("the watcher's observer failed on a batch")
+
+    def _list(self, api: Api, request_ids: list[str], report: CycleReport) -> dict[str, dict[str, Any]]:
+        """Job id -> JobItem of the tasks tagged with these (at most 100) request ids, every page of them."""
+        statuses: dict[str, dict[str, Any]] = {}
         offset, total = 0, None
         while total is None or offset < total:
             report.calls["DescribeMigrationJobs"] += 1
             body = api.call("DescribeMigrationJobs", {
                 "TagFilters": [{"TagKey": TAG_KEY, "TagValue": request_ids}], "Offset": offset, "Limit": BATCH})
             items = body.get("JobList") or []
-            statuses.update({item["JobId"]: item["Status"] for item in items})
+            statuses.update({item["JobId"]: item for item in items})
             total, offset = int(body.get("TotalCount") or 0), offset + BATCH
             if not items:
                 break

@@ -9,6 +9,10 @@ revoked) to cancelled, so no cancelled request leaves the cross-account door ope
 DTS reports the task canceled), so the access is never revoked under a running task.
 A task DTS reports in `error` (or still in `resumableErr` past its automatic retry window) fails the request at
 `running`; a target approver's *Retry task* takes it through resuming_task (ResumeMigrateJob) back to running.
+A person's *Pause* takes a running task through pausing (PauseMigrateJob, until DTS reports manualPaused) to
+paused, and *Continue* through continuing (ContinueMigrateJob) back to running; a pause made outside Slack goes from
+running straight to paused. A paused task may still run again: it can be cancelled (stopping_task first).
+*Throttle* takes a running task through throttling (ModifyMigrateRateLimit) back to running.
 Guided mode (an account with `access: guided`): instead of the bot's CAM call, a step posts the owner's steps and
 the request waits in awaiting_owner until an approver of that side presses verify (→ the next step); a preflight
 that fails for a reason in that owner's hands goes back there.
@@ -37,6 +41,14 @@ class State(StrEnum):
     STOPPING_TASK = "stopping_task"
     RESUMING_TASK = "resuming_task"
     """A person's *Retry task*: ResumeMigrateJob, then running again once DTS has taken it."""
+    PAUSING = "pausing"
+    """A person's *Pause*: PauseMigrateJob, then paused once DTS reports manualPaused."""
+    PAUSED = "paused"
+    """DTS reports the task manualPaused (paused from Slack or outside it); *Continue* goes on."""
+    CONTINUING = "continuing"
+    """A person's *Continue*: ContinueMigrateJob, then running again once DTS runs the task."""
+    THROTTLING = "throttling"
+    """A person's *Throttle*: ModifyMigrateRateLimit with the limits asked for, then running again."""
     CANCELLING = "cancelling"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -66,12 +78,17 @@ TRANSITIONS: dict[State, tuple[State, ...]] = {
     S.VERIFYING: (S.STARTING, S.VERIFY_FAILED, S.FAILED, S.CANCELLING),
     S.VERIFY_FAILED: (S.VERIFYING, S.CANCELLING, S.FAILED),
     S.STARTING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
-    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
+    S.RUNNING: (S.READY_TO_COMPLETE, S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK, S.PAUSING, S.PAUSED,
+                S.THROTTLING),
     S.READY_TO_COMPLETE: (S.COMPLETING, S.FAILED, S.STOPPING_TASK, S.REVOKING_ACCESS),  # revoking: DTS completed
     S.COMPLETING: (S.REVOKING_ACCESS, S.FAILED, S.STOPPING_TASK),
     S.REVOKING_ACCESS: (S.SUCCEEDED, S.FAILED),
     S.STOPPING_TASK: (S.CANCELLING, S.REVOKING_ACCESS, S.FAILED),  # revoking: DTS had completed it
     S.RESUMING_TASK: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
+    S.PAUSING: (S.PAUSED, S.RUNNING, S.FAILED, S.STOPPING_TASK),  # running: DTS did not take the pause
+    S.PAUSED: (S.CONTINUING, S.RUNNING, S.FAILED, S.STOPPING_TASK),  # running: continued outside Slack
+    S.CONTINUING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
+    S.THROTTLING: (S.RUNNING, S.FAILED, S.STOPPING_TASK),
     S.CANCELLING: (S.CANCELLED, S.FAILED),
     S.FAILED: (*RETRYABLE_STEPS, S.RESUMING_TASK, S.STOPPING_TASK, S.CANCELLING),
     S.SUCCEEDED: (),
@@ -86,6 +103,7 @@ NEXT: dict[State, State] = {
     S.CREATING_TASK: S.CONFIGURING, S.CONFIGURING: S.VERIFYING, S.VERIFYING: S.STARTING, S.STARTING: S.RUNNING,
     S.RUNNING: S.REVOKING_ACCESS, S.COMPLETING: S.REVOKING_ACCESS, S.REVOKING_ACCESS: S.SUCCEEDED,
     S.STOPPING_TASK: S.CANCELLING, S.CANCELLING: S.CANCELLED, S.RESUMING_TASK: S.RUNNING,
+    S.PAUSING: S.PAUSED, S.PAUSED: S.RUNNING, S.CONTINUING: S.RUNNING, S.THROTTLING: S.RUNNING,
 }
 """Where a state's step leads when it is done, unless the step says otherwise (authorizing_source: next_after)."""
 
@@ -94,7 +112,8 @@ TERMINAL = frozenset(state for state, targets in TRANSITIONS.items() if not targ
 ACTIVE = frozenset({
     S.APPROVED, S.AUTHORIZING_SOURCE, S.GRANTING_SUBACCOUNT, S.PREFLIGHT, S.CREATING_TASK, S.CONFIGURING,
     S.VERIFYING, S.STARTING, S.RUNNING, S.COMPLETING, S.REVOKING_ACCESS, S.STOPPING_TASK, S.CANCELLING,
-    S.RESUMING_TASK, S.READY_TO_COMPLETE,  # ready: the lag, the compare task and the window are watched
+    S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING,
+    S.READY_TO_COMPLETE,  # ready: the lag, the compare task and the window are watched
 })
 # Cancel: outright while nothing exists in the cloud, through `cancelling` (revoke access) once the bot has
 # started its cloud work, through `stopping_task` first once a DTS task may run.
@@ -105,7 +124,8 @@ CANCELLABLE = frozenset(
 )
 STEP_STATES = ACTIVE - {S.APPROVED}
 """States whose cloud step (handlers.STEPS) the engine runs; approved only moves on."""
-TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK})
+TASK_MAY_RUN = frozenset({S.STARTING, S.RUNNING, S.READY_TO_COMPLETE, S.COMPLETING, S.RESUMING_TASK,
+                          S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING})
 """States in which StartMigrateJob was attempted: the DTS task may be running."""
 
 
@@ -130,7 +150,7 @@ def retry_target(failed_step: str | State) -> State:
     there instead of repeating a preflight that would fail the same way.
     """
     step = State(failed_step)
-    if step in (S.RUNNING, S.RESUMING_TASK):
+    if step in (S.RUNNING, S.RESUMING_TASK, S.PAUSING, S.PAUSED, S.CONTINUING, S.THROTTLING):
         return S.RESUMING_TASK
     return S.AUTHORIZING_SOURCE if step in ACCESS_STEPS else step
 

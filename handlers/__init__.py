@@ -14,12 +14,14 @@ from handlers.destroy_task import destroy_task
 from handlers.grant_subaccount import grant_subaccount
 from handlers.guided import guide_source_role, guide_subaccount_grant, guided_preflight, guided_revoke
 from handlers.isolate_task import isolate_task
+from handlers.pause_task import continue_task, pause_task, paused_task
 from handlers.preflight import preflight
 from handlers.recover_task import recover_task
 from handlers.resume_task import resume_task
 from handlers.revoke_access import revoke_access
 from handlers.start_task import start_task
 from handlers.stop_task import stop_task
+from handlers.throttle_task import throttle_task
 from handlers.track_task import track_task
 from handlers.verify_task import verify_task
 from handlers.watch_cutover import watch_cutover
@@ -39,6 +41,10 @@ STEPS: dict[State, Step] = {
     State.STOPPING_TASK: stop_task,
     State.RESUMING_TASK: resume_task,
     State.CANCELLING: guided_revoke,
+    State.PAUSING: pause_task,
+    State.PAUSED: paused_task,
+    State.CONTINUING: continue_task,
+    State.THROTTLING: throttle_task,
 }
 
 CLOSEOUT_STEPS: dict[Phase, Step] = {

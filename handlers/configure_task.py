@@ -13,11 +13,13 @@ re-assumes the role and configures the task again (`credentials_expired`, `send_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta, timezone
 from typing import Any
 
 from core import cutover
 from core.cloud import SESSION_SECONDS, Api, CloudClients
+from core.control import configured_limits
 from core.db_kinds import DbKind, db_kind
 from core.i18n import _
 from core.steps import Outcome, StepResult
@@ -118,7 +120,8 @@ def send_configuration(request: MigrationRequest, clients: CloudClients, dts: Ap
     auto_retry = clients.settings.dts.auto_retry_minutes
     dts.call("ModifyMigrationJob", {
         "JobId": job_id, **run_mode(request), "AutoRetryTimeRangeMinutes": auto_retry,
-        "MigrateOption": migrate_option(request, engine),
+        "MigrateOption": migrate_option(request, engine, configured_limits(
+            clients.settings, request.source_account, request.target_account)),
         "SrcInfo": endpoint_info(request.source_region, engine, shapes["source"], {
             "InstanceId": request.source_instance, "AccountMode": "other",
             "Account": request.source_uin, "AccountRole": request.role_name,
@@ -140,15 +143,18 @@ def run_mode(request: MigrationRequest) -> dict[str, str]:
     return {"RunMode": "timed", "ExpectRunTime": start.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")}
 
 
-def migrate_option(request: MigrationRequest, engine: DbKind) -> dict[str, Any]:
+def migrate_option(request: MigrationRequest, engine: DbKind,
+                   limits: Mapping[str, int] | None = None) -> dict[str, Any]:
     """MigrateOption: the objects and migrate type, the target read-only while migrating when asked
-    (IsDstReadOnly, MySQL only) and the Redis family's write mode (core.topology)."""
+    (IsDstReadOnly, MySQL only), the Redis family's write mode (core.topology) and the configured rate limits."""
     option: dict[str, Any] = {"DatabaseTable": migrate_objects(request.objects), "MigrateType": request.migrate_type}
     if request.read_only_target == "yes":
         option["IsDstReadOnly"] = True
     extra = option_extra_attr(engine, request.write_mode)
     if extra:
         option["ExtraAttr"] = extra
+    if limits:
+        option["RateLimit"] = dict(limits)  # accounts[].rate_limit (core.control.configured_limits)
     return option
 
 

@@ -2,9 +2,10 @@
 only when the state changes or progress crosses a quarter (25 %, 50 %, 75 %), not on every poll.
 
 `JOB_STATUS` decides every documented `JobItem.Status` (SDK dts/v20211206 models, the same text as tccli's
-api.json). DTS's own retry (`resumableErr`, `resuming`) and a person's pause (`pausing`, `manualPaused`) are not
-failures: the channel is told once, the request message shows it (`facts["dts_attention"]`), and the task is
+api.json). DTS's own retry (`resumableErr`, `resuming`) is not a failure: the channel is told once, the request message shows it (`facts["dts_attention"]`), and the task is
 watched on; a task that stays recoverable longer than `scheduler.recoverable_alert_minutes` gets one notice.
+A task paused outside Slack (`pausing`, `manualPaused`) takes the request to `paused`, with *Continue*
+(handlers/pause_task.py).
 DTS retries a `resumableErr` by itself only within the task's `AutoRetryTimeRangeMinutes` (core/recovery.py): the
 thread says until when; past it, and when DTS reports `error`, the request fails with *Retry task*
 (ResumeMigrateJob, a target approver's decision).
@@ -17,6 +18,7 @@ from typing import Any
 
 from core import cutover, lag, recovery
 from core.cloud import CloudClients
+from core.control import current_limits, resume_words
 from core.dts_words import status_words
 from core.i18n import N_, _
 from core.steps import Diagnosis, Outcome, StepResult
@@ -46,10 +48,10 @@ JOB_STATUS: dict[str, Verdict] = {
     "failed": Verdict(D.FAILED, N_("The migration failed in DTS.")),
     "stopping": Verdict(D.FAILED, N_("DTS task {job} is being stopped (`stopping`): DTS stopped migrating.")),
     "completing": Verdict(D.WAIT, N_("DTS task {job} is completing.")),
-    "pausing": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is being paused by a person "
-                                 "(pausing): resume it in the DTS console to go on.")),
-    "manualPaused": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is paused by a person "
-                                      "(manualPaused): resume it in the DTS console to go on.")),
+    "pausing": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} is being paused outside Slack "
+                                 "(pausing): *Continue* goes on.")),
+    "manualPaused": Verdict(D.PAUSED, N_(":double_vertical_bar: DTS task {job} was paused outside Slack "
+                                      "(manualPaused): *Continue* goes on.")),
     "resumableErr": Verdict(D.AUTO_RETRY, N_(":warning: DTS is retrying after an error (resumableErr): it retries "
                                           "by itself until {until}, then a target approver decides.")),
     "resuming": Verdict(D.RECOVERABLE, N_(":warning: DTS is resuming the task after an error (resuming): "
@@ -81,8 +83,14 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     seconds, mb = lag.figures(detail)  # absent or -1: unknown, never 0
     facts: dict[str, Any] = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb),
                              "dts_attention": "", "dts_step_now": int(info.get("StepNow") or 0),
-                             "dts_step_all": int(info.get("StepAll") or 0)}
+                             "dts_step_all": int(info.get("StepAll") or 0),
+                             "dumper_resume": detail.get("DumperResumeCtrl") or None,
+                             "rate_limit": current_limits(detail)}
     found = verdict(status)
+    if found.decision is D.PAUSED:  # paused outside Slack: the request shows it, with *Continue*
+        words = found.say(job_id, status)
+        return StepResult(Outcome.DONE, next_state="paused", facts={**facts, "paused_by": "", "dts_attention": words},
+                          notice=f"{words} {resume_words(facts['dumper_resume'])}")
     if status == "readyComplete":
         facts = {**facts, **cutover.readings(request, clients, detail)}
         return StepResult(Outcome.DONE, next_state="ready_to_complete", facts={**facts, "progress": 100},

@@ -38,6 +38,7 @@ SERVED: dict[str, tuple[str, list[str]]] = {
         "CreateCompareTask", "StartCompare", "DescribeCompareTasks", "DescribeCompareReport",
         "DescribeCompareDiffItems", "StopCompare", "DeleteCompareTask",
         "RecoverMigrateJob",
+        "PauseMigrateJob", "ContinueMigrateJob", "ModifyMigrateRateLimit",
     ]),
     "mongodb": ("v20190725", ["DescribeDBInstances"]),
     "redis": ("v20180412", ["DescribeInstances"]),

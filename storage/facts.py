@@ -83,6 +83,17 @@ class Facts(BaseModel):
     """The "recovering for too long" alert of this episode was sent."""
     resume_sent_at: float | None = None
     """Epoch seconds of the last accepted ResumeMigrateJob (*Retry task*), so a re-run does not resume twice."""
+    dumper_resume: str | None = None
+    """DTS's DumperResumeCtrl as last read: "yes", a paused full export resumes from its checkpoint; "no", it
+    starts over (the Pause button's confirmation warns of it)."""
+    paused_by: str | None = None
+    """Who paused the task: a Slack user ID (*Pause*), "" when it was paused outside Slack; None when not paused."""
+    control_sent_at: float | None = None
+    """Epoch seconds of the last accepted PauseMigrateJob or ContinueMigrateJob, so a re-run does not send it twice."""
+    rate_limit: dict[str, int] | None = None
+    """The task's rate limits as last read (RateLimitOption's Current* values by parameter name)."""
+    rate_limit_wanted: dict[str, int] | None = None
+    """The limits a person's *Throttle* asked for, until the throttling step applied them."""
     not_started_since: float | None = None
     """Epoch seconds the stop step first saw a task that says it never started (its grace period)."""
 

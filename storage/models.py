@@ -174,3 +174,32 @@ class ApprovalReminder(SQLModel, table=True):
     request_id: str = Field(foreign_key="migration_request.id", index=True, max_length=16)
     side: str = Field(max_length=8)
     reminded_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertEpisode(SQLModel, table=True):
+    """One episode of an alert about a running migration (core/alerts.py): a lag that stayed high, a full load that
+    stopped moving, an error state. `open_key` ("<request id>:<kind>", unique) is set while the episode is open and
+    cleared when it ends, so two replicas cannot open the same episode twice; the alert and its "back to normal"
+    notice are queued in the transaction that opens or closes it."""
+
+    __tablename__ = "alert_episode"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, max_length=16)
+    kind: str = Field(max_length=16)
+    """lag | stall | error"""
+    open_key: str | None = Field(default=None, unique=True, max_length=40)
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    detail: str = Field(default="", max_length=500)
+    """What was seen when it opened (the lag in seconds, the stuck progress, the DTS status)."""
+
+
+class AlertSnooze(SQLModel, table=True):
+    """A request's alerts silenced until `until` by a person's *Snooze* (the DM's button); one row per request."""
+
+    __tablename__ = "alert_snooze"
+
+    request_id: str = Field(primary_key=True, max_length=16)
+    until: datetime
+    by_user: str = Field(max_length=32)

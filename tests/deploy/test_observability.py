@@ -87,8 +87,9 @@ def test_a_misspelt_metric_is_caught() -> None:
 def test_the_stuck_rule_watches_the_states_in_which_the_bot_works_itself() -> None:
     [stuck] = [expr for name, expr in rule_expressions() if name == "DtsbotRequestStuck"]
     [matcher] = [m for s in selectors(stuck) for m in s.matchers.matchers if m.name == "state"]
-    # running: DTS paces it (a migration may take days); ready_to_complete is watched while it waits for people.
-    assert set(matcher.value.split("|")) == {state.value for state in ACTIVE - {State.RUNNING,
+    # running: DTS paces it (a migration may take days); ready_to_complete is watched while it waits for people,
+    # paused waits for people too.
+    assert set(matcher.value.split("|")) == {state.value for state in ACTIVE - {State.RUNNING, State.PAUSED,
                                                                                  State.READY_TO_COMPLETE}}
 
 

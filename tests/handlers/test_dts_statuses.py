@@ -105,20 +105,19 @@ def test_resumable_error_is_watched_until_ready_to_complete(slow, request_):
     assert request_.facts.dts_attention == ""  # cleared once it runs again
 
 
-def test_manual_pause_is_reported_as_paused(slow, request_):
+def test_a_pause_outside_slack_takes_the_request_to_paused(slow, request_):
     sandbox, clients = slow
     clock = sandbox.world.clock
     job = started(sandbox, clients, request_)
     clock.advance(3)
     dts_backend(sandbox.world).put(job, "pausing")
     pausing = track(request_, clients)
-    assert pausing.outcome is Outcome.WAIT and "(pausing)" in pausing.notice
+    assert pausing.outcome is Outcome.DONE and pausing.next_state == "paused" and "(pausing)" in pausing.notice
+    assert pausing.facts["paused_by"] == "" and "DTS console" not in pausing.notice
     clock.advance(3)
     paused = track(request_, clients)
-    assert paused.outcome is Outcome.WAIT and "paused by a person (manualPaused)" in paused.notice
-    clock.advance(3600)
-    assert track(request_, clients).outcome is Outcome.WAIT
-    assert "manualPaused" in request_.facts.dts_attention
+    assert paused.next_state == "paused" and "paused outside Slack (manualPaused)" in paused.notice
+    assert "*Continue* goes on" in paused.facts["dts_attention"]
 
 
 def test_a_long_recovery_gets_one_notice(slow, request_):

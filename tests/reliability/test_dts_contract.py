@@ -60,7 +60,7 @@ def test_resumable_error_and_pause_are_shown_and_the_task_reaches_ready_to_compl
                in status_block(cluster, rid), 60, "the retry in the request's status")
     with cluster.tencentcloud.world.lock:
         backend.put(job, "pausing", then=[(1, "manualPaused")])
-    eventually(lambda: "paused by a person (manualPaused)" in status_block(cluster, rid), 60,
+    eventually(lambda: "paused outside Slack (manualPaused)" in status_block(cluster, rid), 60,
                "the pause in the request's status")
     with cluster.tencentcloud.world.lock:
         backend.put(job, "resuming")  # then running, then readyComplete on its own

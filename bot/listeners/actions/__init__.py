@@ -14,6 +14,8 @@ from bot.listeners.actions.guided import check_deleted, reveal_steps, verify_own
 from bot.listeners.actions.override_gate import override_gate
 from bot.listeners.actions.reject import reject
 from bot.listeners.actions.resume import DECISIONS, resume
+from bot.listeners.actions.snooze import snooze
+from bot.listeners.actions.throttle import throttle
 from bot.listeners.actions.undo_closeout import undo_closeout
 
 LISTENERS: dict[str, Callable[..., None]] = {
@@ -22,6 +24,7 @@ LISTENERS: dict[str, Callable[..., None]] = {
     "guided_verify": verify_owner_steps, "grant_verify": verify_owner_steps, "guided_reveal": reveal_steps,
     "role_deleted_check": check_deleted, "check_data": check_data, "override_gate": override_gate,
     "undo_closeout": undo_closeout, "clean_up": clean_up,
+    "throttle": throttle, "snooze_alerts": snooze,
 }
 """The request message's buttons, the cancel confirmation and the notices' buttons, by action_id."""
 

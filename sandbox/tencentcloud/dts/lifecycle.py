@@ -23,6 +23,8 @@ COMPLETING_SECONDS = 3.0
 STOPPING_SECONDS = 3.0
 RESUME_SECONDS = 3.0
 PAUSING_SECONDS = 2.0
+STALLED_SECONDS = 10.0 ** 9
+"""How long a run that does not move "has left": it does not end."""
 
 CREATED = "created"
 CHECKING = "checking"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sandbox.tencentcloud.dts import lifecycle as lc
+from sandbox.tencentcloud.dts import throttle
 from sandbox.tencentcloud.dts.checks import StepResult, passed
 from sandbox.tencentcloud.exceptions import TencentCloudError
 
@@ -80,7 +81,15 @@ class MigrationRun:
     migrate_type: str
     fails: bool
     counted_from: float = 0.0
-    """Running before this moment is lost: the export restarted without a checkpoint (DumperResumeCtrl no)."""
+    """Running is counted from this moment on (at `speed`); before it, `credit` sandbox seconds of work were done."""
+    credit: float = 0.0
+    """Work (sandbox seconds at full speed) done before `counted_from`; 0 after a restart without a checkpoint."""
+    speed: float = 1.0
+    """Share of full speed the rate limits allow (rate_limits.speed); 0 while the full load stalls (a fault)."""
+
+    def restart(self, at: float) -> None:
+        """The export starts over at `at` (DumperResumeCtrl no): the work done so far is lost."""
+        self.counted_from, self.credit = at, 0.0
 
     @property
     def length(self) -> float:
@@ -122,6 +131,16 @@ class Job:
     resume_options: list[str] = field(default_factory=list)
     """The ResumeOption of each accepted ResumeMigrateJob, in order."""
 
+    rate_limit: dict[str, int] = field(default_factory=dict)
+    """RateLimitOption's current values set by MigrateOption.RateLimit or ModifyMigrateRateLimit, by parameter name
+    (DumpThread, DumpRps, LoadThread, LoadRps, SinkerThread); a missing one is at its default."""
+    lag_since: float | None = None
+    """Fault injection: since when the incremental sync falls behind (SecondsBehindMaster rises), or None."""
+    lag_rate: float = 0.0
+    """Seconds of lag gained per sandbox second since `lag_since`."""
+    stalled: bool = False
+    """Fault injection: the full load stops moving while DTS still says running."""
+
     def status(self, now: float) -> str:
         return self.timeline.status(now)
 
@@ -134,12 +153,17 @@ class Job:
         return "isolating" if now < self.isolated_at + ISOLATING_SECONDS else "isolated"
 
     def ran(self, now: float) -> float:
-        """Sandbox seconds the current run has been running (since its last restart without a checkpoint)."""
-        return self.timeline.time_in(lc.RUNNING, self.run.counted_from, now) if self.run else 0.0
+        """Work done by the current run (sandbox seconds at full speed, since its last restart without a checkpoint)."""
+        if not self.run:
+            return 0.0
+        return self.run.credit + self.run.speed * self.timeline.time_in(lc.RUNNING, self.run.counted_from, now)
 
     def run_left(self, now: float) -> float:
-        """Sandbox seconds of running still to go before the run ends."""
-        return max(0.0, self.run.length - self.ran(now)) if self.run else lc.RUN_SECONDS
+        """Sandbox seconds of running still to go before the run ends, at the run's speed."""
+        if not self.run:
+            return lc.RUN_SECONDS
+        work = max(0.0, self.run.length - self.ran(now))
+        return work / self.run.speed if self.run.speed > 0 else lc.STALLED_SECONDS if work else 0.0
 
     def idle(self, now: float) -> bool:
         """Bought and never started, and not isolated: what `LimitExceeded.MaxUnusedJobs` counts."""
@@ -290,9 +314,10 @@ class DtsBackend:
         status = job.status(now)
         if status != lc.CHECK_PASS or job.config is None:
             raise _conflict(job, status, "StartMigrateJob")
-        run = job.run = MigrationRun(now, job.config.migrate_type, fails, counted_from=now + wait)
+        run = job.run = MigrationRun(now, job.config.migrate_type, fails, counted_from=now,
+                                     speed=0.0 if job.stalled else throttle.speed(job.rate_limit))
         job.timeline.schedule(now, (0, lc.READY_RUN), (wait + lc.READY_RUN_SECONDS, lc.RUNNING),
-                              (wait + lc.READY_RUN_SECONDS + run.length, run.end))
+                              (wait + lc.READY_RUN_SECONDS + job.run_left(now), run.end))
 
     def complete(self, job: Job) -> None:
         """CompleteMigrateJob: only in readyComplete; completing, then success."""
@@ -313,11 +338,63 @@ class DtsBackend:
         run = job.run
         run.fails = fails
         if not job.dumper_resumable:
-            run.counted_from = now
+            run.restart(now)
         job.resume_options.append(option)
         left = job.run_left(now)
         job.timeline.schedule(now, (0, lc.RESUMING), (lc.RESUME_SECONDS, lc.RUNNING),
                               (lc.RESUME_SECONDS + left, run.end))
+
+    def pause(self, job: Job) -> None:
+        """PauseMigrateJob: only a running job (a guess, the documents list no statuses); pausing, then
+        manualPaused. Running time stops counting."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status != lc.RUNNING:
+            raise _conflict(job, status, "PauseMigrateJob")
+        job.timeline.schedule(now, (0, lc.PAUSING), (lc.PAUSING_SECONDS, lc.MANUAL_PAUSED))
+
+    def continue_(self, job: Job) -> None:
+        """ContinueMigrateJob: only a manualPaused job runs again, from the export's checkpoint when
+        DumperResumeCtrl is yes, from the start when no."""
+        now = self.clock.now()
+        status = job.status(now)
+        if status != lc.MANUAL_PAUSED or job.run is None:
+            raise _conflict(job, status, "ContinueMigrateJob")
+        if not job.dumper_resumable:
+            job.run.restart(now)
+        job.timeline.schedule(now, (0, lc.RUNNING), (job.run_left(now), job.run.end))
+
+    def set_speed(self, job: Job, speed: float) -> None:
+        """The run goes on at `speed` from now (a rate limit changed, a stall began or ended): the work done is
+        kept and a running job's end moves accordingly."""
+        now = self.clock.now()
+        run = job.run
+        if run is None:
+            return
+        run.credit, run.counted_from, run.speed = job.ran(now), now, speed
+        if job.status(now) == lc.RUNNING:
+            job.timeline.schedule(now, (job.run_left(now), run.end))
+
+    def limit(self, job: Job, limits: dict[str, int]) -> None:
+        """ModifyMigrateRateLimit: only while the job runs ("此操作仅在任务运行中可执行"); the full load goes on at
+        the speed the new limits allow."""
+        status = job.status(self.clock.now())
+        if status != lc.RUNNING:
+            raise _conflict(job, status, "ModifyMigrateRateLimit")
+        job.rate_limit = limits
+        if not job.stalled:
+            self.set_speed(job, throttle.speed(limits))
+
+    def stall(self, job: Job, stalled: bool = True) -> None:
+        """Fault injection: the full load stops moving from now on (DTS still says running), or moves again."""
+        job.stalled = stalled
+        self.set_speed(job, 0.0 if stalled else throttle.speed(job.rate_limit))
+
+    def fall_behind(self, job: Job, seconds_per_second: float) -> None:
+        """Fault injection: from now on SecondsBehindMaster rises by `seconds_per_second` each sandbox second;
+        0 catches up at once (lag 0)."""
+        job.lag_since = self.clock.now() if seconds_per_second else None
+        job.lag_rate = seconds_per_second
 
     def stop(self, job: Job) -> None:
         """StopMigrateJob: in the documented statuses (lifecycle.STOPPABLE); stopping, then canceled."""
@@ -339,7 +416,7 @@ class DtsBackend:
         now = self.clock.now()
         run = job.run
         if status in (lc.RESUMABLE_ERR, lc.ERROR) and run is not None and not job.dumper_resumable:
-            run.counted_from = now + after
+            run.restart(now + after)
         if then is None:
             left = job.run_left(now + after) if run else lc.RUN_SECONDS
             then = lc.continuation(status, left, run.end if run else lc.READY_COMPLETE)

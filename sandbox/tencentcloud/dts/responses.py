@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sandbox.tencentcloud.dts import compare
+from sandbox.tencentcloud.dts import compare, throttle
 from sandbox.tencentcloud.dts import lifecycle as lc
 from sandbox.tencentcloud.dts.access import (
     cross_account_owner,
@@ -32,6 +32,9 @@ DATABASE_TYPES = {"mysql", "mariadb", "percona", "postgresql", "mongodb", "sqlse
 INSTANCE_CLASSES = {"small", "medium", "large", "xlarge", "2xlarge"}  # as documented; billing is not modelled
 MIGRATE_TYPES = {"structure", "full", "fullAndIncrement"}
 RUNNING_FAILS_MARKER = "running"  # an instance's fail_checks entry: a started migration fails while running
+STALL_MARKER = "stall"  # world option (fail_checks entry): a started migration's full load stops moving
+LAG_MARKER = "lag"  # world option (fail_checks entry): a started migration's lag rises by LAG_RATE s each second
+LAG_RATE = 1.0
 
 
 def _in_range(name: str, value: int, low: int, high: int) -> int:
@@ -171,12 +174,14 @@ class DtsResponse(Responder):
         same_account = src.info[0].get("AccountMode") != "other"
         if same_account and src.instance_id and src.instance_id == dst.instance_id:
             raise invalid(f"The source and the target are the same instance {src.instance_id}.")
+        limits = throttle.configured(option.get("RateLimit"))
         self.backend.configure(job, JobConfig(
             run_mode=run_mode, migrate_option=option, src=src, dst=dst,
             expect_run_time=str(params.get("ExpectRunTime") or ""),
             auto_retry_minutes=self._auto_retry(params),
             wrong_logins=self._wrong_logins(job, params, src, dst),
         ))
+        job.rate_limit = limits
         if params.get("JobName"):
             job.name = str(params["JobName"])
         if "Tags" in params:
@@ -306,9 +311,13 @@ class DtsResponse(Responder):
 
     def StartMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
+        markers = {m for inst in self._instances(job) for m in inst.fail_checks} if job.config else set()
+        job.stalled = STALL_MARKER in markers
         timed = job.config is not None and job.config.run_mode == "timed"
         wait = max(0.0, beijing_time(job.config.expect_run_time) - self.now) if timed and job.config else 0.0
         self.backend.start(job, fails=self._fails_while_running(job), wait=wait)
+        if LAG_MARKER in markers:
+            self.backend.fall_behind(job, LAG_RATE)
         return {}
 
     def CompleteMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -328,6 +337,19 @@ class DtsResponse(Responder):
 
     def StopMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
         self.backend.stop(self._job(params))
+        return {}
+
+    def PauseMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.pause(self._job(params))
+        return {}
+
+    def ContinueMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.backend.continue_(self._job(params))
+        return {}
+
+    def ModifyMigrateRateLimit(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params)
+        self.backend.limit(job, throttle.modified(job.rate_limit, params))
         return {}
 
     def IsolateMigrateJob(self, params: dict[str, Any]) -> dict[str, Any]:

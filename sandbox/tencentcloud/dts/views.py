@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sandbox.tencentcloud.dts import lifecycle as lc
+from sandbox.tencentcloud.dts import throttle
 from sandbox.tencentcloud.dts.checks import BLOCKED, CHECK_HELP, FAILED, PASS, StepResult, passed
 from sandbox.tencentcloud.dts.models import Endpoint, Job
 
@@ -91,7 +92,8 @@ def step_info(job: Job, now: float) -> dict[str, Any]:
         rendered.append({"StepNo": number, "StepName": name, "StepId": step_id, "Status": state,
                          "StartTime": fmt(window[0]) if started and window else "", "StepMessage": "",
                          "Percent": percent, "Errors": errors, "Warnings": []})
-    return {"StepAll": len(steps), "StepNow": current, "MasterSlaveDistance": 0, "SecondsBehindMaster": 0,
+    lag = int((now - job.lag_since) * job.lag_rate) if job.lag_since is not None else 0
+    return {"StepAll": len(steps), "StepNow": current, "MasterSlaveDistance": 0, "SecondsBehindMaster": lag,
             "StepInfo": rendered}
 
 
@@ -208,4 +210,5 @@ def detail(job: Job, now: float) -> dict[str, Any]:
         option.setdefault("MigrateType", job.config.migrate_type)
     errors = [{"Code": "MigrationFailed", "Solution": "Fix the source instance, then retry the task.",
                "ErrorLog": RUN_FAILURE, "HelpDoc": CHECK_HELP}] if status == lc.FAILED else []
-    return {**item, "MigrateOption": option, "CheckStepInfo": check_step_info(job, now), "ErrorInfo": errors}
+    return {**item, "MigrateOption": option, "CheckStepInfo": check_step_info(job, now), "ErrorInfo": errors,
+            "RateLimitOption": throttle.option(job.rate_limit)}
