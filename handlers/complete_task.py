@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import cutover, lag
 from core.cloud import CloudClients
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
@@ -19,10 +20,22 @@ def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResul
     """CompleteMigrateJob in readyComplete; WAIT while completing; DONE at success."""
     dts, job_id = the_task(request, clients)
     compare_data.close_if_any(request, dts, job_id)  # the request ends: its consistency check goes too
-    status = job_detail(dts, job_id).get("Status")
+    detail = job_detail(dts, job_id)
+    status = detail.get("Status")
     if status == "success":
         return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},
                           notice=_("DTS task `{job_id}` *completed*.", job_id=job_id))
+    if status == "readyComplete" and request.facts.dts_status != "completing":
+        seconds, mb = lag.figures(detail)
+        if (seconds, mb) != (0, 0) and not cutover.overridden(request.facts):
+            # the gate read the evidence at the watch's last reading, some seconds ago: the lag now decides
+            facts = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb)}
+            facts["cutover_evidence"] = cutover.evidence(request.facts.merged(facts), clients.settings,
+                                                         cutover.cutover_at(request), clients.clock())
+            return StepResult(Outcome.DONE, next_state="ready_to_complete", facts=facts, refresh=True,
+                              notice=_("DTS task `{job_id}` was *not completed*: the lag now reads {lag}, not 0 s "
+                                       "and 0 MB. The cutover gate waits for it again.", job_id=job_id,
+                                       lag=lag.words(seconds, mb)))
     if status == "readyComplete":
         dts.call("CompleteMigrateJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={"dts_status": "completing"},
