@@ -161,7 +161,8 @@ def readings(request: MigrationRequest, clients: CloudClients, detail: Mapping[s
     """The facts one reading of a ready task gives: status, both lag figures and their history, the evidence."""
     now = clients.clock()
     seconds, mb = lag.figures(detail)
-    facts: dict[str, Any] = {"dts_status": str(detail.get("Status")), **lag.sample(request.facts, now, seconds, mb)}
+    facts: dict[str, Any] = {"dts_status": str(detail.get("Status")), **lag.sample(request.facts, now, seconds, mb,
+                                                                           clients.settings.scheduler.poll_seconds)}
     facts["cutover_evidence"] = evidence(request.facts.merged(facts), clients.settings, cutover_at(request), now)
     return facts
 

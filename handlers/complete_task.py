@@ -29,7 +29,8 @@ def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResul
         seconds, mb = lag.figures(detail)
         if (seconds, mb) != (0, 0) and not cutover.overridden(request.facts):
             # the gate read the evidence at the watch's last reading, some seconds ago: the lag now decides
-            facts = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb)}
+            facts = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb,
+                                                               clients.settings.scheduler.poll_seconds)}
             facts["cutover_evidence"] = cutover.evidence(request.facts.merged(facts), clients.settings,
                                                          cutover.cutover_at(request), clients.clock())
             return StepResult(Outcome.DONE, next_state="ready_to_complete", facts=facts, refresh=True,
