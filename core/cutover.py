@@ -97,9 +97,29 @@ def all_in(items: list[dict[str, Any]] | None) -> bool:
     return bool(items) and all(item.get("ok") for item in items or [])
 
 
+def missing(facts: Facts) -> list[str]:
+    """The gate's items that do not hold at the last reading, as `item:state` (an override of a lag still holding
+    does not cover a lag behind, nor one of a compare running a compare that found differences)."""
+    return [f"{item.get('item')}:{item.get('state')}" for item in facts.cutover_evidence or [] if not item.get("ok")]
+
+
+def covered(facts: Facts, item: str) -> bool:
+    """Whether both sides' halves of the override cover `item` (`item:state`, missing when each was given)."""
+    given = facts.cutover_overrides or {}
+    return all(item in (given.get(side) or {}).get("items", ()) for side in SIDES)
+
+
+def uncovering(facts: Facts) -> list[str]:
+    """The sides whose half of the override no longer covers the missing evidence (an item went missing after
+    it was given, a lag that rose again): such a half is void."""
+    gone = missing(facts)
+    return [side for side, given in sorted((facts.cutover_overrides or {}).items())
+            if not set(gone) <= set(given.get("items") or ())]
+
+
 def overridden(facts: Facts) -> bool:
-    """Whether one approver of each side overrode the missing evidence."""
-    return set(SIDES) <= set(facts.cutover_overrides or {})
+    """Whether one approver of each side overrode the missing evidence, every missing item covered by both."""
+    return set(SIDES) <= set(facts.cutover_overrides or {}) and all(covered(facts, item) for item in missing(facts))
 
 
 def gate_open(facts: Facts) -> bool:

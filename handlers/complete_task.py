@@ -19,15 +19,12 @@ POLL_SECONDS = 5.0
 def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """CompleteMigrateJob in readyComplete; WAIT while completing; DONE at success."""
     dts, job_id = the_task(request, clients)
-    compare_data.close_if_any(request, dts, job_id)  # the request ends: its consistency check goes too
     detail = job_detail(dts, job_id)
     status = detail.get("Status")
-    if status == "success":
-        return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},
-                          notice=_("DTS task `{job_id}` *completed*.", job_id=job_id))
     if status == "readyComplete" and request.facts.dts_status != "completing":
         seconds, mb = lag.figures(detail)
-        if (seconds, mb) != (0, 0) and not cutover.overridden(request.facts):
+        now = "lag:unknown" if seconds is None or mb is None else "lag:behind"
+        if (seconds, mb) != (0, 0) and not cutover.covered(request.facts, now):
             # the gate read the evidence at the watch's last reading, some seconds ago: the lag now decides
             facts = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb,
                                                                clients.settings.scheduler.poll_seconds)}
@@ -37,6 +34,10 @@ def complete_task(request: MigrationRequest, clients: CloudClients) -> StepResul
                               notice=_("DTS task `{job_id}` was *not completed*: the lag now reads {lag}, not 0 s "
                                        "and 0 MB. The cutover gate waits for it again.", job_id=job_id,
                                        lag=lag.words(seconds, mb)))
+    compare_data.close_if_any(request, dts, job_id)  # the request ends: its consistency check goes too
+    if status == "success":
+        return StepResult(Outcome.DONE, facts={"dts_status": status, "progress": 100},
+                          notice=_("DTS task `{job_id}` *completed*.", job_id=job_id))
     if status == "readyComplete":
         dts.call("CompleteMigrateJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, retry_after=POLL_SECONDS, facts={"dts_status": "completing"},
