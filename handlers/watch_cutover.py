@@ -28,7 +28,10 @@ def watch_cutover(request: MigrationRequest, clients: CloudClients) -> StepResul
     dts, job_id = the_task(request, clients)
     detail = job_detail(dts, job_id)
     if detail.get("Status") != "readyComplete":
-        return track_task(request, clients)
+        decided = track_task(request, clients)
+        if decided.outcome is not Outcome.WAIT:  # the request ends (DTS completed or failed it): its compare
+            compare_data.close_if_any(request, dts, job_id)  # task goes too (best effort: revoking comes first)
+        return decided
     facts = cutover.readings(request, clients, detail)
     notices: list[str] = []
     facts.update(compare_data.follow(request.facts.merged(facts), request, clients, dts, job_id, notices))

@@ -20,6 +20,8 @@ from core.steps import Outcome, StepResult
 from core.workflow import State
 from handlers import STEPS
 from sandbox.slack.emulator import SlackEmulator
+from sandbox.tencentcloud.dts.compare import compare_backend
+from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
 from sandbox.waiting import eventually
@@ -125,3 +127,17 @@ def test_a_reading_after_a_gap_cannot_prove_the_lag_held(tmp_path: Path, monkeyp
         evidence = facts(s, rid).cutover_evidence
         assert evidence[0]["state"] == "holding", evidence
         assert "The cutover gate is closed" in stale_complete(s, rid)
+
+
+def test_the_compare_task_goes_when_dts_completes_the_task_outside_the_bot(tmp_path: Path) -> None:
+    with story(tmp_path, MovableClock(), {"hold_minutes": 0, "compare": "manual"}) as s:
+        rid = ready(s)
+        message = gate_shows(s, rid, "✗ Consistency check not run yet")
+        assert s.driver.click(SOURCE_OWNER, message, "check_data").status == 200
+        reply_with(s, rid, "*Consistency check:* same")
+        assert compare_backend(s.cloud.world).tasks
+        with session_scope(s.runtime.db) as session:
+            job_id = repository.get_request(session, rid).job_id
+        dts_backend(s.cloud.world).complete(dts_backend(s.cloud.world).jobs[job_id])  # in the DTS console
+        s.reaches(rid, "succeeded")
+        eventually(lambda: not compare_backend(s.cloud.world).tasks, timeout=WAIT, what="the compare task deleted")
