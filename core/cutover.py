@@ -38,6 +38,7 @@ _WORDS: dict[tuple[str, str], str] = {
     ("compare", "none"): N_("Consistency check not run yet (*Check data*)"),
     ("compare", "failed"): N_("Consistency check did not conclude ({status}): run *Check data* again"),
     ("compare", "skipped"): N_("Consistency check skipped every table (skipAll)"),
+    ("compare", "partial"): N_("Consistency check concluded *same* but skipped {skipped} tables: override needed"),
     ("compare", "unavailable"): N_("Consistency check not available for this link (DTS): override needed"),
     ("compare", "off"): N_("Consistency check not asked for (`cutover.compare: off`)"),
     ("window", "open"): N_("Cutover window open since {at}"),
@@ -62,12 +63,18 @@ def _lag_item(facts: Facts, settings: Settings, now: float) -> dict[str, Any]:
     return {"item": "lag", "ok": False, "state": "unknown" if unknown else "behind", "figures": figures}
 
 
+def _skipped(facts: Facts) -> int:
+    return int((facts.compare_report or {}).get("skipped_tables") or 0)
+
+
 def compare_state(facts: Facts, settings: Settings) -> str:
     """The compare item's state from the facts the compare step keeps."""
     if facts.compare_conclusion == "unavailable":
         return "unavailable"
     if settings.cutover.compare == "off":
         return "off"
+    if facts.compare_conclusion == "same" and _skipped(facts):
+        return "partial"  # a table DTS skipped (no primary key, …) was not checked: *same* says nothing of it
     if facts.compare_conclusion in ("same", "different"):
         return str(facts.compare_conclusion)
     if facts.compare_conclusion == "skipAll":
@@ -88,7 +95,7 @@ def evidence(facts: Facts, settings: Settings, cutover_at: datetime | None, now:
         window = {"item": "window", "ok": opened, "state": "open" if opened else "closed", "at": _at(cutover_at)}
     return [_lag_item(facts, settings, now),
             {"item": "compare", "ok": compare in ("same", "off"), "state": compare,
-             "status": facts.compare_status or "-"},
+             "status": facts.compare_status or "-", "skipped": _skipped(facts)},
             window]
 
 

@@ -141,3 +141,14 @@ def test_the_compare_task_goes_when_dts_completes_the_task_outside_the_bot(tmp_p
         dts_backend(s.cloud.world).complete(dts_backend(s.cloud.world).jobs[job_id])  # in the DTS console
         s.reaches(rid, "succeeded")
         eventually(lambda: not compare_backend(s.cloud.world).tasks, timeout=WAIT, what="the compare task deleted")
+
+
+def test_a_same_compare_that_skipped_tables_does_not_prove_them(tmp_path: Path) -> None:
+    with story(tmp_path, MovableClock(), {"hold_minutes": 0, "compare": "auto"},
+               skipped_tables=["shop.audit_log"]) as s:
+        rid = ready(s)
+        report = reply_with(s, rid, "*Consistency check:* same")
+        assert "1 skipped" in report["text"] and "`shop.audit_log`: no primary key" in report["text"]
+        message = gate_shows(s, rid, "✗ Consistency check concluded *same* but skipped 1 tables")
+        assert "complete" not in buttons(message)
+        assert "The cutover gate is closed" in stale_complete(s, rid)
