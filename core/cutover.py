@@ -38,6 +38,7 @@ _WORDS: dict[tuple[str, str], str] = {
     ("compare", "none"): N_("Consistency check not run yet (*Check data*)"),
     ("compare", "failed"): N_("Consistency check did not conclude ({status}): run *Check data* again"),
     ("compare", "skipped"): N_("Consistency check skipped every table (skipAll)"),
+    ("compare", "partial"): N_("Consistency check concluded *same* but skipped {skipped} tables: override needed"),
     ("compare", "unavailable"): N_("Consistency check not available for this link (DTS): override needed"),
     ("compare", "off"): N_("Consistency check not asked for (`cutover.compare: off`)"),
     ("window", "open"): N_("Cutover window open since {at}"),
@@ -62,12 +63,18 @@ def _lag_item(facts: Facts, settings: Settings, now: float) -> dict[str, Any]:
     return {"item": "lag", "ok": False, "state": "unknown" if unknown else "behind", "figures": figures}
 
 
+def _skipped(facts: Facts) -> int:
+    return int((facts.compare_report or {}).get("skipped_tables") or 0)
+
+
 def compare_state(facts: Facts, settings: Settings) -> str:
     """The compare item's state from the facts the compare step keeps."""
     if facts.compare_conclusion == "unavailable":
         return "unavailable"
     if settings.cutover.compare == "off":
         return "off"
+    if facts.compare_conclusion == "same" and _skipped(facts):
+        return "partial"  # a table DTS skipped (no primary key, …) was not checked: *same* says nothing of it
     if facts.compare_conclusion in ("same", "different"):
         return str(facts.compare_conclusion)
     if facts.compare_conclusion == "skipAll":
@@ -88,7 +95,7 @@ def evidence(facts: Facts, settings: Settings, cutover_at: datetime | None, now:
         window = {"item": "window", "ok": opened, "state": "open" if opened else "closed", "at": _at(cutover_at)}
     return [_lag_item(facts, settings, now),
             {"item": "compare", "ok": compare in ("same", "off"), "state": compare,
-             "status": facts.compare_status or "-"},
+             "status": facts.compare_status or "-", "skipped": _skipped(facts)},
             window]
 
 
@@ -97,9 +104,29 @@ def all_in(items: list[dict[str, Any]] | None) -> bool:
     return bool(items) and all(item.get("ok") for item in items or [])
 
 
+def missing(facts: Facts) -> list[str]:
+    """The gate's items that do not hold at the last reading, as `item:state` (an override of a lag still holding
+    does not cover a lag behind, nor one of a compare running a compare that found differences)."""
+    return [f"{item.get('item')}:{item.get('state')}" for item in facts.cutover_evidence or [] if not item.get("ok")]
+
+
+def covered(facts: Facts, item: str) -> bool:
+    """Whether both sides' halves of the override cover `item` (`item:state`, missing when each was given)."""
+    given = facts.cutover_overrides or {}
+    return all(item in (given.get(side) or {}).get("items", ()) for side in SIDES)
+
+
+def uncovering(facts: Facts) -> list[str]:
+    """The sides whose half of the override no longer covers the missing evidence (an item went missing after
+    it was given, a lag that rose again): such a half is void."""
+    gone = missing(facts)
+    return [side for side, given in sorted((facts.cutover_overrides or {}).items())
+            if not set(gone) <= set(given.get("items") or ())]
+
+
 def overridden(facts: Facts) -> bool:
-    """Whether one approver of each side overrode the missing evidence."""
-    return set(SIDES) <= set(facts.cutover_overrides or {})
+    """Whether one approver of each side overrode the missing evidence, every missing item covered by both."""
+    return set(SIDES) <= set(facts.cutover_overrides or {}) and all(covered(facts, item) for item in missing(facts))
 
 
 def gate_open(facts: Facts) -> bool:
@@ -161,7 +188,8 @@ def readings(request: MigrationRequest, clients: CloudClients, detail: Mapping[s
     """The facts one reading of a ready task gives: status, both lag figures and their history, the evidence."""
     now = clients.clock()
     seconds, mb = lag.figures(detail)
-    facts: dict[str, Any] = {"dts_status": str(detail.get("Status")), **lag.sample(request.facts, now, seconds, mb)}
+    facts: dict[str, Any] = {"dts_status": str(detail.get("Status")), **lag.sample(request.facts, now, seconds, mb,
+                                                                           clients.settings.scheduler.poll_seconds)}
     facts["cutover_evidence"] = evidence(request.facts.merged(facts), clients.settings, cutover_at(request), now)
     return facts
 

@@ -70,7 +70,8 @@ class GateDecisions:
             if why:
                 return self.requests._refuse(session, request.id, user, "override_gate", why, request)
             side = self._sides(request, user, members_of)[0]
-            overrides = {**(request.facts.cutover_overrides or {}), side: {"user": user, "reason": reason}}
+            overrides = {**(request.facts.cutover_overrides or {}), side: {
+                "user": user, "reason": reason, "items": cutover.missing(request.facts)}}
             facts = request.facts.merged({"cutover_overrides": overrides})
             repository.update_request(session, request, facts=facts)
             repository.audit(session, "cutover", "ok", request.id, actor=user, action=f"override_{side}",

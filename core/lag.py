@@ -18,6 +18,9 @@ from storage.facts import Facts
 HISTORY_SECONDS = 3600.0
 MAX_SAMPLES = 120
 SPARK = "▁▂▃▄▅▆▇█"
+POLLS_IN_A_GAP = 3
+"""Readings further apart than three polls (of 30 s, or the scheduler's longer `poll_seconds`) prove nothing of the
+lag between them: the hold starts again at the reading after the gap (the bot was down, the scheduler stalled)."""
 
 
 def _figure(value: Any) -> int | None:
@@ -37,15 +40,19 @@ def figures(detail: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return _figure(info.get("SecondsBehindMaster")), _figure(info.get("MasterSlaveDistance"))
 
 
-def sample(facts: Facts, now: float, seconds: int | None, mb: int | None) -> dict[str, Any]:
-    """The facts a new reading changes: both figures, the bounded history, since when both have been 0."""
+def sample(facts: Facts, now: float, seconds: int | None, mb: int | None, poll_seconds: float = 30.0
+           ) -> dict[str, Any]:
+    """The facts a new reading changes: both figures, the bounded history, since when both have been 0 (without a
+    gap of more than `POLLS_IN_A_GAP` polls between readings)."""
+    previous = float((facts.lag_history or [[None]])[-1][0] or 0)
     history = [list(s) for s in facts.lag_history or [] if now - float(s[0] or 0) <= HISTORY_SECONDS]
     if history and now - float(history[-1][0] or 0) < HISTORY_SECONDS / MAX_SAMPLES and len(history) > 1 \
             and now - float(history[-2][0] or 0) < HISTORY_SECONDS / MAX_SAMPLES:
         history.pop()  # polled faster than a sample per 30 s: the newest of the period stands for it
     history = (history + [[now, seconds, mb]])[-MAX_SAMPLES:]
     zero = seconds == 0 and mb == 0
-    since = (facts.lag_zero_since if facts.lag_zero_since is not None else now) if zero else None
+    gap = now - previous > POLLS_IN_A_GAP * max(HISTORY_SECONDS / MAX_SAMPLES, poll_seconds)
+    since = (facts.lag_zero_since if facts.lag_zero_since is not None and not gap else now) if zero else None
     return {"lag_seconds": seconds, "lag_mb": mb, "lag_history": history, "lag_zero_since": since}
 
 

@@ -81,7 +81,8 @@ def track_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     status = str(detail.get("Status"))
     info = detail.get("StepInfo") or {}
     seconds, mb = lag.figures(detail)  # absent or -1: unknown, never 0
-    facts: dict[str, Any] = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb),
+    facts: dict[str, Any] = {"dts_status": status, **lag.sample(request.facts, clients.clock(), seconds, mb,
+                                                          clients.settings.scheduler.poll_seconds),
                              "dts_attention": "", "dts_step_now": int(info.get("StepNow") or 0),
                              "dts_step_all": int(info.get("StepAll") or 0),
                              "dumper_resume": detail.get("DumperResumeCtrl") or None,

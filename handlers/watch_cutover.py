@@ -28,13 +28,24 @@ def watch_cutover(request: MigrationRequest, clients: CloudClients) -> StepResul
     dts, job_id = the_task(request, clients)
     detail = job_detail(dts, job_id)
     if detail.get("Status") != "readyComplete":
-        return track_task(request, clients)
+        decided = track_task(request, clients)
+        if decided.outcome is not Outcome.WAIT:  # the request ends (DTS completed or failed it): its compare
+            compare_data.close_if_any(request, dts, job_id)  # task goes too (best effort: revoking comes first)
+        return decided
     facts = cutover.readings(request, clients, detail)
     notices: list[str] = []
     facts.update(compare_data.follow(request.facts.merged(facts), request, clients, dts, job_id, notices))
     facts.update(window.follow(request.facts.merged(facts), request, clients, cutover.cutover_at(request), notices))
     merged = request.facts.merged(facts)
     facts["cutover_evidence"] = cutover.evidence(merged, clients.settings, cutover.cutover_at(request), clients.clock())
+    void = cutover.uncovering(request.facts.merged(facts))
+    if void:  # an override covers what was missing when it was given, not what went missing after
+        facts["cutover_overrides"] = {side: given for side, given in (request.facts.cutover_overrides or {}).items()
+                                      if side not in void}
+        notices.append(_(":warning: The override of the {sides} side no longer covers the missing evidence ({why}): "
+                         "it is void; give it again with a reason if the cutover should still go ahead.",
+                         sides=", ".join(_(side) for side in void), why="; ".join(
+                             cutover.line(item) for item in facts["cutover_evidence"] if not item["ok"])))
     was_open = cutover.gate_open(request.facts)
     now_open = cutover.gate_open(request.facts.merged(facts))
     if now_open and not was_open:

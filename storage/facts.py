@@ -118,8 +118,9 @@ class Facts(BaseModel):
     """The compare task was stopped and deleted when the request ended."""
     cutover_evidence: list[dict[str, Any]] | None = None
     """The gate's evidence as last computed: [{item, ok, detail}] (core.cutover)."""
-    cutover_overrides: dict[str, dict[str, str]] | None = None
-    """The two-sided override of missing evidence: {side: {user, reason}}."""
+    cutover_overrides: dict[str, dict[str, Any]] | None = None
+    """The two-sided override of missing evidence: {side: {user, reason, items}}, `items` the gate's items that
+    were missing when it was given (what it covers)."""
     cutover_reminded: bool | None = None
     """The approvers were reminded of the coming cutover window."""
     cutover_window_opened: bool | None = None

@@ -68,6 +68,7 @@ class Instance:
     lag_unknown: bool = False  # DTS gives no lag figure for a task reading this source (-1, as for non-MySQL)
     differing_tables: list[str] = field(default_factory=list)  # "db.table"s a compare task finds different
     compare_unsupported: bool = False  # DTS cannot compare a link from this source (CreateCompareTask refused)
+    skipped_tables: list[str] = field(default_factory=list)  # "db.table"s a compare task skips (no primary key)
 
     def __post_init__(self) -> None:
         if not self.topology:

@@ -49,7 +49,9 @@ def test_the_override_takes_both_sides() -> None:
     assert not cutover.gate_open(closed) and "The cutover gate is closed" in (cutover.refusal(closed) or "")
     one = closed.merged({"cutover_overrides": {"source": {"user": "U1", "reason": "r"}}})
     assert not cutover.gate_open(one)
-    both = one.merged({"cutover_overrides": {"source": {"user": "U1", "reason": "r"},
-                                             "target": {"user": "U2", "reason": "s"}}})
+    both = one.merged({"cutover_overrides": {"source": {"user": "U1", "reason": "r", "items": ["lag:unknown"]},
+                                             "target": {"user": "U2", "reason": "s", "items": ["lag:unknown"]}}})
     assert cutover.gate_open(both) and cutover.refusal(both) is None
+    behind = both.merged({"cutover_evidence": [{"item": "lag", "ok": False, "state": "behind", "figures": "9 s"}]})
+    assert not cutover.gate_open(behind) and cutover.uncovering(behind) == ["source", "target"]
     assert not cutover.gate_open(Facts())  # no evidence gathered yet: closed

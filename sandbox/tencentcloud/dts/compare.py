@@ -43,6 +43,7 @@ class CompareTask:
     differing: list[str]
     timeline: lc.Timeline = field(default_factory=lc.Timeline)
     started_at: float | None = None
+    skipped: list[str] = field(default_factory=list)
 
     def status(self, now: float) -> str:
         return self.timeline.status(now)
@@ -61,13 +62,14 @@ class CompareBackend:
         self.tasks: dict[str, CompareTask] = {}
         self._count = 0
 
-    def create(self, job_id: str, name: str, options: dict[str, Any], now: float, differing: list[str]) -> CompareTask:
+    def create(self, job_id: str, name: str, options: dict[str, Any], now: float, differing: list[str],
+               skipped: list[str] | None = None) -> CompareTask:
         self._count += 1
         suffix = "".join(string.ascii_lowercase[(self._count * 7 + i * 3) % 26] for i in range(8))
         task_id = f"{job_id}-cmp-{suffix}"
         tables = sorted(set(TABLES) | set(differing))
         task = CompareTask(task_id, job_id, name or task_id, options, now, tables, sorted(differing),
-                           lc.Timeline([(now, "created")]))
+                           lc.Timeline([(now, "created")]), skipped=sorted(skipped or []))
         self.tasks[task_id] = task
         return task
 
@@ -155,13 +157,15 @@ def report(task: CompareTask, now: float, fmt: Any, params: dict[str, Any]) -> d
               "UpperBoundary": str(DIFF_ROWS * 10), "CostTime": 12.5, "FinishedAt": fmt(now)}
              for t in wanted[offset:offset + limit]]
     finished = task.timeline.entered("success", now) if done else None
+    skipped = [{"Db": _split(t)[0], "Schema": "", "Table": _split(t)[1], "Reason": "no primary key"}
+               for t in (task.skipped if done else [])][:int(params.get("SkippedLimit") or 20)]
     abstract = {"Options": _options(task), "Objects": _objects(), "Conclusion": task.conclusion(now),
-                "Status": "success" if done else "", "TotalTables": len(task.tables),
+                "Status": "success" if done else "", "TotalTables": len(task.tables) + len(task.skipped),
                 "CheckedTables": len(task.tables) if done else 0, "DifferentTables": len(differing),
-                "SkippedTables": 0, "NearlyTableCount": len(task.tables), "DifferentRows": DIFF_ROWS * len(differing),
+                "SkippedTables": len(task.skipped) if done else 0, "NearlyTableCount": len(task.tables), "DifferentRows": DIFF_ROWS * len(differing),
                 "SrcSampleRows": 0, "DstSampleRows": 0, "StartedAt": fmt(task.started_at), "FinishedAt": fmt(finished)}
     return {"Abstract": abstract, "Detail": {"Difference": {"TotalCount": len(wanted), "Items": items},
-                                             "Skipped": {"TotalCount": 0, "Items": []}}}
+                                             "Skipped": {"TotalCount": len(skipped), "Items": skipped}}}
 
 
 def diff_items(task: CompareTask, now: float, fmt: Any, params: dict[str, Any]) -> dict[str, Any]:

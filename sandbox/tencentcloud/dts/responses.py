@@ -385,7 +385,8 @@ class DtsResponse(Responder):
         _in_range("Options.SampleRate", int(options.get("SampleRate", 100)), 0, 100)
         _in_range("Options.ThreadCount", int(options.get("ThreadCount", 1)), 1, 8)
         task = compare.compare_backend(self.world).create(job.job_id, str(params.get("TaskName") or ""), options,
-                                                          self.now, list(source.differing_tables if source else []))
+                                                          self.now, list(source.differing_tables if source else []),
+                                                          list(source.skipped_tables if source else []))
         return {"CompareTaskId": task.task_id}
 
     def StartCompare(self, params: dict[str, Any]) -> dict[str, Any]:
