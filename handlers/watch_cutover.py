@@ -20,6 +20,10 @@ from storage.models import MigrationRequest
 
 STEP = "watch_cutover"
 POLL_SECONDS = 30.0
+MIN_POLL_SECONDS = 5.0
+"""A ready task is read every `scheduler.poll_seconds`, within these bounds: DescribeMigrationDetail is limited to
+2 calls a second per account and region (core.cloud.RATE_LIMITS), so ten ready requests of one account stay within
+it even at the shortest interval."""
 
 
 @cloud_step(STEP)
@@ -58,6 +62,6 @@ def watch_cutover(request: MigrationRequest, clients: CloudClients) -> StepResul
                or (request.facts.lag_seconds, request.facts.lag_mb) != (facts["lag_seconds"], facts["lag_mb"]))
     actions = ("complete",) if now_open and not was_open else ()
     reminded = bool(facts.get("cutover_reminded")) and not request.facts.cutover_reminded
-    poll = min(POLL_SECONDS, clients.settings.scheduler.poll_seconds)
+    poll = min(POLL_SECONDS, max(MIN_POLL_SECONDS, clients.settings.scheduler.poll_seconds))
     return StepResult(Outcome.WAIT, facts=facts, notice="\n".join(notices) or None, retry_after=poll,
                       refresh=changed, actions=actions, reach="both" if reminded else None)
