@@ -17,8 +17,8 @@ and step threads (the in-process sandbox's CPU is only in the process column).
 
 Alerts (core/alerts.py) read the same listing; `--alerts both` (the default) runs the benchmark twice, each in its
 own process (so peak memory is each run's own), without and with them, and prints the figures side by side;
-`--lagging` tasks fall behind from the start, so alert episodes open (alerts.lag_minutes 0.5) and their DMs are
-queued during the measured cycles.
+`--lagging` tasks wait for the cutover (readyComplete: DTS gives a lag only there) and fall behind from the start,
+so alert episodes open (alerts.lag_minutes 0.5) and their DMs are queued during the measured cycles.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ CPU_TARGET, RSS_TARGET_MB = 1.0, 300.0
 
 
 def seed(world, db, jobs: int, lagging: int = 0) -> dict[str, str]:
-    """Buy `jobs` running tasks in the target account and store their requests; job id -> request id. The first
-    `lagging` fall behind from now on (SecondsBehindMaster rises a second per second)."""
+    """Buy `jobs` tasks in the target account and store their requests; job id -> request id.
+    The first `lagging` wait for the cutover (readyComplete, the one status DTS gives a lag in) and fall behind from
+    now on (SecondsBehindMaster rises a second per second)."""
     backend = dts_backend(world)
     now = world.clock.now()
     far = utcnow() + timedelta(hours=1)  # waiting: only the watcher makes them due
@@ -75,8 +76,9 @@ def seed(world, db, jobs: int, lagging: int = 0) -> dict[str, str]:
         [job] = backend.create_jobs(TARGET_UIN, src_database_type="mysql", dst_database_type="mysql",
                                     src_region=REGION, dst_region=REGION, instance_class="small",
                                     tags={"dtsbot-request": rid})
-        job.timeline = lc.Timeline([(now, lc.RUNNING)])
-        if i < lagging:
+        lags = i < lagging  # DTS gives a lag only while catching up (readyComplete): these wait for the cutover
+        job.timeline = lc.Timeline([(now, lc.READY_COMPLETE if lags else lc.RUNNING)])
+        if lags:
             job.run = MigrationRun(now, "fullAndIncrement", False, counted_from=now)
             backend.fall_behind(job, 1.0)
         by_job[job.job_id] = rid
@@ -84,8 +86,10 @@ def seed(world, db, jobs: int, lagging: int = 0) -> dict[str, str]:
             id=rid, requester="U0REQUESTER", source_account="shop-prod", source_uin="100000000001",
             source_region=REGION, source_instance="cdb-src00001", target_account="analytics",
             target_uin=TARGET_UIN, target_region=REGION, target_instance="cdb-dst00001", db_type="mysql",
-            role_name="DTS-role", migrate_type="fullAndIncrement", state="running", job_id=job.job_id,
-            progress=50, facts={"dts_status": "running", "watched_status": "running"},
+            role_name="DTS-role", migrate_type="fullAndIncrement", state="ready_to_complete" if lags else "running",
+            job_id=job.job_id, progress=100 if lags else 50,
+            facts={"dts_status": lc.READY_COMPLETE, "watched_status": lc.READY_COMPLETE} if lags
+            else {"dts_status": "running", "watched_status": "running"},
             next_run_at=far, channel="C0DTSBOT01"))
     with session_scope(db) as session:
         session.add_all(rows)
@@ -93,15 +97,17 @@ def seed(world, db, jobs: int, lagging: int = 0) -> dict[str, str]:
 
 
 def change_tasks(world, by_job: dict[str, str], per_second: float, stop: threading.Event,
-                 changed_at: dict[str, float]) -> None:
+                 changed_at: dict[str, float], ready_at: list[float]) -> None:
     """Move random running tasks to readyComplete, remembering when (epoch seconds) each changed."""
-    backend, pending = dts_backend(world), list(by_job)
+    backend = dts_backend(world)
+    pending = [job_id for job_id in by_job if backend.jobs[job_id].status(world.clock.now()) == lc.RUNNING]
     random.shuffle(pending)
     while not stop.wait(1.0 / per_second) and pending:
         job_id = pending.pop()
         with world.lock:
             backend.jobs[job_id].timeline.schedule(world.clock.now(), (0, lc.READY_COMPLETE))
         changed_at[by_job[job_id]] = time.time()
+        ready_at.append(time.monotonic())
 
 
 def notices(db) -> dict[str, float]:
@@ -212,9 +218,10 @@ def main() -> None:
         scheduler = Scheduler(settings, db, STEPS, clients, lambda: 0, "bench", watched_fallback=3600.0)
         probe.attach(scheduler)
         changed_at: dict[str, float] = {}
+        ready_at: list[float] = []  # monotonic time of each change to readyComplete
         stop = threading.Event()
         changer = threading.Thread(target=change_tasks, args=(world, by_job, args.changes_per_second, stop,
-                                                              changed_at), daemon=True)
+                                                              changed_at, ready_at), daemon=True)
         cpu_marks: list[tuple[float, float]] = []  # (monotonic, process CPU) at each cycle's start
         scheduler.start()
         changer.start()
@@ -255,7 +262,10 @@ def main() -> None:
         actions = Counter(action for at, action in probe.calls if start <= at < end)
         engine_cpu = sum(cpu for at, cpu in probe.engine_cpu if start <= at < end)
         process_cpu = cpu_marks[i + 1][1] - cpu_marks[i][1]
-        bound = math.ceil(args.jobs / BATCH) + changed
+        # the listing, a detail per changed task, and one per task waiting for its cutover (the gate reads its lag
+        # every poll: handlers/watch_cutover.py)
+        ready = sum(1 for at in ready_at if at < end)
+        bound = math.ceil(args.jobs / BATCH) + changed + ready
         worst_cpu = max(worst_cpu, watch_cpu + engine_cpu)
         calls_ok = "ok" if sum(actions.values()) <= bound else "MISS"
         print(f"#{i + 1:<8} {', '.join(f'{a} {n}' for a, n in sorted(actions.items())):<54} {changed:>7} "

@@ -32,7 +32,9 @@ _WORDS: dict[tuple[str, str], str] = {
     ("lag", "holding"): N_("Lag 0 s and 0 MB for {held} min of the {needed} min it must hold"),
     ("lag", "behind"): N_("Lag {figures}: not at 0 s and 0 MB"),
     ("lag", "unknown"): N_("Lag {figures}: DTS gives no figure, so zero cannot be shown"),
-    ("compare", "same"): N_("Consistency check concluded *same*"),
+    ("compare", "same"): N_("Consistency check ({method}) concluded *same*"),
+    ("compare", "stale"): N_("Consistency check concluded *same*, but the lag rose after it: the data may have "
+                             "changed since, run *Check data* again"),
     ("compare", "different"): N_("Consistency check found *differences*"),
     ("compare", "running"): N_("Consistency check running ({status})"),
     ("compare", "none"): N_("Consistency check not run yet (*Check data*)"),
@@ -67,6 +69,14 @@ def _skipped(facts: Facts) -> int:
     return int((facts.compare_report or {}).get("skipped_tables") or 0)
 
 
+def _stale(facts: Facts) -> bool:
+    """A *same* that writes may have followed: the lag has not held at 0 since the check concluded (Tencent's
+    guidance checks the data after writes stop). A check from before this fact was kept is taken as it is."""
+    if facts.compare_finished_at is None:
+        return False
+    return facts.lag_zero_since is None or facts.lag_zero_since > facts.compare_finished_at
+
+
 def compare_state(facts: Facts, settings: Settings) -> str:
     """The compare item's state from the facts the compare step keeps."""
     if facts.compare_conclusion == "unavailable":
@@ -75,6 +85,8 @@ def compare_state(facts: Facts, settings: Settings) -> str:
         return "off"
     if facts.compare_conclusion == "same" and _skipped(facts):
         return "partial"  # a table DTS skipped (no primary key, …) was not checked: *same* says nothing of it
+    if facts.compare_conclusion == "same" and _stale(facts):
+        return "stale"
     if facts.compare_conclusion in ("same", "different"):
         return str(facts.compare_conclusion)
     if facts.compare_conclusion == "skipAll":
@@ -95,7 +107,8 @@ def evidence(facts: Facts, settings: Settings, cutover_at: datetime | None, now:
         window = {"item": "window", "ok": opened, "state": "open" if opened else "closed", "at": _at(cutover_at)}
     return [_lag_item(facts, settings, now),
             {"item": "compare", "ok": compare in ("same", "off"), "state": compare,
-             "status": facts.compare_status or "-", "skipped": _skipped(facts)},
+             "status": facts.compare_status or "-", "skipped": _skipped(facts),
+             "method": settings.cutover.compare_method},
             window]
 
 

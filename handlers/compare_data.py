@@ -59,7 +59,7 @@ def follow(facts: Facts, request: MigrationRequest, clients: CloudClients, dts: 
         if _wanted(facts, clients):
             return _start(facts, request, clients, dts, job_id, notices)
         if facts.compare_task_id and facts.compare_status not in FINISHED:
-            return _poll(facts, dts, job_id, notices)
+            return _poll(facts, dts, job_id, notices, clients.clock())
     except TencentCloudSDKException as error:
         if is_transient(error):
             raise
@@ -99,10 +99,10 @@ def _start(facts: Facts, request: MigrationRequest, clients: CloudClients, dts: 
         notices.append(_(":mag: Consistency check started (DTS compare task `{task}`, method {method}).",
                          task=task_id, method=clients.settings.cutover.compare_method))
     return {"compare_task_id": task_id, "compare_status": status, "compare_wanted": False,
-            "compare_conclusion": None, "compare_report": None, "compare_closed": None}
+            "compare_conclusion": None, "compare_report": None, "compare_closed": None, "compare_finished_at": None}
 
 
-def _poll(facts: Facts, dts: Api, job_id: str, notices: list[str]) -> dict[str, Any]:
+def _poll(facts: Facts, dts: Api, job_id: str, notices: list[str], now: float) -> dict[str, Any]:
     task_id = str(facts.compare_task_id)
     body = dts.call("DescribeCompareTasks", {"JobId": job_id, "CompareTaskId": task_id})
     item = next(iter(body.get("Items") or []), None)
@@ -119,7 +119,8 @@ def _poll(facts: Facts, dts: Api, job_id: str, notices: list[str]) -> dict[str, 
     report = read_report(dts, job_id, task_id)
     report["conclusion"] = str(item.get("Conclusion") or report.get("conclusion") or "")
     notices.append(report_text(report))
-    return {"compare_status": status, "compare_conclusion": report["conclusion"], "compare_report": report}
+    return {"compare_status": status, "compare_conclusion": report["conclusion"], "compare_report": report,
+            "compare_finished_at": now}
 
 
 def read_report(dts: Api, job_id: str, task_id: str) -> dict[str, Any]:

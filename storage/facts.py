@@ -112,6 +112,8 @@ class Facts(BaseModel):
     """Its `Conclusion` once finished (same, different, skipAll); "unavailable" when DTS cannot compare the link."""
     compare_report: dict[str, Any] | None = None
     """What the thread was told of the finished check: tables checked, differing tables and rows, skipped."""
+    compare_finished_at: float | None = None
+    """Epoch seconds the compare task concluded: a *same* is evidence only while the lag has held at 0 since."""
     compare_wanted: bool | None = None
     """A person pressed *Check data* (or the lag first reached 0 under `cutover.compare: auto`): run one."""
     compare_closed: bool | None = None

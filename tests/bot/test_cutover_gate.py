@@ -188,7 +188,7 @@ def test_check_data_is_for_either_sides_approvers_and_opens_the_gate_when_same(t
         report = reply_with(s, rid, "*Consistency check:* same")
         assert "3 of 3 tables checked, 0 differ" in report["text"]
         assert buttons(reply_with(s, rid, "The cutover gate is open")) == ["complete"]
-        gate_shows(s, rid, "✓ Consistency check concluded *same*")
+        gate_shows(s, rid, "✓ Consistency check (dataCheck) concluded *same*")
 
 
 def test_a_link_dts_cannot_compare_needs_the_override(tmp_path: Path) -> None:

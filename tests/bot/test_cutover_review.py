@@ -5,7 +5,7 @@ after; a lag reading after a gap in the readings cannot prove the lag held throu
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +24,7 @@ from sandbox.tencentcloud.dts.compare import compare_backend
 from sandbox.tencentcloud.dts.models import dts_backend
 from sandbox.tencentcloud.server import TencentCloudSandbox
 from sandbox.tencentcloud.world import default_world
-from sandbox.waiting import eventually
+from sandbox.waiting import budget, eventually
 from storage import repository
 from storage.db import session_scope
 from tests.bot.test_cutover_gate import SOURCE, buttons, gate_shows, ready, reply_with, stale_complete
@@ -53,9 +53,14 @@ def story(tmp_path: Path, clock: MovableClock, cutover: dict[str, Any], **source
 def between_readings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The watch of a ready task between two readings (30 s apart in production), held here: the request keeps its
     last reading's evidence; a reading already under way is let finish."""
-    monkeypatch.setitem(STEPS, State.READY_TO_COMPLETE, lambda _request, _clients: StepResult(Outcome.WAIT,
-                                                                                            retry_after=0.2))
-    time.sleep(1.0)
+    held = threading.Event()
+
+    def hold(_request: Any, _clients: Any) -> StepResult:
+        held.set()  # a request's steps run one at a time (its lease): a reading under way has finished
+        return StepResult(Outcome.WAIT, retry_after=0.2)
+
+    monkeypatch.setitem(STEPS, State.READY_TO_COMPLETE, hold)
+    assert held.wait(budget(WAIT)), "the held watch never ran"
 
 
 def load(s: Serving, seconds: int) -> None:
@@ -118,7 +123,7 @@ def test_a_reading_after_a_gap_cannot_prove_the_lag_held(tmp_path: Path, monkeyp
     clock = MovableClock()
     with story(tmp_path, clock, {"hold_minutes": 5, "compare": "off"}) as s:
         rid = ready(s)
-        gate_shows(s, rid, "✗ Lag 0 s and 0 MB for 0.")
+        gate_shows(s, rid, "✗ Lag 0 s and 0 MB for 0 min")
         between_readings(monkeypatch)  # the bot down, or its scheduler stalled, for two hours
         clock.offset = 2 * 3600.0
         moved = clock()
@@ -152,3 +157,20 @@ def test_a_same_compare_that_skipped_tables_does_not_prove_them(tmp_path: Path) 
         message = gate_shows(s, rid, "✗ Consistency check concluded *same* but skipped 1 tables")
         assert "complete" not in buttons(message)
         assert "The cutover gate is closed" in stale_complete(s, rid)
+
+
+def test_a_same_compare_from_before_the_lag_last_rose_is_no_longer_evidence(tmp_path: Path) -> None:
+    """Writes after the check (the lag rose, then caught up) may have changed the data the check compared: its *same*
+    turns ✗ until *Check data* runs again, and *Complete* is refused meanwhile."""
+    with story(tmp_path, MovableClock(), {"hold_minutes": 0, "compare": "auto"}) as s:
+        rid = ready(s)
+        reply_with(s, rid, "*Consistency check:* same")
+        gate_shows(s, rid, "✓ Consistency check (dataCheck) concluded *same*")
+        load(s, 30)
+        gate_shows(s, rid, "✗ Lag 30 s")
+        load(s, 0)
+        message = gate_shows(s, rid, "✗ Consistency check concluded *same*, but the lag rose after it")
+        assert "complete" not in buttons(message)
+        assert "The cutover gate is closed" in stale_complete(s, rid)
+        assert s.driver.click(SOURCE_OWNER, message, "check_data").status == 200
+        gate_shows(s, rid, "✓ Consistency check (dataCheck) concluded *same*")

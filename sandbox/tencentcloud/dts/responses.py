@@ -118,7 +118,12 @@ class DtsResponse(Responder):
         )
         page = self.backend.query(self.caller.owner_uin, query)
         now = self.now
-        return {"TotalCount": page.total, "JobList": [job_item(job, now) for job in page.jobs]}
+        items = []
+        for job in page.jobs:
+            item = job_item(job, now)
+            item["StepInfo"].update(self._lag(job, item["Status"]))  # the same figures as the detail's
+            items.append(item)
+        return {"TotalCount": page.total, "JobList": items}
 
     def DescribeMigrationDetail(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params)
@@ -130,9 +135,13 @@ class DtsResponse(Responder):
         """SecondsBehindMaster / MasterSlaveDistance: valid only while the task catches up on the binlog (its last
         step: readyComplete here), else -1 ("只在任务正常，迁移或者同步的最后一步...如果是非法值，返回-1")."""
         source = self._instance_of(job, job.config.src) if job.config and job.config.src.info else None
-        if status != lc.READY_COMPLETE or source is None or source.lag_unknown:
+        rising = job.lag_since is not None  # the `lag` world option (backend.fall_behind)
+        if status != lc.READY_COMPLETE or (not rising and (source is None or source.lag_unknown)):
             return {"SecondsBehindMaster": -1, "MasterSlaveDistance": -1}
-        return {"SecondsBehindMaster": source.write_load, "MasterSlaveDistance": source.write_load // 2}
+        behind = source.write_load if source is not None else 0
+        if job.lag_since is not None:
+            behind += int((self.now - job.lag_since) * job.lag_rate)
+        return {"SecondsBehindMaster": behind, "MasterSlaveDistance": behind // 2}
 
     # -- configuration -------------------------------------------------------------------------------
     def DescribeMigrateDBInstances(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -92,8 +92,7 @@ def step_info(job: Job, now: float) -> dict[str, Any]:
         rendered.append({"StepNo": number, "StepName": name, "StepId": step_id, "Status": state,
                          "StartTime": fmt(window[0]) if started and window else "", "StepMessage": "",
                          "Percent": percent, "Errors": errors, "Warnings": []})
-    lag = int((now - job.lag_since) * job.lag_rate) if job.lag_since is not None else 0
-    return {"StepAll": len(steps), "StepNow": current, "MasterSlaveDistance": 0, "SecondsBehindMaster": lag,
+    return {"StepAll": len(steps), "StepNow": current, "MasterSlaveDistance": 0, "SecondsBehindMaster": 0,
             "StepInfo": rendered}
 
 
