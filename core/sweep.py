@@ -81,7 +81,9 @@ def _verdict(session: Session, item: Found) -> Verdict:
     if item.kind is Kind.TASK:
         if request.closeout in CLOSEOUT_OWNS:
             return Verdict(item, False, f"{finished}; its close-out is {request.closeout}")
-        if request.job_id not in (None, item.name):
+        if request.job_id is None:
+            return Verdict(item, False, f"{finished}, but its records name no task: left to a person")
+        if request.job_id != item.name:
             return Verdict(item, False, f"{finished}, with another task ({request.job_id}): left to a person")
         return Verdict(item, True, finished)
     records = {(r.kind, r.name) for r in ownership.of_request(session, request.id) if r.relation == "created"}

@@ -51,3 +51,30 @@ def test_the_report_of_an_undone_closeout_validates(sandbox, bot, db):
         request_undo(session, repository.get_request(session, rid), "U0TARGETOWNER", bot.clock())
     bot.until(rid, closeout="kept")
     jsonschema.validate(_report(db, rid), SCHEMA)
+
+
+def test_the_sweep_leaves_a_task_a_finished_request_never_made(sandbox, bot, db, settings):
+    """A request this database knows that never bought a task (rejected, or cancelled before a task): a DTS task
+    a person made and tagged with its id is not in the request's records, so the sweep leaves it (README: "for a
+    request this database knows, only what its ownership records say it created")."""
+    from bot.sweeper import sweep
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+    from sandbox.tencentcloud.dts.models import dts_backend
+    from test_closeout import FIELDS
+
+    with session_scope(db) as session:
+        request, _ = repository.create_request(session, FIELDS, "U0REQUESTER")
+        repository.update_request(session, request, state="rejected")
+        rid = request.id
+    clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
+    [theirs] = clients.dts("analytics", "ap-guangzhou").call("CreateMigrationService", {
+        "SrcDatabaseType": "mysql", "DstDatabaseType": "mysql", "SrcRegion": "ap-guangzhou",
+        "DstRegion": "ap-guangzhou", "InstanceClass": "small",
+        "Tags": [{"TagKey": "dtsbot-request", "TagValue": rid}]})["JobIds"]
+
+    swept = sweep(db, clients, apply=True)
+    [result] = [r for r in swept.results if r.verdict.found.name == theirs]
+    assert not result.verdict.leftover, result.line()
+    assert theirs in dts_backend(sandbox.world).jobs
+    assert not sandbox.calls.of("IsolateMigrateJob")
