@@ -46,10 +46,15 @@ def is_change(action: str) -> bool:
     return bool(action) and action not in NOT_CHANGES and not action.startswith(READS)
 
 
+CALL_OUTCOMES = frozenset({"ok", "error"})
+"""The outcome of an audited cloud call (core.cloud.CloudCall); any other is a decision or a summary row."""
+
+
 def _cloud_call(entry: AuditEntry) -> bool:
-    """Whether an audit entry records a cloud call that changed something (a call carries its account; a person's
-    decision, e.g. *Undo close-out* or *Throttle*, does not and is no cloud change)."""
-    return bool(entry.account) and is_change(entry.action)
+    """Whether an audit entry records a cloud call that changed something: a call carries its account and the
+    call's outcome; a person's decision (*Undo close-out*, *Throttle*) or the sweep's summary row
+    (`remove_task`, `done`) is no cloud change."""
+    return bool(entry.account) and entry.outcome in CALL_OUTCOMES and is_change(entry.action)
 
 
 def build(session: Session, request_id: str) -> dict[str, Any] | None:

@@ -78,3 +78,21 @@ def test_the_sweep_leaves_a_task_a_finished_request_never_made(sandbox, bot, db,
     assert not result.verdict.leftover, result.line()
     assert theirs in dts_backend(sandbox.world).jobs
     assert not sandbox.calls.of("IsolateMigrateJob")
+
+
+def test_the_report_after_the_sweep_removed_a_failed_closeouts_task_validates(sandbox, bot, db, settings):
+    """README: a failed close-out leaves the task to the sweep; the sweep's own audit row (`remove_task`, outcome
+    `done`) is no cloud call, and the report still validates."""
+    from bot.sweeper import sweep
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+
+    rid = bot.add()
+    bot.until(rid, "succeeded", "retained")
+    with session_scope(db) as session:
+        repository.update_request(session, repository.get_request(session, rid), closeout="failed")
+    swept = sweep(db, CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5), apply=True)
+    assert [r.done for r in swept.results if r.verdict.found.request_id == rid and r.done]
+    document = _report(db, rid)
+    jsonschema.validate(document, SCHEMA)
+    assert "DestroyMigrateJob" in {c["action"] for c in document["cloud_changes"]}
