@@ -81,6 +81,8 @@ def _verdict(session: Session, item: Found) -> Verdict:
     if item.kind is Kind.TASK:
         if request.closeout in CLOSEOUT_OWNS:
             return Verdict(item, False, f"{finished}; its close-out is {request.closeout}")
+        if request.facts.closeout_undone_by:  # a failed recovery included: the person asked to keep it
+            return Verdict(item, False, f"{finished}; {request.facts.closeout_undone_by} undid its close-out: kept")
         if request.job_id is None:
             return Verdict(item, False, f"{finished}, but its records name no task: left to a person")
         if request.job_id != item.name:

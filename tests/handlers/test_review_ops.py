@@ -96,3 +96,30 @@ def test_the_report_after_the_sweep_removed_a_failed_closeouts_task_validates(sa
     document = _report(db, rid)
     jsonschema.validate(document, SCHEMA)
     assert "DestroyMigrateJob" in {c["action"] for c in document["cloud_changes"]}
+
+
+def test_the_sweep_leaves_a_task_whose_undo_failed(sandbox, bot, db, settings):
+    """A target approver pressed *Undo close-out*; RecoverMigrateJob kept failing and close-out failed. The
+    person asked to keep the task: the sweep must not isolate and destroy it behind their back."""
+    from bot.sweeper import sweep
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+    from sandbox.tencentcloud.dts.models import dts_backend
+
+    rid = bot.add()
+    request = bot.until(rid, "succeeded", "retained")
+    sandbox.faults.add("RecoverMigrateJob", "InternalError")
+    with session_scope(db) as session:
+        request_undo(session, repository.get_request(session, rid), "U0TARGETOWNER", bot.clock())
+    for _ in range(500):
+        bot.closeout.tick()
+        bot.clock.move(600)
+        if bot.request(rid).closeout == "failed":
+            break
+    assert bot.request(rid).closeout == "failed"
+    sandbox.faults.clear()
+
+    swept = sweep(db, CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5), apply=True)
+    [result] = [r for r in swept.results if r.verdict.found.name == request.job_id]
+    assert not result.verdict.leftover, result.line()
+    assert request.job_id in dts_backend(sandbox.world).jobs and not sandbox.calls.of("DestroyMigrateJob")
