@@ -94,6 +94,9 @@ def _verdict(session: Session, item: Found) -> Verdict:
     if item.kind is Kind.ROLE and ownership.role_users(session, item.account_uin, item.name, UNFINISHED,
                                                       excluding=request.id):
         return Verdict(item, False, f"{finished}; an unfinished request still uses the role")
+    if item.kind is Kind.GRANT and ownership.grant_users(session, item.account_uin, item.name, UNFINISHED,
+                                                        excluding=request.id):
+        return Verdict(item, False, f"{finished}; an unfinished request still uses the grant")
     return Verdict(item, True, finished)
 
 

@@ -123,3 +123,30 @@ def test_the_sweep_leaves_a_task_whose_undo_failed(sandbox, bot, db, settings):
     [result] = [r for r in swept.results if r.verdict.found.name == request.job_id]
     assert not result.verdict.leftover, result.line()
     assert request.job_id in dts_backend(sandbox.world).jobs and not sandbox.calls.of("DestroyMigrateJob")
+
+
+def test_the_sweep_leaves_a_grant_an_unfinished_request_still_needs(sandbox, bot, db, settings):
+    """Two requests of one source role, both run by a sub-account: the first made the grant policy (its tag) and
+    ended; the engine kept the grant for the second (core.engine._grant_to_release). The sweep must keep it too,
+    or the running migration's sub-account loses sts:AssumeRole on the role."""
+    from bot.sweeper import sweep
+    from core import policies
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+    from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN
+
+    first = bot.add(executor=EXECUTOR_UIN, migrate_type="fullAndIncrement")
+    bot.until(first, "ready_to_complete")
+    second = bot.add(executor=EXECUTOR_UIN, migrate_type="fullAndIncrement")
+    bot.until(second, "ready_to_complete")
+    MigrationRequests(db, settings).force_cancel(first, "ops")
+    bot.until(first, "cancelled")
+    assert bot.request(second).state == "ready_to_complete"
+    grant = policies.grant_policy_name(SOURCE_UIN, "DTS-role")
+    target = sandbox.world.cam(TARGET_UIN)
+    assert any(p.name == grant for p in target.policies.values())
+
+    swept = sweep(db, CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5), apply=True)
+    [result] = [r for r in swept.results if r.verdict.found.name == grant]
+    assert not result.verdict.leftover, result.line()
+    assert any(p.name == grant for p in target.policies.values())
