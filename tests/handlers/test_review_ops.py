@@ -150,3 +150,44 @@ def test_the_sweep_leaves_a_grant_an_unfinished_request_still_needs(sandbox, bot
     [result] = [r for r in swept.results if r.verdict.found.name == grant]
     assert not result.verdict.leftover, result.line()
     assert any(p.name == grant for p in target.policies.values())
+
+
+def test_two_replicas_do_not_turn_one_lag_episode_into_two(db, settings):
+    """Both replicas watch every task. Replica a alerts after the lag held `lag_minutes`, then sees it drop and
+    closes the episode; replica b, which has not listed the task while the lag was low, lists it high a second
+    later: the lag has been high for one second since the episode ended, not `lag_minutes`, so no second alert."""
+    import time
+    from types import SimpleNamespace
+
+    from sqlmodel import select
+
+    from core.alerts import AlertMonitor
+    from core.config import AlertSettings
+    from storage.models import AuditEntry
+    from test_closeout import FIELDS
+
+    alerting = settings.model_copy(update={"alerts": AlertSettings(lag_seconds=60, lag_minutes=1)})
+    with session_scope(db) as session:
+        request, _ = repository.create_request(session, FIELDS, "U0REQUESTER")
+        repository.update_request(session, request, state="running", job_id="dts-lagging1")
+        rid = request.id
+    now = [time.time()]
+    a, b = AlertMonitor(db, alerting, clock=lambda: now[0]), AlertMonitor(db, alerting, clock=lambda: now[0])
+    row = SimpleNamespace(id=rid, job_id="dts-lagging1", migrate_type="fullAndIncrement")
+
+    def listed(monitor, lag, at):
+        now[0] = start + at
+        step = {"StepInfo": [{"Percent": 100}, {"Percent": 0}], "SecondsBehindMaster": lag}
+        monitor.observe([row], {"dts-lagging1": {"Status": "running", "StepInfo": step}})
+
+    start = now[0]
+    listed(a, 300, 0)
+    listed(b, 300, 1)
+    listed(a, 300, 61)  # held a minute: the alert
+    listed(b, 300, 62)
+    listed(a, 5, 63)  # back to normal
+    listed(b, 300, 64)  # high again, for one second
+    with session_scope(db) as session:
+        opened = session.exec(select(AuditEntry).where(AuditEntry.request_id == rid, AuditEntry.step == "alert",
+                                                       AuditEntry.outcome == "opened")).all()
+    assert len(opened) == 1, [e.detail for e in opened]
