@@ -88,8 +88,11 @@ def _verdict(session: Session, item: Found) -> Verdict:
         if request.job_id != item.name:
             return Verdict(item, False, f"{finished}, with another task ({request.job_id}): left to a person")
         return Verdict(item, True, finished)
-    records = {(r.kind, r.name) for r in ownership.of_request(session, request.id) if r.relation == "created"}
-    if (RECORDED_AS[item.kind], item.name) not in records:
+    records = {(r.kind, r.name, r.released_at is None) for r in ownership.of_request(session, request.id)
+               if r.relation == "created"}
+    if (RECORDED_AS[item.kind], item.name, True) not in records:
+        if (RECORDED_AS[item.kind], item.name, False) in records:  # the bot deleted its own: this one is another's
+            return Verdict(item, False, f"{finished}; it deleted its {item.name} already: this one is not its own")
         return Verdict(item, False, f"{finished}, but its records do not say it created {item.name}")
     if item.kind is Kind.ROLE and ownership.role_users(session, item.account_uin, item.name, UNFINISHED,
                                                       excluding=request.id):

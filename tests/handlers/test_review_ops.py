@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+from stepflow import EXTERNAL_ID
 from test_closeout import DAY, bot, db  # noqa: F401 - fixtures
 
 from core import report
@@ -20,7 +21,10 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.sche
 
 def _report(db, rid):
     with session_scope(db) as session:
-        return json.loads(report.render(report.build(session, rid), "json"))
+        built = report.build(session, rid)
+        for fmt in report.FORMATS:  # never the external ID in clear, in any format
+            assert EXTERNAL_ID not in report.render(built, fmt)
+        return json.loads(report.render(built, "json"))
 
 
 def test_the_report_of_a_cancelled_request_validates(sandbox, bot, db, settings):
@@ -191,3 +195,28 @@ def test_two_replicas_do_not_turn_one_lag_episode_into_two(db, settings):
         opened = session.exec(select(AuditEntry).where(AuditEntry.request_id == rid, AuditEntry.step == "alert",
                                                        AuditEntry.outcome == "opened")).all()
     assert len(opened) == 1, [e.detail for e in opened]
+
+
+def test_the_sweep_leaves_a_role_a_person_made_again_with_a_finished_requests_tag(sandbox, bot, db, settings):
+    """The request made role `DTS-role`, deleted it when it ended (its record released). A person then makes a role
+    of the same name carrying the request's tag value (copied from a template): the bot's role is gone, this one
+    is not the bot's, and the sweep must not delete it."""
+    from bot.sweeper import sweep
+    from core import policies
+    from core.cloud import CloudClients
+    from core.engine import record_cloud_call
+    from stepflow import SOURCE_UIN, TARGET_UIN
+
+    rid = bot.add()
+    bot.until(rid, "succeeded")
+    source = sandbox.world.cam(SOURCE_UIN)
+    assert "DTS-role" not in source.roles
+    clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
+    clients.cam("shop-prod").call("CreateRole", {
+        "RoleName": "DTS-role", "PolicyDocument": json.dumps(policies.trust_policy(TARGET_UIN, None)),
+        "Tags": policies.owner_tags(rid)})
+
+    swept = sweep(db, clients, apply=True)
+    [result] = [r for r in swept.results if r.verdict.found.name == "DTS-role"]
+    assert not result.verdict.leftover, result.line()
+    assert "DTS-role" in source.roles
