@@ -1,20 +1,32 @@
-"""Review of close-out, the sweep and the report (branch review-ops): each test shows a finding through the real
-steps, the close-out runner and the DTS/CAM sandbox."""
+"""Review of close-out, the sweep, the report and the alerts (branch review-ops): each test shows a finding through
+the real steps, the close-out runner, the sweep, the alert monitor and the DTS/CAM sandbox."""
+
+# ruff: noqa: F811 - the fixtures `bot` and `db` come from test_closeout
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
-from stepflow import EXTERNAL_ID
-from test_closeout import DAY, bot, db  # noqa: F401 - fixtures
+from sqlmodel import select
+from stepflow import EXECUTOR_UIN, EXTERNAL_ID, SOURCE_UIN, TARGET_UIN
+from test_closeout import DAY, FIELDS, bot, db  # noqa: F401 - fixtures
 
-from core import report
+from bot.sweeper import sweep
+from core import policies, report
+from core.alerts import AlertMonitor
 from core.closeout_runner import request_undo
+from core.cloud import CloudClients
+from core.config import AlertSettings
+from core.engine import record_cloud_call
 from core.requests import MigrationRequests
+from sandbox.tencentcloud.dts.models import dts_backend
 from storage import repository
 from storage.db import session_scope
+from storage.models import AuditEntry
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
 
@@ -61,11 +73,6 @@ def test_the_sweep_leaves_a_task_a_finished_request_never_made(sandbox, bot, db,
     """A request this database knows that never bought a task (rejected, or cancelled before a task): a DTS task
     a person made and tagged with its id is not in the request's records, so the sweep leaves it (README: "for a
     request this database knows, only what its ownership records say it created")."""
-    from bot.sweeper import sweep
-    from core.cloud import CloudClients
-    from core.engine import record_cloud_call
-    from sandbox.tencentcloud.dts.models import dts_backend
-    from test_closeout import FIELDS
 
     with session_scope(db) as session:
         request, _ = repository.create_request(session, FIELDS, "U0REQUESTER")
@@ -87,9 +94,6 @@ def test_the_sweep_leaves_a_task_a_finished_request_never_made(sandbox, bot, db,
 def test_the_report_after_the_sweep_removed_a_failed_closeouts_task_validates(sandbox, bot, db, settings):
     """README: a failed close-out leaves the task to the sweep; the sweep's own audit row (`remove_task`, outcome
     `done`) is no cloud call, and the report still validates."""
-    from bot.sweeper import sweep
-    from core.cloud import CloudClients
-    from core.engine import record_cloud_call
 
     rid = bot.add()
     bot.until(rid, "succeeded", "retained")
@@ -105,10 +109,6 @@ def test_the_report_after_the_sweep_removed_a_failed_closeouts_task_validates(sa
 def test_the_sweep_leaves_a_task_whose_undo_failed(sandbox, bot, db, settings):
     """A target approver pressed *Undo close-out*; RecoverMigrateJob kept failing and close-out failed. The
     person asked to keep the task: the sweep must not isolate and destroy it behind their back."""
-    from bot.sweeper import sweep
-    from core.cloud import CloudClients
-    from core.engine import record_cloud_call
-    from sandbox.tencentcloud.dts.models import dts_backend
 
     rid = bot.add()
     request = bot.until(rid, "succeeded", "retained")
@@ -133,11 +133,6 @@ def test_the_sweep_leaves_a_grant_an_unfinished_request_still_needs(sandbox, bot
     """Two requests of one source role, both run by a sub-account: the first made the grant policy (its tag) and
     ended; the engine kept the grant for the second (core.engine._grant_to_release). The sweep must keep it too,
     or the running migration's sub-account loses sts:AssumeRole on the role."""
-    from bot.sweeper import sweep
-    from core import policies
-    from core.cloud import CloudClients
-    from core.engine import record_cloud_call
-    from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN
 
     first = bot.add(executor=EXECUTOR_UIN, migrate_type="fullAndIncrement")
     bot.until(first, "ready_to_complete")
@@ -160,15 +155,8 @@ def test_two_replicas_do_not_turn_one_lag_episode_into_two(db, settings):
     """Both replicas watch every task. Replica a alerts after the lag held `lag_minutes`, then sees it drop and
     closes the episode; replica b, which has not listed the task while the lag was low, lists it high a second
     later: the lag has been high for one second since the episode ended, not `lag_minutes`, so no second alert."""
-    import time
-    from types import SimpleNamespace
 
-    from sqlmodel import select
 
-    from core.alerts import AlertMonitor
-    from core.config import AlertSettings
-    from storage.models import AuditEntry
-    from test_closeout import FIELDS
 
     alerting = settings.model_copy(update={"alerts": AlertSettings(lag_seconds=60, lag_minutes=1)})
     with session_scope(db) as session:
@@ -201,11 +189,6 @@ def test_the_sweep_leaves_a_role_a_person_made_again_with_a_finished_requests_ta
     """The request made role `DTS-role`, deleted it when it ended (its record released). A person then makes a role
     of the same name carrying the request's tag value (copied from a template): the bot's role is gone, this one
     is not the bot's, and the sweep must not delete it."""
-    from bot.sweeper import sweep
-    from core import policies
-    from core.cloud import CloudClients
-    from core.engine import record_cloud_call
-    from stepflow import SOURCE_UIN, TARGET_UIN
 
     rid = bot.add()
     bot.until(rid, "succeeded")
