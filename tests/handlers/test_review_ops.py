@@ -203,3 +203,15 @@ def test_the_sweep_leaves_a_role_a_person_made_again_with_a_finished_requests_ta
     [result] = [r for r in swept.results if r.verdict.found.name == "DTS-role"]
     assert not result.verdict.leftover, result.line()
     assert "DTS-role" in source.roles
+
+
+def test_the_report_of_a_request_cancelled_before_approval_validates(sandbox, db, settings):
+    with session_scope(db) as session:
+        request, _ = repository.create_request(session, FIELDS, "U0REQUESTER")
+        rid = request.id
+    requests = MigrationRequests(db, settings)
+    assert not requests.cancel(rid, "U0STRANGER").ok  # a refusal is audited with its action
+    assert requests.cancel(rid, "U0REQUESTER").ok
+    document = _report(db, rid)
+    jsonschema.validate(document, SCHEMA)
+    assert document["request"]["state"] == "cancelled" and document["cloud_changes"] == []
