@@ -215,3 +215,22 @@ def test_the_report_of_a_request_cancelled_before_approval_validates(sandbox, db
     document = _report(db, rid)
     jsonschema.validate(document, SCHEMA)
     assert document["request"]["state"] == "cancelled" and document["cloud_changes"] == []
+
+
+def test_the_sweep_still_removes_a_task_bought_when_its_answer_was_lost(sandbox, db, settings):
+    """The other side of the job-id rule: a cancelled request whose CreateMigrationService answer was lost (audited,
+    no job id recorded) left a task with its tag; that one is the bot's and the sweep removes it."""
+    with session_scope(db) as session:
+        request, _ = repository.create_request(session, FIELDS, "U0REQUESTER")
+        repository.update_request(session, request, state="cancelled", closeout="no_task")
+        rid = request.id
+        repository.audit(session, "creating_task", "error", rid, action="CreateMigrationService",
+                         account="analytics", error_code="InternalError")
+    clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
+    [bought] = clients.dts("analytics", "ap-guangzhou").call("CreateMigrationService", {
+        "SrcDatabaseType": "mysql", "DstDatabaseType": "mysql", "SrcRegion": "ap-guangzhou",
+        "DstRegion": "ap-guangzhou", "InstanceClass": "small",
+        "Tags": [{"TagKey": "dtsbot-request", "TagValue": rid}]})["JobIds"]
+    swept = sweep(db, clients, apply=True)
+    [result] = [r for r in swept.results if r.verdict.found.name == bought]
+    assert result.verdict.leftover and bought not in dts_backend(sandbox.world).jobs, result.line()
