@@ -10,7 +10,9 @@ JobItem carries Status and StepInfo), so alerts cost no extra cloud call; `Alert
 Exactly once across restarts and replicas: an episode is a row of `alert_episode` whose `open_key` is unique while
 it is open; the replica whose insert (or conditional close) wins queues the notices in the same transaction, with
 keys named after the episode (storage.outbox). How long a condition has held is kept in memory: after a restart
-the clock of a condition not yet alerted starts again (an alert may come that much later, never twice).
+the clock of a condition not yet alerted starts again (an alert may come that much later, never twice); an
+episode another replica closed restarts it too (each batch reads the last `closed_at`), so a lag that flaps
+between two replicas' listings is not alerted again before it held `lag_minutes` anew.
 A person's *Snooze* (the DM's button, `alerts.snooze_hours`) silences the request's DMs; the thread still hears.
 """
 
@@ -22,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -90,6 +92,15 @@ class AlertMonitor:
         with session_scope(self.db) as session:
             open_now = set(session.exec(select(AlertEpisode.open_key)
                                         .where(col(AlertEpisode.open_key).in_(keys))).all())
+            closed = session.exec(select(AlertEpisode.request_id, AlertEpisode.kind, func.max(AlertEpisode.closed_at))
+                                  .where(col(AlertEpisode.request_id).in_([row.id for row in rows]),
+                                         col(AlertEpisode.closed_at).is_not(None))
+                                  .group_by(col(AlertEpisode.request_id), col(AlertEpisode.kind))).all()
+        for request_id, kind, at in closed:  # another replica saw it clear: the condition holds anew since then
+            held = self._since.get((request_id, kind))
+            ended = at.replace(tzinfo=UTC).timestamp()
+            if held is not None and held[0] < ended:
+                self._since[(request_id, kind)] = (ended, held[1])
         for row in rows:
             item = items.get(row.job_id or "")
             if item is not None:

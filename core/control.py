@@ -73,7 +73,7 @@ def validate_limits(fields: Mapping[str, str | None]) -> tuple[dict[str, int], d
         raw = (fields.get(name) or "").strip().replace(",", "")
         if not raw:
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
             errors[name] = _("{name} must be a whole number from {low} to {high} (DTS's documented range).",
                              name=name, low=low, high=high)
             continue

@@ -46,6 +46,17 @@ def is_change(action: str) -> bool:
     return bool(action) and action not in NOT_CHANGES and not action.startswith(READS)
 
 
+CALL_OUTCOMES = frozenset({"ok", "error"})
+"""The outcome of an audited cloud call (core.cloud.CloudCall); any other is a decision or a summary row."""
+
+
+def _cloud_call(entry: AuditEntry) -> bool:
+    """Whether an audit entry records a cloud call that changed something: a call carries its account and the
+    call's outcome; a person's decision (*Undo close-out*, *Throttle*) or the sweep's summary row
+    (`remove_task`, `done`) is no cloud change."""
+    return bool(entry.account) and entry.outcome in CALL_OUTCOMES and is_change(entry.action)
+
+
 def build(session: Session, request_id: str) -> dict[str, Any] | None:
     """The report of one request as a JSON-ready dict (docs/report.schema.json), or None when it does not exist."""
     request = repository.get_request(session, request_id.strip().lower())
@@ -63,7 +74,7 @@ def build(session: Session, request_id: str) -> dict[str, Any] | None:
                  "external_id": mask(request.external_id)},
         "approvals": [{"side": a.side, "user": a.user_id, "revision": a.revision, "at": _at(a.approved_at)}
                       for a in approvals],
-        "cloud_changes": [_call(e) for e in trail if is_change(e.action)],
+        "cloud_changes": [_call(e) for e in trail if _cloud_call(e)],
         "verification": _verification(trail, facts),
         "cutover": {"lag": {k: v for k, v in facts.items() if k.startswith("lag_")},
                     "compare": {k: v for k, v in facts.items() if k.startswith("compare_")},
@@ -126,7 +137,7 @@ def _closeout(request: MigrationRequest, trail: Iterable[AuditEntry]) -> dict[st
     return {"phase": request.closeout, "job_id": request.job_id, "trade_status": facts.trade_status,
             "isolated_at": facts.isolated_at, "retain_until": facts.retain_until, "destroyed_at": facts.destroyed_at,
             "undone_by": facts.closeout_undone_by,
-            "calls": [_call(e) for e in trail if e.step == CLOSEOUT_STEP and is_change(e.action)]}
+            "calls": [_call(e) for e in trail if e.step == CLOSEOUT_STEP and _cloud_call(e)]}
 
 
 def _revocation(session: Session, request: MigrationRequest, trail: Iterable[AuditEntry]) -> dict[str, Any]:
@@ -134,7 +145,7 @@ def _revocation(session: Session, request: MigrationRequest, trail: Iterable[Aud
     records = [{"relation": r.relation, "kind": r.kind, "account_uin": r.account_uin, "name": r.name,
                 "holder": r.holder, "recorded_at": _at(r.recorded_at), "released_at": _at(r.released_at)}
                for r in ownership.of_request(session, request.id)]
-    calls = [_call(e) for e in trail if e.step in REVOKE_STEPS and is_change(e.action)]
+    calls = [_call(e) for e in trail if e.step in REVOKE_STEPS and _cloud_call(e)]
     held = [r for r in records if r["relation"] in ("created", "attached") and r["released_at"] is None]
     return {"revoked": bool(records) and not held, "kept_for": request.facts.keep_role_for,
             "role_gone_proof": request.facts.role_gone_proof, "resources": records, "calls": calls}

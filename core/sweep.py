@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core.closeout import Phase
 from core.workflow import TERMINAL, State
 from storage import ownership, repository
+from storage.models import AuditEntry
 
 UNFINISHED = [s.value for s in State if s not in TERMINAL]
 
@@ -81,16 +82,35 @@ def _verdict(session: Session, item: Found) -> Verdict:
     if item.kind is Kind.TASK:
         if request.closeout in CLOSEOUT_OWNS:
             return Verdict(item, False, f"{finished}; its close-out is {request.closeout}")
-        if request.job_id not in (None, item.name):
+        if request.facts.closeout_undone_by:  # a failed recovery included: the person asked to keep it
+            return Verdict(item, False, f"{finished}; {request.facts.closeout_undone_by} undid its close-out: kept")
+        if request.job_id is None:
+            if not _tried_to_buy(session, request.id):
+                return Verdict(item, False, f"{finished}, but it never bought a task: left to a person")
+            return Verdict(item, True, f"{finished}; its task's id was never recorded (an answer lost)")
+        if request.job_id != item.name:
             return Verdict(item, False, f"{finished}, with another task ({request.job_id}): left to a person")
         return Verdict(item, True, finished)
-    records = {(r.kind, r.name) for r in ownership.of_request(session, request.id) if r.relation == "created"}
-    if (RECORDED_AS[item.kind], item.name) not in records:
+    records = {(r.kind, r.name, r.released_at is None) for r in ownership.of_request(session, request.id)
+               if r.relation == "created"}
+    if (RECORDED_AS[item.kind], item.name, True) not in records:
+        if (RECORDED_AS[item.kind], item.name, False) in records:  # the bot deleted its own: this one is another's
+            return Verdict(item, False, f"{finished}; it deleted its {item.name} already: this one is not its own")
         return Verdict(item, False, f"{finished}, but its records do not say it created {item.name}")
     if item.kind is Kind.ROLE and ownership.role_users(session, item.account_uin, item.name, UNFINISHED,
                                                       excluding=request.id):
         return Verdict(item, False, f"{finished}; an unfinished request still uses the role")
+    if item.kind is Kind.GRANT and ownership.grant_users(session, item.account_uin, item.name, UNFINISHED,
+                                                        excluding=request.id):
+        return Verdict(item, False, f"{finished}; an unfinished request still uses the grant")
     return Verdict(item, True, finished)
+
+
+def _tried_to_buy(session: Session, request_id: str) -> bool:
+    """Whether the request's audit holds a CreateMigrationService call (whatever its answer): a tagged task it does
+    not name may then be the one that call bought."""
+    return session.exec(select(AuditEntry.id).where(AuditEntry.request_id == request_id,
+                                                    AuditEntry.action == "CreateMigrationService")).first() is not None
 
 
 def parse_ref(ref: str) -> tuple[Kind, str, str, str, int | None, str]:

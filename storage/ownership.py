@@ -76,3 +76,16 @@ def role_users(session: Session, account_uin: str, role_name: str, states: Itera
                col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,
                col(MigrationRequest.state).in_(list(states)))
         .order_by(col(CloudOwnership.id))).all())
+
+
+def grant_users(session: Session, account_uin: str, policy_name: str, states: Iterable[str],
+                excluding: str) -> list[str]:
+    """Other requests, in one of `states`, that have the grant policy attached to their sub-account and have not
+    let it go (a grant made by one request serves every request of its role: core.engine._grant_to_release)."""
+    return list(session.exec(
+        select(CloudOwnership.request_id).join(MigrationRequest, col(MigrationRequest.id) == col(CloudOwnership.request_id))
+        .where(CloudOwnership.relation == "attached", CloudOwnership.kind == "user_policy",
+               CloudOwnership.account_uin == account_uin, CloudOwnership.name == policy_name,
+               col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,
+               col(MigrationRequest.state).in_(list(states)))
+        .order_by(col(CloudOwnership.id))).all())
