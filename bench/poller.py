@@ -239,7 +239,9 @@ def main() -> None:
         with session_scope(db) as session:
             episodes = len(session.exec(select(AlertEpisode.id)).all())
             dms = len(session.exec(select(OutboxMessage.id).where(col(OutboxMessage.key).like("%:alert:%:dm"))).all())
-        detail_at = {c.params.get("JobId"): c.time for c in sandbox.calls.of("DescribeMigrationDetail")}
+        detail_at: dict[str, float] = {}  # each task's first detail read (the gate reads a ready one every poll)
+        for c in sandbox.calls.of("DescribeMigrationDetail"):
+            detail_at.setdefault(c.params.get("JobId"), c.time)
 
         http = HttpProfile(endpoint=sandbox.endpoint, protocol="http")
         raw = DtsClient(Credential("AKIDSANDBOXTARGET0000000000000002", "sandbox-target-secret-key-0002"), REGION,

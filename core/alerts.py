@@ -98,8 +98,10 @@ class AlertMonitor:
                                   .group_by(col(AlertEpisode.request_id), col(AlertEpisode.kind))).all()
         for request_id, kind, at in closed:  # another replica saw it clear: the condition holds anew since then
             held = self._since.get((request_id, kind))
+            if held is None or at is None:
+                continue
             ended = at.replace(tzinfo=UTC).timestamp()
-            if held is not None and held[0] < ended:
+            if held[0] < ended:
                 self._since[(request_id, kind)] = (ended, held[1])
         for row in rows:
             item = items.get(row.job_id or "")
