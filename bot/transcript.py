@@ -86,7 +86,14 @@ class ChannelFollower:
         self.say(f"{self.names.get(user, user)}: {action}")
 
     def poll(self) -> None:
-        """Print new messages, edits, thread replies and ephemerals since the last poll."""
+        """Print new ephemerals, then new messages, edits and thread replies since the last poll."""
+        # a person's own answer first: it replies to what they just did, the channel's news follows it
+        ephemerals = [e for e in self.slack.ephemerals() if e.get("channel") == self.channel]
+        for ephemeral in ephemerals[self._ephemerals:]:
+            who = self.names.get(ephemeral["user"], ephemeral["user"])
+            first, *rest = render_message(ephemeral, self.names) or [""]
+            self._block(f"  {self._author(ephemeral)} → {who} (only visible to you): {first}", [f"    {r}" for r in rest])
+        self._ephemerals = len(ephemerals)
         for message in self.slack.messages(self.channel):
             if message["ts"] in self._shown:  # the replies first: an edit summarises them, it never comes before
                 self._thread(message["ts"])
@@ -94,12 +101,6 @@ class ChannelFollower:
             else:
                 self._top_level(message)
                 self._thread(message["ts"])
-        ephemerals = [e for e in self.slack.ephemerals() if e.get("channel") == self.channel]
-        for ephemeral in ephemerals[self._ephemerals:]:
-            who = self.names.get(ephemeral["user"], ephemeral["user"])
-            first, *rest = render_message(ephemeral, self.names) or [""]
-            self._block(f"  {self._author(ephemeral)} → {who} (only visible to you): {first}", [f"    {r}" for r in rest])
-        self._ephemerals = len(ephemerals)
 
     def _top_level(self, message: dict[str, Any]) -> None:
         lines = render_message(message, self.names)

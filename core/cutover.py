@@ -161,8 +161,8 @@ def line(item: Mapping[str, Any]) -> str:
     words = _WORDS.get((str(item.get("item")), str(item.get("state"))))
     if words is None:
         return str(item.get("item"))
-    params = {k: v for k, v in item.items() if k not in ("item", "ok", "state")}
-    return _(words, **params)
+    params = {"method": "-", "skipped": 0, **{k: v for k, v in item.items() if k not in ("item", "ok", "state")}}
+    return _(words, **params)  # the defaults: evidence a previous version stored without them
 
 
 def evidence_lines(facts: Facts) -> list[str]:

@@ -40,7 +40,8 @@ UNLIMITED = {"requests_per_minute_per_user": 10_000, "requests_per_minute_per_ch
 
 
 EVIDENCE_IN = {"cutover_evidence": [{"item": "lag", "ok": True, "state": "held", "held": "5", "needed": "5"},
-                                     {"item": "compare", "ok": True, "state": "same", "status": "success"},
+                                     {"item": "compare", "ok": True, "state": "same", "status": "success",
+                                      "method": "dataCheck"},
                                      {"item": "window", "ok": True, "state": "none"}]}
 """The facts of a ready request whose cutover gate is open (core.cutover), for tests that put it there."""
 OPEN_GATE = {"hold_minutes": 0, "compare": "off"}
