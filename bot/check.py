@@ -45,7 +45,7 @@ class Item:
 
 
 ROOT_KEYS = ("these are the root account's keys: they may do anything in the account. Give the bot a "
-             "sub-account's keys with only the policy in the README (\"The accounts\").")
+             "sub-account's keys with only the policy in docs/setup.md (\"The accounts\").")
 
 
 def is_root_identity(answer: dict) -> bool:

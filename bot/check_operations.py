@@ -47,12 +47,12 @@ SIDES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                                 "dts:PauseMigrateJob", "dts:ContinueMigrateJob",
                                                 "dts:ModifyMigrateRateLimit", "sts:AssumeRole")),
 }
-"""What each side's keys need (README, "The accounts": one policy per side), as (provable, only a change proves).
+"""What each side's keys need (docs/setup.md, "The accounts": one policy per side), as (provable, only a change proves).
 app.yaml does not say which side an account is, so keys are ready when they fit one."""
 
 GRANT = (("cam:ListPolicies",), ("cam:CreatePolicy", "cam:DeletePolicy", "cam:AttachUserPolicy",
                                  "cam:DetachUserPolicy"))
-"""What a managed target with an executing sub-account (`executor_uin`) needs on top: the README's last statement."""
+"""What a managed target with an executing sub-account (`executor_uin`) needs on top: the last statement of docs/setup.md's target policy."""
 
 
 def account_sides(account: AccountSettings) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -158,7 +158,7 @@ def permission_item(account: AccountSettings, clients: CloudClients, region: str
               f"simulation): {', '.join(unproven)}")
     if not fits:
         return Item(what, False, f"refused: {', '.join(refused)}; {detail}",
-                    "Attach the README's policy for the side this account is (\"The accounts\") to these keys.")
+                    "Attach the policy of docs/setup.md for the side this account is (\"The accounts\") to these keys.")
     unfit = [f"not a {side} account: refused {', '.join(a for a in sides[side][0] if a in refused)}"
              for side in sides if side not in fits]
     return Item(what, True, f"as a {' or a '.join(fits)} account: {detail}", warning="; ".join(unfit))

@@ -1,6 +1,6 @@
 """Settings from app.yaml: `${ENV_VAR}` substitution, then pydantic validation into typed settings.
 
-The keys are a public contract (README.md, "Running it for real"). Every problem is reported as
+The keys are a public contract (docs/setup.md, docs/configuration.md). Every problem is reported as
 `key.path: what is wrong`, all of them at once, never as a traceback.
 """
 

@@ -1,4 +1,4 @@
-"""Who may do what to a request: one table (`PERMISSIONS`, also in the README) and one check (`refusal`).
+"""Who may do what to a request: one table (`PERMISSIONS`, also in docs/usage.md) and one check (`refusal`).
 
 Every decision a person takes in Slack goes through `refusal`; the rules are pure functions of the
 configuration, the request and the user, with user groups (S… IDs) resolved through an injected callable.

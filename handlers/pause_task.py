@@ -28,7 +28,7 @@ CONTROL_GRACE_SECONDS = 60.0
 again (a guess: the documents do not say)."""
 PAUSED = frozenset({"pausing", "manualPaused"})
 PAUSABLE = frozenset({"running"})
-"""Where PauseMigrateJob is sent (the documents list no statuses: a guess, see README)."""
+"""Where PauseMigrateJob is sent (the documents list no statuses: a guess, see sandbox/tencentcloud/README.md)."""
 
 
 def _facts(detail: dict[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _managed(account: AccountSettings) -> bool:
 
 
 REFUSED_PREFIXES = ("UnauthorizedOperation", "AuthFailure.UnauthorizedOperation", "OperationDenied")
-"""A listing the account's keys may not make (the README gives a source account no DTS and no policy reads)."""
+"""A listing the account's keys may not make (docs/setup.md gives a source account no DTS and no policy reads)."""
 
 
 def find(clients: CloudClients, regions: Iterable[str]) -> tuple[list[Found], list[str]]:

@@ -118,7 +118,7 @@ def _refused(request: MigrationRequest, engine: DbKind, side: str, action: str, 
     elif denied:
         why = _("The keys of {account} in app.yaml may not call `{permission}`.", account=where["account"],
                 permission=permission)
-        fix = _("Allow `{permission}` to those keys (README, \"The accounts\"), then retry.", permission=permission)
+        fix = _("Allow `{permission}` to those keys (docs/setup.md, \"The accounts\"), then retry.", permission=permission)
     else:
         why = _("{engine}'s {action} refused to describe the instance.", engine=engine.label, action=action)
         fix = _("Fix what the message says, then retry.")

@@ -3,6 +3,8 @@ membership are each ✗ with the reason and the fix; an invalid file lists its p
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -337,22 +339,22 @@ def test_keys_with_only_the_readmes_target_policy_are_ready_for_a_target_account
     assert warning.startswith("warning: not a source account: refused cam:GetRole"), warning
 
 
-def readme_policies() -> dict[str, str]:
-    """The two permission policies of the README's "The accounts", by side (source first)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("### 2. The accounts"):readme.index("#### Managed or guided")]
+def documented_policies() -> dict[str, str]:
+    """The two permission policies of docs/setup.md's "The accounts", by side (source first)."""
+    setup = (Path(__file__).resolve().parents[2] / "docs" / "setup.md").read_text()
+    section = setup[setup.index("## 2. The accounts"):setup.index("### Managed or guided")]
     source, target = [block.split("```")[0] for block in section.split("```json\n")[1:3]]
     return {"source": source, "target": target}
 
 
-def test_each_side_needs_exactly_what_the_readmes_policy_for_it_allows():
+def test_each_side_needs_exactly_what_its_documented_policy_allows():
     """The sides check judges keys by (SIDES, GRANT) against the README's policies, evaluated as CAM does (the
     sandbox's evaluator): each side's policy allows all its side needs, and neither allows the other side's
     probe, which is why keys are judged by side."""
     role = f"qcs::cam::uin/<source root uin>:roleName/{PROBE_ROLE}"
     resource = {"cam:GetRole": role, "cam:CreateRole": role, "cam:DeleteRole": role, "cam:AttachRolePolicy": role,
                 "cam:DetachRolePolicy": role, "cam:ListAttachedRolePolicies": role, "sts:AssumeRole": role}
-    policies = readme_policies()
+    policies = documented_policies()
     needs = {"source": [*SIDES["source"][0], *SIDES["source"][1]],
              "target": [*SIDES["target"][0], *SIDES["target"][1], *GRANT[0], *GRANT[1]]}
     for side, actions in needs.items():
@@ -361,3 +363,16 @@ def test_each_side_needs_exactly_what_the_readmes_policy_for_it_allows():
     assert not allows([policies["target"]], "cam:GetRole", role)
     assert not allows([policies["source"]], "dts:DescribeMigrationJobs", "*")
     assert not allows([policies["source"]], "cam:ListPolicies", "*")
+
+
+def test_the_documented_target_policy_names_every_dts_action_the_bot_calls():
+    """Each `dts` action the handlers and core call (`.call("Action"`) is in docs/setup.md's target policy, so keys
+    made from it never meet an UnauthorizedOperation the bot did not announce (the compare, close-out and control
+    actions were added after the policy was written)."""
+    repo = Path(__file__).resolve().parents[2]
+    called = {action for folder in ("handlers", "core") for path in (repo / folder).rglob("*.py")
+              for action in re.findall(r'\.call\("([A-Z][A-Za-z]+)"', path.read_text())}
+    dts = set(json.loads((repo / "sandbox" / "tencentcloud" / "api_schema.json").read_text())["dts"]["actions"])
+    target = documented_policies()["target"]
+    missing = sorted(a for a in called & dts if f'"dts:{a}"' not in target)
+    assert not missing, f"docs/setup.md's target policy lacks {missing}"

@@ -1,4 +1,4 @@
-"""Who may do what (core/permissions.py, README "Who may do what"): each row of the table, allowed and refused,
+"""Who may do what (core/permissions.py, docs/usage.md "Who may do what"): each row of the table, allowed and refused,
 through the real Bolt app. Approve, edit and reject rows: test_approve.py, views/test_request_form.py and
 views/test_reject_reason.py; the cloud side of a stop: tests/reliability/test_cancel_running.py."""
 
@@ -17,7 +17,7 @@ from tests.support.commands import INLINE
 from tests.support.harness import Bot
 from tests.support.workspace import EVIDENCE_IN, GROUP_MEMBER, REQUESTER, SOURCE_OWNER, STRANGER, TARGET_OWNER
 
-README = Path(__file__).resolve().parents[4] / "README.md"
+USAGE = Path(__file__).resolve().parents[4] / "docs" / "usage.md"
 RUNNING = ("running", {})
 READY = ("ready_to_complete", {"facts": EVIDENCE_IN})
 ACCESS_FAILED = ("failed", {"failed_step": "preflight", "last_error": "AssumeRole denied"})
@@ -106,7 +106,7 @@ def test_an_accounts_requesters_limit_requests_from_and_into_it(bot: Bot) -> Non
 
 
 def test_the_readme_shows_the_table_in_the_code() -> None:
-    rows = re.findall(r"^\| (.+?) \| (.+?) \|$", README.read_text(), flags=re.MULTILINE)
+    rows = re.findall(r"^\| (.+?) \| (.+?) \|$", USAGE.read_text(), flags=re.MULTILINE)
     table = {Action(name): who for first, who in rows for name in re.findall(r"`([a-z_]+)`", first)
              if name in {a.value for a in Action}}
     assert table == {action: who.value for action, who in PERMISSIONS.items()}
