@@ -89,6 +89,7 @@ class AlertMonitor:
     def observe(self, rows: Sequence[Row[Any]], items: Mapping[str, Mapping[str, Any]]) -> None:
         """One listed batch: (id, job_id, migrate_type, …) rows and the JobItems by job id."""
         keys = [f"{row.id}:{kind}" for row in rows for kind in (LAG, STALL, ERROR)]
+        self._end_with_requests()
         with session_scope(self.db) as session:
             open_now = set(session.exec(select(AlertEpisode.open_key)
                                         .where(col(AlertEpisode.open_key).in_(keys))).all())
@@ -182,6 +183,15 @@ class AlertMonitor:
             self._queue(session, request, f"alert:{episode.id}", "alert", kind, text, sides, seen)
             session.add(AuditEntry(step=AUDIT_STEP, action=kind, outcome="opened", request_id=request_id,
                                    detail=f"{text} (to {', '.join(sides)} approvers)"[:2000]))
+
+    def _end_with_requests(self) -> None:
+        """Close, without a notice, the open episodes of requests no longer watched (cancelled or completed while
+        DTS was in error, say): nobody would ever see them clear, and the request's own end says what happened."""
+        with session_scope(self.db) as session:
+            watched = select(MigrationRequest.id).where(col(MigrationRequest.state).in_(sorted(OBSERVED)))
+            session.execute(update(AlertEpisode).where(
+                col(AlertEpisode.open_key).is_not(None), col(AlertEpisode.request_id).not_in(watched)).values(
+                closed_at=datetime.fromtimestamp(self.clock(), UTC), open_key=None))
 
     def _close(self, request_id: str, kind: str, seen: str) -> None:
         """Close the open episode (once, whichever replica sees it first) and say it is back to normal."""

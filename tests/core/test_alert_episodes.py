@@ -132,3 +132,19 @@ def test_an_error_state_alerts_at_once_and_a_snooze_keeps_only_the_thread(seeded
         audit = session.exec(select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.step == "alert")).all()
     assert audit == [("snooze", "refused"), ("snooze", "ok"), ("error", "opened"), ("error", "cleared")] or \
         sorted(audit) == sorted([("snooze", "ok"), ("snooze", "refused"), ("error", "opened"), ("error", "cleared")])
+
+
+def test_an_episode_of_a_request_that_ended_is_closed_without_a_notice(seeded, settings) -> None:
+    """Cancelled while DTS reported an error: the request is no longer listed, so nothing would ever clear its
+    episode; the next listing closes it, and a new request on the same id could alert again."""
+    clock = Clock()
+    monitor = AlertMonitor(seeded, settings, clock)
+    monitor.observe([ROW], {JOB: item(status="error")})
+    with session_scope(seeded) as session:
+        session.get(MigrationRequest, RID).state = "cancelled"
+    queued = outbox(seeded)
+    monitor.observe([], {})
+    with session_scope(seeded) as session:
+        [episode] = session.exec(select(AlertEpisode)).all()
+        assert episode.open_key is None and episode.closed_at is not None
+    assert outbox(seeded) == queued  # no "back to normal" for a request that ended
