@@ -85,6 +85,8 @@ def history_line(facts: Facts) -> str:
     mb = [s[2] for s in history]
     top_s = max((v for v in seconds if v is not None), default=None)
     top_mb = max((v for v in mb if v is not None), default=None)
+    if top_s is None and top_mb is None:  # DTS gives a lag only while catching up: no curve of unknowns
+        return _("*Lag:* {now}", now=words(facts.lag_seconds, facts.lag_mb))
     return _("*Lag:* {now} · last hour: s `{spark_s}` (max {max_s}) · MB `{spark_mb}` (max {max_mb})",
              now=words(facts.lag_seconds, facts.lag_mb), spark_s=sparkline(seconds), spark_mb=sparkline(mb),
              max_s="?" if top_s is None else int(top_s), max_mb="?" if top_mb is None else int(top_mb))

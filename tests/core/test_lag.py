@@ -41,3 +41,12 @@ def test_the_history_keeps_the_last_hour_bounded() -> None:
     assert len(history) <= lag.MAX_SAMPLES + 1
     assert history[0][0] >= 3 * 3600 - 5 - lag.HISTORY_SECONDS
     assert "·" in lag.history_line(facts)  # the unknown MB samples
+
+
+def test_a_history_of_unknowns_shows_the_figures_without_a_curve() -> None:
+    """DTS gives a lag only while catching up: during the full load every sample is unknown, and the line says so
+    instead of drawing dots with a maximum of "?"."""
+    facts = Facts()
+    for second in (0.0, 30.0, 60.0):
+        facts = facts.merged(lag.sample(facts, second, None, None))
+    assert lag.history_line(facts) == "*Lag:* unknown · unknown"
