@@ -164,7 +164,7 @@ def queue_summary(session: Session, request_id: str) -> bool:
 def summary_text(report: dict[str, Any]) -> str:
     """The summary card's text: who approved which revision, what changed, how it ended, where the full record is."""
     r, plan, closeout = report["request"], report["plan"], report["closeout"]
-    approvals = ", ".join(f"<@{a['user']}> ({a['side']})" for a in report["approvals"]
+    approvals = ", ".join(f"{a['user']} ({a['side']})" for a in report["approvals"]
                           if a["revision"] == plan["approved_revision"]) or _("none")
     ended = next((p["ended_at"] for p in reversed(report["phases"])), None) or r["state_changed_at"]
     revoked = report["access_revocation"]
