@@ -97,6 +97,10 @@ def account_items(account: AccountSettings, clients: CloudClients) -> list[Item]
             f"{executor} of {account.uin}",
             lambda a: f"keys of sub-account {a.get('UserId')} of account {a.get('AccountId')}",
         ))
+    elif account.executor_uin is not None:
+        items.append(Item(f"accounts[{account.name}] executor {account.executor_uin}", False,
+                          "executor_uin is set without executor_credentials: a request naming this sub-account as "
+                          "executor would be refused; add its keys, or remove executor_uin"))
     if account.access == "guided":
         items.append(Item(f"accounts[{account.name}] access", True,
                           f"{GUIDED_MEANING}; its keys are used for DTS and STS only"))

@@ -113,6 +113,18 @@ def test_executor_keys_of_another_sub_account_are_not_ready(environ, tmp_path, c
         "100000000002")
 
 
+def test_an_executor_without_its_keys_is_not_ready(environ, tmp_path, capsys):
+    text = APP_YAML.read_text()
+    start = text.index("    executor_credentials:\n")
+    end = text.index("\n", text.index("TARGET_EXECUTOR_SECRET_KEY", start)) + 1
+    path = tmp_path / "app.yaml"
+    path.write_text(text[:start] + text[end:])
+    code, lines = check(capsys, path)
+    assert code == 1
+    assert row(lines, "executor 100000000021").startswith("✗")
+    assert "executor_uin is set without executor_credentials" in row(lines, "executor 100000000021")
+
+
 def test_wrong_secret_key_is_diagnosed(environ, capsys):
     environ.setenv("TARGET_SECRET_KEY", "not-the-key")
     code, lines = check(capsys)
