@@ -137,5 +137,9 @@ def one_person(approved_by: Mapping[str, str]) -> bool:
 
 
 def may_decide(settings: Settings, request: Sided, user: str, members_of: MembersOf) -> bool:
-    """Whether `user` is an approver of either side (a known yes on one side wins over an unknown on the other)."""
-    return _any_known(lambda side: is_approver(side_account(settings, request, side), user, members_of), SIDES)
+    """Whether `user` is an approver of either side (a known yes on one side wins over an unknown on the other).
+
+    A side that lists the user by ID is asked first: it needs no Slack call, and the form a click opens must not
+    wait for another side's e-mail lookups (Slack's trigger_id lasts 3 s)."""
+    by_id = sorted(SIDES, key=lambda side: user not in side_account(settings, request, side).approvers)
+    return _any_known(lambda side: is_approver(side_account(settings, request, side), user, members_of), by_id)

@@ -307,7 +307,9 @@ class MigrationRequests:
         current = self.get(request_id)
         if current is None:
             return Decision(False, _("No such request."))
-        why = refusal(self.settings, Action.REJECT, current, user, self._memberships(user))
+        # no row lock here, so Slack is asked lazily: a side listing the user by ID decides without any lookup (the
+        # reason form must open within the trigger's 3 s, whatever another side's e-mail lookups cost)
+        why = refusal(self.settings, Action.REJECT, current, user, self.members_of)
         with session_scope(self.db) as session:
             if why:
                 return self._refuse(session, current.id, user, "reject", f"{current.id}: {why}", current)
