@@ -79,9 +79,8 @@ def test_an_edit_into_a_held_instance_is_refused_through_the_form(bot: Bot) -> N
     message = bot.posted(second)
     for target, held_as in (("cdb-src00001", "is the source of unfinished request"),
                             ("cdb-dst00001", None)):
-        count = len(bot.slack.ephemerals(REQUESTER))
+        count, views = len(bot.slack.ephemerals(REQUESTER)), len(bot.slack.views)  # before the click: it may be fast
         assert bot.driver.click(REQUESTER, message, "edit").status == 200
-        views = len(bot.slack.views)
         view = bot.slack.wait_for(lambda views=views: bot.slack.views[views:])[0]
         if held_as is None:  # point the edit at A's target: its source (analytics) must be in that account
             values = {"source_account": "shop-prod", "source_instance": "cdb-src00004",
