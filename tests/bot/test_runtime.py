@@ -84,10 +84,10 @@ def test_serve_with_the_scheduler_runs_the_approved_request_in_the_cloud(slack, 
         driver.click(TARGET_OWNER, message, "approve_target")
         role = "dtsbot-" + message["blocks"][0]["text"]["text"].removeprefix("DTS migration ")  # its own role
         source_cam = tencentcloud.world.cam("100000000001")
-        eventually(lambda: source_cam.find_role(role) is not None, timeout=30)
+        eventually(lambda: source_cam.find_role(role) is not None, timeout=60)
         ts = message["ts"]  # the notices follow at one post per second: about 6 s here, more on a busy machine
         thread = slack.wait_for(lambda: [m for m in slack.thread("C0DTSBOT01", ts)
-                                         if f"Role `{role}` created" in m.get("text", "")], timeout=30)
+                                         if f"Role `{role}` created" in m.get("text", "")], timeout=60)
         assert "shop-prod" in thread[0]["text"]
 
 
