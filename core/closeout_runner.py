@@ -12,9 +12,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from core import closeout, report
@@ -180,21 +179,8 @@ def _call_entry(request_id: str, call: CloudCall) -> AuditEntry:
 
 def claim_due(session: Session, owner: str, lease_seconds: float, limit: int, now: datetime) -> list[MigrationRequest]:
     """Lease up to `limit` ended requests whose close-out phase has work and is due."""
-    query = (
-        select(MigrationRequest)
-        .where(col(MigrationRequest.closeout).in_([p.value for p in closeout.DUE]))
-        .where(col(MigrationRequest.state).in_([s.value for s in closeout.ENDS]))
-        .where(or_(col(MigrationRequest.next_run_at).is_(None), col(MigrationRequest.next_run_at) <= now))
-        .where(or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) < now))
-        .order_by(col(MigrationRequest.next_run_at).asc().nulls_first())
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = list(session.exec(query).all())
-    until = now + timedelta(seconds=lease_seconds)
-    for request in claimed:
-        repository.update_request(session, request, lease_owner=owner, lease_until=until)
-    return claimed
+    return repository.claim_due(session, owner, lease_seconds, [s.value for s in closeout.ENDS], limit, now,
+                                closeout=[p.value for p in closeout.DUE])
 
 
 def request_undo(session: Session, request: MigrationRequest, user: str, now: datetime) -> MigrationRequest:

@@ -147,16 +147,20 @@ def audit_trail(session: Session, request_id: str) -> Sequence[AuditEntry]:
 
 def claim_due(
     session: Session, owner: str, lease_seconds: float, states: Collection[str], limit: int = 20,
-    now: datetime | None = None,
+    now: datetime | None = None, closeout: Collection[str] | None = None,
 ) -> list[MigrationRequest]:
-    """Lease up to `limit` requests in one of `states` that are due and not leased by a live owner.
+    """Lease up to `limit` requests in one of `states` that are due and not leased by a live owner; with
+    `closeout`, only those whose close-out phase is one of them (the close-out runner's ended requests).
 
     PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas claim disjoint rows without waiting on each other.
     SQLite: transactions begin IMMEDIATE (storage.db), so only one writer claims at a time.
     """
     now = now or utcnow()
+    query = select(MigrationRequest)
+    if closeout is not None:
+        query = query.where(col(MigrationRequest.closeout).in_(list(closeout)))
     query = (
-        select(MigrationRequest)
+        query
         .where(col(MigrationRequest.state).in_(list(states)))
         .where(or_(col(MigrationRequest.next_run_at).is_(None), col(MigrationRequest.next_run_at) <= now))
         .where(or_(col(MigrationRequest.lease_until).is_(None), col(MigrationRequest.lease_until) < now))
