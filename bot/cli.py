@@ -109,17 +109,11 @@ def _db(args: argparse.Namespace) -> int:
 
 def _requests(args: argparse.Namespace) -> int:
     from bot import operator
-    from bot.runtime import StartupError, open_database
-    from storage.db import current_revision, head_revision
 
-    settings = load_settings(args.config)
-    try:
-        db = open_database(settings.storage.url)
-        if current_revision(db) != head_revision():
-            raise StartupError(f"storage.url: the schema is not at {head_revision()}; run `dtsbot db upgrade`")
-    except StartupError as error:
-        print(f"dtsbot requests: {error}", file=sys.stderr)
+    opened = records_cli.open_checked(args, "requests")
+    if opened is None:
         return 1
+    settings, db = opened
     if args.requests_command == "list":
         print("\n".join(operator.list_requests(db, args.all)))
         return 0

@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 from core.config import load_settings
 
 
-def _database(args: argparse.Namespace, command: str) -> tuple[Any, Engine] | None:
+def open_checked(args: argparse.Namespace, command: str) -> tuple[Any, Engine] | None:
+    """(settings, database) for an operator command, or None after saying on stderr why the database cannot be
+    used (unreachable, or its schema not at this version's head)."""
     from bot.runtime import StartupError, open_database
     from storage.db import current_revision, head_revision
 
@@ -32,7 +34,7 @@ def _report(args: argparse.Namespace) -> int:
     from core import report
     from storage.db import session_scope
 
-    opened = _database(args, "report")
+    opened = open_checked(args, "report")
     if opened is None:
         return 1
     with session_scope(opened[1]) as session:
@@ -57,7 +59,7 @@ def _audit(args: argparse.Namespace) -> int:
     from core import report
     from storage.db import session_scope
 
-    opened = _database(args, "audit")
+    opened = open_checked(args, "audit")
     if opened is None:
         return 1
     with session_scope(opened[1]) as session:
@@ -70,7 +72,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from core.cloud import CloudClients
     from core.engine import record_cloud_call
 
-    opened = _database(args, "sweep")
+    opened = open_checked(args, "sweep")
     if opened is None:
         return 1
     settings, db = opened
