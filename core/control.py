@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core import requests as core_requests
+from core.approvals import MembersOf
 from core.config import Settings
 from core.i18n import _, for_channel
 from core.permissions import Action, refusal
@@ -20,6 +21,7 @@ from core.requests import Decision, MigrationRequests
 from core.workflow import State
 from storage import outbox, repository
 from storage.db import session_scope
+from storage.models import MigrationRequest
 
 RATE_LIMITS: dict[str, tuple[int, int]] = {
     "DumpThread": (1, 16), "DumpRps": (1, 50_000_000), "LoadThread": (1, 16), "LoadRps": (1, 50_000_000),
@@ -100,11 +102,16 @@ class Controls:
         request = self.requests.get(request_id)
         if request is None:
             return Decision(False, _("No such request."))
+        why = self._throttle_refusal(request, user, members_of)
+        return Decision(why is None, why or "", request)
+
+    def _throttle_refusal(self, request: MigrationRequest, user: str, members_of: MembersOf) -> str | None:
+        """Why `user` may not throttle `request` now (permission, then state), or None."""
         why = refusal(self.settings, Action.THROTTLE, request, user, members_of)
         if why is None and request.state != State.RUNNING:
             why = _("{id} is {state}; DTS changes rate limits only while the task runs.", id=request.id,
                     state=request.state)
-        return Decision(why is None, why or "", request)
+        return why
 
     def throttle(self, request_id: str, user: str, wanted: Mapping[str, int]) -> Decision:
         """running → throttling with the limits asked for; the step applies them. Audited (step="control") and
@@ -114,10 +121,7 @@ class Controls:
             request = core_requests._locked(session, request_id.strip().lower())
             if request is None:
                 return Decision(False, _("No such request."))
-            why = refusal(self.settings, Action.THROTTLE, request, user, members_of)
-            if why is None and request.state != State.RUNNING:
-                why = _("{id} is {state}; DTS changes rate limits only while the task runs.", id=request.id,
-                        state=request.state)
+            why = self._throttle_refusal(request, user, members_of)
             if why is None and not wanted:
                 why = _("No rate limit was given: nothing to change.")
             if why:
