@@ -66,26 +66,26 @@ def of_request(session: Session, request_id: str) -> Sequence[CloudOwnership]:
                         .order_by(col(CloudOwnership.id))).all()
 
 
-def role_users(session: Session, account_uin: str, role_name: str, states: Iterable[str],
-               excluding: str) -> list[str]:
-    """Other requests, in one of `states`, that use the role and have not let it go."""
+def _holders(session: Session, relation: str, kind: str, account_uin: str, name: str, states: Iterable[str],
+             excluding: str) -> list[str]:
+    """Other requests, in one of `states`, with an unreleased `relation`/`kind` record of `name`."""
     return list(session.exec(
         select(CloudOwnership.request_id).join(MigrationRequest, col(MigrationRequest.id) == col(CloudOwnership.request_id))
-        .where(CloudOwnership.relation == "uses", CloudOwnership.kind == "role",
-               CloudOwnership.account_uin == account_uin, CloudOwnership.name == role_name,
+        .where(CloudOwnership.relation == relation, CloudOwnership.kind == kind,
+               CloudOwnership.account_uin == account_uin, CloudOwnership.name == name,
                col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,
                col(MigrationRequest.state).in_(list(states)))
         .order_by(col(CloudOwnership.id))).all())
+
+
+def role_users(session: Session, account_uin: str, role_name: str, states: Iterable[str],
+               excluding: str) -> list[str]:
+    """Other requests, in one of `states`, that use the role and have not let it go."""
+    return _holders(session, "uses", "role", account_uin, role_name, states, excluding)
 
 
 def grant_users(session: Session, account_uin: str, policy_name: str, states: Iterable[str],
                 excluding: str) -> list[str]:
     """Other requests, in one of `states`, that have the grant policy attached to their sub-account and have not
     let it go (a grant made by one request serves every request of its role: core.engine._grant_to_release)."""
-    return list(session.exec(
-        select(CloudOwnership.request_id).join(MigrationRequest, col(MigrationRequest.id) == col(CloudOwnership.request_id))
-        .where(CloudOwnership.relation == "attached", CloudOwnership.kind == "user_policy",
-               CloudOwnership.account_uin == account_uin, CloudOwnership.name == policy_name,
-               col(CloudOwnership.released_at).is_(None), CloudOwnership.request_id != excluding,
-               col(MigrationRequest.state).in_(list(states)))
-        .order_by(col(CloudOwnership.id))).all())
+    return _holders(session, "attached", "user_policy", account_uin, policy_name, states, excluding)
