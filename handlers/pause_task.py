@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.cloud import CloudClients
+from core.cloud import Api, CloudClients
 from core.control import resume_words
 from core.i18n import _
 from core.steps import Outcome, StepResult
@@ -31,8 +31,13 @@ PAUSABLE = frozenset({"running"})
 """Where PauseMigrateJob is sent (the documents list no statuses: a guess, see sandbox/tencentcloud/README.md)."""
 
 
-def _facts(detail: dict[str, Any]) -> dict[str, Any]:
-    return {"dts_status": str(detail.get("Status")), "dumper_resume": detail.get("DumperResumeCtrl") or None}
+def _read(request: MigrationRequest, clients: CloudClients) -> tuple[Api, str, dict[str, Any], str]:
+    """The task's API, id, the facts a control step keeps (status, DumperResumeCtrl) and its status now."""
+    dts, job_id = the_task(request, clients)
+    detail = job_detail(dts, job_id)
+    status = str(detail.get("Status"))
+    facts: dict[str, Any] = {"dts_status": status, "dumper_resume": detail.get("DumperResumeCtrl") or None}
+    return dts, job_id, facts, status
 
 
 def _recently_sent(request: MigrationRequest, clients: CloudClients) -> bool:
@@ -44,10 +49,7 @@ def _recently_sent(request: MigrationRequest, clients: CloudClients) -> bool:
 def pause_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """PauseMigrateJob on a running task; WAIT until `manualPaused`, then DONE (paused). A task DTS no longer
     runs is handed back to tracking (running), which decides what it is."""
-    dts, job_id = the_task(request, clients)
-    detail = job_detail(dts, job_id)
-    facts = _facts(detail)
-    status = facts["dts_status"]
+    dts, job_id, facts, status = _read(request, clients)
     if status == "manualPaused":
         return StepResult(Outcome.DONE, facts={**facts, "control_sent_at": None},
                           notice=_(":double_vertical_bar: DTS task `{job_id}` is paused (`manualPaused`). {words} "
@@ -67,10 +69,7 @@ def pause_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
 @cloud_step("continue_task")
 def continue_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """ContinueMigrateJob on a paused task; WAIT until DTS runs it, then DONE (running)."""
-    dts, job_id = the_task(request, clients)
-    detail = job_detail(dts, job_id)
-    facts = _facts(detail)
-    status = facts["dts_status"]
+    dts, job_id, facts, status = _read(request, clients)
     if status == "manualPaused" and not _recently_sent(request, clients):
         dts.call("ContinueMigrateJob", {"JobId": job_id})
         return StepResult(Outcome.WAIT, facts={**facts, "control_sent_at": clients.clock()},
@@ -85,10 +84,7 @@ def continue_task(request: MigrationRequest, clients: CloudClients) -> StepResul
 @cloud_step("paused_task")
 def paused_task(request: MigrationRequest, clients: CloudClients) -> StepResult:
     """Watch a paused task: WAIT while DTS keeps it paused; DONE (running) once it was continued outside Slack."""
-    dts, job_id = the_task(request, clients)
-    detail = job_detail(dts, job_id)
-    facts = _facts(detail)
-    status = facts["dts_status"]
+    _dts, job_id, facts, status = _read(request, clients)
     if status in PAUSED:
         if request.facts.paused_by or status == request.facts.dts_status:
             return StepResult(Outcome.WAIT, facts=facts, retry_after=PAUSED_POLL_SECONDS)
