@@ -161,6 +161,7 @@ def test_a_differing_compare_blocks_the_gate_until_both_sides_override(tmp_path:
             assert s.driver.click(person, s.message(rid), "override_gate").status == 200
             view = s.slack.wait_for(lambda seen=views: s.slack.views[seen:], timeout=WAIT)[0]
             assert s.driver.submit_view(person, view, {"reason": reason}).status == 200
+            reply_with(s, rid, reason)  # each owner acts on what the thread shows: one half, then the other
         both = reply_with(s, rid, "both sides overrode the missing evidence")
         assert "agreed with finance" in both["text"] and buttons(both) == ["complete"]
         assert [(e.actor, e.detail) for e in audit(s, rid, "override_source")] == [

@@ -101,6 +101,7 @@ def override_both(s: Serving, rid: str) -> dict:
         assert s.driver.click(person, s.message(rid), "override_gate").status == 200
         view = s.slack.wait_for(lambda seen=views: s.slack.views[seen:], timeout=WAIT)[0]
         assert s.driver.submit_view(person, view, {"reason": reason}).status == 200
+        reply_with(s, rid, reason)  # each owner acts on what the thread shows: one half, then the other
     return reply_with(s, rid, "both sides overrode the missing evidence")
 
 
