@@ -11,7 +11,7 @@ from core.error_codes import Decision as ErrorDecision
 from core.error_codes import row_for
 from core.i18n import _
 from core.steps import Outcome, StepResult
-from handlers.closeout_reads import GONE_TRADE, task_or_none, trade_status
+from handlers.closeout_reads import Trade, task_or_none, trade_of, trade_status
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import task_id
 from storage.models import MigrationRequest
@@ -26,19 +26,19 @@ def destroy_task(request: MigrationRequest, clients: CloudClients) -> StepResult
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     detail = task_or_none(dts, job_id) if job_id else None
-    if detail is None or trade_status(detail) in GONE_TRADE:
+    if detail is None or trade_of(detail) is Trade.GONE:
         return StepResult(Outcome.DONE, facts={"trade_status": "absent"},
                           notice=_("DTS task `{job_id}` destroyed: nothing of this request is left running or "
                                    "billing.", job_id=job_id or request.job_id))
     trade = trade_status(detail)
-    if trade == "isolated":
+    if trade_of(detail) is Trade.ISOLATED:
         try:
             dts.call("DestroyMigrateJob", {"JobId": job_id})
         except TencentCloudSDKException as error:
             if row_for(str(error.get_code())).decision is not ErrorDecision.REREAD:
                 raise
         return StepResult(Outcome.WAIT, facts={"trade_status": trade}, retry_after=POLL_SECONDS)
-    if trade in ("isolating", "offlining"):
+    if trade_of(detail) is Trade.CHANGING:  # e.g. reversing after a recovery: wait to see where it settles
         return StepResult(Outcome.WAIT, facts={"trade_status": trade}, retry_after=POLL_SECONDS)
     return StepResult(Outcome.DONE, next_state=Phase.KEPT, facts={"trade_status": trade},
                       notice=_("DTS task `{job_id}` is no longer isolated (`{trade}`): someone recovered it outside "

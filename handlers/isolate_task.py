@@ -1,7 +1,8 @@
 """Close-out, first step: IsolateMigrateJob on the finished or cancelled task, then wait for `isolated`.
 
 Reads first: a task already isolated (a re-run after a lost answer) is not isolated again; a task DTS no longer has
-(not billed: the isolate call destroyed it, as documented) is destroyed. Which `JobItem.Status` may be isolated is
+(not billed: the isolate call destroyed it, as documented) is destroyed; a billing change under way (resizing,
+reversing, isolating, offlining: closeout_reads.TRADE) is waited out, never isolated over. Which `JobItem.Status` may be isolated is
 `DECISIONS`: the finished ones and those of a task bought but never started; a status on the way there waits; a
 task that may still run is never isolated (the workflow stops it before the access goes, so this is a person's
 console change: close-out fails and says so).
@@ -19,7 +20,7 @@ from core.error_codes import Decision as ErrorDecision
 from core.error_codes import row_for
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
-from handlers.closeout_reads import GONE_TRADE, task_or_none, trade_status
+from handlers.closeout_reads import Trade, task_or_none, trade_of, trade_status
 from handlers.step import cloud_step, failed, target_dts
 from handlers.task_lookup import task_id
 from storage.models import MigrationRequest
@@ -55,15 +56,16 @@ def isolate_task(request: MigrationRequest, clients: CloudClients) -> StepResult
         return StepResult(Outcome.DONE, next_state=Phase.NO_TASK,
                           notice=_("No DTS task was bought for this request: nothing to close out."))
     detail = task_or_none(dts, job_id)
-    if detail is None or trade_status(detail) in GONE_TRADE:
+    trade = trade_of(detail)
+    if detail is None or trade is Trade.GONE:
         return StepResult(Outcome.DONE, next_state=Phase.DESTROYED, facts={"job_id": job_id, "trade_status": "absent"},
                           notice=_("DTS task `{job_id}` is gone (a task that is not billed is destroyed by its "
                                    "isolation): nothing is left running or billing.", job_id=job_id))
-    trade, status = trade_status(detail), str(detail.get("Status"))
-    facts = {"job_id": job_id, "trade_status": trade, "dts_status": status}
-    if trade == "isolated":
+    status = str(detail.get("Status"))
+    facts = {"job_id": job_id, "trade_status": trade_status(detail), "dts_status": status}
+    if trade is Trade.ISOLATED:
         return StepResult(Outcome.DONE, facts=facts)
-    if trade in ("isolating", "offlining"):
+    if trade is Trade.CHANGING:
         return StepResult(Outcome.WAIT, facts=facts, retry_after=POLL_SECONDS)
     decision = DECISIONS.get(status, Decision.WAIT)
     if decision is Decision.RUNS:

@@ -11,7 +11,7 @@ from core.error_codes import Decision as ErrorDecision
 from core.error_codes import row_for
 from core.i18n import _
 from core.steps import Diagnosis, Outcome, StepResult
-from handlers.closeout_reads import GONE_TRADE, task_or_none, trade_status
+from handlers.closeout_reads import Trade, task_or_none, trade_of, trade_status
 from handlers.step import cloud_step, failed, target_dts
 from handlers.task_lookup import task_id
 from storage.models import MigrationRequest
@@ -26,25 +26,25 @@ def recover_task(request: MigrationRequest, clients: CloudClients) -> StepResult
     dts = target_dts(request, clients)
     job_id = task_id(request, dts)
     detail = task_or_none(dts, job_id) if job_id else None
-    if detail is None or trade_status(detail) in GONE_TRADE:
+    if detail is None or trade_of(detail) is Trade.GONE:
         return StepResult(Outcome.DONE, next_state=Phase.DESTROYED, facts={"trade_status": "absent"},
                           notice=_("DTS task `{job_id}` cannot be recovered: DTS no longer has it.",
                                    job_id=job_id or request.job_id))
     trade = trade_status(detail)
-    if trade == "isolated":
+    if trade_of(detail) is Trade.ISOLATED:
         try:
             dts.call("RecoverMigrateJob", {"JobId": job_id})
         except TencentCloudSDKException as error:
             if row_for(str(error.get_code())).decision is not ErrorDecision.REREAD:
                 raise
         return StepResult(Outcome.WAIT, facts={"trade_status": trade}, retry_after=POLL_SECONDS)
-    if trade in ("isolating", "reversing"):
-        return StepResult(Outcome.WAIT, facts={"trade_status": trade}, retry_after=POLL_SECONDS)
-    if trade in ("offlining",):
+    if trade == "offlining":
         return failed(Diagnosis("TaskOfflining", _("recover_task: DTS task `{job_id}` is being destroyed",
                                                    job_id=job_id),
                                 _("DTS is destroying the task; it cannot be recovered."),
                                 _("Open a new request if the data must move again.")))
+    if trade_of(detail) is Trade.CHANGING:
+        return StepResult(Outcome.WAIT, facts={"trade_status": trade}, retry_after=POLL_SECONDS)
     return StepResult(Outcome.DONE, facts={"trade_status": trade},
                       notice=_("DTS task `{job_id}` recovered (`{trade}`): it is kept, and billed again, until its "
                                "owner isolates it in the DTS console.", job_id=job_id, trade=trade))

@@ -20,7 +20,7 @@ from core.cloud import Api, CloudClients
 from core.config import AccountSettings
 from core.sweep import Found, Kind
 from handlers.cam_lookup import PAGE, attached_role_policies, get_role, user_policy_ids
-from handlers.closeout_reads import GONE_TRADE, task_or_none, trade_status
+from handlers.closeout_reads import Trade, task_or_none, trade_of, trade_status
 from handlers.isolate_task import DECISIONS, Decision
 from handlers.task_lookup import REQUEST_TAG
 
@@ -147,12 +147,14 @@ def _remove_grant(cam: Api, item: Found, executor: str | None) -> str:
 def _remove_task(clients: CloudClients, item: Found) -> str:
     dts = clients.dts(item.account, item.region)
     detail = task_or_none(dts, item.name)
-    if detail is None or trade_status(detail) in GONE_TRADE:
+    if detail is None or trade_of(detail) is Trade.GONE:
         return "already gone"
     owner = next((t.get("TagValue") for t in detail.get("Tags") or () if t.get("TagKey") == REQUEST_TAG), None)
     if owner != item.request_id:
         return "left: its tag changed"
-    if trade_status(detail) not in ("isolated", "isolating"):
+    if trade_of(detail) is Trade.CHANGING and trade_status(detail) != "isolating":
+        return f"left: its billing is {trade_status(detail)} (the next sweep looks again)"
+    if trade_of(detail) is Trade.BILLED:
         status = str(detail.get("Status"))
         if DECISIONS.get(status, Decision.WAIT) is not Decision.ISOLATE:
             return f"left: the task is {status} (stop it first)"
@@ -162,7 +164,7 @@ def _remove_task(clients: CloudClients, item: Found) -> str:
         detail = task_or_none(dts, item.name)
         if detail is None:
             return "destroyed (not billed: by its isolation)"
-        if trade_status(detail) == "isolated":
+        if trade_of(detail) is Trade.ISOLATED:
             dts.call("DestroyMigrateJob", {"JobId": item.name})
             return "isolated and destroyed"
         if time.monotonic() > deadline:

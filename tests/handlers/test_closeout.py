@@ -182,6 +182,23 @@ def test_a_task_that_is_not_billed_is_destroyed_by_its_isolation(sandbox, bot):
     assert request.job_id not in dts_backend(sandbox.world).jobs and not calls(sandbox, "DestroyMigrateJob")
 
 
+@pytest.mark.parametrize("change", ["reversing", "resizing"])
+def test_a_billing_change_under_way_is_waited_out_never_isolated_over(sandbox, bot, change):
+    rid = bot.add()
+    request = bot.until(rid, "running")  # before close-out begins
+    job = dts_backend(sandbox.world).jobs[request.job_id]
+    job.billing_change = change
+    request = bot.until(rid, "succeeded", "isolating")
+    for _ in range(5):  # the runner reads again and again, and never calls IsolateMigrateJob over the change
+        bot.closeout.tick()
+        bot.clock.move(6)
+    assert bot.request(rid).closeout == "isolating" and bot.request(rid).facts.trade_status == change
+    assert not sandbox.calls.of("IsolateMigrateJob")
+    job.billing_change = None  # the change ends: the task is isolated as usual
+    request = bot.until(rid, closeout="retained")
+    assert [c.params["JobId"] for c in calls(sandbox, "IsolateMigrateJob")] == [request.job_id]
+
+
 def test_a_kill_between_isolate_and_its_record_finishes_without_a_second_call(sandbox, bot, db, settings):
     rid = bot.add()
     bot.until(rid, "running")  # before close-out begins

@@ -27,6 +27,7 @@ import pytest
 from tencentcloud.dts.v20211206 import models
 
 from core.dts_words import DTS_STATUS_WORDS
+from handlers.closeout_reads import TRADE
 from handlers.isolate_task import DECISIONS as ISOLATE
 from handlers.resume_task import DECISIONS as RESUME
 from handlers.start_task import START
@@ -48,6 +49,7 @@ READERS: dict[tuple[str, str], dict[str, Any]] = {
                                                     "dts_words.DTS_STATUS_WORDS": DTS_STATUS_WORDS},
     ("CheckStep", "StepStatus"): {"verify_task.STEP_STATUS": STEP_STATUS},
     ("DetailCheckItem", "CheckResult"): {"verify_task.CHECK_RESULT": CHECK_RESULT},
+    ("TradeInfo", "TradeStatus"): {"closeout_reads.TRADE": TRADE},
 }
 
 

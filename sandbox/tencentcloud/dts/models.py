@@ -125,6 +125,9 @@ class Job:
     run: MigrationRun | None = None
     isolated_at: float | None = None
     billing_type: str = "billing"
+    billing_change: str | None = None
+    """Fault injection: a documented billing change under way (`resizing`, `reversing`), shown as the TradeStatus;
+    the sandbox refuses isolation during one (a guess: sandbox/tencentcloud/README.md)."""
     """`TradeInfo.BillingType`: billing (default), notBilling (isolating destroys it at once), promotions."""
     dumper_resumable: bool = True
     """DumperResumeCtrl: yes, a restarted export goes on from its checkpoint; no (fault injection), it starts over."""
@@ -147,7 +150,9 @@ class Job:
     def trade_status(self, now: float) -> str:
         """`TradeInfo.TradeStatus`: normal, then isolating for ISOLATING_SECONDS after IsolateMigrateJob, then
         isolated (the other documented values, resizing, reversing, offlining, offlined, notBilled, are not
-        reached: a destroyed job disappears)."""
+        reached: a destroyed job disappears; `billing_change` injects resizing or reversing)."""
+        if self.billing_change:
+            return self.billing_change
         if self.isolated_at is None:
             return "normal"
         return "isolating" if now < self.isolated_at + ISOLATING_SECONDS else "isolated"
@@ -429,8 +434,8 @@ class DtsBackend:
         be recovered or destroyed); one that is not billed is destroyed by this call, as documented."""
         now = self.clock.now()
         status = job.status(now)
-        if "isolate" not in lc.allowed_actions(status) or job.isolated_at is not None:
-            raise _conflict(job, status, "IsolateMigrateJob")
+        if "isolate" not in lc.allowed_actions(status) or job.isolated_at is not None or job.billing_change:
+            raise _conflict(job, f"{status}/{job.trade_status(now)}", "IsolateMigrateJob")
         if job.billing_type == "notBilling":
             self._remove(job)
             return
