@@ -35,7 +35,7 @@ from core.diagnosis import diagnose, is_transient
 from core.i18n import _
 from core.notices import error_text, transition_notice, wait_notice
 from core.retry import Backoff
-from core.steps import Diagnosis, Outcome, Step, StepResult
+from core.steps import Diagnosis, Outcome, Owned, Step, StepResult
 from core.workflow import ACTIVE, State, check_transition, next_after, retry_target
 from storage import ownership, repository
 from storage.db import session_scope
@@ -59,6 +59,14 @@ def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]])
     """Whether this request's sub-account grant must go although the role stays: no sharer runs as a
     sub-account (the grant policy is per role, so a sharer running as one still needs it)."""
     return request.executor != "root" and all(executor == "root" for _, executor in sharers)
+
+
+def _may_delete_role(request: MigrationRequest, settings: Settings) -> bool:
+    """Whether revoking may delete the request's role: not when the source owner made it by hand (guided access,
+    or a person's role the request used as it is)."""
+    if settings.account(request.source_account).access == "guided":
+        return False
+    return not (request.facts.role_used and request.facts.role_owner is None)
 
 
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
@@ -183,10 +191,15 @@ class WorkflowEngine:
 
     def _role_sharers(self, request: MigrationRequest) -> list[tuple[str, str]]:
         """(id, executor) of the other unfinished requests that used the same source role: the last to end
-        releases it."""
+        releases it, and says so (`releases`) in the same transaction, so no request takes the role up while this
+        one deletes it (`_refused_use`)."""
         with session_scope(self.db) as session:
+            ownership.lock_role(session, request.source_uin, request.role_name)
             users = ownership.role_users(session, request.source_uin, request.role_name,
                                          [s.value for s in USES_ROLE], excluding=request.id)
+            if not users and _may_delete_role(request, self.settings):
+                ownership.record(session, request.id, [Owned("releases", "role", request.source_uin,
+                                                             request.role_name)], [])
             executors = dict(session.exec(select(MigrationRequest.id, MigrationRequest.executor)
                                           .where(col(MigrationRequest.id).in_(users))).all())
         return [(user, executors.get(user, "root")) for user in users]
@@ -286,6 +299,7 @@ class WorkflowEngine:
             if error is not None:
                 result = self._retry_later(request, state, error, change, now)
             if result is not None:
+                result = self._refused_use(session, request, result) or result
                 self._log_outcome(request, state, result)
                 change.audit.append(AuditEntry(
                     step=state.value, outcome=result.outcome.value, request_id=request.id,
@@ -297,6 +311,22 @@ class WorkflowEngine:
                 else:
                     self._transition(request, state, result, change)
             repository.apply(session, request, change)
+
+    def _refused_use(self, session: Session, request: MigrationRequest, result: StepResult) -> StepResult | None:
+        """A WAIT instead of `result` when it records a use of a role that another request, its last user, is
+        deleting: the step runs again once that request has ended, and then finds the role gone (and makes its
+        own) or sees who owns it."""
+        use = next((o for o in result.owned if (o.relation, o.kind) == ("uses", "role")), None)
+        if use is None or result.outcome is Outcome.FAILED:
+            return None
+        ownership.lock_role(session, use.account_uin, use.name)
+        releasers = ownership.role_releasers(session, use.account_uin, use.name, [s.value for s in REVOKING],
+                                             excluding=request.id)
+        if not releasers:
+            return None
+        return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds,
+                          notice=_("Role `{role}` is being deleted by request {other}, its last user; this request "
+                                   "goes on once that is done.", role=use.name, other=releasers[0]))
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""

@@ -34,7 +34,7 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str 
     if owner is None:
         return _("role `{role}` in {account} left as it is (not made by dtsbot: it still trusts {target} root "
                  "until its owner changes it)", target=request.target_account, **names), []
-    if owner != request.id and not request.facts.role_used:
+    if owner not in (request.id, request.facts.role_owner if request.facts.role_used else None):
         return _("role `{role}` in {account} left to request {owner} (this request did not use it)", owner=owner,
                  **names), []
     attached = attached_role_policies(cam, request.role_name)

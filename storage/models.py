@@ -141,7 +141,7 @@ class OutboxMessage(SQLModel, table=True):
 
 class CloudOwnership(SQLModel, table=True):
     """What a request did to a cloud resource: `created` (a role or policy), `attached` (a policy to a role or
-    sub-account) or `uses` (a role it relies on). The cloud copy of `created` is the `dtsbot:request` tag;
+    sub-account), `uses` (a role it relies on) or `releases` (a role it deletes as its last user). The cloud copy of `created` is the `dtsbot:request` tag;
     `released_at` is set when the request gave it back (deleted, detached, or stopped using it)."""
 
     __tablename__ = "cloud_ownership"

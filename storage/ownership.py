@@ -1,11 +1,18 @@
 """Cloud ownership records: which request created, attached or uses which CAM role or policy, and who still
-uses a shared role (the reference count that decides which request releases it)."""
+uses a shared role (the reference count that decides which request releases it).
+
+Taking a shared role up and letting it go are serialised per role (`lock_role`): the last user records that it
+`releases` the role in the transaction that found no other user, and a use is recorded only while no other
+request releases the role (core.engine), so no request can start relying on a role that is being deleted.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.models import CloudOwnership, MigrationRequest, utcnow
@@ -82,6 +89,21 @@ def role_users(session: Session, account_uin: str, role_name: str, states: Itera
                excluding: str) -> list[str]:
     """Other requests, in one of `states`, that use the role and have not let it go."""
     return _holders(session, "uses", "role", account_uin, role_name, states, excluding)
+
+
+def role_releasers(session: Session, account_uin: str, role_name: str, states: Iterable[str],
+                   excluding: str) -> list[str]:
+    """Other requests, in one of `states` (revoking), that decided to delete the role and have not deleted it yet."""
+    return _holders(session, "releases", "role", account_uin, role_name, states, excluding)
+
+
+def lock_role(session: Session, account_uin: str, role_name: str) -> None:
+    """Hold, until the transaction ends, the lock that serialises deciding who uses or releases this role: a
+    transaction-scoped advisory lock on PostgreSQL (SQLite's IMMEDIATE transactions are serialised already)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"dtsbot role {account_uin} {role_name}".encode(), digest_size=8).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 def grant_users(session: Session, account_uin: str, policy_name: str, states: Iterable[str],

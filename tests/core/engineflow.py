@@ -57,8 +57,8 @@ def done(request: MigrationRequest, run: int) -> StepResult:
 
 
 def uses_role(request: MigrationRequest, run: int) -> StepResult:
-    """authorize_source as the real step reports it: the request now uses its source role."""
-    return StepResult(Outcome.DONE, facts={"role_used": True},
+    """authorize_source as the real step reports it: the request now uses its source role (made by the bot)."""
+    return StepResult(Outcome.DONE, facts={"role_used": True, "role_owner": request.id},
                       owned=(Owned("uses", "role", request.source_uin, request.role_name),))
 
 

@@ -14,7 +14,7 @@ from core.config import Settings
 from core.engine import WorkflowEngine
 from core.requests import MigrationRequests
 from core.retry import Backoff
-from core.steps import Diagnosis, Outcome, StepResult
+from core.steps import Diagnosis, Outcome, Owned, StepResult
 from sandbox.waiting import eventually
 from storage import outbox, repository
 from storage.db import session_scope
@@ -282,6 +282,34 @@ def test_access_shared_with_an_unfinished_request_is_kept_until_the_last_one_end
     holding["on"] = False
     drive(workflow, engine, second, "succeeded")
     assert steps.runs[(second, "revoking_access")] == 1
+
+
+def test_a_request_does_not_take_up_a_role_that_its_last_user_is_deleting(engine, make_engine):
+    """The check-then-act race of a shared role: the last user found no other user and deletes the role; a request
+    whose authorize step found the role still there meanwhile must not record a use of it (its DTS task would lose
+    its access). It waits, runs the step again once the role is gone, and only then uses a role."""
+    seen: dict[str, str] = {}
+
+    def revoking(request, run):
+        if request.id == first and run == 1:  # another replica runs a new request while this one deletes
+            [seen["second"]] = add_approved(engine)
+            eventually(lambda: (other_replica.tick(), steps.runs[(seen["second"], "authorizing_source")] >= 1)[1],
+                       30, "the new request's authorize step", interval=0.01)
+            refused = load(engine, seen["second"])
+            seen["state"] = refused.state
+            seen["used"] = str(bool(refused.facts.role_used))
+        return StepResult(Outcome.DONE, released=(Owned("created", "role", request.source_uin, request.role_name),))
+
+    steps = ScriptedSteps(revoking_access=revoking)
+    workflow, other_replica = make_engine(steps), make_engine(steps, owner="b")
+    [first] = add_approved(engine)
+    drive(workflow, engine, first, "succeeded")
+    second = seen["second"]
+    assert seen["state"] == "authorizing_source" and seen["used"] == "False"  # its use of the dying role refused
+    assert any(f"being deleted by request {first}" in n.payload["text"] for n in notices(engine, second))
+    drive(other_replica, engine, second, "succeeded")
+    assert steps.runs[(second, "authorizing_source")] == 2  # ran again once the first had ended
+    assert steps.runs[(second, "revoking_access")] == 1  # and, the last user now, released the role itself
 
 
 @pytest.mark.parametrize("ending", ["succeeded", "failed_then_cancelled", "rejected", "expired", "still_failed"])

@@ -51,6 +51,21 @@ def test_revoke_access_twice(sandbox, clients, make_request):
     assert sandbox.world.cam(TARGET_UIN).policies == {}
 
 
+def test_a_revoke_run_again_leaves_the_role_another_request_made_anew(sandbox, clients, make_request):
+    """Killed after DeleteRole took effect and before its outcome was recorded, the last user runs its revoke
+    again; meanwhile a new request made a role of the same name (tagged with its own id). That role is not the
+    one this request used: it is left to its maker."""
+    request = make_request(migrate_type="full")
+    run_flow(request, clients, until="revoking_access")
+    assert STEPS["revoking_access"](request, clients).outcome is Outcome.DONE  # deleted; its record lost
+    newer = make_request(id="r0002", migrate_type="full")
+    run_flow(newer, clients, until="preflight")
+    assert newer.facts.role_owner == "r0002"
+    again = STEPS["revoking_access"](request, clients)
+    assert again.outcome is Outcome.DONE and "left to request r0002" in again.notice
+    assert "DTS-role" in sandbox.world.cam(SOURCE_UIN).roles
+
+
 def _persons_role(clients, request, *names: str) -> None:
     """A role an owner made by hand (no dtsbot tag), trusting the target root with the request's external ID."""
     cam = clients.cam("shop-prod")
