@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core import closeout
+from core import closeout, policies
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
@@ -67,6 +67,10 @@ def _may_delete_role(request: MigrationRequest, settings: Settings) -> bool:
     if settings.account(request.source_account).access == "guided":
         return False
     return not (request.facts.role_used and request.facts.role_owner is None)
+
+
+def _grant_name(request: MigrationRequest) -> str:
+    return policies.grant_policy_name(request.source_uin, request.role_name)
 
 
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
@@ -191,18 +195,22 @@ class WorkflowEngine:
 
     def _role_sharers(self, request: MigrationRequest) -> list[tuple[str, str]]:
         """(id, executor) of the other unfinished requests that used the same source role: the last to end
-        releases it, and says so (`releases`) in the same transaction, so no request takes the role up while this
-        one deletes it (`_refused_use`)."""
+        releases it (and the last sub-account user its grant), and says so (`releases`) in the same
+        transaction, so no request takes either up while this one deletes it (`_refused_use`)."""
         with session_scope(self.db) as session:
             ownership.lock_role(session, request.source_uin, request.role_name)
             users = ownership.role_users(session, request.source_uin, request.role_name,
                                          [s.value for s in USES_ROLE], excluding=request.id)
+            executors = dict(session.exec(select(MigrationRequest.id, MigrationRequest.executor)
+                                          .where(col(MigrationRequest.id).in_(users))).all())
+            sharers = [(user, executors.get(user, "root")) for user in users]
             if not users and _may_delete_role(request, self.settings):
                 ownership.record(session, request.id, [Owned("releases", "role", request.source_uin,
                                                              request.role_name)], [])
-            executors = dict(session.exec(select(MigrationRequest.id, MigrationRequest.executor)
-                                          .where(col(MigrationRequest.id).in_(users))).all())
-        return [(user, executors.get(user, "root")) for user in users]
+            elif users and _grant_to_release(request, sharers):
+                ownership.record(session, request.id, [Owned("releases", "policy", request.target_uin,
+                                                             _grant_name(request))], [])
+        return sharers
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""
@@ -313,20 +321,24 @@ class WorkflowEngine:
             repository.apply(session, request, change)
 
     def _refused_use(self, session: Session, request: MigrationRequest, result: StepResult) -> StepResult | None:
-        """A WAIT instead of `result` when it records a use of a role that another request, its last user, is
-        deleting: the step runs again once that request has ended, and then finds the role gone (and makes its
-        own) or sees who owns it."""
-        use = next((o for o in result.owned if (o.relation, o.kind) == ("uses", "role")), None)
-        if use is None or result.outcome is Outcome.FAILED:
+        """A WAIT instead of `result` when it records a use of a role, or of its grant, that another request, its
+        last user, is deleting: the step runs again once that request has ended, and then finds it gone (and
+        makes its own) or sees who owns it."""
+        grant = _grant_name(request)
+        taken = [("role", o) if o.kind == "role" else ("policy", o) for o in result.owned
+                 if (o.relation, o.kind) == ("uses", "role")
+                 or (o.kind in ("policy", "user_policy") and o.name == grant)]
+        if not taken or result.outcome is Outcome.FAILED:
             return None
-        ownership.lock_role(session, use.account_uin, use.name)
-        releasers = ownership.role_releasers(session, use.account_uin, use.name, [s.value for s in REVOKING],
-                                             excluding=request.id)
-        if not releasers:
-            return None
-        return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds,
-                          notice=_("Role `{role}` is being deleted by request {other}, its last user; this request "
-                                   "goes on once that is done.", role=use.name, other=releasers[0]))
+        ownership.lock_role(session, request.source_uin, request.role_name)
+        for kind, item in taken:
+            releasers = ownership.releasers(session, kind, item.account_uin, item.name,
+                                            [s.value for s in REVOKING], excluding=request.id)
+            if releasers:
+                return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds, notice=_(
+                    "`{name}` is being deleted by request {other}, its last user; this request goes on once that "
+                    "is done.", name=item.name, other=releasers[0]))
+        return None
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""

@@ -1,9 +1,10 @@
 """Cloud ownership records: which request created, attached or uses which CAM role or policy, and who still
 uses a shared role (the reference count that decides which request releases it).
 
-Taking a shared role up and letting it go are serialised per role (`lock_role`): the last user records that it
-`releases` the role in the transaction that found no other user, and a use is recorded only while no other
-request releases the role (core.engine), so no request can start relying on a role that is being deleted.
+Taking a shared role (and its sub-account grant) up and letting it go are serialised per role (`lock_role`): the
+last user records that it `releases` the role (or only the grant, when every other user runs as root) in the
+transaction that found no other user, and a use is recorded only while no other request releases it
+(core.engine), so no request can start relying on a role or grant that is being deleted.
 """
 
 from __future__ import annotations
@@ -91,10 +92,11 @@ def role_users(session: Session, account_uin: str, role_name: str, states: Itera
     return _holders(session, "uses", "role", account_uin, role_name, states, excluding)
 
 
-def role_releasers(session: Session, account_uin: str, role_name: str, states: Iterable[str],
-                   excluding: str) -> list[str]:
-    """Other requests, in one of `states` (revoking), that decided to delete the role and have not deleted it yet."""
-    return _holders(session, "releases", "role", account_uin, role_name, states, excluding)
+def releasers(session: Session, kind: str, account_uin: str, name: str, states: Iterable[str],
+              excluding: str) -> list[str]:
+    """Other requests, in one of `states` (revoking), that decided to delete this role or grant policy (`kind`
+    role or policy) and have not deleted it yet."""
+    return _holders(session, "releases", kind, account_uin, name, states, excluding)
 
 
 def lock_role(session: Session, account_uin: str, role_name: str) -> None:

@@ -10,6 +10,7 @@ from engineflow import FIELDS, MovedClock, ScriptedSteps, add_approved, events, 
 from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+from core import policies
 from core.config import Settings
 from core.engine import WorkflowEngine
 from core.requests import MigrationRequests
@@ -310,6 +311,45 @@ def test_a_request_does_not_take_up_a_role_that_its_last_user_is_deleting(engine
     drive(other_replica, engine, second, "succeeded")
     assert steps.runs[(second, "authorizing_source")] == 2  # ran again once the first had ended
     assert steps.runs[(second, "revoking_access")] == 1  # and, the last user now, released the role itself
+
+
+def test_a_request_does_not_take_up_a_grant_that_its_last_sub_account_user_is_deleting(engine, make_engine):
+    """The same race for the grant alone: the role stays (a root request still uses it), the last sub-account
+    user deletes the grant, and a new sub-account request must not attach it meanwhile."""
+    grant = policies.grant_policy_name(FIELDS["source_uin"], FIELDS["role_name"])
+    seen: dict[str, str] = {}
+    holding = {"on": True}
+
+    def granting(request, run):
+        return StepResult(Outcome.DONE, owned=(Owned("attached", "user_policy", request.target_uin, grant,
+                                                     request.executor),))
+
+    def running(request, run):
+        if request.id == root_user and holding["on"]:
+            return StepResult(Outcome.WAIT, retry_after=0.01)
+        return StepResult(Outcome.DONE, facts={"progress": 100})
+
+    def revoking(request, run):
+        if request.id == leaving and run == 1:
+            [seen["newcomer"]] = add_approved(engine, executor="100000000021")
+            eventually(lambda: (other_replica.tick(), steps.runs[(seen["newcomer"], "granting_subaccount")] >= 1)[1],
+                       30, "the new request's grant step", interval=0.01)
+            seen["state"] = load(engine, seen["newcomer"]).state
+        return StepResult(Outcome.DONE, released=(Owned("created", "policy", request.target_uin, grant),))
+
+    steps = ScriptedSteps(granting_subaccount=granting, running=running, revoking_access=revoking)
+    workflow, other_replica = make_engine(steps), make_engine(steps, owner="b")
+    [root_user] = add_approved(engine)
+    drive(workflow, engine, root_user, "running")
+    [leaving] = add_approved(engine, executor="100000000021")
+    drive(workflow, engine, leaving, "succeeded")
+    newcomer = seen["newcomer"]
+    assert seen["state"] == "granting_subaccount"  # its attachment of the dying grant was refused
+    assert any(f"`{grant}` is being deleted by request {leaving}" in n.payload["text"]
+               for n in notices(engine, newcomer))
+    drive(other_replica, engine, newcomer, "running")
+    assert steps.runs[(newcomer, "granting_subaccount")] == 2
+    holding["on"] = False
 
 
 @pytest.mark.parametrize("ending", ["succeeded", "failed_then_cancelled", "rejected", "expired", "still_failed"])
