@@ -1,8 +1,9 @@
 """The daily sweep (`sweep.enabled`): once a day, from `sweep.hour` UTC, list the tagged leftovers and post them to
 the channel, one *Clean up* button each (the owning side's approvers, bot/listeners/actions/clean_up.py).
 
-Once per day across replicas: the run writes an audit entry (step `sweep`, action `daily`) first and a replica
-that finds today's entry does nothing.
+Once per day across replicas: the run writes an audit entry (step `sweep`, action `daily`) first, in a
+transaction serialised with the other replicas' (storage.db.serialize), and a replica that finds today's entry
+does nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.sweeper import STEP, Swept, sweep
 from core.cloud import CloudClients
 from core.config import Settings
 from core.i18n import _
-from storage.db import session_scope
+from storage.db import serialize, session_scope
 from storage.models import AuditEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def daily_sweep(settings: Settings, db: Engine, client: WebClient, clients: Clou
         return False
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with session_scope(db) as session:
+        serialize(session, "daily sweep")  # two replicas asking at once: one runs it, the other finds its entry
         if session.exec(select(AuditEntry.id).where(AuditEntry.step == STEP, AuditEntry.action == "daily",
                                                     col(AuditEntry.at) >= today)).first() is not None:
             return False

@@ -9,13 +9,12 @@ transaction that found no other user, and a use is recorded only while no other 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from storage.db import serialize
 from storage.models import CloudOwnership, MigrationRequest, utcnow
 
 
@@ -100,12 +99,8 @@ def releasers(session: Session, kind: str, account_uin: str, name: str, states: 
 
 
 def lock_role(session: Session, account_uin: str, role_name: str) -> None:
-    """Hold, until the transaction ends, the lock that serialises deciding who uses or releases this role: a
-    transaction-scoped advisory lock on PostgreSQL (SQLite's IMMEDIATE transactions are serialised already)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    digest = hashlib.blake2b(f"dtsbot role {account_uin} {role_name}".encode(), digest_size=8).digest()
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)})
+    """Hold, until the transaction ends, the lock that serialises deciding who uses or releases this role."""
+    serialize(session, f"role {account_uin} {role_name}")
 
 
 def grant_users(session: Session, account_uin: str, policy_name: str, states: Iterable[str],
