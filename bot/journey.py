@@ -1,5 +1,5 @@
 """The whole journey of a request as people see it on the request message: a compact step list (✓ done,
-⏳ now, ✗ failed here, · still to come), the DTS progress as a bar with the lag, and DTS's states in plain words.
+⏳ now, ✗ failed here, · still to come, ⚠ done by the bot but left open by design), the DTS progress as a bar with the lag, and DTS's states in plain words.
 
 Every user-visible word is in the tables below, marked N_ for the catalog and translated where it is rendered
 (core/i18n.py), so a step list reads in the language it is rendered in. Pure functions of a request as the
@@ -16,7 +16,7 @@ from core.workflow import State
 from storage.models import MigrationRequest
 
 S = State
-DONE, NOW, FAILED, LATER = "✓", "⏳", "✗", "·"
+DONE, NOW, FAILED, LATER, LEFT_OPEN = "✓", "⏳", "✗", "·", "⚠"
 BAR_CELLS = 10
 BAR_FULL, BAR_EMPTY = "▓", "░"
 
@@ -47,6 +47,8 @@ JOURNEY: tuple[Step, ...] = (
 
 BY_OWNER = N_(" (by the account owner)")
 WAITING_FOR_OWNER = N_("waiting for the account owner")
+PERSONS_ROLE_LEFT = N_("role `{role}` was not made by the bot and is left as it is: it still trusts {account} root "
+                       "until its owner changes it")
 
 MIGRATING_FULL = N_("migrating full data")
 CATCHING_UP = N_("catching up: {lag} s behind")
@@ -99,6 +101,9 @@ def steps(request: MigrationRequest, guided: frozenset[str] = frozenset()) -> li
             label = _(STEP_DETAIL, step=label, detail=_(WAITING_FOR_OWNER))
         if index == at and step.key == "migrate" and not failed:
             label = _(STEP_DETAIL, step=label, detail=dts_words(request))
+        if step.key == "revoke" and mark == DONE and persons_role_left(request, guided):
+            mark, label = LEFT_OPEN, _(STEP_DETAIL, step=label, detail=_(
+                PERSONS_ROLE_LEFT, role=request.role_name, account=request.target_account))
         lines.append(f"{mark} {label}")
     return lines
 
@@ -107,6 +112,13 @@ def owner_still_closes(request: MigrationRequest, guided: frozenset[str]) -> boo
     """A succeeded request whose cross-account access an owner closes by hand (`revoke` in `guided`: a guided
     source's role) and which *Role deleted — check* has not proved closed yet."""
     return "revoke" in guided and State(request.state) is S.SUCCEEDED and not request.facts.role_gone_proof
+
+
+def persons_role_left(request: MigrationRequest, guided: frozenset[str]) -> bool:
+    """A succeeded request that used, as it is, a role a person made in a managed source account: the bot's
+    revoke left that role (and its trust of the target root) to its owner."""
+    return ("revoke" not in guided and State(request.state) is S.SUCCEEDED and bool(request.facts.role_used)
+            and request.facts.role_owner is None)
 
 
 def dts_words(request: MigrationRequest) -> str:

@@ -56,6 +56,16 @@ def test_the_step_list_follows_the_happy_path_of_a_sub_account_executor() -> Non
         "✓✓✓✓✓✓✓✓✓⏳", "✓✓✓✓✓✓✓✓✓✓"]
 
 
+def test_a_persons_role_left_open_is_not_ticked_as_revoked() -> None:
+    used_as_is = request(state="succeeded", facts={**RUNNING, "role_used": True, "role_owner": None},
+                         role_name="LegacyDTS")
+    lines = step_list(built(used_as_is))
+    assert marks(lines).endswith("✓⚠")
+    assert "role `LegacyDTS` was not made by the bot and is left as it is: it still trusts" in lines[-1]
+    made_by_the_bot = request(state="succeeded", facts={**RUNNING, "role_used": True, "role_owner": "mr-1"})
+    assert marks(step_list(built(made_by_the_bot))).endswith("✓✓")
+
+
 def test_the_root_account_has_no_grant_step() -> None:
     lines = step_list(built(request(state="preflight", executor="root")))
     assert marks(lines) == "✓✓⏳······"
