@@ -23,25 +23,44 @@ class GateDecisions:
     def __init__(self, requests: MigrationRequests) -> None:
         self.requests = requests
 
-    def _sides(self, request: MigrationRequest, user: str, members_of: approvals.MembersOf) -> list[str]:
+    def _sides(self, request: MigrationRequest, user: str, members_of: approvals.MembersOf,
+               first: bool = False) -> list[str]:
         """The sides whose override `user` may still give (not given yet, an approver of it, not the person who
-        gave the other side's unless `approvals.same_person_both_sides`)."""
+        gave the other side's unless `approvals.same_person_both_sides`). A side Slack cannot resolve now does
+        not hide one it can (an approver listed by ID); MembersUnknown only when no side is decided. `first`:
+        stop at the first side found, asking about a side that lists `user` by ID first (no Slack call: the
+        form a click opens must not wait on another side's lookups)."""
         given = request.facts.cutover_overrides or {}
         settings = self.requests.settings
-        return [side for side in cutover.SIDES if side not in given
-                and refusal(settings, Action(f"override_{side}"), request, user, members_of) is None
-                and (settings.approvals.same_person_both_sides
-                     or given.get(approvals.other_side(side), {}).get("user") != user)]
+        sides: list[str] = []
+        unknown: approvals.MembersUnknown | None = None
+        order = sorted(cutover.SIDES, key=lambda side: first and user not in approvals.side_account(
+            settings, request, side).approvers)
+        for side in order:
+            if sides and first:
+                break
+            if side in given or (not settings.approvals.same_person_both_sides
+                                 and given.get(approvals.other_side(side), {}).get("user") == user):
+                continue
+            try:
+                if refusal(settings, Action(f"override_{side}"), request, user, members_of) is None:
+                    sides.append(side)
+            except approvals.MembersUnknown as error:
+                unknown = unknown or error
+        if not sides and unknown is not None:
+            raise unknown
+        return sides
 
     def may_override(self, request_id: str, user: str) -> Decision:
-        """Whether `user` may open the override form now (refusals audited)."""
-        members_of = self.requests._memberships(user)
-        with session_scope(self.requests.db) as session:
-            request = _locked(session, request_id.strip().lower())
-            if request is None:
-                return Decision(False, _("No such request."))
-            why = self._override_refusal(request, user, members_of)
-            if why:
+        """Whether `user` may open the override form now (refusals audited). No row lock, so Slack is asked
+        lazily, only about the entries a rule reaches: the form opens within the trigger's 3 s; `override`
+        checks again under the lock."""
+        request = self.requests.get(request_id)
+        if request is None:
+            return Decision(False, _("No such request."))
+        why = self._override_refusal(request, user, self.requests.members_of)
+        if why:
+            with session_scope(self.requests.db) as session:
                 return self.requests._refuse(session, request.id, user, "override_gate", why, request)
         return Decision(True, "", request)
 
@@ -51,7 +70,7 @@ class GateDecisions:
                      state=request.state)
         if cutover.gate_open(request.facts):
             return _("The cutover gate of {id} is open: nothing to override.", id=request.id)
-        if not self._sides(request, user, members_of):
+        if not self._sides(request, user, members_of, first=True):
             return _("{id}: the override needs one approver of each side, each with a reason; you may not give "
                      "a side's half that is still missing.", id=request.id)
         return None

@@ -14,6 +14,8 @@ import pytest
 
 from bot.directory import RESOLVED_SECONDS
 from sandbox.waiting import eventually
+from storage import outbox, repository
+from storage.db import session_scope
 from tests.support.harness import Bot, running_bot
 from tests.support.workspace import REQUESTER, TARGET_OWNER, bot_settings
 
@@ -106,4 +108,32 @@ def test_a_target_approver_named_by_id_may_reject_while_slack_cannot_resolve_the
     answer = bot.slack.wait_for(lambda: bot.slack.views or bot.slack.ephemerals(TARGET_OWNER)[count:])
     assert "Slack did not answer" not in str(answer), answer
     assert bot.slack.views and bot.slack.views[0]["callback_id"] == "reject_reason"
+    assert sum(1 for c in bot.slack.calls if c.method == "users.lookupByEmail") == lookups  # the ID side decided
+
+
+@pytest.mark.parametrize(("state", "facts", "action", "form"), [
+    ("running", {"dts_status": "running"}, "throttle", "throttle_form"),
+    ("ready_to_complete", {"dts_status": "readyComplete", "lag_seconds": 30}, "override_gate", "override_gate"),
+], ids=["throttle", "override"])
+def test_an_approver_named_by_id_gets_a_control_form_without_waiting_on_slacks_directory(
+        email_source_bot: Bot, state: str, facts: dict, action: str, form: str) -> None:
+    """Throttle and the gate override open a form like Reject: Tara, a target approver by user ID, gets it at
+    once, without a lookup of the source side's approver address (answering 500 here), which could take longer
+    than the trigger's 3 s. The submission still checks every rule under the request's lock."""
+    bot = email_source_bot
+    request_id = bot.create()
+    with session_scope(bot.db) as session:
+        request = repository.get_request(session, request_id)
+        assert request is not None
+        repository.update_request(session, request, state=state, facts=request.facts.merged(facts))
+        outbox.request_refresh(session, request_id)
+    message = eventually(lambda: (m := bot.posted(request_id)) and action in str(m["blocks"]) and m, 30,
+                         f"the {action} button")
+    bot.directory_clock.advance(RESOLVED_SECONDS)
+    bot.slack.faults.server_error(method="users.lookupByEmail", count=3)
+    lookups = sum(1 for c in bot.slack.calls if c.method == "users.lookupByEmail")
+    count = len(bot.slack.ephemerals(TARGET_OWNER))
+    assert bot.driver.click(TARGET_OWNER, message, action).status == 200
+    answer = bot.slack.wait_for(lambda: bot.slack.views or bot.slack.ephemerals(TARGET_OWNER)[count:])
+    assert bot.slack.views and bot.slack.views[0]["callback_id"] == form, answer
     assert sum(1 for c in bot.slack.calls if c.method == "users.lookupByEmail") == lookups  # the ID side decided
