@@ -73,6 +73,10 @@ def _grant_name(request: MigrationRequest) -> str:
     return policies.grant_policy_name(request.source_uin, request.role_name)
 
 
+def _role_use(request: MigrationRequest) -> Owned:
+    return Owned("uses", "role", request.source_uin, request.role_name)
+
+
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
 _step_calls: ContextVar[list[CloudCall] | None] = ContextVar("dtsbot_step_calls", default=None)
@@ -165,18 +169,13 @@ class WorkflowEngine:
         """Run the step of a leased request's state and record its outcome; never raises."""
         state = State(claimed.state)
         calls: list[CloudCall] = []
-        result: StepResult | None = None
         error: Exception | None = None
-        if state is S.APPROVED:
-            result = StepResult(Outcome.DONE)
-        elif state in REVOKING and (sharers := self._role_sharers(claimed)) and not _grant_to_release(
-                claimed, sharers):
-            result = StepResult(Outcome.DONE, notice=_("Access kept: request {other} still uses role `{role}`; it "
-                                                       "revokes the access when it ends.", other=sharers[0][0],
-                                                       role=claimed.role_name))
-        else:
-            if state in REVOKING and sharers:  # the role stays for them; this request's own grant goes
-                claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})
+        try:
+            result = self._before_step(claimed, state)
+        except Exception:
+            log.exception("deciding who uses the role of request %s failed; the lease will expire", claimed.id)
+            return
+        if result is None:
             token = _step_calls.set(calls)
             try:
                 step = self.steps[state]
@@ -193,10 +192,46 @@ class WorkflowEngine:
         except Exception:
             log.exception("recording %s of request %s failed; the lease will expire", state, claimed.id)
 
+    def _before_step(self, claimed: MigrationRequest, state: State) -> StepResult | None:
+        """The outcome decided without running the step, or None to run it: approved moves on; the authorize step
+        waits while another request deletes the role or grant it would use; revoking keeps a role another
+        request still uses (`claimed.facts.keep_role_for` when only this request's grant goes)."""
+        if state is S.APPROVED:
+            return StepResult(Outcome.DONE)
+        if state is S.AUTHORIZING_SOURCE and (deleting := self._take_up_role(claimed)) is not None:
+            name, other = deleting
+            return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds, notice=_(
+                "`{name}` is being deleted by request {other}, its last user; this request goes on once that is "
+                "done.", name=name, other=other))
+        if state in REVOKING and (sharers := self._role_sharers(claimed)):
+            if not _grant_to_release(claimed, sharers):
+                return StepResult(Outcome.DONE, notice=_("Access kept: request {other} still uses role `{role}`; "
+                                                         "it revokes the access when it ends.",
+                                                         other=sharers[0][0], role=claimed.role_name))
+            claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})  # only its own grant goes
+        return None
+
+    def _take_up_role(self, request: MigrationRequest) -> tuple[str, str] | None:
+        """Before the authorize step reads the cloud, record the request as a user of its role, so a request
+        deciding to release the role (`_role_sharers`) sees it; unless another request, the last user, is
+        deleting the role (or, for a sub-account executor, its grant): then (that name, that request)."""
+        with session_scope(self.db) as session:
+            ownership.lock_role(session, request.source_uin, request.role_name)
+            wanted = [("role", request.source_uin, request.role_name)]
+            if request.executor != "root":
+                wanted.append(("policy", request.target_uin, _grant_name(request)))
+            for kind, account_uin, name in wanted:
+                others = ownership.releasers(session, kind, account_uin, name, [s.value for s in REVOKING],
+                                             excluding=request.id)
+                if others:
+                    return name, others[0]
+            ownership.record(session, request.id, [_role_use(request)], [])
+        return None
+
     def _role_sharers(self, request: MigrationRequest) -> list[tuple[str, str]]:
-        """(id, executor) of the other unfinished requests that used the same source role: the last to end
+        """(id, executor) of the other unfinished requests that use the same source role: the last to end
         releases it (and the last sub-account user its grant), and says so (`releases`) in the same
-        transaction, so no request takes either up while this one deletes it (`_refused_use`)."""
+        transaction, so no request takes either up while this one deletes it (`_take_up_role`)."""
         with session_scope(self.db) as session:
             ownership.lock_role(session, request.source_uin, request.role_name)
             users = ownership.role_users(session, request.source_uin, request.role_name,
@@ -207,7 +242,8 @@ class WorkflowEngine:
             if not users and _may_delete_role(request, self.settings):
                 ownership.record(session, request.id, [Owned("releases", "role", request.source_uin,
                                                              request.role_name)], [])
-            elif users and _grant_to_release(request, sharers):
+            if _grant_to_release(request, sharers) and self.settings.account(
+                    request.target_account).access != "guided":
                 ownership.record(session, request.id, [Owned("releases", "policy", request.target_uin,
                                                              _grant_name(request))], [])
         return sharers
@@ -306,8 +342,9 @@ class WorkflowEngine:
             change = RequestChange(audit=self._call_entries(request, state, calls), lease_owner=self.owner)
             if error is not None:
                 result = self._retry_later(request, state, error, change, now)
+            if result is not None and result.outcome is not Outcome.WAIT:
+                self._settle_role_records(session, request, state, result)
             if result is not None:
-                result = self._refused_use(session, request, result) or result
                 self._log_outcome(request, state, result)
                 change.audit.append(AuditEntry(
                     step=state.value, outcome=result.outcome.value, request_id=request.id,
@@ -320,25 +357,15 @@ class WorkflowEngine:
                     self._transition(request, state, result, change)
             repository.apply(session, request, change)
 
-    def _refused_use(self, session: Session, request: MigrationRequest, result: StepResult) -> StepResult | None:
-        """A WAIT instead of `result` when it records a use of a role, or of its grant, that another request, its
-        last user, is deleting: the step runs again once that request has ended, and then finds it gone (and
-        makes its own) or sees who owns it."""
-        grant = _grant_name(request)
-        taken = [("role", o) if o.kind == "role" else ("policy", o) for o in result.owned
-                 if (o.relation, o.kind) == ("uses", "role")
-                 or (o.kind in ("policy", "user_policy") and o.name == grant)]
-        if not taken or result.outcome is Outcome.FAILED:
-            return None
-        ownership.lock_role(session, request.source_uin, request.role_name)
-        for kind, item in taken:
-            releasers = ownership.releasers(session, kind, item.account_uin, item.name,
-                                            [s.value for s in REVOKING], excluding=request.id)
-            if releasers:
-                return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds, notice=_(
-                    "`{name}` is being deleted by request {other}, its last user; this request goes on once that "
-                    "is done.", name=item.name, other=releasers[0]))
-        return None
+    @staticmethod
+    def _settle_role_records(session: Session, request: MigrationRequest, state: State, result: StepResult) -> None:
+        """A step that ends its state settles the coordination records of `_take_up_role` and `_role_sharers`:
+        leaving a revoking state drops the request's `releases` (it deleted, or left, what it meant to); an authorize
+        step that failed before the request ever used its role lets the role go (it never held it open)."""
+        if state in REVOKING:
+            ownership.forget(session, request.id, "releases")
+        if state is S.AUTHORIZING_SOURCE and result.outcome is Outcome.FAILED and not request.facts.role_used:
+            ownership.let_go(session, request.id, _role_use(request))
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""

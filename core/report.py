@@ -144,7 +144,8 @@ def _revocation(session: Session, request: MigrationRequest, trail: Iterable[Aud
     """What the request created or attached and whether each was given back, with the calls that did it."""
     records = [{"relation": r.relation, "kind": r.kind, "account_uin": r.account_uin, "name": r.name,
                 "holder": r.holder, "recorded_at": _at(r.recorded_at), "released_at": _at(r.released_at)}
-               for r in ownership.of_request(session, request.id)]
+               for r in ownership.of_request(session, request.id)
+               if r.relation != "releases"]  # a revoke's decision in progress, not a resource
     calls = [_call(e) for e in trail if e.step in REVOKE_STEPS and _cloud_call(e)]
     held = [r for r in records if r["relation"] in ("created", "attached") and r["released_at"] is None]
     return {"revoked": bool(records) and not held, "kept_for": request.facts.keep_role_for,

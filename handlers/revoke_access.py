@@ -55,9 +55,13 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
     policy_id = find_custom_policy(cam, name)
     if policy_id is None:
         return _("grant `{policy}` in {account} already gone", policy=name, account=request.target_account), gone
-    if policies.tagged_owner(cam.call("GetPolicy", {"PolicyId": policy_id}).get("Tags")) is None:
+    owner = policies.tagged_owner(cam.call("GetPolicy", {"PolicyId": policy_id}).get("Tags"))
+    if owner is None:
         return _("policy `{policy}` in {account} left as it is (not made by dtsbot)", policy=name,
                  account=request.target_account), []
+    if owner != request.id and policy_id != request.facts.grant_policy_id:  # made anew since, by another request
+        return _("grant `{policy}` in {account} left to request {owner} (this request did not use it)", policy=name,
+                 account=request.target_account, owner=owner), []
     if policy_id in user_policy_ids(cam, request.executor):
         cam.call("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": policy_id})
     cam.call("DeletePolicy", {"PolicyId": [policy_id]})

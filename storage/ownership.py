@@ -1,10 +1,11 @@
 """Cloud ownership records: which request created, attached or uses which CAM role or policy, and who still
 uses a shared role (the reference count that decides which request releases it).
 
-Taking a shared role (and its sub-account grant) up and letting it go are serialised per role (`lock_role`): the
-last user records that it `releases` the role (or only the grant, when every other user runs as root) in the
-transaction that found no other user, and a use is recorded only while no other request releases it
-(core.engine), so no request can start relying on a role or grant that is being deleted.
+Taking a shared role (and its sub-account grant) up and letting it go are serialised per role (`lock_role`): a
+request records that it `uses` the role before its authorize step reads the cloud, and only while no other
+request `releases` it; the last user records that it `releases` the role (or only the grant, when every other
+user runs as root) in the transaction that found no other user, and drops that record when its revoke ends
+(core.engine). So no request can start relying on a role or grant that is being deleted.
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ def record(session: Session, request_id: str, owned: Iterable[CloudResource],
                 col(CloudOwnership.released_at).is_(None))).all():
             row.released_at = now
             session.add(row)
+    session.flush()
+
+
+def let_go(session: Session, request_id: str, item: CloudResource) -> None:
+    """Close the request's own record of `item` (the others' records of it stay)."""
+    row = _row(session, request_id, item)
+    if row is not None and row.released_at is None:
+        row.released_at = utcnow()
+        session.add(row)
+        session.flush()
+
+
+def forget(session: Session, request_id: str, relation: str) -> None:
+    """Delete the request's records of `relation` (`releases`: a decision, not a resource, once it is carried out)."""
+    for row in session.exec(select(CloudOwnership).where(CloudOwnership.request_id == request_id,
+                                                         CloudOwnership.relation == relation)).all():
+        session.delete(row)
     session.flush()
 
 

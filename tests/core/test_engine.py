@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from engineflow import FIELDS, MovedClock, ScriptedSteps, add_approved, events, load, notices
+from engineflow import FIELDS, MovedClock, ScriptedSteps, add_approved, events, load, notices, uses_role
 from sqlalchemy.engine import Engine
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
@@ -17,7 +17,7 @@ from core.requests import MigrationRequests
 from core.retry import Backoff
 from core.steps import Diagnosis, Outcome, Owned, StepResult
 from sandbox.waiting import eventually
-from storage import outbox, repository
+from storage import outbox, ownership, repository
 from storage.db import session_scope
 from storage.models import utcnow
 
@@ -285,20 +285,25 @@ def test_access_shared_with_an_unfinished_request_is_kept_until_the_last_one_end
     assert steps.runs[(second, "revoking_access")] == 1
 
 
+def _waiting_on_a_release(engine: Engine, request_id: str, name: str, other: str) -> bool:
+    return any(f"`{name}` is being deleted by request {other}" in n.payload["text"]
+               for n in notices(engine, request_id))
+
+
 def test_a_request_does_not_take_up_a_role_that_its_last_user_is_deleting(engine, make_engine):
     """The check-then-act race of a shared role: the last user found no other user and deletes the role; a request
-    whose authorize step found the role still there meanwhile must not record a use of it (its DTS task would lose
-    its access). It waits, runs the step again once the role is gone, and only then uses a role."""
+    reaching its authorize step meanwhile must not use it (its DTS task would lose its access). It waits without
+    running the step, and runs it once the role is gone (then making its own)."""
     seen: dict[str, str] = {}
 
     def revoking(request, run):
         if request.id == first and run == 1:  # another replica runs a new request while this one deletes
             [seen["second"]] = add_approved(engine)
-            eventually(lambda: (other_replica.tick(), steps.runs[(seen["second"], "authorizing_source")] >= 1)[1],
-                       30, "the new request's authorize step", interval=0.01)
-            refused = load(engine, seen["second"])
-            seen["state"] = refused.state
-            seen["used"] = str(bool(refused.facts.role_used))
+            eventually(lambda: (other_replica.tick(),
+                                _waiting_on_a_release(engine, seen["second"], "DTS-role", first))[1],
+                       30, "the new request to wait", interval=0.01)
+            seen["state"] = load(engine, seen["second"]).state
+            seen["ran"] = str(steps.runs[(seen["second"], "authorizing_source")])
         return StepResult(Outcome.DONE, released=(Owned("created", "role", request.source_uin, request.role_name),))
 
     steps = ScriptedSteps(revoking_access=revoking)
@@ -306,23 +311,65 @@ def test_a_request_does_not_take_up_a_role_that_its_last_user_is_deleting(engine
     [first] = add_approved(engine)
     drive(workflow, engine, first, "succeeded")
     second = seen["second"]
-    assert seen["state"] == "authorizing_source" and seen["used"] == "False"  # its use of the dying role refused
-    assert any(f"being deleted by request {first}" in n.payload["text"] for n in notices(engine, second))
+    assert (seen["state"], seen["ran"]) == ("authorizing_source", "0")  # waited, the cloud untouched
     drive(other_replica, engine, second, "succeeded")
-    assert steps.runs[(second, "authorizing_source")] == 2  # ran again once the first had ended
+    assert steps.runs[(second, "authorizing_source")] == 1  # ran once the first had ended
     assert steps.runs[(second, "revoking_access")] == 1  # and, the last user now, released the role itself
 
 
-def test_a_request_does_not_take_up_a_grant_that_its_last_sub_account_user_is_deleting(engine, make_engine):
-    """The same race for the grant alone: the role stays (a root request still uses it), the last sub-account
-    user deletes the grant, and a new sub-account request must not attach it meanwhile."""
+def test_a_request_whose_authorize_step_began_first_keeps_the_role_alive(engine, make_engine):
+    """The other order (found by review): the newcomer's authorize step has read the role and is still making its
+    calls when the last user ends. The newcomer was recorded as a user before its step read the cloud, so the
+    last user keeps the role for it instead of deleting it under the newcomer's feet."""
+    import threading
+    reading, go_on = threading.Event(), threading.Event()
+    seen: dict[str, str] = {}
+
+    def authorizing(request, run):
+        if request.id == seen.get("second"):
+            reading.set()  # GetRole found the first request's role ...
+            assert go_on.wait(30)  # ... and the step is still making its calls
+        return uses_role(request, run)
+
+    def running(request, run):
+        if request.id == first and run == 1:  # until kicked
+            return StepResult(Outcome.WAIT, retry_after=3600)
+        return StepResult(Outcome.DONE, facts={"progress": 100})
+
+    steps = ScriptedSteps(authorizing_source=authorizing, running=running)
+    workflow, other_replica = make_engine(steps), make_engine(steps, owner="b")
+    [first] = add_approved(engine)
+    eventually(lambda: (workflow.tick(), steps.runs[(first, "running")] >= 1)[1], 30, "the first running",
+               interval=0.01)
+    [seen["second"]] = add_approved(engine)
+    ticking = threading.Thread(target=lambda: eventually(lambda: (other_replica.tick(), reading.is_set())[1], 30,
+                                                         "the newcomer's authorize step", interval=0.01))
+    ticking.start()
+    assert reading.wait(30)
+    workflow.kick(first)
+    drive(workflow, engine, first, "succeeded")  # the first ends while the newcomer's step runs
+    go_on.set()
+    ticking.join(30)
+    assert steps.runs[(first, "revoking_access")] == 0
+    assert any(f"request {seen['second']} still uses role" in n.payload["text"] for n in notices(engine, first))
+    drive(other_replica, engine, seen["second"], "succeeded")
+    assert steps.runs[(seen["second"], "revoking_access")] == 1
+
+
+@pytest.mark.parametrize("role", ["the bot's", "a person's"])
+def test_a_request_does_not_take_up_a_grant_that_its_last_sub_account_user_is_deleting(engine, make_engine, role):
+    """The same race for the grant: its last sub-account user deletes it while the role stays (a root request
+    still uses it, or it is a person's role the bot never deletes); a new sub-account request must not take it
+    up meanwhile."""
     grant = policies.grant_policy_name(FIELDS["source_uin"], FIELDS["role_name"])
     seen: dict[str, str] = {}
     holding = {"on": True}
 
-    def granting(request, run):
-        return StepResult(Outcome.DONE, owned=(Owned("attached", "user_policy", request.target_uin, grant,
-                                                     request.executor),))
+    def authorizing(request, run):
+        if role == "the bot's":
+            return uses_role(request, run)
+        return StepResult(Outcome.DONE, facts={"role_used": True, "role_owner": None},
+                          owned=(Owned("uses", "role", request.source_uin, request.role_name),))
 
     def running(request, run):
         if request.id == root_user and holding["on"]:
@@ -332,24 +379,61 @@ def test_a_request_does_not_take_up_a_grant_that_its_last_sub_account_user_is_de
     def revoking(request, run):
         if request.id == leaving and run == 1:
             [seen["newcomer"]] = add_approved(engine, executor="100000000021")
-            eventually(lambda: (other_replica.tick(), steps.runs[(seen["newcomer"], "granting_subaccount")] >= 1)[1],
-                       30, "the new request's grant step", interval=0.01)
+            eventually(lambda: (other_replica.tick(),
+                                _waiting_on_a_release(engine, seen["newcomer"], grant, leaving))[1],
+                       30, "the new request to wait", interval=0.01)
             seen["state"] = load(engine, seen["newcomer"]).state
         return StepResult(Outcome.DONE, released=(Owned("created", "policy", request.target_uin, grant),))
 
-    steps = ScriptedSteps(granting_subaccount=granting, running=running, revoking_access=revoking)
+    steps = ScriptedSteps(authorizing_source=authorizing, running=running, revoking_access=revoking)
     workflow, other_replica = make_engine(steps), make_engine(steps, owner="b")
-    [root_user] = add_approved(engine)
-    drive(workflow, engine, root_user, "running")
+    root_user = ""
+    if role == "the bot's":
+        [root_user] = add_approved(engine)
+        drive(workflow, engine, root_user, "running")
     [leaving] = add_approved(engine, executor="100000000021")
     drive(workflow, engine, leaving, "succeeded")
     newcomer = seen["newcomer"]
-    assert seen["state"] == "granting_subaccount"  # its attachment of the dying grant was refused
-    assert any(f"`{grant}` is being deleted by request {leaving}" in n.payload["text"]
-               for n in notices(engine, newcomer))
+    assert seen["state"] == "authorizing_source" and steps.runs[(newcomer, "authorizing_source")] == 0
     drive(other_replica, engine, newcomer, "running")
-    assert steps.runs[(newcomer, "granting_subaccount")] == 2
+    assert steps.runs[(newcomer, "granting_subaccount")] == 1
     holding["on"] = False
+
+
+def test_a_request_failing_its_authorize_step_never_holds_the_role(engine, make_engine):
+    """Recorded as a user before its authorize step, a request whose step fails before it ever used the role
+    lets it go: the role's last real user still deletes it."""
+    holding = {"on": True}
+    later: dict[str, str] = {}
+
+    def authorizing(request, run):
+        if request.id == later.get("other"):
+            return StepResult(Outcome.FAILED, diagnosis=Diagnosis("RoleTrustPolicyMismatch", "no", "why", "fix"))
+        return uses_role(request, run)
+
+    def running(request, run):
+        if request.id == holder and holding["on"]:
+            return StepResult(Outcome.WAIT, retry_after=0.01)
+        return StepResult(Outcome.DONE, facts={"progress": 100})
+
+    steps = ScriptedSteps(authorizing_source=authorizing, running=running)
+    workflow = make_engine(steps)
+    [holder] = add_approved(engine)
+    drive(workflow, engine, holder, "running")
+    [later["other"]] = add_approved(engine)
+    drive(workflow, engine, later["other"], "failed")
+    holding["on"] = False
+    drive(workflow, engine, holder, "succeeded")
+    assert steps.runs[(holder, "revoking_access")] == 1
+
+
+def test_requests_show_lists_no_release_once_the_revoke_is_over(engine, make_engine):
+    """The `releases` record is a decision in progress: gone once the revoke ended, whatever it did."""
+    steps = ScriptedSteps(revoking_access=lambda r, n: StepResult(Outcome.DONE, notice="role left to its owner"))
+    [rid] = add_approved(engine)
+    drive(make_engine(steps), engine, rid, "succeeded")
+    with session_scope(engine) as session:
+        assert [o.relation for o in ownership.of_request(session, rid)] == ["uses"]
 
 
 @pytest.mark.parametrize("ending", ["succeeded", "failed_then_cancelled", "rejected", "expired", "still_failed"])

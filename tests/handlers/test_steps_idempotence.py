@@ -66,6 +66,20 @@ def test_a_revoke_run_again_leaves_the_role_another_request_made_anew(sandbox, c
     assert "DTS-role" in sandbox.world.cam(SOURCE_UIN).roles
 
 
+def test_a_revoke_run_again_leaves_the_grant_another_request_made_anew(sandbox, clients, make_request):
+    """The same for the sub-account grant (found by review): the policy of the same name made since is another
+    policy (another PolicyId), so it is left to the request that made it."""
+    request = make_request(executor=EXECUTOR_UIN, migrate_type="full")
+    run_flow(request, clients, until="revoking_access")
+    assert STEPS["revoking_access"](request, clients).outcome is Outcome.DONE  # deleted; its record lost
+    newer = make_request(id="r0002", executor=EXECUTOR_UIN, migrate_type="full")
+    run_flow(newer, clients, until="preflight")
+    again = STEPS["revoking_access"](request, clients)
+    assert again.outcome is Outcome.DONE and "left to request r0002" in again.notice
+    assert len(sandbox.world.cam(TARGET_UIN).policies) == 1
+    assert len(sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)) == 1
+
+
 def _persons_role(clients, request, *names: str) -> None:
     """A role an owner made by hand (no dtsbot tag), trusting the target root with the request's external ID."""
     cam = clients.cam("shop-prod")
