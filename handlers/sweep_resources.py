@@ -162,7 +162,7 @@ def _remove_task(clients: CloudClients, item: Found) -> str:
     deadline = time.monotonic() + ISOLATE_WAIT_SECONDS
     while True:
         detail = task_or_none(dts, item.name)
-        if detail is None:
+        if detail is None or trade_of(detail) is Trade.GONE:
             return "destroyed (not billed: by its isolation)"
         if trade_of(detail) is Trade.ISOLATED:
             dts.call("DestroyMigrateJob", {"JobId": item.name})
