@@ -172,6 +172,10 @@ class WorkflowEngine:
         error: Exception | None = None
         try:
             result = self._before_step(claimed, state)
+        except ConcurrentUpdate:
+            log.info("request %s changed before its %s step; leaving it", claimed.id, state)
+            self._release(claimed.id, self.clock())
+            return
         except Exception:
             log.exception("deciding who uses the role of request %s failed; the lease will expire", claimed.id)
             return
@@ -203,20 +207,33 @@ class WorkflowEngine:
             return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds, notice=_(
                 "`{name}` is being deleted by request {other}, its last user; this request goes on once that is "
                 "done.", name=name, other=other))
-        if state in REVOKING and (sharers := self._role_sharers(claimed)):
-            if not _grant_to_release(claimed, sharers):
+        if state in REVOKING:
+            sharers, inherited, taking_up = self._role_sharers(claimed)
+            if sharers and len(taking_up) == len(sharers):  # keep it only for a request that will use it
+                return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds)
+            if sharers and not _grant_to_release(claimed, sharers):
                 return StepResult(Outcome.DONE, notice=_("Access kept: request {other} still uses role `{role}`; "
                                                          "it revokes the access when it ends.",
                                                          other=sharers[0][0], role=claimed.role_name))
-            claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0]})  # only its own grant goes
+            claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0] if sharers else None,
+                                                  "inherits_from": inherited or None})
         return None
+
+    def _hold(self, session: Session, claimed: MigrationRequest) -> None:
+        """Under the role lock, before writing a use or a release: the request is still this replica's claim as
+        read (ConcurrentUpdate otherwise: another replica took it over, and decides for it)."""
+        ownership.lock_role(session, claimed.source_uin, claimed.role_name)
+        current = session.exec(select(MigrationRequest.version, MigrationRequest.lease_owner)
+                               .where(MigrationRequest.id == claimed.id)).first()
+        if current is None or tuple(current) != (claimed.version, self.owner):
+            raise ConcurrentUpdate(f"request {claimed.id} is no longer leased by {self.owner} as read")
 
     def _take_up_role(self, request: MigrationRequest) -> tuple[str, str] | None:
         """Before the authorize step reads the cloud, record the request as a user of its role, so a request
         deciding to release the role (`_role_sharers`) sees it; unless another request, the last user, is
         deleting the role (or, for a sub-account executor, its grant): then (that name, that request)."""
         with session_scope(self.db) as session:
-            ownership.lock_role(session, request.source_uin, request.role_name)
+            self._hold(session, request)
             wanted = [("role", request.source_uin, request.role_name)]
             if request.executor != "root":
                 wanted.append(("policy", request.target_uin, _grant_name(request)))
@@ -228,25 +245,36 @@ class WorkflowEngine:
             ownership.record(session, request.id, [_role_use(request)], [])
         return None
 
-    def _role_sharers(self, request: MigrationRequest) -> list[tuple[str, str]]:
-        """(id, executor) of the other unfinished requests that use the same source role: the last to end
-        releases it (and the last sub-account user its grant), and says so (`releases`) in the same
-        transaction, so no request takes either up while this one deletes it (`_take_up_role`)."""
+    def _role_sharers(self, request: MigrationRequest) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+        """(id, executor) of the other unfinished requests that use the same source role, the ended requests
+        whose role or grant this one inherits, and the sharers still in their first authorize step (they may yet
+        fail without ever using the role: the revoke waits for them). The last user to end releases the role
+        (and the last sub-account user the grant), says so (`releases`) in the same transaction, so no request
+        takes either up while this one deletes it (`_take_up_role`), and inherits what the ended requests that
+        made them kept for it."""
         with session_scope(self.db) as session:
-            ownership.lock_role(session, request.source_uin, request.role_name)
-            users = ownership.role_users(session, request.source_uin, request.role_name,
-                                         [s.value for s in USES_ROLE], excluding=request.id)
-            executors = dict(session.exec(select(MigrationRequest.id, MigrationRequest.executor)
-                                          .where(col(MigrationRequest.id).in_(users))).all())
-            sharers = [(user, executors.get(user, "root")) for user in users]
+            self._hold(session, request)
+            unfinished = [s.value for s in USES_ROLE]
+            users = ownership.role_users(session, request.source_uin, request.role_name, unfinished,
+                                         excluding=request.id)
+            others = {other.id: other for other in session.exec(
+                select(MigrationRequest).where(col(MigrationRequest.id).in_(users))).all()}
+            sharers = [(user, others[user].executor if user in others else "root") for user in users]
+            taking_up = [user for user in users if user in others and others[user].state == S.AUTHORIZING_SOURCE
+                         and not others[user].facts.role_used]
+            inherited: list[str] = []
             if not users and _may_delete_role(request, self.settings):
                 ownership.record(session, request.id, [Owned("releases", "role", request.source_uin,
                                                              request.role_name)], [])
+                inherited += ownership.ended_makers(session, "role", request.source_uin, request.role_name,
+                                                    unfinished)
             if _grant_to_release(request, sharers) and self.settings.account(
                     request.target_account).access != "guided":
                 ownership.record(session, request.id, [Owned("releases", "policy", request.target_uin,
                                                              _grant_name(request))], [])
-        return sharers
+                inherited += ownership.ended_makers(session, "policy", request.target_uin, _grant_name(request),
+                                                    unfinished)
+        return sharers, sorted(set(inherited) - {request.id}), taking_up
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""
@@ -365,6 +393,7 @@ class WorkflowEngine:
         if state in REVOKING:
             ownership.forget(session, request.id, "releases")
         if state is S.AUTHORIZING_SOURCE and result.outcome is Outcome.FAILED and not request.facts.role_used:
+            ownership.lock_role(session, request.source_uin, request.role_name)
             ownership.let_go(session, request.id, _role_use(request))
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:

@@ -1,7 +1,9 @@
 """Close the cross-account door when the job is done: delete the bot's role in the source account and the bot's
 grant policy in the target account. Only what the bot made (its `dtsbot:request` tag) is touched; a role or
 policy a person made is left exactly as it is. The engine runs this step only for the last request that uses a
-shared role (storage.ownership). Each part reads first, so a re-run after a crash finishes the rest.
+shared role (storage.ownership), and hands it the ended requests that kept the role or grant for it
+(`facts.inherits_from`): what carries their tag is its to delete. Each part reads first, so a re-run after a crash
+finishes the rest, and leaves a role or policy of the same name that another request made since.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str 
     if owner is None:
         return _("role `{role}` in {account} left as it is (not made by dtsbot: it still trusts {target} root "
                  "until its owner changes it)", target=request.target_account, **names), []
-    if owner not in (request.id, request.facts.role_owner if request.facts.role_used else None):
+    if owner not in (request.id, request.facts.role_owner if request.facts.role_used else None,
+                     *(request.facts.inherits_from or ())):
         return _("role `{role}` in {account} left to request {owner} (this request did not use it)", owner=owner,
                  **names), []
     attached = attached_role_policies(cam, request.role_name)
@@ -59,7 +62,8 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
     if owner is None:
         return _("policy `{policy}` in {account} left as it is (not made by dtsbot)", policy=name,
                  account=request.target_account), []
-    if owner != request.id and policy_id != request.facts.grant_policy_id:  # made anew since, by another request
+    if (owner != request.id and owner not in (request.facts.inherits_from or ())
+            and policy_id != request.facts.grant_policy_id):  # made anew since, by another request
         return _("grant `{policy}` in {account} left to request {owner} (this request did not use it)", policy=name,
                  account=request.target_account, owner=owner), []
     if policy_id in user_policy_ids(cam, request.executor):

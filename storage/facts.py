@@ -46,6 +46,9 @@ class Facts(BaseModel):
     request_id}); until then the cross-account access is not closed (the request message says so)."""
     keep_role_for: str | None = None
     """Set by the engine when another unfinished request still uses the role: revoke keeps it for that one."""
+    inherits_from: list[str] | None = None
+    """Set by the engine for the last user's revoke: the ended requests that made the role or the grant and kept
+    it for the requests still using it; what carries their tag is this request's to delete."""
     grant_policy_id: int | None = None
     """CAM policy id of the sub-account's sts:AssumeRole grant in the target account."""
 

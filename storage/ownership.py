@@ -116,6 +116,17 @@ def releasers(session: Session, kind: str, account_uin: str, name: str, states: 
     return _holders(session, "releases", kind, account_uin, name, states, excluding)
 
 
+def ended_makers(session: Session, kind: str, account_uin: str, name: str, unfinished: Iterable[str]) -> list[str]:
+    """Requests, in none of the `unfinished` states, that made this role or grant policy (`kind` role or policy)
+    and have not deleted it: they kept it for the requests still using it."""
+    return list(session.exec(
+        select(CloudOwnership.request_id).join(MigrationRequest, col(MigrationRequest.id) == col(CloudOwnership.request_id))
+        .where(CloudOwnership.relation == "created", CloudOwnership.kind == kind,
+               CloudOwnership.account_uin == account_uin, CloudOwnership.name == name,
+               col(CloudOwnership.released_at).is_(None), col(MigrationRequest.state).not_in(list(unfinished)))
+        .order_by(col(CloudOwnership.id))).all())
+
+
 def lock_role(session: Session, account_uin: str, role_name: str) -> None:
     """Hold, until the transaction ends, the lock that serialises deciding who uses or releases this role."""
     serialize(session, f"role {account_uin} {role_name}")

@@ -320,7 +320,7 @@ def test_a_request_does_not_take_up_a_role_that_its_last_user_is_deleting(engine
 def test_a_request_whose_authorize_step_began_first_keeps_the_role_alive(engine, make_engine):
     """The other order (found by review): the newcomer's authorize step has read the role and is still making its
     calls when the last user ends. The newcomer was recorded as a user before its step read the cloud, so the
-    last user keeps the role for it instead of deleting it under the newcomer's feet."""
+    last user waits for that step, then keeps the role for it instead of deleting it under the newcomer's feet."""
     import threading
     reading, go_on = threading.Event(), threading.Event()
     seen: dict[str, str] = {}
@@ -347,9 +347,13 @@ def test_a_request_whose_authorize_step_began_first_keeps_the_role_alive(engine,
     ticking.start()
     assert reading.wait(30)
     workflow.kick(first)
-    drive(workflow, engine, first, "succeeded")  # the first ends while the newcomer's step runs
+    drive(workflow, engine, first, "revoking_access")  # the first ends while the newcomer's step runs ...
+    for _ in range(3):
+        workflow.tick()
+    assert load(engine, first).state == "revoking_access"  # ... and waits to see whether it uses the role
     go_on.set()
     ticking.join(30)
+    drive(workflow, engine, first, "succeeded")
     assert steps.runs[(first, "revoking_access")] == 0
     assert any(f"request {seen['second']} still uses role" in n.payload["text"] for n in notices(engine, first))
     drive(other_replica, engine, seen["second"], "succeeded")
@@ -434,6 +438,60 @@ def test_requests_show_lists_no_release_once_the_revoke_is_over(engine, make_eng
     drive(make_engine(steps), engine, rid, "succeeded")
     with session_scope(engine) as session:
         assert [o.relation for o in ownership.of_request(session, rid)] == ["uses"]
+
+
+def test_a_stale_replica_does_not_make_a_failed_request_hold_the_role(engine, settings):
+    """Found by review. Replica a is frozen after claiming a newcomer's authorize step; b takes over once the lease ran out, the step
+    fails (the role trusts another external ID) and lets the role go. When a wakes up, its `_take_up_role` must not
+    record the failed request as a user again."""
+    import threading
+    holding, frozen, thawed = {"on": True}, threading.Event(), threading.Event()
+
+    def authorizing(request, run):
+        if request.id == holder:
+            return uses_role(request, run)
+        return StepResult(Outcome.FAILED, diagnosis=Diagnosis("RoleTrustPolicyMismatch", "no", "why", "fix"))
+
+    def running(request, run):
+        if request.id == holder and holding["on"]:
+            return StepResult(Outcome.WAIT, retry_after=0.01)
+        return StepResult(Outcome.DONE, facts={"progress": 100})
+
+    steps = ScriptedSteps(authorizing_source=authorizing, running=running)
+    clock = MovedClock()
+    a = WorkflowEngine(engine, settings, steps.table, None, "a", retry=FAST_RETRY)
+    b = WorkflowEngine(engine, settings, steps.table, None, "b", retry=FAST_RETRY, clock=clock)
+    [holder] = add_approved(engine)
+    drive(b, engine, holder, "running")
+    [late] = add_approved(engine)
+    drive(b, engine, late, "authorizing_source")
+    real_take_up = a._take_up_role
+
+    def frozen_take_up(request):
+        frozen.set()
+        assert thawed.wait(30)  # the replica is paused between its claim and its take-up
+        return real_take_up(request)
+
+    a._take_up_role = frozen_take_up
+    ticking = threading.Thread(target=a.tick)
+    with session_scope(engine) as session:  # only `late` is due for a
+        repository.update_request(session, repository.get_request(session, holder),
+                                  next_run_at=utcnow() + timedelta(hours=1))
+    ticking.start()
+    assert frozen.wait(30)
+    clock.move(6 * settings.scheduler.lease_seconds)  # a's lease ran out for b
+    drive(b, engine, late, "failed")
+    thawed.set()
+    ticking.join(30)
+    a.close()
+    assert load(engine, late).state == "failed"
+    holding["on"] = False
+    b.kick(holder)
+    drive(b, engine, holder, "succeeded")
+    b.close()
+    kept = [n.payload["text"] for n in notices(engine, holder) if "still uses role" in n.payload["text"]]
+    assert kept == [], kept
+    assert steps.runs[(holder, "revoking_access")] == 1  # the failed newcomer never used the role
 
 
 @pytest.mark.parametrize("ending", ["succeeded", "failed_then_cancelled", "rejected", "expired", "still_failed"])
