@@ -390,10 +390,11 @@ class WorkflowEngine:
         """A step that ends its state settles the coordination records of `_take_up_role` and `_role_sharers`:
         leaving a revoking state drops the request's `releases` (it deleted, or left, what it meant to); an authorize
         step that failed before the request ever used its role lets the role go (it never held it open)."""
+        if state in REVOKING or state is S.AUTHORIZING_SOURCE:  # the records below, and the step's, under the lock
+            ownership.lock_role(session, request.source_uin, request.role_name)
         if state in REVOKING:
             ownership.forget(session, request.id, "releases")
         if state is S.AUTHORIZING_SOURCE and result.outcome is Outcome.FAILED and not request.facts.role_used:
-            ownership.lock_role(session, request.source_uin, request.role_name)
             ownership.let_go(session, request.id, _role_use(request))
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:

@@ -16,12 +16,20 @@ PAGE = 200
 _ROLE_MISSING = {"InvalidParameter.RoleNotExist", "ResourceNotFound.RoleNotExist", "ResourceNotFound.RoleNotExists"}
 
 
+POLICY_MISSING = frozenset({"InvalidParameter.PolicyIdNotExist", "ResourceNotFound.PolicyIdNotFound"})
+
+
+def role_missing(error: TencentCloudSDKException) -> bool:
+    """Whether CAM answered that the role does not exist."""
+    return error.get_code() in _ROLE_MISSING or "role not exist" in str(error.get_message()).lower()
+
+
 def get_role(cam: Api, role_name: str) -> dict[str, Any] | None:
     """RoleInfo of `role_name`, or None when the account has no such role."""
     try:
         return cam.call("GetRole", {"RoleName": role_name})["RoleInfo"]
     except TencentCloudSDKException as error:
-        if error.get_code() in _ROLE_MISSING or "role not exist" in str(error.get_message()).lower():
+        if role_missing(error):
             return None
         raise
 

@@ -8,11 +8,20 @@ finishes the rest, and leaves a role or policy of the same name that another req
 
 from __future__ import annotations
 
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
 from core import policies
 from core.cloud import CloudClients
 from core.i18n import _
 from core.steps import Outcome, Owned, StepResult
-from handlers.cam_lookup import attached_role_policies, find_custom_policy, get_role, user_policy_ids
+from handlers.cam_lookup import (
+    POLICY_MISSING,
+    attached_role_policies,
+    find_custom_policy,
+    get_role,
+    role_missing,
+    user_policy_ids,
+)
 from handlers.step import cloud_step, target_dts
 from handlers.task_lookup import tagged_task
 from storage.models import MigrationRequest
@@ -40,10 +49,15 @@ def _revoke_role(request: MigrationRequest, clients: CloudClients) -> tuple[str 
                      *(request.facts.inherits_from or ())):
         return _("role `{role}` in {account} left to request {owner} (this request did not use it)", owner=owner,
                  **names), []
-    attached = attached_role_policies(cam, request.role_name)
-    for policy_id in attached.values():
-        cam.call("DetachRolePolicy", {"DetachRoleName": request.role_name, "PolicyId": policy_id})
-    cam.call("DeleteRole", {"RoleName": request.role_name})
+    try:
+        attached = attached_role_policies(cam, request.role_name)
+        for policy_id in attached.values():
+            cam.call("DetachRolePolicy", {"DetachRoleName": request.role_name, "PolicyId": policy_id})
+        cam.call("DeleteRole", {"RoleName": request.role_name})
+    except TencentCloudSDKException as error:
+        if not role_missing(error):
+            raise
+        return _("role `{role}` in {account} already gone", **names), gone  # another ending user deleted it
     detached = [Owned("attached", "role_policy", request.source_uin, name, request.role_name) for name in attached]
     return _("role `{role}` deleted in {account}", **names), gone + detached
 
@@ -66,9 +80,14 @@ def _revoke_grant(request: MigrationRequest, clients: CloudClients) -> tuple[str
             and policy_id != request.facts.grant_policy_id):  # made anew since, by another request
         return _("grant `{policy}` in {account} left to request {owner} (this request did not use it)", policy=name,
                  account=request.target_account, owner=owner), []
-    if policy_id in user_policy_ids(cam, request.executor):
-        cam.call("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": policy_id})
-    cam.call("DeletePolicy", {"PolicyId": [policy_id]})
+    try:
+        if policy_id in user_policy_ids(cam, request.executor):
+            cam.call("DetachUserPolicy", {"DetachUin": int(request.executor), "PolicyId": policy_id})
+        cam.call("DeletePolicy", {"PolicyId": [policy_id]})
+    except TencentCloudSDKException as error:
+        if error.get_code() not in POLICY_MISSING:
+            raise
+        return _("grant `{policy}` in {account} already gone", policy=name, account=request.target_account), gone
     return _("grant `{policy}` detached from {subaccount} and deleted in {account}", policy=name,
              subaccount=request.executor, account=request.target_account), gone
 

@@ -19,12 +19,11 @@ from core import policies
 from core.cloud import Api, CloudClients
 from core.config import AccountSettings
 from core.sweep import Found, Kind
-from handlers.cam_lookup import PAGE, attached_role_policies, get_role, user_policy_ids
+from handlers.cam_lookup import PAGE, POLICY_MISSING, attached_role_policies, get_role, user_policy_ids
 from handlers.closeout_reads import Trade, task_or_none, trade_of, trade_status
 from handlers.isolate_task import DECISIONS, Decision
 from handlers.task_lookup import REQUEST_TAG
 
-POLICY_MISSING = frozenset({"InvalidParameter.PolicyIdNotExist", "ResourceNotFound.PolicyIdNotFound"})
 ISOLATE_WAIT_SECONDS = 60.0
 """How long `remove` waits for an isolated task to read `isolated` before it destroys it (else: next sweep)."""
 

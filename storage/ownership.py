@@ -47,7 +47,8 @@ def record(session: Session, request_id: str, owned: Iterable[CloudResource],
            released: Iterable[CloudResource]) -> None:
     """Write a step's ownership changes; recording the same thing twice (a re-run step) changes nothing.
 
-    `released` are resources deleted or detached: every request's record of them is closed (relation ignored)."""
+    `released` are resources deleted or detached: every request's record of them is closed, whatever its relation
+    but `releases` (each request's own decision, dropped with `forget`)."""
     now = utcnow()
     for item in owned:
         row = _row(session, request_id, item)
@@ -62,7 +63,7 @@ def record(session: Session, request_id: str, owned: Iterable[CloudResource],
         for row in session.exec(select(CloudOwnership).where(
                 CloudOwnership.kind == item.kind, CloudOwnership.account_uin == item.account_uin,
                 CloudOwnership.name == item.name, CloudOwnership.holder == item.holder,
-                col(CloudOwnership.released_at).is_(None))).all():
+                CloudOwnership.relation != "releases", col(CloudOwnership.released_at).is_(None))).all():
             row.released_at = now
             session.add(row)
     session.flush()

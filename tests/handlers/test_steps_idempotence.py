@@ -5,6 +5,7 @@ from __future__ import annotations
 from stepflow import EXECUTOR_UIN, SOURCE_UIN, TARGET_UIN, run_flow
 
 from core import policies
+from core.cloud import CloudCall, CloudClients
 from core.steps import Outcome
 from handlers import STEPS
 
@@ -78,6 +79,27 @@ def test_a_revoke_run_again_leaves_the_grant_another_request_made_anew(sandbox, 
     assert again.outcome is Outcome.DONE and "left to request r0002" in again.notice
     assert len(sandbox.world.cam(TARGET_UIN).policies) == 1
     assert len(sandbox.world.cam(TARGET_UIN).user_policies_of(EXECUTOR_UIN)) == 1
+
+
+def test_two_last_users_ending_at_once_both_end_revoked(sandbox, settings, make_request):
+    """Two requests of one role end together: neither counts the other as a user, and both delete. The one that
+    loses the race (the role, or the grant, gone between its reads and its DeleteRole or DeletePolicy) says
+    "already gone" instead of failing."""
+    request = make_request(executor=EXECUTOR_UIN, migrate_type="full")
+    run_flow(request, CloudClients(settings, backoff_base=0.01, timeout=5), until="revoking_access")
+    cam = sandbox.world.cam
+
+    def the_other_deletes_first(call: CloudCall) -> None:
+        if call.action == "ListAttachedRolePolicies" and cam(SOURCE_UIN).find_role("DTS-role") is not None:
+            cam(SOURCE_UIN).delete_role("DTS-role")
+        if call.action == "ListAttachedUserAllPolicies":
+            for policy in list(cam(TARGET_UIN).policies.values()):
+                cam(TARGET_UIN).delete_policy(policy.policy_id)
+
+    racing = CloudClients(settings, the_other_deletes_first, backoff_base=0.01, timeout=5)
+    result = STEPS["revoking_access"](request, racing)
+    assert result.outcome is Outcome.DONE, result.diagnosis
+    assert "role `DTS-role` in shop-prod already gone" in result.notice and "already gone" in result.notice.split(";")[1]
 
 
 def _persons_role(clients, request, *names: str) -> None:
