@@ -28,16 +28,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from core import closeout, policies
+from core import closeout
 from core.cloud import CloudCall, CloudClients
 from core.config import Settings
 from core.diagnosis import diagnose, is_transient
 from core.i18n import _
 from core.notices import error_text, transition_notice, wait_notice
 from core.retry import Backoff
-from core.steps import Diagnosis, Outcome, Owned, Step, StepResult
+from core.role_sharing import REVOKING, RoleSharing, grant_to_release
+from core.steps import Diagnosis, Outcome, Step, StepResult
 from core.workflow import ACTIVE, State, check_transition, next_after, retry_target
-from storage import ownership, repository
+from storage import repository
 from storage.db import session_scope
 from storage.models import AuditEntry, MigrationRequest, utcnow
 from storage.outbox import Notice
@@ -49,33 +50,6 @@ S = State
 WATCHED = frozenset({S.VERIFYING, S.RUNNING, S.COMPLETING, S.PAUSED})
 """States whose DTS task the watcher (core/watcher.py) polls in batches; their steps run when it changes (paused:
 a task continued outside Slack)."""
-
-REVOKING = frozenset({S.REVOKING_ACCESS, S.CANCELLING})
-USES_ROLE = ACTIVE - REVOKING - {S.APPROVED} | {S.VERIFY_FAILED, S.READY_TO_COMPLETE, S.FAILED, S.AWAITING_OWNER}
-"""States of an unfinished request: when it has used a role (storage.ownership), that role must stay."""
-
-
-def _grant_to_release(request: MigrationRequest, sharers: list[tuple[str, str]]) -> bool:
-    """Whether this request's sub-account grant must go although the role stays: no sharer runs as a
-    sub-account (the grant policy is per role, so a sharer running as one still needs it)."""
-    return request.executor != "root" and all(executor == "root" for _, executor in sharers)
-
-
-def _may_delete_role(request: MigrationRequest, settings: Settings) -> bool:
-    """Whether revoking may delete the request's role: not when the source owner made it by hand (guided access,
-    or a person's role the request used as it is)."""
-    if settings.account(request.source_account).access == "guided":
-        return False
-    return not (request.facts.role_used and request.facts.role_owner is None)
-
-
-def _grant_name(request: MigrationRequest) -> str:
-    return policies.grant_policy_name(request.source_uin, request.role_name)
-
-
-def _role_use(request: MigrationRequest) -> Owned:
-    return Owned("uses", "role", request.source_uin, request.role_name)
-
 
 _COLUMNS = ("job_id", "progress")  # facts that have their own column; the rest go into `facts`
 
@@ -122,6 +96,7 @@ class WorkflowEngine:
         seconds unless the watcher sees its task change; None: every `retry_after` / `poll_seconds`.
         `clock` is the time leases and due times are read against (a test moves it instead of sleeping)."""
         self.db, self.settings, self.steps, self.clients, self.owner = db_engine, settings, steps, clients, owner
+        self.sharing = RoleSharing(db_engine, settings, owner)
         self.retry = retry
         self.watched_fallback = watched_fallback
         self.wakeup = wakeup
@@ -198,83 +173,27 @@ class WorkflowEngine:
 
     def _before_step(self, claimed: MigrationRequest, state: State) -> StepResult | None:
         """The outcome decided without running the step, or None to run it: approved moves on; the authorize step
-        waits while another request deletes the role or grant it would use; revoking keeps a role another
-        request still uses (`claimed.facts.keep_role_for` when only this request's grant goes)."""
+        waits while another request deletes the role or grant it would use; revoking waits for a sharer's first
+        authorize step and keeps a role another request still uses (core.role_sharing)."""
         if state is S.APPROVED:
             return StepResult(Outcome.DONE)
-        if state is S.AUTHORIZING_SOURCE and (deleting := self._take_up_role(claimed)) is not None:
+        if state is S.AUTHORIZING_SOURCE and (deleting := self.sharing.take_up(claimed)) is not None:
             name, other = deleting
             return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds, notice=_(
                 "`{name}` is being deleted by request {other}, its last user; this request goes on once that is "
                 "done.", name=name, other=other))
         if state in REVOKING:
-            sharers, inherited, taking_up = self._role_sharers(claimed)
-            if sharers and len(taking_up) == len(sharers):  # keep it only for a request that will use it
+            found = self.sharing.sharers(claimed)
+            if found.sharers and len(found.taking_up) == len(found.sharers):  # kept only for one that uses it
                 return StepResult(Outcome.WAIT, retry_after=self.settings.scheduler.poll_seconds)
-            if sharers and not _grant_to_release(claimed, sharers):
+            if found.sharers and not grant_to_release(claimed, found.sharers):
                 return StepResult(Outcome.DONE, notice=_("Access kept: request {other} still uses role `{role}`; "
                                                          "it revokes the access when it ends.",
-                                                         other=sharers[0][0], role=claimed.role_name))
-            claimed.facts = claimed.facts.merged({"keep_role_for": sharers[0][0] if sharers else None,
-                                                  "inherits_from": inherited or None})
+                                                         other=found.sharers[0][0], role=claimed.role_name))
+            claimed.facts = claimed.facts.merged({  # only its own grant goes, or all of it
+                "keep_role_for": found.sharers[0][0] if found.sharers else None,
+                "inherits_from": found.inherited or None})
         return None
-
-    def _hold(self, session: Session, claimed: MigrationRequest) -> None:
-        """Under the role lock, before writing a use or a release: the request is still this replica's claim as
-        read (ConcurrentUpdate otherwise: another replica took it over, and decides for it)."""
-        ownership.lock_role(session, claimed.source_uin, claimed.role_name)
-        current = session.exec(select(MigrationRequest.version, MigrationRequest.lease_owner)
-                               .where(MigrationRequest.id == claimed.id)).first()
-        if current is None or tuple(current) != (claimed.version, self.owner):
-            raise ConcurrentUpdate(f"request {claimed.id} is no longer leased by {self.owner} as read")
-
-    def _take_up_role(self, request: MigrationRequest) -> tuple[str, str] | None:
-        """Before the authorize step reads the cloud, record the request as a user of its role, so a request
-        deciding to release the role (`_role_sharers`) sees it; unless another request, the last user, is
-        deleting the role (or, for a sub-account executor, its grant): then (that name, that request)."""
-        with session_scope(self.db) as session:
-            self._hold(session, request)
-            wanted = [("role", request.source_uin, request.role_name)]
-            if request.executor != "root":
-                wanted.append(("policy", request.target_uin, _grant_name(request)))
-            for kind, account_uin, name in wanted:
-                others = ownership.releasers(session, kind, account_uin, name, [s.value for s in REVOKING],
-                                             excluding=request.id)
-                if others:
-                    return name, others[0]
-            ownership.record(session, request.id, [_role_use(request)], [])
-        return None
-
-    def _role_sharers(self, request: MigrationRequest) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-        """(id, executor) of the other unfinished requests that use the same source role, the ended requests
-        whose role or grant this one inherits, and the sharers still in their first authorize step (they may yet
-        fail without ever using the role: the revoke waits for them). The last user to end releases the role
-        (and the last sub-account user the grant), says so (`releases`) in the same transaction, so no request
-        takes either up while this one deletes it (`_take_up_role`), and inherits what the ended requests that
-        made them kept for it."""
-        with session_scope(self.db) as session:
-            self._hold(session, request)
-            unfinished = [s.value for s in USES_ROLE]
-            users = ownership.role_users(session, request.source_uin, request.role_name, unfinished,
-                                         excluding=request.id)
-            others = {other.id: other for other in session.exec(
-                select(MigrationRequest).where(col(MigrationRequest.id).in_(users))).all()}
-            sharers = [(user, others[user].executor if user in others else "root") for user in users]
-            taking_up = [user for user in users if user in others and others[user].state == S.AUTHORIZING_SOURCE
-                         and not others[user].facts.role_used]
-            inherited: list[str] = []
-            if not users and _may_delete_role(request, self.settings):
-                ownership.record(session, request.id, [Owned("releases", "role", request.source_uin,
-                                                             request.role_name)], [])
-                inherited += ownership.ended_makers(session, "role", request.source_uin, request.role_name,
-                                                    unfinished)
-            if _grant_to_release(request, sharers) and self.settings.account(
-                    request.target_account).access != "guided":
-                ownership.record(session, request.id, [Owned("releases", "policy", request.target_uin,
-                                                             _grant_name(request))], [])
-                inherited += ownership.ended_makers(session, "policy", request.target_uin, _grant_name(request),
-                                                    unfinished)
-        return sharers, sorted(set(inherited) - {request.id}), taking_up
 
     def next_due(self) -> datetime | None:
         """When the earliest waiting active request is due (so a tick can be scheduled for it), or None."""
@@ -371,7 +290,7 @@ class WorkflowEngine:
             if error is not None:
                 result = self._retry_later(request, state, error, change, now)
             if result is not None and result.outcome is not Outcome.WAIT:
-                self._settle_role_records(session, request, state, result)
+                self.sharing.settle(session, request, state, result)
             if result is not None:
                 self._log_outcome(request, state, result)
                 change.audit.append(AuditEntry(
@@ -384,18 +303,6 @@ class WorkflowEngine:
                 else:
                     self._transition(request, state, result, change)
             repository.apply(session, request, change)
-
-    @staticmethod
-    def _settle_role_records(session: Session, request: MigrationRequest, state: State, result: StepResult) -> None:
-        """A step that ends its state settles the coordination records of `_take_up_role` and `_role_sharers`:
-        leaving a revoking state drops the request's `releases` (it deleted, or left, what it meant to); an authorize
-        step that failed before the request ever used its role lets the role go (it never held it open)."""
-        if state in REVOKING or state is S.AUTHORIZING_SOURCE:  # the records below, and the step's, under the lock
-            ownership.lock_role(session, request.source_uin, request.role_name)
-        if state in REVOKING:
-            ownership.forget(session, request.id, "releases")
-        if state is S.AUTHORIZING_SOURCE and result.outcome is Outcome.FAILED and not request.facts.role_used:
-            ownership.let_go(session, request.id, _role_use(request))
 
     def _call_entries(self, request: MigrationRequest, state: State, calls: list[CloudCall]) -> list[AuditEntry]:
         """An audit entry (and a log line) for every cloud call the step made."""

@@ -5,7 +5,7 @@ Taking a shared role (and its sub-account grant) up and letting it go are serial
 request records that it `uses` the role before its authorize step reads the cloud, and only while no other
 request `releases` it; the last user records that it `releases` the role (or only the grant, when every other
 user runs as root) in the transaction that found no other user, and drops that record when its revoke ends
-(core.engine). So no request can start relying on a role or grant that is being deleted.
+(core.role_sharing). So no request can start relying on a role or grant that is being deleted.
 """
 
 from __future__ import annotations
@@ -136,5 +136,5 @@ def lock_role(session: Session, account_uin: str, role_name: str) -> None:
 def grant_users(session: Session, account_uin: str, policy_name: str, states: Iterable[str],
                 excluding: str) -> list[str]:
     """Other requests, in one of `states`, that have the grant policy attached to their sub-account and have not
-    let it go (a grant made by one request serves every request of its role: core.engine._grant_to_release)."""
+    let it go (a grant made by one request serves every request of its role: core.role_sharing.grant_to_release)."""
     return _holders(session, "attached", "user_policy", account_uin, policy_name, states, excluding)

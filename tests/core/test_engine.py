@@ -442,7 +442,7 @@ def test_requests_show_lists_no_release_once_the_revoke_is_over(engine, make_eng
 
 def test_a_stale_replica_does_not_make_a_failed_request_hold_the_role(engine, settings):
     """Found by review. Replica a is frozen after claiming a newcomer's authorize step; b takes over once the lease ran out, the step
-    fails (the role trusts another external ID) and lets the role go. When a wakes up, its `_take_up_role` must not
+    fails (the role trusts another external ID) and lets the role go. When a wakes up, its take-up (core.role_sharing) must not
     record the failed request as a user again."""
     import threading
     holding, frozen, thawed = {"on": True}, threading.Event(), threading.Event()
@@ -465,14 +465,14 @@ def test_a_stale_replica_does_not_make_a_failed_request_hold_the_role(engine, se
     drive(b, engine, holder, "running")
     [late] = add_approved(engine)
     drive(b, engine, late, "authorizing_source")
-    real_take_up = a._take_up_role
+    real_take_up = a.sharing.take_up
 
     def frozen_take_up(request):
         frozen.set()
         assert thawed.wait(30)  # the replica is paused between its claim and its take-up
         return real_take_up(request)
 
-    a._take_up_role = frozen_take_up
+    a.sharing.take_up = frozen_take_up  # type: ignore[method-assign]
     ticking = threading.Thread(target=a.tick)
     with session_scope(engine) as session:  # only `late` is due for a
         repository.update_request(session, repository.get_request(session, holder),

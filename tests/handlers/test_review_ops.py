@@ -131,7 +131,7 @@ def test_the_sweep_leaves_a_task_whose_undo_failed(sandbox, bot, db, settings):
 
 def test_the_sweep_leaves_a_grant_an_unfinished_request_still_needs(sandbox, bot, db, settings):
     """Two requests of one source role, both run by a sub-account: the first made the grant policy (its tag) and
-    ended; the engine kept the grant for the second (core.engine._grant_to_release). The sweep must keep it too,
+    ended; the engine kept the grant for the second (core.role_sharing.grant_to_release). The sweep must keep it too,
     or the running migration's sub-account loses sts:AssumeRole on the role."""
 
     first = bot.add(executor=EXECUTOR_UIN, migrate_type="fullAndIncrement")
