@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.user_locale import known_locale
+from sandbox.waiting import eventually
 from tests.bot.listeners.events.test_app_home_opened import buttons, notice, open_home, text
 from tests.bot.test_reminders import DUE, deliver, dms, remind
 from tests.support.harness import Bot
@@ -99,6 +101,7 @@ def test_a_form_opens_first_in_the_channel_language_and_the_persons_language_is_
         return seen if len(seen) >= 2 else None
 
     assert bot.slack.wait_for(order) == ["views.open", "users.info"]
+    eventually(lambda: known_locale(TARGET_OWNER), what="the answer to users.info kept")  # the call, then its answer
     assert bot.driver.slash(TARGET_OWNER, "source_account=shop-prod").status == 200  # known now: English
     second = bot.slack.wait_for(lambda: bot.slack.views[1:])[0]
     assert second["title"]["text"] == "New DTS migration"
