@@ -39,6 +39,15 @@ def _report(db, rid):
         return json.loads(report.render(built, "json"))
 
 
+def _tagged_task(clients: CloudClients, request_id: str) -> str:
+    """A DTS task bought in the target account with the bot's tag for `request_id` (the sweep's input)."""
+    [job_id] = clients.dts("analytics", "ap-guangzhou").call("CreateMigrationService", {
+        "SrcDatabaseType": "mysql", "DstDatabaseType": "mysql", "SrcRegion": "ap-guangzhou",
+        "DstRegion": "ap-guangzhou", "InstanceClass": "small",
+        "Tags": [{"TagKey": "dtsbot-request", "TagValue": request_id}]})["JobIds"]
+    return job_id
+
+
 def test_the_report_of_a_cancelled_request_validates(sandbox, bot, db, settings):
     rid = bot.add(migrate_type="fullAndIncrement")
     bot.until(rid, "ready_to_complete")
@@ -79,10 +88,7 @@ def test_the_sweep_leaves_a_task_a_finished_request_never_made(sandbox, bot, db,
         repository.update_request(session, request, state="rejected")
         rid = request.id
     clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
-    [theirs] = clients.dts("analytics", "ap-guangzhou").call("CreateMigrationService", {
-        "SrcDatabaseType": "mysql", "DstDatabaseType": "mysql", "SrcRegion": "ap-guangzhou",
-        "DstRegion": "ap-guangzhou", "InstanceClass": "small",
-        "Tags": [{"TagKey": "dtsbot-request", "TagValue": rid}]})["JobIds"]
+    theirs = _tagged_task(clients, rid)
 
     swept = sweep(db, clients, apply=True)
     [result] = [r for r in swept.results if r.verdict.found.name == theirs]
@@ -227,10 +233,7 @@ def test_the_sweep_still_removes_a_task_bought_when_its_answer_was_lost(sandbox,
         repository.audit(session, "creating_task", "error", rid, action="CreateMigrationService",
                          account="analytics", error_code="InternalError")
     clients = CloudClients(settings, record_cloud_call, backoff_base=0.01, timeout=5)
-    [bought] = clients.dts("analytics", "ap-guangzhou").call("CreateMigrationService", {
-        "SrcDatabaseType": "mysql", "DstDatabaseType": "mysql", "SrcRegion": "ap-guangzhou",
-        "DstRegion": "ap-guangzhou", "InstanceClass": "small",
-        "Tags": [{"TagKey": "dtsbot-request", "TagValue": rid}]})["JobIds"]
+    bought = _tagged_task(clients, rid)
     swept = sweep(db, clients, apply=True)
     [result] = [r for r in swept.results if r.verdict.found.name == bought]
     assert result.verdict.leftover and bought not in dts_backend(sandbox.world).jobs, result.line()
